@@ -1,0 +1,214 @@
+//! Pictures of task graphs: Graphviz DOT text, and SVG or PNG files.
+//!
+//! `.dot` is written directly. `.svg` goes through Graphviz's `dot` when it is installed and
+//! otherwise through the pure-Rust `layout-rs` crate, so it works on a fresh machine. `.png`
+//! needs `dot`. Files are written to a temporary name and moved into place, so a failed
+//! write never replaces a good picture.
+
+use crate::node::{NodeKind, NodeRef};
+use crate::plan::AddrMap;
+use crate::{Delayed, Error};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+impl<T> Delayed<T> {
+    /// The task graph of this value as Graphviz DOT text: one node per task, labelled with
+    /// its function name (the key is the tooltip), edges from inputs to consumers. Data
+    /// nodes are boxes, calls are ellipses (as in Dask's `visualize`).
+    ///
+    /// ```
+    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// let dot = x.to_dot();
+    /// assert!(dot.starts_with("digraph"));
+    /// assert!(dot.contains("label=\"map\""));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        to_dot(&[&self.node])
+    }
+
+    /// Writes a picture of the task graph: `.dot`, `.svg` or `.png` by the file's extension
+    /// (Dask: `x.visualize("g.svg")`).
+    ///
+    /// ```no_run
+    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// x.visualize("graph.svg")?;
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write_picture(&self.to_dot(), path.as_ref(), &graphviz_dot())
+    }
+}
+
+pub(crate) fn to_dot(outputs: &[&NodeRef]) -> String {
+    let mut ids: AddrMap<usize> = AddrMap::default();
+    let mut order: Vec<&NodeRef> = Vec::new();
+    let mut stack: Vec<&NodeRef> = outputs.to_vec();
+    while let Some(n) = stack.pop() {
+        let a = Arc::as_ptr(n) as *const () as usize;
+        if !ids.contains_key(&a) {
+            ids.insert(a, order.len());
+            order.push(n);
+            stack.extend(n.deps());
+        }
+    }
+    let id = |n: &NodeRef| ids[&(Arc::as_ptr(n) as *const () as usize)];
+    let mut s = String::from("digraph dagr {\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];\n");
+    for (i, n) in order.iter().enumerate() {
+        let shape = match n.kind() {
+            NodeKind::Data => "box",
+            NodeKind::Call => "ellipse",
+        };
+        let _ = writeln!(
+            s,
+            "  n{i} [label=\"{}\", tooltip=\"{}\", shape={shape}];",
+            escape(n.key().prefix()),
+            escape(&n.key().to_string())
+        );
+    }
+    for (i, n) in order.iter().enumerate() {
+        for d in n.deps() {
+            let _ = writeln!(s, "  n{} -> n{i};", id(d));
+        }
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// The Graphviz program to use: `$DAGR_DOT` if set, else `dot` from `PATH`.
+fn graphviz_dot() -> PathBuf {
+    std::env::var_os("DAGR_DOT").map_or_else(|| PathBuf::from("dot"), PathBuf::from)
+}
+
+/// Writes `dot` text as the picture `path` asks for, rendering with the Graphviz program
+/// `graphviz` when needed (and present).
+pub(crate) fn write_picture(dot: &str, path: &Path, graphviz: &Path) -> Result<(), Error> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let bytes = match ext.as_deref() {
+        Some("dot" | "gv") => dot.as_bytes().to_vec(),
+        Some("svg") => match run_graphviz(graphviz, "svg", dot, path)? {
+            Some(svg) => svg,
+            None => layout_svg(dot).into_bytes(),
+        },
+        Some("png") => {
+            run_graphviz(graphviz, "png", dot, path)?.ok_or_else(|| Error::GraphvizMissing {
+                path: path.to_owned(),
+            })?
+        }
+        _ => {
+            return Err(Error::UnknownFormat {
+                path: path.to_owned(),
+            })
+        }
+    };
+    write_atomic(path, &bytes)
+}
+
+/// Renders with Graphviz; `Ok(None)` when the program is not installed.
+fn run_graphviz(
+    program: &Path,
+    format: &str,
+    dot: &str,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, Error> {
+    let child = Command::new(program)
+        .arg(format!("-T{format}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Graphviz {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })
+        }
+    };
+    let fail = |message: String| Error::Graphviz {
+        path: path.to_owned(),
+        message,
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
+    if !out.status.success() {
+        return Err(fail(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+    }
+    Ok(Some(out.stdout))
+}
+
+/// Lays the graph out with the pure-Rust `layout-rs` crate.
+fn layout_svg(dot: &str) -> String {
+    use layout::backends::svg::SVGWriter;
+    use layout::gv::{DotParser, GraphBuilder};
+    let mut parser = DotParser::new(dot);
+    let Ok(ast) = parser.process() else {
+        return String::new();
+    };
+    let mut builder = GraphBuilder::new();
+    builder.visit_graph(&ast);
+    let mut graph = builder.get();
+    let mut svg = SVGWriter::new();
+    graph.do_it(false, false, false, &mut svg);
+    svg.finalize()
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_without_graphviz_uses_layout_rs() {
+        let dir = std::env::temp_dir().join(format!("dagr-vis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let x = crate::value(1).map(|v| v + 1);
+        let path = dir.join("g.svg");
+        write_picture(&x.to_dot(), &path, Path::new("/nonexistent/dot")).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
+        assert!(svg.contains("map"));
+        let png = dir.join("g.png");
+        let err = write_picture(&x.to_dot(), &png, Path::new("/nonexistent/dot")).unwrap_err();
+        assert!(matches!(err, Error::GraphvizMissing { .. }));
+        assert!(err.to_string().contains("graphviz"));
+        assert!(!png.exists());
+        let bad = write_picture("", &dir.join("g.jpg"), Path::new("dot")).unwrap_err();
+        assert!(matches!(bad, Error::UnknownFormat { .. }));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,208 @@
+//! The type-erased task graph the runtime executes.
+
+use crate::{Error, Inputs, Key, TaskError};
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+/// A task's result as the runtime stores it: shared, type-erased.
+pub type Value = Arc<dyn Any + Send + Sync>;
+
+/// What a task body returns.
+pub type TaskResult = Result<Value, TaskError>;
+
+/// The index of a node in a [`TaskGraph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The node's position in its graph.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+type OnceFn = Box<dyn FnOnce(&mut Inputs<'_>) -> TaskResult + Send>;
+
+/// A task body that can run many times (in many graphs): what lazy values hold.
+///
+/// Every `Fn(&mut Inputs) -> TaskResult` closure is one; implement it on your own node types
+/// to keep a node and its body in one allocation.
+///
+/// ```
+/// use dagr_runtime::{Body, Inputs, TaskResult};
+/// use std::sync::Arc;
+/// struct Const(i64);
+/// impl Body for Const {
+///     fn call(&self, _: &mut Inputs<'_>) -> TaskResult { Ok(Arc::new(self.0)) }
+/// }
+/// ```
+pub trait Body: Send + Sync + 'static {
+    /// Runs the body over its inputs.
+    fn call(&self, inputs: &mut Inputs<'_>) -> TaskResult;
+}
+
+impl<F> Body for F
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
+    fn call(&self, inputs: &mut Inputs<'_>) -> TaskResult {
+        self(inputs)
+    }
+}
+
+/// The body of a node: a closure over the node's inputs, or a ready value.
+///
+/// ```
+/// use dagr_runtime::Task;
+/// use std::sync::Arc;
+/// let t = Task::once(|inputs| {
+///     let x: &i64 = inputs.get(0)?;
+///     Ok(Arc::new(x + 1))
+/// });
+/// let v = Task::value(Arc::new(5_i64));
+/// # drop((t, v));
+/// ```
+pub struct Task(pub(crate) TaskKind);
+
+pub(crate) enum TaskKind {
+    Once(OnceFn),
+    Shared(Arc<dyn Body>),
+    Value(Value),
+}
+
+impl Task {
+    /// A task that runs `f` once.
+    pub fn once(f: impl FnOnce(&mut Inputs<'_>) -> TaskResult + Send + 'static) -> Task {
+        Task(TaskKind::Once(Box::new(f)))
+    }
+
+    /// A task whose body is shared with other graphs (a lazy value computed many times).
+    pub fn shared(f: Arc<dyn Body>) -> Task {
+        Task(TaskKind::Shared(f))
+    }
+
+    /// A node that holds a value; consumers get it without copying until they need to own it.
+    pub fn value(v: Value) -> Task {
+        Task(TaskKind::Value(v))
+    }
+
+    pub(crate) fn call(self, inputs: &mut Inputs<'_>) -> TaskResult {
+        match self.0 {
+            TaskKind::Once(f) => f(inputs),
+            TaskKind::Shared(f) => f.call(inputs),
+            TaskKind::Value(v) => Ok(v),
+        }
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            TaskKind::Once(_) => "Task::once",
+            TaskKind::Shared(_) => "Task::shared",
+            TaskKind::Value(_) => "Task::value",
+        })
+    }
+}
+
+/// A graph of tasks, built in dependency order: a node may only depend on nodes added before
+/// it, so every graph is acyclic by construction.
+///
+/// Dependencies are stored flat (one array for all edges), so building costs one push per
+/// node and per edge.
+///
+/// ```
+/// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+/// use std::sync::Arc;
+///
+/// let mut g = TaskGraph::new();
+/// let one = g.add(Key::token("one", 1), &[], Task::value(Arc::new(1_i64))).unwrap();
+/// let two = g.add(Key::token("two", 2), &[], Task::value(Arc::new(2_i64))).unwrap();
+/// let add = g.add(Key::token("add", 3), &[one, two], Task::once(|inp| {
+///     Ok(Arc::new(inp.get::<i64>(0)? + inp.get::<i64>(1)?))
+/// })).unwrap();
+/// let out = Scheduler::threads(2).run(g, &[add]).unwrap();
+/// assert_eq!(*out[0].downcast_ref::<i64>().unwrap(), 3);
+/// ```
+#[derive(Default)]
+pub struct TaskGraph {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) tasks: Vec<Task>,
+    /// `deps[dep_start[i]..dep_start[i + 1]]` are node i's inputs, in argument order.
+    pub(crate) dep_start: Vec<u32>,
+    pub(crate) deps: Vec<u32>,
+}
+
+impl TaskGraph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::with_capacity(0, 0)
+    }
+
+    /// An empty graph with room for `nodes` nodes and `edges` dependency edges.
+    pub fn with_capacity(nodes: usize, edges: usize) -> Self {
+        let mut dep_start = Vec::with_capacity(nodes + 1);
+        dep_start.push(0);
+        TaskGraph {
+            keys: Vec::with_capacity(nodes),
+            tasks: Vec::with_capacity(nodes),
+            dep_start,
+            deps: Vec::with_capacity(edges),
+        }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Adds a node whose task receives the values of `deps`, in order.
+    ///
+    /// Fails if a dependency is not an earlier node.
+    pub fn add(&mut self, key: Key, deps: &[NodeId], task: Task) -> Result<NodeId, Error> {
+        let node = self.keys.len();
+        if let Some(bad) = deps.iter().find(|d| d.index() >= node) {
+            return Err(Error::InvalidDependency {
+                node,
+                dep: bad.index(),
+            });
+        }
+        if node >= u32::MAX as usize || self.deps.len() + deps.len() >= u32::MAX as usize {
+            return Err(Error::TooLarge);
+        }
+        self.deps.extend(deps.iter().map(|d| d.0));
+        self.dep_start.push(self.deps.len() as u32);
+        self.keys.push(key);
+        self.tasks.push(task);
+        Ok(NodeId(node as u32))
+    }
+
+    /// The key of a node.
+    pub fn key(&self, node: NodeId) -> Option<&Key> {
+        self.keys.get(node.index())
+    }
+
+    /// The dependencies of a node.
+    pub fn deps(&self, node: NodeId) -> &[u32] {
+        let i = node.index();
+        match (self.dep_start.get(i), self.dep_start.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.deps[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Debug for TaskGraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGraph")
+            .field("nodes", &self.len())
+            .field("edges", &self.deps.len())
+            .finish()
+    }
+}

@@ -1,0 +1,439 @@
+//! One run of a graph: per-node counters, results, failure and completion.
+//!
+//! # Node states
+//! A node is *waiting* while `pending` (inputs not yet produced) is above zero; the thread
+//! whose decrement brings it to zero owns the node and *runs* it (roots start owned). Running
+//! takes the task, produces the result into `slot`, *releases* each input (one unit of the
+//! input's `consumers` count) and then decrements the successors' `pending`. A result lives
+//! while its `consumers` count is above zero: the consumer that releases the last unit drops
+//! it, or moves it out when it takes the value. Every output occurrence holds one unit, given
+//! up by the caller when it collects the result.
+//!
+//! # Orderings
+//! Every decrement is `AcqRel`: the producer's write of `slot` is Released by its decrement
+//! of `pending` and Acquired by the thread that takes the node over; each consumer's reads of
+//! an input are Released by its decrement of `consumers` and Acquired by the consumer that
+//! sees the count reach zero (or one) and drops or takes the value. These two edges are the
+//! invariants the `// SAFETY:` comments below refer to.
+//!
+//! # Failure
+//! The first failing task records its error and sets `failed`; from then on tasks are
+//! skipped but the graph is still walked (inputs released, successors counted down), so the
+//! run ends through the same path as a successful one and frees everything.
+
+use crate::cell::ExclusiveCell;
+use crate::error::{InputTypeError, MissingInputError};
+use crate::{Error, Event, EventKind, Key, NodeId, Observer, Task, TaskError, TaskGraph, Value};
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+struct NodeState {
+    pending: AtomicU32,
+    consumers: AtomicU32,
+    is_output: bool,
+    task: ExclusiveCell<Task>,
+    slot: ExclusiveCell<Value>,
+}
+
+pub(crate) struct Job {
+    keys: Box<[Key]>,
+    nodes: Box<[NodeState]>,
+    dep_start: Box<[u32]>,
+    deps: Box<[u32]>,
+    succ_start: Box<[u32]>,
+    succs: Box<[u32]>,
+    pub(crate) roots: Box<[u32]>,
+    outputs: Box<[u32]>,
+    outputs_left: AtomicUsize,
+    failed: AtomicBool,
+    error: Mutex<Option<Error>>,
+    observer: Option<Arc<dyn Observer>>,
+    done: AtomicBool,
+    latch: (Mutex<bool>, Condvar),
+}
+
+impl Job {
+    /// Prepares a run: culls what `outputs` do not need and counts inputs and consumers.
+    pub(crate) fn new(
+        graph: TaskGraph,
+        outputs: &[NodeId],
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Result<Job, Error> {
+        let n = graph.len();
+        if let Some(bad) = outputs.iter().find(|o| o.index() >= n) {
+            return Err(Error::InvalidOutput(bad.index()));
+        }
+        let TaskGraph {
+            keys,
+            tasks,
+            dep_start,
+            deps,
+        } = graph;
+        // Cull: deps always point backwards, so one reverse sweep marks every ancestor.
+        let mut needed = vec![false; n];
+        let mut out_units = vec![0u32; n];
+        for o in outputs {
+            needed[o.index()] = true;
+            out_units[o.index()] += 1;
+        }
+        let mut succ_count = vec![0u32; n + 1];
+        for i in (0..n).rev() {
+            if needed[i] {
+                for &d in &deps[dep_start[i] as usize..dep_start[i + 1] as usize] {
+                    needed[d as usize] = true;
+                    succ_count[d as usize] += 1;
+                }
+            }
+        }
+        // Successor lists (CSR), in increasing consumer order.
+        let mut succ_start = Vec::with_capacity(n + 1);
+        let mut acc = 0u32;
+        for c in &succ_count[..n] {
+            succ_start.push(acc);
+            acc += c;
+        }
+        succ_start.push(acc);
+        let mut fill: Vec<u32> = succ_start[..n].to_vec();
+        let mut succs = vec![0u32; acc as usize];
+        let mut roots = Vec::new();
+        for i in 0..n {
+            if !needed[i] {
+                continue;
+            }
+            let ds = &deps[dep_start[i] as usize..dep_start[i + 1] as usize];
+            if ds.is_empty() {
+                roots.push(i as u32);
+            }
+            for &d in ds {
+                succs[fill[d as usize] as usize] = i as u32;
+                fill[d as usize] += 1;
+            }
+        }
+        let nodes: Box<[NodeState]> = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, task)| NodeState {
+                pending: AtomicU32::new(dep_start[i + 1] - dep_start[i]),
+                consumers: AtomicU32::new(succ_count[i] + out_units[i]),
+                is_output: out_units[i] > 0,
+                task: ExclusiveCell::new(needed[i].then_some(task)),
+                slot: ExclusiveCell::new(None),
+            })
+            .collect();
+        let distinct_outputs = out_units.iter().filter(|&&u| u > 0).count();
+        Ok(Job {
+            keys: keys.into(),
+            nodes,
+            dep_start: dep_start.into(),
+            deps: deps.into(),
+            succ_start: succ_start.into(),
+            succs: succs.into(),
+            roots: roots.into(),
+            outputs: outputs.iter().map(|o| o.0).collect(),
+            outputs_left: AtomicUsize::new(distinct_outputs),
+            failed: AtomicBool::new(false),
+            error: Mutex::new(None),
+            observer,
+            done: AtomicBool::new(distinct_outputs == 0),
+            latch: (Mutex::new(distinct_outputs == 0), Condvar::new()),
+        })
+    }
+
+    fn deps_of(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        &self.deps[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
+    }
+
+    fn succs_of(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        &self.succs[self.succ_start[i] as usize..self.succ_start[i + 1] as usize]
+    }
+
+    /// Runs node `i`, which the caller owns (a root, or its `pending` reached zero by the
+    /// caller's decrement). Successors that become ready are handed to `spawn`, except one,
+    /// which is returned so the caller runs it next (continuation, depth first).
+    pub(crate) fn execute(&self, i: u32, worker: usize, mut spawn: impl FnMut(u32)) -> Option<u32> {
+        let node = &self.nodes[i as usize];
+        // SAFETY: the caller owns node i (see above); only the owner touches `task`.
+        let task = unsafe { node.task.take() };
+        let mut inputs = Inputs::new(self, self.deps_of(i));
+        if let Some(task) = task {
+            if !self.failed.load(Ordering::Acquire) {
+                self.emit(EventKind::Started, i, worker);
+                match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
+                    Ok(Ok(value)) => {
+                        // SAFETY: node i is owned by this thread and has no consumer running
+                        // yet: they start only after our `pending` decrements below.
+                        unsafe { node.slot.put(value) };
+                        self.emit(EventKind::Finished, i, worker);
+                    }
+                    Ok(Err(e)) => {
+                        self.fail(i, worker, |key| Error::TaskFailed { key, source: e.0 })
+                    }
+                    Err(payload) => {
+                        let message = panic_message(payload.as_ref());
+                        self.fail(i, worker, |key| Error::TaskPanicked { key, message });
+                    }
+                }
+            }
+        }
+        inputs.release_all();
+        let mut next = None;
+        for &s in self.succs_of(i) {
+            if self.nodes[s as usize]
+                .pending
+                .fetch_sub(1, Ordering::AcqRel)
+                == 1
+            {
+                match next {
+                    None => next = Some(s),
+                    Some(_) => spawn(s),
+                }
+            }
+        }
+        if node.is_output && self.outputs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.set_done();
+        }
+        next
+    }
+
+    fn fail(&self, i: u32, worker: usize, make: impl FnOnce(Key) -> Error) {
+        self.emit(EventKind::Failed, i, worker);
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(make(self.keys[i as usize].clone()));
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    #[inline]
+    fn emit(&self, kind: EventKind, i: u32, worker: usize) {
+        if let Some(obs) = &self.observer {
+            obs.on_event(&Event {
+                kind,
+                node: NodeId(i),
+                key: &self.keys[i as usize],
+                worker,
+            });
+        }
+    }
+
+    fn set_done(&self) {
+        self.done.store(true, Ordering::Release);
+        let (lock, cv) = &self.latch;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Blocks the calling thread until every output is produced (or the run failed and was
+    /// walked to its end).
+    pub(crate) fn wait(&self) {
+        let (lock, cv) = &self.latch;
+        let mut done = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while !*done {
+            done = cv.wait(done).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// After the run is done: the outputs in the order asked for, or the first error.
+    pub(crate) fn finish(&self) -> Result<Vec<Value>, Error> {
+        debug_assert!(self.is_done());
+        if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(self.outputs.len());
+        for &o in self.outputs.iter() {
+            // SAFETY: the run is done, so o's producer has Released its result through the
+            // `outputs_left` decrement we Acquired in `is_done`/`wait`, and each output
+            // occurrence still holds its unit of `consumers`.
+            match unsafe { self.take_unit(o) } {
+                Some(v) => out.push(v),
+                None => unreachable_output(),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Gives up one unit of `consumers` of node `d`, returning its value: moved out when this
+    /// was the last unit, else a shared handle.
+    ///
+    /// # Safety
+    /// The caller holds an unreleased unit of `d`, and `d` has been produced (its producer's
+    /// Release was Acquired by the caller).
+    unsafe fn take_unit(&self, d: u32) -> Option<Value> {
+        let node = &self.nodes[d as usize];
+        if node.consumers.load(Ordering::Acquire) == 1 {
+            node.consumers.store(0, Ordering::Relaxed);
+            // SAFETY: ours is the only unit left: every other consumer has released (and
+            // we Acquired their releases above), so nobody else reads the slot.
+            return unsafe { node.slot.take() };
+        }
+        // SAFETY: we hold a unit, so nobody takes the slot while we clone the handle.
+        let shared = unsafe { node.slot.get() }.cloned();
+        // SAFETY: forwarding our unit.
+        unsafe { self.release_unit(d) };
+        shared
+    }
+
+    /// Gives up one unit of `consumers` of node `d`, dropping its value if it was the last.
+    ///
+    /// # Safety
+    /// The caller holds an unreleased unit of `d` and does not touch the slot afterwards.
+    unsafe fn release_unit(&self, d: u32) {
+        let node = &self.nodes[d as usize];
+        if node.consumers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // SAFETY: that was the last unit; every other consumer released before (AcqRel).
+            drop(unsafe { node.slot.take() });
+        }
+    }
+}
+
+fn unreachable_output() -> ! {
+    unreachable!("an output of a completed run has no value")
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic payload that is not a string)".to_owned()
+    }
+}
+
+/// The inputs of a running task: the results of its dependencies, in order.
+///
+/// Read them by reference with [`Inputs::get`], or take ownership with [`Inputs::take`],
+/// which moves the value when this task is its last consumer and clones it otherwise.
+/// Inputs a task does not take are released when it returns.
+pub struct Inputs<'a> {
+    job: &'a Job,
+    deps: &'a [u32],
+    released: Released,
+}
+
+enum Released {
+    Inline(u64),
+    Heap(Vec<bool>),
+}
+
+impl<'a> Inputs<'a> {
+    fn new(job: &'a Job, deps: &'a [u32]) -> Self {
+        let released = if deps.len() <= 64 {
+            Released::Inline(0)
+        } else {
+            Released::Heap(vec![false; deps.len()])
+        };
+        Inputs {
+            job,
+            deps,
+            released,
+        }
+    }
+
+    /// Number of inputs.
+    pub fn len(&self) -> usize {
+        self.deps.len()
+    }
+
+    /// Whether the task has no inputs.
+    pub fn is_empty(&self) -> bool {
+        self.deps.is_empty()
+    }
+
+    fn is_released(&self, i: usize) -> bool {
+        match &self.released {
+            Released::Inline(bits) => bits & (1 << i) != 0,
+            Released::Heap(v) => v[i],
+        }
+    }
+
+    fn mark_released(&mut self, i: usize) {
+        match &mut self.released {
+            Released::Inline(bits) => *bits |= 1 << i,
+            Released::Heap(v) => v[i] = true,
+        }
+    }
+
+    fn missing(&self, index: usize) -> TaskError {
+        TaskError::new(MissingInputError {
+            index,
+            len: self.deps.len(),
+        })
+    }
+
+    /// The shared handle of input `i`.
+    pub fn value(&self, i: usize) -> Result<&Value, TaskError> {
+        if i >= self.deps.len() || self.is_released(i) {
+            return Err(self.missing(i));
+        }
+        let node = &self.job.nodes[self.deps[i] as usize];
+        // SAFETY: we hold an unreleased unit of this input, and it was produced before our
+        // node became ready (the `pending` edge of the module docs).
+        unsafe { node.slot.get() }.ok_or_else(|| self.missing(i))
+    }
+
+    /// Borrows input `i` as a `T`.
+    pub fn get<T: Any>(&self, i: usize) -> Result<&T, TaskError> {
+        self.value(i)?.downcast_ref::<T>().ok_or_else(|| {
+            TaskError::new(InputTypeError {
+                index: i,
+                expected: std::any::type_name::<T>(),
+            })
+        })
+    }
+
+    /// Takes input `i` as a shared handle (no copy), releasing it.
+    pub fn take_value(&mut self, i: usize) -> Result<Value, TaskError> {
+        self.value(i)?;
+        self.mark_released(i);
+        // SAFETY: checked above that we hold the unit and the value exists; marked released
+        // so we never touch it again.
+        unsafe { self.job.take_unit(self.deps[i]) }.ok_or_else(|| self.missing(i))
+    }
+
+    /// Takes input `i` as an owned `T`: moved when this task is its last consumer, else cloned.
+    pub fn take<T: Any + Clone + Send + Sync>(&mut self, i: usize) -> Result<T, TaskError> {
+        let cloned = {
+            let r = self.get::<T>(i)?;
+            let node = &self.job.nodes[self.deps[i] as usize];
+            if node.consumers.load(Ordering::Acquire) == 1 {
+                None
+            } else {
+                Some(r.clone())
+            }
+        };
+        match cloned {
+            Some(v) => {
+                self.mark_released(i);
+                // SAFETY: we hold the unit and no longer borrow the value.
+                unsafe { self.job.release_unit(self.deps[i]) };
+                Ok(v)
+            }
+            None => {
+                let v = self.take_value(i)?;
+                match v.downcast::<T>() {
+                    Ok(arc) => Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a))),
+                    Err(_) => Err(self.missing(i)),
+                }
+            }
+        }
+    }
+
+    fn release_all(&mut self) {
+        for i in 0..self.deps.len() {
+            if !self.is_released(i) {
+                self.mark_released(i);
+                // SAFETY: unit held (never released), value not borrowed (we have `&mut`).
+                unsafe { self.job.release_unit(self.deps[i]) };
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Task keys: the readable name every node carries into errors, graphs and profiles.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The readable, unique name of a task.
+///
+/// Delayed calls are keyed `name-<token>` (Dask's `inc-5f3a…`); the chunks of a collection are
+/// keyed `('name', i, j, …)`. A key is cheap to build: its text is only rendered on display.
+///
+/// ```
+/// use dagr_runtime::Key;
+/// assert_eq!(Key::token("inc", 0xabc).to_string(), "inc-0000000000000abc");
+/// assert_eq!(Key::index("sum", &[1, 2]).to_string(), "('sum', 1, 2)");
+/// assert_eq!(Key::index("sum", &[1, 2]).prefix(), "sum");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    name: Name,
+    id: Id,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Id {
+    Token(u64),
+    Index(Box<[u64]>),
+}
+
+impl Key {
+    /// A key `name-<token>`, as for a delayed call.
+    pub fn token(name: impl Into<KeyName>, token: u64) -> Key {
+        Key {
+            name: name.into().0,
+            id: Id::Token(token),
+        }
+    }
+
+    /// A key `('name', i, j, …)`, as for chunk `(i, j, …)` of a collection.
+    pub fn index(name: impl Into<KeyName>, index: &[u64]) -> Key {
+        Key {
+            name: name.into().0,
+            id: Id::Index(index.into()),
+        }
+    }
+
+    /// The name part of the key (the function or layer name), shared by related tasks.
+    pub fn prefix(&self) -> &str {
+        match &self.name {
+            Name::Static(s) => s,
+            Name::Shared(s) => s,
+        }
+    }
+
+    /// The token of a `name-<token>` key, if it is one.
+    pub fn token_value(&self) -> Option<u64> {
+        match self.id {
+            Id::Token(t) => Some(t),
+            Id::Index(_) => None,
+        }
+    }
+
+    /// The chunk index of a `('name', i, …)` key, if it is one.
+    pub fn index_value(&self) -> Option<&[u64]> {
+        match &self.id {
+            Id::Token(_) => None,
+            Id::Index(i) => Some(i),
+        }
+    }
+}
+
+/// The name part of a [`Key`]: a `&'static str` (free) or a shared string.
+///
+/// ```
+/// use dagr_runtime::{Key, KeyName};
+/// let dynamic = String::from("load-csv");
+/// let k = Key::token(KeyName::from(dynamic), 1);
+/// assert_eq!(k.prefix(), "load-csv");
+/// ```
+#[derive(Clone)]
+pub struct KeyName(Name);
+
+impl From<&'static str> for KeyName {
+    fn from(s: &'static str) -> Self {
+        KeyName(Name::Static(s))
+    }
+}
+
+impl From<String> for KeyName {
+    fn from(s: String) -> Self {
+        KeyName(Name::Shared(s.into()))
+    }
+}
+
+impl From<Arc<str>> for KeyName {
+    fn from(s: Arc<str>) -> Self {
+        KeyName(Name::Shared(s))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id {
+            Id::Token(t) => write!(f, "{}-{t:016x}", self.prefix()),
+            Id::Index(ix) => {
+                write!(f, "('{}'", self.prefix())?;
+                for i in ix.iter() {
+                    write!(f, ", {i}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

@@ -1,0 +1,119 @@
+//! Choosing where a graph runs: the calling thread, or a work-stealing pool.
+
+use crate::job::Job;
+use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
+use std::fmt;
+use std::sync::Arc;
+
+/// `threads` value meaning "no pool: the calling thread".
+const SYNC: usize = usize::MAX;
+
+/// Where and how a graph runs. The default is the process-wide work-stealing pool with one
+/// worker per core, started on first use.
+///
+/// | dagr | Dask |
+/// |---|---|
+/// | `Scheduler::sync()` | `scheduler="synchronous"` (`get_sync`) |
+/// | `Scheduler::threads(n)` | `scheduler="threads", num_workers=n` |
+/// | `Scheduler::default()` | the threaded default |
+///
+/// ```
+/// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+/// use std::sync::Arc;
+/// let build = || {
+///     let mut g = TaskGraph::new();
+///     let a = g.add(Key::token("a", 1), &[], Task::once(|_| Ok(Arc::new(20_i64)))).unwrap();
+///     let b = g.add(Key::token("b", 2), &[a], Task::once(|i| Ok(Arc::new(i.get::<i64>(0)? + 1)))).unwrap();
+///     (g, b)
+/// };
+/// for s in [Scheduler::sync(), Scheduler::threads(2), Scheduler::default()] {
+///     let (g, out) = build();
+///     let v = s.run(g, &[out]).unwrap();
+///     assert_eq!(v[0].downcast_ref::<i64>(), Some(&21));
+/// }
+/// ```
+#[derive(Clone, Default)]
+pub struct Scheduler {
+    threads: Option<usize>,
+    observer: Option<Arc<dyn Observer>>,
+}
+
+impl Scheduler {
+    /// Runs every task on the calling thread, in a deterministic depth-first order. Meant
+    /// for debugging: panics and breakpoints happen where you can see them.
+    pub fn sync() -> Self {
+        Scheduler {
+            threads: Some(SYNC),
+            observer: None,
+        }
+    }
+
+    /// Runs on a persistent work-stealing pool of `n` workers (`0`: one per core). Pools are
+    /// started on first use and shared by every scheduler of the same size.
+    pub fn threads(n: usize) -> Self {
+        Scheduler {
+            threads: Some(n.min(usize::MAX - 1)),
+            observer: None,
+        }
+    }
+
+    /// Sends every task event of the runs of this scheduler to `observer`.
+    pub fn observe(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Whether this is the single-threaded scheduler.
+    pub fn is_sync(&self) -> bool {
+        self.threads == Some(SYNC)
+    }
+
+    /// The observer installed with [`Scheduler::observe`], if any.
+    pub fn observer(&self) -> Option<&Arc<dyn Observer>> {
+        self.observer.as_ref()
+    }
+
+    /// Runs what `outputs` need of `graph` and returns their values in order. Nodes no
+    /// output depends on are not run.
+    pub fn run(&self, graph: TaskGraph, outputs: &[NodeId]) -> Result<Vec<Value>, Error> {
+        let job = Job::new(graph, outputs, self.observer.clone())?;
+        if self.is_sync() {
+            run_sync(&job);
+        } else {
+            let job = Arc::new(job);
+            pool::pool(self.threads.unwrap_or(0))?.run(job.clone());
+            return job.finish();
+        }
+        job.finish()
+    }
+}
+
+/// Index of the pool worker running the calling thread (`None` outside pools).
+pub fn current_worker() -> Option<usize> {
+    pool::current_worker()
+}
+
+fn run_sync(job: &Job) {
+    let mut stack: Vec<u32> = job.roots.iter().rev().copied().collect();
+    while let Some(mut i) = stack.pop() {
+        loop {
+            let mut ready = Vec::new();
+            let next = job.execute(i, 0, |s| ready.push(s));
+            stack.extend(ready.into_iter().rev());
+            match next {
+                Some(n) => i = n,
+                None => break,
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.threads {
+            Some(SYNC) => f.write_str("Scheduler::sync()"),
+            Some(n) => write!(f, "Scheduler::threads({n})"),
+            None => f.write_str("Scheduler::default()"),
+        }
+    }
+}
