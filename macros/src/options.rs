@@ -29,7 +29,7 @@ impl Options {
         let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
             Ok(metas) => metas,
             Err(err) => {
-                errors.push(syn::Error::new(err.span(), format!("{err}: {ACCEPTED}")));
+                errors.push(syn::Error::new(err.span(), format!("{err}; {ACCEPTED}")));
                 return options;
             }
         };

@@ -1,0 +1,327 @@
+//! Memory release, nesting, events and scale.
+
+use dagr_runtime::{Error, Event, EventKind, Key, NodeId, Observer, Scheduler, Task, TaskGraph};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+fn leaf(g: &mut TaskGraph, i: u64, v: i64) -> NodeId {
+    g.add(
+        Key::index("leaf", &[i]),
+        &[],
+        Task::once(move |_| Ok(Arc::new(v))),
+    )
+    .unwrap()
+}
+
+/// A value that counts how many of its kind are alive, and the peak.
+struct Tracked {
+    alive: Arc<Counter>,
+    value: i64,
+}
+
+#[derive(Default)]
+struct Counter {
+    alive: AtomicI64,
+    peak: AtomicI64,
+}
+
+impl Tracked {
+    fn new(c: &Arc<Counter>, value: i64) -> Tracked {
+        let now = c.alive.fetch_add(1, Ordering::SeqCst) + 1;
+        c.peak.fetch_max(now, Ordering::SeqCst);
+        Tracked {
+            alive: c.clone(),
+            value,
+        }
+    }
+}
+
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        Tracked::new(&self.alive, self.value)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.alive.alive.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A binary reduction tree over `n` tracked leaves, built level by level (all leaves first,
+/// as a collection would build it).
+fn tracked_tree(n: u64, c: &Arc<Counter>) -> (TaskGraph, NodeId) {
+    let mut g = TaskGraph::new();
+    let mut level: Vec<NodeId> = (0..n)
+        .map(|i| {
+            let c = c.clone();
+            g.add(
+                Key::index("chunk", &[i]),
+                &[],
+                Task::once(move |_| Ok(Arc::new(Tracked::new(&c, 1)))),
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut depth = 0;
+    while level.len() > 1 {
+        depth += 1;
+        level = level
+            .chunks(2)
+            .enumerate()
+            .map(|(j, pair)| {
+                let c = c.clone();
+                g.add(
+                    Key::index("combine", &[depth, j as u64]),
+                    pair,
+                    Task::once(move |inp| {
+                        let mut s = 0;
+                        for k in 0..inp.len() {
+                            s += inp.get::<Tracked>(k)?.value;
+                        }
+                        Ok(Arc::new(Tracked::new(&c, s)))
+                    }),
+                )
+                .unwrap()
+            })
+            .collect();
+    }
+    (g, level[0])
+}
+
+#[test]
+fn intermediates_are_freed_as_soon_as_consumed() {
+    for sched in [
+        Scheduler::sync(),
+        Scheduler::threads(2),
+        Scheduler::threads(4),
+    ] {
+        let c = Arc::new(Counter::default());
+        let n = 4096;
+        let (g, root) = tracked_tree(n, &c);
+        let out = sched.run(g, &[root]).unwrap();
+        assert_eq!(out[0].downcast_ref::<Tracked>().unwrap().value, n as i64);
+        assert_eq!(
+            c.alive.load(Ordering::SeqCst),
+            1,
+            "only the output is alive"
+        );
+        drop(out);
+        assert_eq!(c.alive.load(Ordering::SeqCst), 0);
+        // depth-first order keeps a few values per level and worker alive, not a level's worth
+        let peak = c.peak.load(Ordering::SeqCst);
+        assert!(
+            peak <= 128,
+            "{sched:?}: peak of {peak} live chunks for {n} leaves"
+        );
+    }
+}
+
+#[test]
+fn taking_the_last_use_moves_instead_of_cloning() {
+    let c = Arc::new(Counter::default());
+    let mut g = TaskGraph::new();
+    let c2 = c.clone();
+    let a = g
+        .add(
+            Key::token("a", 1),
+            &[],
+            Task::once(move |_| Ok(Arc::new(Tracked::new(&c2, 7)))),
+        )
+        .unwrap();
+    let b = g
+        .add(
+            Key::token("b", 2),
+            &[a],
+            Task::once(|inp| Ok(Arc::new(inp.take::<Tracked>(0)?.value))),
+        )
+        .unwrap();
+    let out = Scheduler::sync().run(g, &[b]).unwrap();
+    assert_eq!(out[0].downcast_ref::<i64>(), Some(&7));
+    assert_eq!(c.peak.load(Ordering::SeqCst), 1, "moved, never cloned");
+}
+
+#[test]
+fn culled_nodes_do_not_run() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut g = TaskGraph::new();
+    let r = ran.clone();
+    let _unused = g
+        .add(
+            Key::token("unused", 1),
+            &[],
+            Task::once(move |_| {
+                r.fetch_add(1, Ordering::SeqCst);
+                Ok(Arc::new(()))
+            }),
+        )
+        .unwrap();
+    let used = leaf(&mut g, 0, 5);
+    let out = Scheduler::threads(2).run(g, &[used, used]).unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1].downcast_ref::<i64>(), Some(&5));
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn bad_graphs_are_errors() {
+    let mut g = TaskGraph::new();
+    let a = leaf(&mut g, 0, 1);
+    let mut other = TaskGraph::new();
+    let err = other
+        .add(Key::token("x", 1), &[a], Task::value(Arc::new(1)))
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidDependency { node: 0, dep: 0 }));
+    let err = Scheduler::sync().run(other, &[a]).unwrap_err();
+    assert!(matches!(err, Error::InvalidOutput(0)));
+    assert!(Scheduler::sync()
+        .run(TaskGraph::new(), &[])
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn wrong_input_type_is_a_task_error() {
+    let mut g = TaskGraph::new();
+    let a = leaf(&mut g, 0, 1);
+    let b = g
+        .add(
+            Key::token("reader", 9),
+            &[a],
+            Task::once(|inp| Ok(Arc::new(inp.get::<String>(0)?.len()))),
+        )
+        .unwrap();
+    let err = Scheduler::threads(2).run(g, &[b]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("reader-") && text.contains("String"),
+        "{text}"
+    );
+}
+
+fn nested_graph(depth: u32, sched: Scheduler) -> (TaskGraph, NodeId) {
+    let mut g = TaskGraph::new();
+    let a = leaf(&mut g, 0, 1);
+    let b = leaf(&mut g, 1, 2);
+    let root = g
+        .add(
+            Key::token("nest", depth as u64),
+            &[a, b],
+            Task::once(move |inp| {
+                let here = inp.get::<i64>(0)? + inp.get::<i64>(1)?;
+                if depth == 0 {
+                    return Ok(Arc::new(here));
+                }
+                let (inner, last) = nested_graph(depth - 1, sched.clone());
+                let v = sched
+                    .run(inner, &[last])
+                    .map_err(dagr_runtime::TaskError::new)?;
+                Ok(Arc::new(here + v[0].downcast_ref::<i64>().unwrap()))
+            }),
+        )
+        .unwrap();
+    (g, root)
+}
+
+#[test]
+fn compute_inside_a_task_does_not_deadlock() {
+    for sched in [
+        Scheduler::sync(),
+        Scheduler::threads(1),
+        Scheduler::threads(2),
+    ] {
+        // many concurrent nested computes on a pool with fewer workers than tasks
+        let mut g = TaskGraph::new();
+        let outs: Vec<NodeId> = (0..16)
+            .map(|i| {
+                let s = sched.clone();
+                g.add(
+                    Key::index("outer", &[i]),
+                    &[],
+                    Task::once(move |_| {
+                        let (inner, root) = nested_graph(3, s.clone());
+                        let v = s
+                            .run(inner, &[root])
+                            .map_err(dagr_runtime::TaskError::new)?;
+                        Ok(Arc::new(*v[0].downcast_ref::<i64>().unwrap()))
+                    }),
+                )
+                .unwrap()
+            })
+            .collect();
+        let vals = sched.run(g, &outs).unwrap();
+        for v in vals {
+            assert_eq!(v.downcast_ref::<i64>(), Some(&12), "{sched:?}");
+        }
+    }
+}
+
+#[derive(Default)]
+struct Log(Mutex<Vec<(EventKind, u32)>>);
+
+impl Observer for Log {
+    fn on_event(&self, e: &Event<'_>) {
+        self.0.lock().unwrap().push((e.kind, e.node.index() as u32));
+    }
+}
+
+#[test]
+fn every_task_starts_once_and_ends_once() {
+    let log = Arc::new(Log::default());
+    let c = Arc::new(Counter::default());
+    let (g, root) = tracked_tree(300, &c);
+    let n = g.len();
+    Scheduler::threads(2)
+        .observe(log.clone())
+        .run(g, &[root])
+        .unwrap();
+    let events = log.0.lock().unwrap();
+    for kind in [EventKind::Started, EventKind::Finished] {
+        let mut ids: Vec<u32> = events.iter().filter(|e| e.0 == kind).map(|e| e.1).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..n as u32).collect::<Vec<_>>(), "{kind:?}");
+    }
+}
+
+#[test]
+fn a_million_node_chain_builds_and_runs() {
+    let n = 1_000_000u64;
+    let mut g = TaskGraph::with_capacity(n as usize, n as usize);
+    let mut last = leaf(&mut g, 0, 0);
+    for i in 1..n {
+        last = g
+            .add(
+                Key::index("step", &[i]),
+                &[last],
+                Task::once(|inp| Ok(Arc::new(inp.take::<i64>(0)? + 1))),
+            )
+            .unwrap();
+    }
+    let out = Scheduler::threads(2).run(g, &[last]).unwrap();
+    assert_eq!(out[0].downcast_ref::<i64>(), Some(&(n as i64 - 1)));
+}
+
+#[test]
+fn a_million_independent_tasks_and_a_sum() {
+    let n = 1_000_000u64;
+    let mut g = TaskGraph::with_capacity(n as usize + 1, n as usize);
+    let leaves: Vec<NodeId> = (0..n).map(|i| leaf(&mut g, i, i as i64)).collect();
+    let total = g
+        .add(
+            Key::token("sum", 0),
+            &leaves,
+            Task::once(|inp| {
+                let mut s = 0i64;
+                for k in 0..inp.len() {
+                    s += inp.get::<i64>(k)?;
+                }
+                Ok(Arc::new(s))
+            }),
+        )
+        .unwrap();
+    let out = Scheduler::threads(2).run(g, &[total]).unwrap();
+    assert_eq!(
+        out[0].downcast_ref::<i64>(),
+        Some(&((n * (n - 1) / 2) as i64))
+    );
+}
