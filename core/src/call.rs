@@ -6,7 +6,7 @@
 //! inputs. The node's body reads its slots back in argument order.
 
 use crate::delayed::{Data, Delayed};
-use crate::node::{new_node, NodeKind, NodeRef};
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::{fresh_token, TokenHasher, Tokenize};
 use dagr_runtime::{BoxError, Inputs, Key, TaskError, TaskResult};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// ```
 pub struct CallBuilder {
     name: &'static str,
-    deps: Vec<NodeRef>,
+    deps: Deps,
     token: Option<TokenHasher>,
 }
 
@@ -153,7 +153,7 @@ impl CallBuilder {
     pub fn new(name: &'static str, pure: bool) -> Self {
         CallBuilder {
             name,
-            deps: Vec::new(),
+            deps: Deps::Zero,
             token: pure.then(|| TokenHasher::new(name)),
         }
     }

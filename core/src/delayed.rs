@@ -1,6 +1,6 @@
 //! `Delayed<T>`: a typed handle on a node of the lazy DAG.
 
-use crate::node::{new_node, NodeKind, NodeRef};
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
 use crate::plan::plan;
 use crate::tokenize::fresh_token;
 use crate::Error;
@@ -118,7 +118,7 @@ impl<T: Data> Delayed<T> {
         };
         Delayed::from_node(new_node(
             Key::token("map", fresh_token()),
-            vec![self.node.clone()],
+            Deps::One([self.node.clone()]),
             NodeKind::Call,
             false,
             body,
@@ -138,7 +138,7 @@ pub fn value<T: Data>(x: T) -> Delayed<T> {
         move |_: &mut dagr_runtime::Inputs<'_>| -> dagr_runtime::TaskResult { Ok(v.clone()) };
     Delayed::from_node(new_node(
         Key::token("value", fresh_token()),
-        Vec::new(),
+        Deps::Zero,
         NodeKind::Data,
         false,
         body,
@@ -163,7 +163,7 @@ pub fn map2<A: Data, B: Data, U: Data>(
     };
     Delayed::from_node(new_node(
         Key::token("map2", fresh_token()),
-        vec![a.node.clone(), b.node.clone()],
+        Deps::Two([a.node.clone(), b.node.clone()]),
         NodeKind::Call,
         false,
         body,

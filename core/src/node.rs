@@ -23,18 +23,86 @@ pub enum NodeKind {
     Call,
 }
 
+/// The dependencies of a node, stored inline when there are at most two (most calls), so
+/// building a node costs one allocation.
+#[derive(Default)]
+pub(crate) enum Deps {
+    #[default]
+    Zero,
+    One([NodeRef; 1]),
+    Two([NodeRef; 2]),
+    Many(Vec<NodeRef>),
+}
+
+impl Deps {
+    pub(crate) fn as_slice(&self) -> &[NodeRef] {
+        match self {
+            Deps::Zero => &[],
+            Deps::One(a) => a,
+            Deps::Two(a) => a,
+            Deps::Many(v) => v,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub(crate) fn push(&mut self, n: NodeRef) {
+        *self = match std::mem::take(self) {
+            Deps::Zero => Deps::One([n]),
+            Deps::One([a]) => Deps::Two([a, n]),
+            Deps::Two([a, b]) => Deps::Many(vec![a, b, n]),
+            Deps::Many(mut v) => {
+                v.push(n);
+                Deps::Many(v)
+            }
+        }
+    }
+
+    pub(crate) fn extend(&mut self, it: impl ExactSizeIterator<Item = NodeRef>) {
+        if self.len() + it.len() > 2 {
+            let mut v = match std::mem::take(self) {
+                Deps::Many(v) => v,
+                other => other.into_vec(),
+            };
+            v.extend(it);
+            *self = Deps::Many(v);
+        } else {
+            it.for_each(|n| self.push(n));
+        }
+    }
+
+    fn into_vec(self) -> Vec<NodeRef> {
+        match self {
+            Deps::Zero => Vec::new(),
+            Deps::One([a]) => vec![a],
+            Deps::Two([a, b]) => vec![a, b],
+            Deps::Many(v) => v,
+        }
+    }
+}
+
+impl From<Vec<NodeRef>> for Deps {
+    fn from(v: Vec<NodeRef>) -> Self {
+        let mut d = Deps::Zero;
+        d.extend(v.into_iter());
+        d
+    }
+}
+
 pub(crate) trait NodeDyn: Body {
     fn key(&self) -> &Key;
     fn deps(&self) -> &[NodeRef];
     fn kind(&self) -> NodeKind;
     /// Whether equal keys mean equal results (merged before running).
     fn is_pure(&self) -> bool;
-    fn take_deps(&mut self) -> Vec<NodeRef>;
+    fn take_deps(&mut self) -> Deps;
 }
 
 pub(crate) struct Node<F> {
     pub(crate) key: Key,
-    pub(crate) deps: Vec<NodeRef>,
+    pub(crate) deps: Deps,
     pub(crate) kind: NodeKind,
     pub(crate) pure: bool,
     pub(crate) body: F,
@@ -58,7 +126,7 @@ where
         &self.key
     }
     fn deps(&self) -> &[NodeRef] {
-        &self.deps
+        self.deps.as_slice()
     }
     fn kind(&self) -> NodeKind {
         self.kind
@@ -66,25 +134,44 @@ where
     fn is_pure(&self) -> bool {
         self.pure
     }
-    fn take_deps(&mut self) -> Vec<NodeRef> {
+    fn take_deps(&mut self) -> Deps {
         std::mem::take(&mut self.deps)
     }
 }
 
 impl<F> Drop for Node<F> {
     fn drop(&mut self) {
-        let mut stack = std::mem::take(&mut self.deps);
-        while let Some(mut dep) = stack.pop() {
+        // Unlink uniquely owned descendants onto a heap stack instead of recursing; the
+        // stack only allocates when there is such a descendant with dependencies.
+        let mut stack: Vec<NodeRef> = Vec::new();
+        let unlink = |mut dep: NodeRef, stack: &mut Vec<NodeRef>| {
             if let Some(inner) = Arc::get_mut(&mut dep) {
-                stack.append(&mut inner.take_deps());
+                match inner.take_deps() {
+                    Deps::Zero => {}
+                    Deps::One([a]) => stack.push(a),
+                    Deps::Two([a, b]) => stack.extend([a, b]),
+                    Deps::Many(v) => stack.extend(v),
+                }
             }
+        };
+        match std::mem::take(&mut self.deps) {
+            Deps::Zero => {}
+            Deps::One([a]) => unlink(a, &mut stack),
+            Deps::Two([a, b]) => {
+                unlink(a, &mut stack);
+                unlink(b, &mut stack);
+            }
+            Deps::Many(v) => v.into_iter().for_each(|d| unlink(d, &mut stack)),
+        }
+        while let Some(dep) = stack.pop() {
+            unlink(dep, &mut stack);
         }
     }
 }
 
 pub(crate) fn new_node<F>(
     key: Key,
-    deps: Vec<NodeRef>,
+    deps: Deps,
     kind: NodeKind,
     pure: bool,
     body: F,

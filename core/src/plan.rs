@@ -45,47 +45,71 @@ fn addr(n: &NodeRef) -> usize {
 }
 
 /// Plans the computation of `outputs`.
+///
+/// Post-order walk with two stacks: `frames` (the path from an output to the node being
+/// expanded) and `found` (the ids of dependencies found so far, one per edge, which the
+/// consumer's frame pops when it is added). A node held by one reference only (one edge, no
+/// user handle) can be met once, so only shared and pure nodes are recorded in hash maps.
 pub(crate) fn plan(outputs: &[&NodeRef]) -> Result<Plan, dagr_runtime::Error> {
+    struct Frame<'a> {
+        node: &'a NodeRef,
+        next: usize,
+        base: usize,
+        shared: bool,
+    }
     let mut graph = TaskGraph::new();
-    let mut ids: AddrMap<NodeId> = AddrMap::default();
-    let mut pure: HashMap<Key, NodeId> = HashMap::new();
+    let mut shared_ids: AddrMap<NodeId> = AddrMap::default();
+    let mut pure_ids: HashMap<Key, NodeId> = HashMap::new();
     let mut out_ids = Vec::with_capacity(outputs.len());
-    let mut stack: Vec<(&NodeRef, usize)> = Vec::new();
-    let mut dep_ids: Vec<NodeId> = Vec::new();
-    for out in outputs {
-        stack.push((out, 0));
-        while let Some(&(node, next)) = stack.last() {
-            if next == 0 && ids.contains_key(&addr(node)) {
-                stack.pop();
-                continue;
-            }
-            let deps = node.deps();
-            if let Some(dep) = deps.get(next) {
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                if !ids.contains_key(&addr(dep)) {
-                    stack.push((dep, 0));
-                }
-                continue;
-            }
-            stack.pop();
-            if node.is_pure() {
-                if let Some(&id) = pure.get(node.key()) {
-                    ids.insert(addr(node), id);
-                    continue;
-                }
-            }
-            dep_ids.clear();
-            dep_ids.extend(deps.iter().map(|d| ids[&addr(d)]));
-            let body: Arc<dyn dagr_runtime::Body> = node.clone();
-            let id = graph.add(node.key().clone(), &dep_ids, Task::shared(body))?;
-            ids.insert(addr(node), id);
-            if node.is_pure() {
-                pure.insert(node.key().clone(), id);
+    let mut frames: Vec<Frame<'_>> = Vec::new();
+    let mut found: Vec<NodeId> = Vec::new();
+    // Meets `node` through one edge: either its id is known, or a frame is opened.
+    let meet = |node: &NodeRef, found: &mut Vec<NodeId>, shared_ids: &AddrMap<NodeId>| {
+        let shared = Arc::strong_count(node) > 1;
+        if shared {
+            if let Some(&id) = shared_ids.get(&addr(node)) {
+                found.push(id);
+                return None;
             }
         }
-        out_ids.push(ids[&addr(out)]);
+        Some(shared)
+    };
+    for out in outputs {
+        if let Some(shared) = meet(out, &mut found, &shared_ids) {
+            frames.push(Frame { node: out, next: 0, base: found.len(), shared });
+        }
+        while let Some(top) = frames.last_mut() {
+            let node: &NodeRef = top.node;
+            if let Some(dep) = node.deps().get(top.next) {
+                top.next += 1;
+                if let Some(shared) = meet(dep, &mut found, &shared_ids) {
+                    frames.push(Frame { node: dep, next: 0, base: found.len(), shared });
+                }
+                continue;
+            }
+            let Some(frame) = frames.pop() else { break };
+            let mut id = None;
+            if node.is_pure() {
+                id = pure_ids.get(node.key()).copied();
+            }
+            let id = match id {
+                Some(id) => id,
+                None => {
+                    let body: Arc<dyn dagr_runtime::Body> = node.clone();
+                    let id = graph.add(node.key().clone(), &found[frame.base..], Task::shared(body))?;
+                    if node.is_pure() {
+                        pure_ids.insert(node.key().clone(), id);
+                    }
+                    id
+                }
+            };
+            found.truncate(frame.base);
+            if frame.shared {
+                shared_ids.insert(addr(node), id);
+            }
+            found.push(id);
+        }
+        out_ids.extend(found.pop());
     }
     Ok(Plan {
         graph,

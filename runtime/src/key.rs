@@ -29,6 +29,8 @@ enum Name {
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Id {
     Token(u64),
+    /// Up to three indices inline (most chunk keys), so building a key does not allocate.
+    Small(u8, [u64; 3]),
     Index(Box<[u64]>),
 }
 
@@ -43,9 +45,17 @@ impl Key {
 
     /// A key `('name', i, j, …)`, as for chunk `(i, j, …)` of a collection.
     pub fn index(name: impl Into<KeyName>, index: &[u64]) -> Key {
+        let id = match index.len() {
+            n @ 0..=3 => {
+                let mut ix = [0; 3];
+                ix[..n].copy_from_slice(index);
+                Id::Small(n as u8, ix)
+            }
+            _ => Id::Index(index.into()),
+        };
         Key {
             name: name.into().0,
-            id: Id::Index(index.into()),
+            id,
         }
     }
 
@@ -61,7 +71,7 @@ impl Key {
     pub fn token_value(&self) -> Option<u64> {
         match self.id {
             Id::Token(t) => Some(t),
-            Id::Index(_) => None,
+            _ => None,
         }
     }
 
@@ -69,6 +79,7 @@ impl Key {
     pub fn index_value(&self) -> Option<&[u64]> {
         match &self.id {
             Id::Token(_) => None,
+            Id::Small(n, ix) => Some(&ix[..*n as usize]),
             Id::Index(i) => Some(i),
         }
     }
@@ -107,9 +118,9 @@ impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.id {
             Id::Token(t) => write!(f, "{}-{t:016x}", self.prefix()),
-            Id::Index(ix) => {
+            Id::Small(..) | Id::Index(_) => {
                 write!(f, "('{}'", self.prefix())?;
-                for i in ix.iter() {
+                for i in self.index_value().unwrap_or_default() {
                     write!(f, ", {i}")?;
                 }
                 f.write_str(")")
