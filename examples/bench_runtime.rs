@@ -48,14 +48,23 @@ fn int_task(v: i64) -> Task {
 }
 
 fn add_task() -> Task {
-    Task::once(|inp| Ok(Arc::new(inp.get::<i64>(0)?.wrapping_add(*inp.get::<i64>(1)?))))
+    Task::once(|inp| {
+        Ok(Arc::new(
+            inp.get::<i64>(0)?.wrapping_add(*inp.get::<i64>(1)?),
+        ))
+    })
 }
 
 // ----- raw runtime graphs ---------------------------------------------------------------
 
 fn raw_independent() -> (TaskGraph, NodeId) {
     let mut g = TaskGraph::with_capacity(N + 1, N);
-    let leaves: Vec<NodeId> = (0..N).map(|i| g.add(Key::index("leaf", &[i as u64]), &[], int_task(i as i64)).unwrap()).collect();
+    let leaves: Vec<NodeId> = (0..N)
+        .map(|i| {
+            g.add(Key::index("leaf", &[i as u64]), &[], int_task(i as i64))
+                .unwrap()
+        })
+        .collect();
     let sum = Task::once(|inp| {
         let mut s = 0i64;
         for k in 0..inp.len() {
@@ -70,14 +79,22 @@ fn raw_independent() -> (TaskGraph, NodeId) {
 fn raw_tree() -> (TaskGraph, NodeId) {
     let leaves = 1usize << TREE_DEPTH;
     let mut g = TaskGraph::with_capacity(2 * leaves, 2 * leaves);
-    let mut level: Vec<NodeId> = (0..leaves).map(|i| g.add(Key::index("leaf", &[i as u64]), &[], int_task(1)).unwrap()).collect();
+    let mut level: Vec<NodeId> = (0..leaves)
+        .map(|i| {
+            g.add(Key::index("leaf", &[i as u64]), &[], int_task(1))
+                .unwrap()
+        })
+        .collect();
     let mut d = 0u64;
     while level.len() > 1 {
         d += 1;
         level = level
             .chunks(2)
             .enumerate()
-            .map(|(j, p)| g.add(Key::index("add", &[d, j as u64]), p, add_task()).unwrap())
+            .map(|(j, p)| {
+                g.add(Key::index("add", &[d, j as u64]), p, add_task())
+                    .unwrap()
+            })
             .collect();
     }
     (g, level[0])
@@ -101,9 +118,21 @@ fn raw_wavefront() -> (TaskGraph, NodeId) {
             let key = Key::index("cell", &[i as u64, j as u64]);
             let id = match (i, j) {
                 (0, 0) => g.add(key, &[], int_task(1)),
-                (0, _) => g.add(key, &[ids[j - 1]], Task::once(|inp| Ok(Arc::new(*inp.get::<i64>(0)?)))),
-                (_, 0) => g.add(key, &[ids[(i - 1) * SIDE]], Task::once(|inp| Ok(Arc::new(*inp.get::<i64>(0)?)))),
-                _ => g.add(key, &[ids[(i - 1) * SIDE + j], ids[i * SIDE + j - 1]], add_task()),
+                (0, _) => g.add(
+                    key,
+                    &[ids[j - 1]],
+                    Task::once(|inp| Ok(Arc::new(*inp.get::<i64>(0)?))),
+                ),
+                (_, 0) => g.add(
+                    key,
+                    &[ids[(i - 1) * SIDE]],
+                    Task::once(|inp| Ok(Arc::new(*inp.get::<i64>(0)?))),
+                ),
+                _ => g.add(
+                    key,
+                    &[ids[(i - 1) * SIDE + j], ids[i * SIDE + j - 1]],
+                    add_task(),
+                ),
             };
             ids.push(id.unwrap());
         }
@@ -227,7 +256,12 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
 }
 
 /// Times `build` + run and run alone; returns (build+run, run).
-fn time_split<G>(reps: usize, mut build: impl FnMut() -> G, mut run: impl FnMut(G) -> i64, want: i64) -> (Duration, Duration) {
+fn time_split<G>(
+    reps: usize,
+    mut build: impl FnMut() -> G,
+    mut run: impl FnMut(G) -> i64,
+    want: i64,
+) -> (Duration, Duration) {
     let mut total = Vec::new();
     let mut runs = Vec::new();
     for _ in 0..reps {
@@ -256,10 +290,20 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_default();
+    let want_shape = |s: &str| only.is_empty() || only.contains(s);
     let threads = arg("--threads", 2);
     let reps = arg("--reps", 5);
     let sched = Scheduler::threads(threads);
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().expect("rayon pool");
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .expect("rayon pool");
     println!("dagr runtime benchmark: {threads} threads, median of {reps}, ns per task\n");
     println!(
         "{:<28} {:>10} {:>10} {:>12} {:>12} {:>10} {:>10}",
@@ -272,61 +316,72 @@ fn main() {
     };
     let dl = |d: Delayed<i64>| -> i64 { d.compute_with(sched.clone()).expect("compute") };
 
-    // (a)
-    let want = (N as i64 - 1) * N as i64 / 2;
-    let tasks = N + 1;
-    let (rb, rr) = time_split(reps, raw_independent, raw, want);
-    let (db, dr) = time_split(reps, delayed_independent, dl, want);
-    let ry = time(reps, || {
-        let cells: Vec<AtomicI64> = (0..N).map(|_| AtomicI64::new(0)).collect();
-        rayon::scope(|s| {
-            for (i, c) in cells.iter().enumerate() {
-                s.spawn(move |_| c.store(black_box(i as i64), Ordering::Relaxed));
-            }
+    if want_shape("a") {
+        let want = (N as i64 - 1) * N as i64 / 2;
+        let tasks = N + 1;
+        let (rb, rr) = time_split(reps, raw_independent, raw, want);
+        let (db, dr) = time_split(reps, delayed_independent, dl, want);
+        let ry = time(reps, || {
+            let cells: Vec<AtomicI64> = (0..N).map(|_| AtomicI64::new(0)).collect();
+            rayon::scope(|s| {
+                for (i, c) in cells.iter().enumerate() {
+                    s.spawn(move |_| c.store(black_box(i as i64), Ordering::Relaxed));
+                }
+            });
+            cells.iter().map(|c| c.load(Ordering::Relaxed)).sum::<i64>()
         });
-        cells.iter().map(|c| c.load(Ordering::Relaxed)).sum::<i64>()
-    });
-    let sq = time(reps, || (0..N as i64).map(black_box).sum::<i64>());
-    report("(a) 1M independent + sum", tasks, [rb, rr, db, dr, ry, sq]);
+        let sq = time(reps, || (0..N as i64).map(black_box).sum::<i64>());
+        report("(a) 1M independent + sum", tasks, [rb, rr, db, dr, ry, sq]);
+    }
 
-    // (b)
-    let tasks = (1usize << (TREE_DEPTH + 1)) - 1;
-    let want = 1i64 << TREE_DEPTH;
-    let (rb, rr) = time_split(reps, raw_tree, raw, want);
-    let (db, dr) = time_split(reps, delayed_tree, dl, want);
-    let ry = time(reps, || rayon_tree(TREE_DEPTH));
-    let sq = time(reps, || seq_tree(TREE_DEPTH));
-    report("(b) binary tree, 2^20 leaves", tasks, [rb, rr, db, dr, ry, sq]);
+    if want_shape("b") {
+        let tasks = (1usize << (TREE_DEPTH + 1)) - 1;
+        let want = 1i64 << TREE_DEPTH;
+        let (rb, rr) = time_split(reps, raw_tree, raw, want);
+        let (db, dr) = time_split(reps, delayed_tree, dl, want);
+        let ry = time(reps, || rayon_tree(TREE_DEPTH));
+        let sq = time(reps, || seq_tree(TREE_DEPTH));
+        report(
+            "(b) binary tree, 2^20 leaves",
+            tasks,
+            [rb, rr, db, dr, ry, sq],
+        );
+    }
 
-    // (c)
-    let want = N as i64 - 1;
-    let (rb, rr) = time_split(reps, raw_chain, raw, want);
-    let (db, dr) = time_split(reps, delayed_chain, dl, want);
-    let ry = time(reps, || {
-        // a chain in rayon: each task spawns the next
-        fn step(s: &rayon::Scope<'_>, i: usize, acc: &'static AtomicI64) {
-            acc.fetch_add(black_box(1), Ordering::Relaxed);
-            if i + 1 < N {
-                s.spawn(move |s| step(s, i + 1, acc));
+    if want_shape("c") {
+        let want = N as i64 - 1;
+        let (rb, rr) = time_split(reps, raw_chain, raw, want);
+        let (db, dr) = time_split(reps, delayed_chain, dl, want);
+        let ry = time(reps, || {
+            // a chain in rayon: each task spawns the next
+            fn step(s: &rayon::Scope<'_>, i: usize, acc: &'static AtomicI64) {
+                acc.fetch_add(black_box(1), Ordering::Relaxed);
+                if i + 1 < N {
+                    s.spawn(move |s| step(s, i + 1, acc));
+                }
             }
-        }
-        let acc: &'static AtomicI64 = Box::leak(Box::new(AtomicI64::new(0)));
-        rayon::scope(|s| step(s, 0, acc));
-        acc.load(Ordering::Relaxed)
-    });
-    let sq = time(reps, || (1..N).fold(0i64, |a, _| black_box(a + 1)));
-    report("(c) chain of 1M", N, [rb, rr, db, dr, ry, sq]);
+            let acc: &'static AtomicI64 = Box::leak(Box::new(AtomicI64::new(0)));
+            rayon::scope(|s| step(s, 0, acc));
+            acc.load(Ordering::Relaxed)
+        });
+        let sq = time(reps, || (1..N).fold(0i64, |a, _| black_box(a + 1)));
+        report("(c) chain of 1M", N, [rb, rr, db, dr, ry, sq]);
+    }
 
-    // (d)
-    let want = seq_wavefront();
-    let tasks = SIDE * SIDE;
-    let (rb, rr) = time_split(reps, raw_wavefront, raw, want);
-    let (db, dr) = time_split(reps, delayed_wavefront, dl, want);
-    let ry = time(reps, rayon_wavefront);
-    let sq = time(reps, seq_wavefront);
-    report("(d) wavefront 1000x1000", tasks, [rb, rr, db, dr, ry, sq]);
+    if want_shape("d") {
+        let want = seq_wavefront();
+        let tasks = SIDE * SIDE;
+        let (rb, rr) = time_split(reps, raw_wavefront, raw, want);
+        let (db, dr) = time_split(reps, delayed_wavefront, dl, want);
+        let ry = time(reps, rayon_wavefront);
+        let sq = time(reps, seq_wavefront);
+        report("(d) wavefront 1000x1000", tasks, [rb, rr, db, dr, ry, sq]);
+    }
 
     // Graph building alone: linear in size.
+    if !only.is_empty() {
+        return;
+    }
     for n in [250_000usize, 1_000_000] {
         let t = time(reps, || {
             let mut last = leaf(0);
@@ -335,7 +390,11 @@ fn main() {
             }
             last
         });
-        println!("\nbuilding a {n}-node Delayed chain: {:.1} ms ({:.0} ns/node)", t.as_secs_f64() * 1e3, ns(t, n));
+        println!(
+            "\nbuilding a {n}-node Delayed chain: {:.1} ms ({:.0} ns/node)",
+            t.as_secs_f64() * 1e3,
+            ns(t, n)
+        );
     }
 }
 

@@ -38,14 +38,16 @@ struct NodeState {
 }
 
 pub(crate) struct Job {
-    keys: Box<[Key]>,
-    nodes: Box<[NodeState]>,
-    dep_start: Box<[u32]>,
-    deps: Box<[u32]>,
-    succ_start: Box<[u32]>,
-    succs: Box<[u32]>,
-    pub(crate) roots: Box<[u32]>,
-    outputs: Box<[u32]>,
+    // Vecs, not boxed slices: converting would copy every array whose capacity exceeds its
+    // length (the graph's arrays grew by doubling).
+    keys: Vec<Key>,
+    nodes: Vec<NodeState>,
+    dep_start: Vec<u32>,
+    deps: Vec<u32>,
+    succ_start: Vec<u32>,
+    succs: Vec<u32>,
+    pub(crate) roots: Vec<u32>,
+    outputs: Vec<u32>,
     outputs_left: AtomicUsize,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
@@ -111,7 +113,7 @@ impl Job {
                 fill[d as usize] += 1;
             }
         }
-        let nodes: Box<[NodeState]> = tasks
+        let nodes: Vec<NodeState> = tasks
             .into_iter()
             .enumerate()
             .map(|(i, task)| NodeState {
@@ -124,13 +126,13 @@ impl Job {
             .collect();
         let distinct_outputs = out_units.iter().filter(|&&u| u > 0).count();
         Ok(Job {
-            keys: keys.into(),
+            keys,
             nodes,
-            dep_start: dep_start.into(),
-            deps: deps.into(),
-            succ_start: succ_start.into(),
-            succs: succs.into(),
-            roots: roots.into(),
+            dep_start,
+            deps,
+            succ_start,
+            succs,
+            roots,
             outputs: outputs.iter().map(|o| o.0).collect(),
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
