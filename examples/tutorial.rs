@@ -48,7 +48,10 @@ fn delayed_section() -> Result<(), dagr::Error> {
     println!("== Delayed ==");
     let data = [1, 2, 3, 4, 5];
     let start = Instant::now();
-    let eager: i64 = data.iter().map(|&x| add::eager(inc::eager(x), double::eager(x))).sum();
+    let eager: i64 = data
+        .iter()
+        .map(|&x| add::eager(inc::eager(x), double::eager(x)))
+        .sum();
     println!("eager loop:            {eager}  in {:>6.0} ms", ms(start));
 
     // output = [add(inc(x), double(x)) for x in data]; total = delayed(sum)(output)
@@ -61,7 +64,11 @@ fn delayed_section() -> Result<(), dagr::Error> {
     println!("compute (sync):        {v}  in {:>6.0} ms", ms(start));
     let start = Instant::now();
     let v = t.compute()?;
-    println!("compute (threads, {}): {v}  in {:>6.0} ms", cores(), ms(start));
+    println!(
+        "compute (threads, {}): {v}  in {:>6.0} ms",
+        cores(),
+        ms(start)
+    );
     assert_eq!(v, 45);
 
     // Several results at once share their common work: inc(1) runs once here.

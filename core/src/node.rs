@@ -169,13 +169,7 @@ impl<F> Drop for Node<F> {
     }
 }
 
-pub(crate) fn new_node<F>(
-    key: Key,
-    deps: Deps,
-    kind: NodeKind,
-    pure: bool,
-    body: F,
-) -> NodeRef
+pub(crate) fn new_node<F>(key: Key, deps: Deps, kind: NodeKind, pure: bool, body: F) -> NodeRef
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {

@@ -76,14 +76,24 @@ pub(crate) fn plan(outputs: &[&NodeRef]) -> Result<Plan, dagr_runtime::Error> {
     };
     for out in outputs {
         if let Some(shared) = meet(out, &mut found, &shared_ids) {
-            frames.push(Frame { node: out, next: 0, base: found.len(), shared });
+            frames.push(Frame {
+                node: out,
+                next: 0,
+                base: found.len(),
+                shared,
+            });
         }
         while let Some(top) = frames.last_mut() {
             let node: &NodeRef = top.node;
             if let Some(dep) = node.deps().get(top.next) {
                 top.next += 1;
                 if let Some(shared) = meet(dep, &mut found, &shared_ids) {
-                    frames.push(Frame { node: dep, next: 0, base: found.len(), shared });
+                    frames.push(Frame {
+                        node: dep,
+                        next: 0,
+                        base: found.len(),
+                        shared,
+                    });
                 }
                 continue;
             }
@@ -96,7 +106,8 @@ pub(crate) fn plan(outputs: &[&NodeRef]) -> Result<Plan, dagr_runtime::Error> {
                 Some(id) => id,
                 None => {
                     let body: Arc<dyn dagr_runtime::Body> = node.clone();
-                    let id = graph.add(node.key().clone(), &found[frame.base..], Task::shared(body))?;
+                    let id =
+                        graph.add(node.key().clone(), &found[frame.base..], Task::shared(body))?;
                     if node.is_pure() {
                         pure_ids.insert(node.key().clone(), id);
                     }
