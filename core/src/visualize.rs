@@ -48,8 +48,8 @@ pub(crate) fn to_dot(outputs: &[&NodeRef]) -> String {
     let mut stack: Vec<&NodeRef> = outputs.to_vec();
     while let Some(n) = stack.pop() {
         let a = Arc::as_ptr(n) as *const () as usize;
-        if !ids.contains_key(&a) {
-            ids.insert(a, order.len());
+        if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(a) {
+            slot.insert(order.len());
             order.push(n);
             stack.extend(n.deps());
         }

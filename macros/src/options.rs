@@ -7,8 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Path, Token};
 
 /// The accepted forms, quoted by every option error.
-const ACCEPTED: &str =
-    "expected `#[delayed]`, `#[delayed(pure)]` or `#[delayed(name = \"...\")]`";
+const ACCEPTED: &str = "expected `#[delayed]`, `#[delayed(pure)]` or `#[delayed(name = \"...\")]`";
 
 /// The parsed options; each keeps the syn node it came from, for spans.
 #[derive(Default)]
@@ -66,10 +65,8 @@ impl Options {
                         lit: Lit::Str(lit), ..
                     }) => {
                         if self.name.is_some() {
-                            errors.push(syn::Error::new_spanned(
-                                nv.path,
-                                "duplicate option `name`",
-                            ));
+                            errors
+                                .push(syn::Error::new_spanned(nv.path, "duplicate option `name`"));
                         } else if lit.value().is_empty() {
                             errors.push(syn::Error::new_spanned(
                                 lit,

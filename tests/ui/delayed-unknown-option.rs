@@ -1,0 +1,8 @@
+use dagr::prelude::*;
+
+#[delayed(pur)]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+fn main() {}
