@@ -36,7 +36,7 @@ pub enum Error {
         expected: &'static str,
     },
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -44,17 +44,54 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An argument is out of its domain (`repartition(0)`, `topk(0)`, …).
+    #[error("{what}: {message}")]
+    InvalidArgument {
+        /// The operation.
+        what: &'static str,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+    /// No file matches a path pattern.
+    #[error("no file matches {pattern:?}")]
+    NoFiles {
+        /// The pattern given.
+        pattern: String,
+    },
+    /// A path pattern is not a valid glob.
+    #[error("bad path pattern {pattern:?}: {message}")]
+    BadPattern {
+        /// The pattern given.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A text file holds bytes that are not UTF-8.
+    #[error("{}:{line}: invalid UTF-8 (read with `TextOptions::lossy(true)` to replace bad bytes)", path.display())]
+    InvalidUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+    },
+    /// An aggregation has nothing to aggregate.
+    #[error("{what} of an empty collection")]
+    Empty {
+        /// The aggregation (`min`, `max`, `mean`).
+        what: &'static str,
+    },
     /// A picture format needs Graphviz, which is not installed.
     #[error(
-        "writing {path} needs Graphviz's `dot` program: install the `graphviz` package \
-         (apt-get install graphviz), or write `.svg` or `.dot` instead"
+        "writing {} needs Graphviz's `dot` program: install the `graphviz` package \
+         (apt-get install graphviz), or write `.svg` or `.dot` instead",
+        path.display()
     )]
     GraphvizMissing {
         /// The file asked for.
         path: PathBuf,
     },
     /// Graphviz ran but failed.
-    #[error("`dot` failed to render {path}: {message}")]
+    #[error("`dot` failed to render {}: {message}", path.display())]
     Graphviz {
         /// The file asked for.
         path: PathBuf,
@@ -62,7 +99,7 @@ pub enum Error {
         message: String,
     },
     /// The file extension names no picture format dagr writes.
-    #[error("cannot write {path}: unknown picture format (expected .dot, .svg or .png)")]
+    #[error("cannot write {}: unknown picture format (expected .dot, .svg or .png)", path.display())]
     UnknownFormat {
         /// The file asked for.
         path: PathBuf,

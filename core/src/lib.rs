@@ -10,10 +10,12 @@
 //! assert_eq!(total, 20);
 //! ```
 
+pub mod bag;
 mod call;
 mod compute;
 mod delayed;
 mod error;
+mod hash;
 mod node;
 mod plan;
 mod tokenize;
@@ -23,6 +25,7 @@ pub use compute::{compute, compute_with, Computable};
 pub use dagr_runtime::{Key, Scheduler};
 pub use delayed::{map2, value, Data, Delayed};
 pub use error::Error;
+pub use hash::{FastHasher, FastMap, FastSet};
 pub use node::NodeKind;
 pub use tokenize::{TokenHasher, Tokenize};
 
