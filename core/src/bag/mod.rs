@@ -21,6 +21,7 @@ mod reduce;
 mod strings;
 mod text;
 
+pub use reduce::ToF64;
 pub use strings::StrMethods;
 pub use text::{read_text, read_text_with, TextOptions};
 

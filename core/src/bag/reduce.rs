@@ -158,11 +158,11 @@ impl<T: Data> Bag<T> {
     /// ```
     pub fn mean(&self) -> Delayed<f64>
     where
-        T: Into<f64>,
+        T: ToF64,
     {
         self.try_reduction(
             "mean",
-            |it| it.fold((0.0, 0u64), |(s, n), x| (s + x.into(), n + 1)),
+            |it| it.fold((0.0, 0u64), |(s, n), x| (s + x.to_f64(), n + 1)),
             |v| {
                 Ok(v.into_iter()
                     .fold((0.0, 0), |(s, n), (s2, n2)| (s + s2, n + n2)))
@@ -458,3 +458,19 @@ impl<K: Ord, T> PartialEq for Ranked<K, T> {
 }
 
 impl<K: Ord, T> Eq for Ranked<K, T> {}
+
+/// Numbers whose mean a bag can take (Dask's `mean` works on ints and floats alike).
+pub trait ToF64 {
+    /// The value as an `f64` (rounded for 64-bit integers past 2^53).
+    fn to_f64(&self) -> f64;
+}
+
+macro_rules! to_f64 {
+    ($($t:ty),*) => {$(
+        impl ToF64 for $t {
+            #[inline]
+            fn to_f64(&self) -> f64 { *self as f64 }
+        }
+    )*};
+}
+to_f64!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
