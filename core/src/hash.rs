@@ -1,7 +1,7 @@
 //! A fast, non-cryptographic hasher for in-memory tables (word counts, graph walks).
 //!
-//! The multiply-rotate scheme of rustc's own `FxHasher`: a few cycles per word, against tens
-//! for SipHash. Not resistant to adversarial keys, which in-process aggregation does not need.
+//! The multiply-rotate scheme of rustc's own `FxHasher` with a finalising mix: a few cycles
+//! per word, against tens for SipHash. Not resistant to adversarial keys, which in-process aggregation does not need.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -22,7 +22,11 @@ impl FastHasher {
 impl Hasher for FastHasher {
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits (which pick the bucket) weakly mixed: fold the
+        // high bits down, as MurmurHash3's finaliser does.
+        let h = self.0 ^ (self.0 >> 33);
+        let h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
     }
 
     #[inline]

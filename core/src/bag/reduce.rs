@@ -244,19 +244,16 @@ impl<T: Data> Bag<T> {
             |it| {
                 let mut counts = Counts::default();
                 it.for_each(|x| counts.add(x, 1));
-                counts
+                counts.into_vec()
             },
             |parts| {
-                let mut it = parts.into_iter();
-                let mut acc = it.next().unwrap_or_default();
-                for p in it {
-                    for (k, n) in p.items {
-                        acc.add(k, n);
-                    }
+                let mut acc = Counts::default();
+                for (k, n) in parts.into_iter().flatten() {
+                    acc.add(k, n);
                 }
-                acc
+                acc.into_vec()
             },
-            |c| c.items,
+            |c| c,
         );
         self.reduced_bag(d)
     }
@@ -402,32 +399,39 @@ impl<T: Data> Bag<T> {
     }
 }
 
-/// Counts in order of first appearance.
-#[derive(Clone)]
+/// Counts in order of first appearance: one table probe per item (the rank of first
+/// appearance lives beside the count), ordered once at the end.
 struct Counts<T> {
-    index: FastMap<T, usize>,
-    items: Vec<(T, u64)>,
+    table: FastMap<T, (u64, usize)>,
 }
 
 impl<T> Default for Counts<T> {
     fn default() -> Self {
         Counts {
-            index: FastMap::default(),
-            items: Vec::new(),
+            table: FastMap::default(),
         }
     }
 }
 
-impl<T: Hash + Eq + Clone> Counts<T> {
+impl<T: Hash + Eq> Counts<T> {
     #[inline]
     fn add(&mut self, x: T, n: u64) {
-        match self.index.get(&x) {
-            Some(&i) => self.items[i].1 += n,
-            None => {
-                self.index.insert(x.clone(), self.items.len());
-                self.items.push((x, n));
-            }
+        if let Some(slot) = self.table.get_mut(&x) {
+            slot.0 += n;
+        } else {
+            let rank = self.table.len();
+            self.table.insert(x, (n, rank));
         }
+    }
+
+    fn into_vec(self) -> Vec<(T, u64)> {
+        let mut v: Vec<(T, u64, usize)> = self
+            .table
+            .into_iter()
+            .map(|(k, (n, r))| (k, n, r))
+            .collect();
+        v.sort_unstable_by_key(|e| e.2);
+        v.into_iter().map(|(k, n, _)| (k, n)).collect()
     }
 }
 
