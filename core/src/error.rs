@@ -74,6 +74,54 @@ pub enum Error {
         /// The 1-based line number.
         line: u64,
     },
+    /// A CSV file is malformed (ragged rows, bad quoting, header mismatch).
+    #[error("{}:{line}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV value does not fit its column's type.
+    #[error(
+        "{}:{line}: column {column:?}: cannot read {value:?} as {dtype} \
+         (declare the column's dtype, or read with `CsvOptions::widen(true)`)",
+        path.display()
+    )]
+    CsvValue {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// The text found.
+        value: String,
+        /// The column's type.
+        dtype: crate::dataframe::DType,
+    },
+    /// A column name that the dataframe does not have.
+    #[error("no column {name:?} (columns: {columns:?})")]
+    UnknownColumn {
+        /// The name asked for.
+        name: String,
+        /// The columns there are.
+        columns: Vec<String>,
+    },
+    /// An operation needs another column type.
+    #[error("column {column:?} is {dtype}, but {what} needs {expected}")]
+    ColumnType {
+        /// The column.
+        column: String,
+        /// Its type.
+        dtype: crate::dataframe::DType,
+        /// The operation.
+        what: &'static str,
+        /// What it needs.
+        expected: &'static str,
+    },
     /// An aggregation has nothing to aggregate.
     #[error("{what} of an empty collection")]
     Empty {

@@ -13,6 +13,7 @@
 pub mod bag;
 mod call;
 mod compute;
+pub mod dataframe;
 mod delayed;
 mod error;
 mod hash;

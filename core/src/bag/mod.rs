@@ -19,7 +19,7 @@
 
 mod reduce;
 mod strings;
-mod text;
+pub(crate) mod text;
 
 pub use reduce::ToF64;
 pub use strings::StrMethods;
