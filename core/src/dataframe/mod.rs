@@ -23,7 +23,12 @@ mod groupby;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
-pub use describe::Description;
+pub use describe::{Description, STATS};
+
+/// The row labels of [`DataFrame::describe`], in order.
+pub fn describe_rows() -> [&'static str; 8] {
+    STATS
+}
 pub use expr::{col, lit, Expr};
 pub use frame_of::{Cell, Row};
 pub use groupby::{Agg, GroupBy};
