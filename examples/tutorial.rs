@@ -11,6 +11,7 @@
 mod corpus;
 
 use dagr::bag as db;
+use dagr::dataframe as dd;
 use dagr::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -155,9 +156,53 @@ fn bag_section(full: bool) -> Result<(), dagr::Error> {
         "top 5 after strip_punctuation + lower ({:.0} ms):",
         ms(start)
     );
-    for (word, n) in top5 {
+    for (word, n) in &top5 {
         println!("  {word:<8} {n}");
     }
+
+    // freqs.to_dataframe(columns=["word", "n"]).sort_values("word", ascending=False).head(5)
+    let freqs = clean.str().split().flatten().frequencies();
+    let df = freqs.to_dataframe(&["word", "n"])?;
+    println!("frequencies as a dataframe, sorted by word descending, head(5):");
+    print!("{}", df.sort_values("word", false).head(5)?);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// DataFrames: many CSV files as one table.
+// ---------------------------------------------------------------------------------------
+
+fn dataframe_section() -> Result<(), dagr::Error> {
+    println!("\n== DataFrames ==");
+    // five files x000.csv … x004.csv of 1000 x 5 random floats, no header
+    std::fs::create_dir_all("data").map_err(|source| dagr::Error::Io {
+        path: "data".into(),
+        source,
+    })?;
+    let mut rng = StdRng::seed_from_u64(7);
+    for f in 0..5 {
+        let mut text = String::new();
+        for _ in 0..1000 {
+            let row: Vec<String> = (0..5).map(|_| rng.random::<f64>().to_string()).collect();
+            text.push_str(&row.join(","));
+            text.push('\n');
+        }
+        let path = format!("data/x{f:03}.csv");
+        std::fs::write(&path, text).map_err(|source| dagr::Error::Io {
+            path: path.into(),
+            source,
+        })?;
+    }
+    // df = dd.read_csv("data/x*.csv", header=None); df.describe().compute()
+    let df = dd::read_csv("data/x*.csv", dd::CsvOptions::default().header(false))?;
+    println!(
+        "{} partitions, columns {:?}",
+        df.npartitions(),
+        df.columns()
+    );
+    let desc = df.describe().compute()?;
+    print!("{desc}");
+    println!("mean of column \"0\": {:.6}", desc.get("mean", "0")?);
     Ok(())
 }
 
@@ -165,5 +210,6 @@ fn main() -> Result<(), dagr::Error> {
     let full = std::env::args().any(|a| a == "--full");
     delayed_section()?;
     bag_section(full)?;
+    dataframe_section()?;
     Ok(())
 }
