@@ -319,6 +319,47 @@ fn lines_before(path: &Path, offset: u64) -> u64 {
         .unwrap_or(0)
 }
 
+/// Reads a block's bytes: from its first row start to the end of the last row that starts
+/// before the block's end (or the whole file). Returns the bytes and their file offset.
+fn block_bytes(block: &Block) -> Result<(Vec<u8>, u64), Error> {
+    let path = &*block.path;
+    let mut buf = Vec::new();
+    if block.start == 0 {
+        let mut src = open(path, block.gz)?;
+        match block.end {
+            None => {
+                src.read_to_end(&mut buf).map_err(io(path))?;
+            }
+            Some(end) => {
+                let mut r = BufReader::with_capacity(1 << 16, src);
+                (&mut r).take(end).read_to_end(&mut buf).map_err(io(path))?;
+                if buf.last().is_some_and(|&b| b != b'\n') {
+                    r.read_until(b'\n', &mut buf).map_err(io(path))?;
+                }
+            }
+        }
+        return Ok((buf, 0));
+    }
+    // A row belongs to the block its first byte lies in: begin after the first line break
+    // at or after `start - 1`.
+    let mut f = File::open(path).map_err(io(path))?;
+    f.seek(SeekFrom::Start(block.start - 1)).map_err(io(path))?;
+    let mut r = BufReader::with_capacity(1 << 16, f);
+    let skipped = r.read_until(b'\n', &mut Vec::new()).map_err(io(path))? as u64;
+    let first = block.start - 1 + skipped;
+    let end = block.end.unwrap_or(u64::MAX);
+    if first < end {
+        (&mut r)
+            .take(end - first)
+            .read_to_end(&mut buf)
+            .map_err(io(path))?;
+        if buf.last().is_some_and(|&b| b != b'\n') {
+            r.read_until(b'\n', &mut buf).map_err(io(path))?;
+        }
+    }
+    Ok((buf, first))
+}
+
 /// Parses one block into a table of the agreed schema.
 fn parse_block(
     block: &Block,
@@ -327,18 +368,7 @@ fn parse_block(
     widen: bool,
 ) -> Result<Table, Error> {
     let path = &*block.path;
-    let mut first = 0u64;
-    let source: Box<dyn Read> = if block.start > 0 {
-        let mut f = File::open(path).map_err(io(path))?;
-        f.seek(SeekFrom::Start(block.start - 1)).map_err(io(path))?;
-        let mut r = BufReader::with_capacity(1 << 16, f);
-        let skipped = r.read_until(b'\n', &mut Vec::new()).map_err(io(path))?;
-        first = block.start - 1 + skipped as u64;
-        Box::new(r)
-    } else {
-        open(path, block.gz)?
-    };
-    let limit = block.end.map(|e| e.saturating_sub(first));
+    let (bytes, first) = block_bytes(block)?;
     let line_base = || {
         if first == 0 {
             0
@@ -346,82 +376,178 @@ fn parse_block(
             lines_before(path, first)
         }
     };
-    let mut rdr = reader(opts, source);
     let ncols = schema.dtypes.len();
+    let rows_hint = bytes.len() / (8 * ncols.max(1)) + 16;
     let mut cols: Vec<Column> = schema
         .dtypes
         .iter()
-        .map(|&d| Column::empty(d, 1024))
+        .map(|&d| Column::empty(d, rows_hint))
         .collect();
-    let mut rec = csv::ByteRecord::new();
-    let mut skip_header = block.header;
-    loop {
-        let pos = rdr.position().byte();
-        if limit.is_some_and(|l| pos >= l) {
-            break;
-        }
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let mut err = csv_error(path, &e);
-                if let Error::Csv { line, .. } = &mut err {
-                    *line += line_base();
-                }
-                return Err(err);
+    let store = |cols: &mut Vec<Column>,
+                 c: usize,
+                 field: &[u8],
+                 line: &dyn Fn() -> u64|
+     -> Result<(), Error> {
+        if let Err(bad) = push(&mut cols[c], field) {
+            if !widen {
+                return Err(Error::CsvValue {
+                    path: path.to_owned(),
+                    line: line(),
+                    column: schema.names[c].clone(),
+                    value: String::from_utf8_lossy(field).into_owned(),
+                    dtype: bad,
+                });
+            }
+            let to = bad.widen(infer(field).unwrap_or(DType::F64));
+            let col = std::mem::replace(&mut cols[c], Column::Bool(Vec::new()));
+            cols[c] = col.cast(to);
+            if push(&mut cols[c], field).is_err() {
+                let col = std::mem::replace(&mut cols[c], Column::Bool(Vec::new()));
+                cols[c] = col.cast(DType::Str);
+                let _ = push(&mut cols[c], field);
             }
         }
-        if skip_header {
-            skip_header = false;
-            continue;
+        Ok(())
+    };
+    let store_str = |cols: &mut Vec<Column>,
+                     c: usize,
+                     field: &str,
+                     line: &dyn Fn() -> u64|
+     -> Result<(), Error> {
+        if push_str(&mut cols[c], field).is_ok() {
+            return Ok(());
         }
-        let line = || line_base() + rec.position().map_or(0, |p| p.line());
-        if rec.len() != ncols {
-            return Err(ragged(path, line(), ncols, rec.len()));
+        store(cols, c, field.as_bytes(), line)
+    };
+    let text = if bytes.contains(&b'"') {
+        None
+    } else {
+        std::str::from_utf8(&bytes).ok()
+    };
+    if let Some(text) = text {
+        // Fast path: valid UTF-8 (checked once for the block) and no quoting anywhere, so
+        // rows are lines and fields are split on the delimiter, in one pass over the bytes.
+        let b = text.as_bytes();
+        let delim = opts.delimiter;
+        let mut lineno = 0u64;
+        let mut skip_header = block.header;
+        let mut pos = 0;
+        while pos < b.len() {
+            lineno += 1;
+            let line_start = pos;
+            let mut c = 0;
+            let mut field_start = pos;
+            let skip = std::mem::take(&mut skip_header);
+            loop {
+                let at_end = pos == b.len();
+                let byte = if at_end { b'\n' } else { b[pos] };
+                if byte == delim || byte == b'\n' {
+                    let mut field = &text[field_start..pos];
+                    if byte == b'\n' {
+                        field = field.strip_suffix('\r').unwrap_or(field);
+                    }
+                    let blank = byte == b'\n' && c == 0 && field.is_empty();
+                    if !skip && !blank {
+                        let at = || line_base() + lineno;
+                        if c == ncols {
+                            let found = text[line_start..pos].split(delim as char).count();
+                            return Err(ragged(path, at(), ncols, found));
+                        }
+                        store_str(&mut cols, c, field, &at)?;
+                    }
+                    c += 1;
+                    pos += 1;
+                    field_start = pos;
+                    if byte == b'\n' {
+                        if !skip && !blank && c != ncols {
+                            return Err(ragged(path, line_base() + lineno, ncols, c));
+                        }
+                        break;
+                    }
+                } else {
+                    pos += 1;
+                }
+            }
         }
-        for (c, field) in rec.iter().enumerate() {
-            if let Err(bad) = push(&mut cols[c], field) {
-                if !widen {
-                    return Err(Error::CsvValue {
-                        path: path.to_owned(),
-                        line: line(),
-                        column: schema.names[c].clone(),
-                        value: String::from_utf8_lossy(field).into_owned(),
-                        dtype: bad,
-                    });
+    } else {
+        let mut rdr = reader(opts, &bytes[..]);
+        let mut rec = csv::ByteRecord::new();
+        let mut skip_header = block.header;
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let mut err = csv_error(path, &e);
+                    if let Error::Csv { line, .. } = &mut err {
+                        *line += line_base();
+                    }
+                    return Err(err);
                 }
-                let to = match infer(field) {
-                    Some(t) => bad.widen(t),
-                    None => bad.widen(DType::F64),
-                };
-                let col = std::mem::replace(&mut cols[c], Column::Bool(Vec::new()));
-                cols[c] = col.cast(to);
-                if push(&mut cols[c], field).is_err() {
-                    let col = std::mem::replace(&mut cols[c], Column::Bool(Vec::new()));
-                    cols[c] = col.cast(DType::Str);
-                    let _ = push(&mut cols[c], field);
-                }
+            }
+            if std::mem::take(&mut skip_header) {
+                continue;
+            }
+            let at = || line_base() + rec.position().map_or(0, |p| p.line());
+            if rec.len() != ncols {
+                return Err(ragged(path, at(), ncols, rec.len()));
+            }
+            for (c, field) in rec.iter().enumerate() {
+                store(&mut cols, c, field, &at)?;
             }
         }
     }
     Ok(Table::from_parts(schema.names.clone(), cols))
 }
 
+/// Appends a field known to be UTF-8 to a column; on failure, the column's type.
+#[inline]
+fn push_str(col: &mut Column, s: &str) -> Result<(), DType> {
+    let t = if s.starts_with(' ') || s.ends_with(' ') {
+        s.trim()
+    } else {
+        s
+    };
+    match col {
+        Column::F64(v) => v.push(if s.is_empty() {
+            f64::NAN
+        } else {
+            t.parse::<f64>().map_err(|_| DType::F64)?
+        }),
+        Column::I64(v) => v.push(t.parse::<i64>().map_err(|_| DType::I64)?),
+        Column::Bool(v) => v.push(parse_bool(t).ok_or(DType::Bool)?),
+        Column::Str(v) => v.push(if s.is_empty() {
+            None
+        } else {
+            Some(s.to_owned())
+        }),
+    }
+    Ok(())
+}
+
 /// Appends a field to a column; on failure, the column's type.
 #[inline]
 fn push(col: &mut Column, field: &[u8]) -> Result<(), DType> {
-    let s = std::str::from_utf8(field).map_err(|_| col.dtype());
+    let s = std::str::from_utf8(field)
+        .map_err(|_| col.dtype())
+        .map(|s| {
+            if s.starts_with(' ') || s.ends_with(' ') {
+                s.trim()
+            } else {
+                s
+            }
+        });
     match col {
         Column::F64(v) => {
             let x = if field.is_empty() {
                 f64::NAN
             } else {
-                s?.trim().parse::<f64>().map_err(|_| DType::F64)?
+                s?.parse::<f64>().map_err(|_| DType::F64)?
             };
             v.push(x);
         }
-        Column::I64(v) => v.push(s?.trim().parse::<i64>().map_err(|_| DType::I64)?),
-        Column::Bool(v) => v.push(parse_bool(s?.trim()).ok_or(DType::Bool)?),
+        Column::I64(v) => v.push(s?.parse::<i64>().map_err(|_| DType::I64)?),
+        Column::Bool(v) => v.push(parse_bool(s?).ok_or(DType::Bool)?),
         Column::Str(v) => v.push(if field.is_empty() {
             None
         } else {
