@@ -181,7 +181,12 @@ impl Job {
                 }
             }
         }
-        inputs.release_all();
+        // Dropping a last-used input runs user `Drop` code: a panic there fails the run like
+        // a panic in the task, instead of killing the worker.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inputs.release_all())) {
+            let message = panic_message(payload.as_ref());
+            self.fail(i, worker, |key| Error::TaskPanicked { key, message });
+        }
         let mut next = None;
         for &s in self.succs_of(i) {
             if self.nodes[s as usize]
