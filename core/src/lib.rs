@@ -1,6 +1,6 @@
 //! dagr's core: lazy values ([`Delayed`]), graph planning (cull, merge, order), computing,
-//! and pictures of graphs. Users depend on the `dagr` facade, which re-exports this crate
-//! and the `#[delayed]` macro.
+//! pipelines ([`Pipeline`], what `graph!` builds) and pictures of graphs. Users depend on the
+//! `dagr` facade, which re-exports this crate and the `#[delayed]` and `graph!` macros.
 //!
 //! ```
 //! use dagr_core::{value, compute, Delayed};
@@ -15,6 +15,8 @@ mod compute;
 mod delayed;
 mod error;
 mod node;
+mod pipeline;
+mod pipeline_run;
 mod plan;
 mod tokenize;
 mod visualize;
@@ -24,6 +26,7 @@ pub use dagr_runtime::{Key, Scheduler};
 pub use delayed::{map2, value, Data, Delayed};
 pub use error::Error;
 pub use node::NodeKind;
+pub use pipeline::Pipeline;
 pub use tokenize::{TokenHasher, Tokenize};
 
 /// The runtime crate, for users who build raw task graphs.
@@ -36,6 +39,14 @@ pub mod private {
         assert_data, ArgSlot, CallBuilder, IntoArg, NeverArg, PureArg, ResultLike,
     };
     pub use crate::delayed::Delayed;
-    pub use core::result::Result::Ok;
-    pub use dagr_runtime::{Inputs, TaskError};
+    pub use crate::pipeline::Pipeline;
+    pub use crate::pipeline_run::{
+        DataOps, NodeHandle, PipelineRun, ResultReturn, Returned, ReturnsResult, ReturnsValue,
+        RunOutputs, ValueReturn,
+    };
+    pub use crate::Error;
+    pub use core::clone::Clone;
+    pub use core::convert::From;
+    pub use core::result::Result::{self, Ok};
+    pub use dagr_runtime::{Inputs, Scheduler, TaskError};
 }
