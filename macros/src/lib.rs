@@ -90,7 +90,9 @@ pub fn delayed(args: TokenStream, input: TokenStream) -> TokenStream {
 /// called as written; without the marker rustc reports "cannot find module or crate
 /// `name`" at it, since `name::eager` does not exist. Either kind takes its arguments by
 /// value. A node whose function returns a `Result<T, E>` holds the `T`; an `Err` fails the
-/// computation, reported with the node's name, as a panic is.
+/// computation, reported with the node's name, as a panic is. A function is a path to a
+/// function item: a pipeline captures nothing (it is a function pointer), so a local
+/// closure cannot be a node.
 ///
 /// Inputs are moved into the graph and moved into their last consumer; a value is cloned
 /// only for the consumers before the last one. Inputs, node values and outputs must be
