@@ -8,7 +8,7 @@ use crate::Error;
 use std::sync::Arc;
 
 /// A value that can be a dataframe cell.
-pub trait Cell: Data {
+pub trait IntoCell: Data {
     /// The column type it makes.
     const DTYPE: DType;
     /// Appends it to a column of that type.
@@ -17,7 +17,7 @@ pub trait Cell: Data {
 
 macro_rules! int_cell {
     ($($t:ty),*) => {$(
-        impl Cell for $t {
+        impl IntoCell for $t {
             const DTYPE: DType = DType::I64;
             fn push(self, c: &mut Column) {
                 if let Column::I64(v) = c { v.push(self as i64) }
@@ -27,7 +27,7 @@ macro_rules! int_cell {
 }
 int_cell!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
-impl Cell for f64 {
+impl IntoCell for f64 {
     const DTYPE: DType = DType::F64;
     fn push(self, c: &mut Column) {
         if let Column::F64(v) = c {
@@ -36,7 +36,7 @@ impl Cell for f64 {
     }
 }
 
-impl Cell for f32 {
+impl IntoCell for f32 {
     const DTYPE: DType = DType::F64;
     fn push(self, c: &mut Column) {
         if let Column::F64(v) = c {
@@ -45,7 +45,7 @@ impl Cell for f32 {
     }
 }
 
-impl Cell for bool {
+impl IntoCell for bool {
     const DTYPE: DType = DType::Bool;
     fn push(self, c: &mut Column) {
         if let Column::Bool(v) = c {
@@ -54,7 +54,7 @@ impl Cell for bool {
     }
 }
 
-impl Cell for String {
+impl IntoCell for String {
     const DTYPE: DType = DType::Str;
     fn push(self, c: &mut Column) {
         if let Column::Str(v) = c {
@@ -63,7 +63,7 @@ impl Cell for String {
     }
 }
 
-impl Cell for &'static str {
+impl IntoCell for &'static str {
     const DTYPE: DType = DType::Str;
     fn push(self, c: &mut Column) {
         if let Column::Str(v) = c {
@@ -72,7 +72,7 @@ impl Cell for &'static str {
     }
 }
 
-impl Cell for Option<String> {
+impl IntoCell for Option<String> {
     const DTYPE: DType = DType::Str;
     fn push(self, c: &mut Column) {
         if let Column::Str(v) = c {
@@ -82,7 +82,7 @@ impl Cell for Option<String> {
 }
 
 /// A tuple that can be a dataframe row.
-pub trait Row: Data {
+pub trait IntoRow: Data {
     /// The column types.
     fn dtypes() -> Vec<DType>;
     /// Appends the row's cells to the columns.
@@ -91,7 +91,7 @@ pub trait Row: Data {
 
 macro_rules! row_tuple {
     ($($n:tt $t:ident),+) => {
-        impl<$($t: Cell),+> Row for ($($t,)+) {
+        impl<$($t: IntoCell),+> IntoRow for ($($t,)+) {
             fn dtypes() -> Vec<DType> { vec![$($t::DTYPE),+] }
             fn push(self, cols: &mut [Column]) { $(self.$n.push(&mut cols[$n]);)+ }
         }
@@ -106,7 +106,7 @@ row_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
 row_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
 row_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
 
-impl<R: Row> Bag<R> {
+impl<R: IntoRow> Bag<R> {
     /// A dataframe with one row per tuple, columns named `names`, one partition per bag
     /// partition (Dask: `Bag.to_dataframe(columns=…)`).
     ///

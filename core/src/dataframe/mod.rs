@@ -30,7 +30,7 @@ pub fn describe_rows() -> [&'static str; 8] {
     STATS
 }
 pub use expr::{col, lit, Expr};
-pub use frame_of::{Cell, Row};
+pub use frame_of::{IntoCell, IntoRow};
 pub use groupby::{Agg, GroupBy};
 pub use table::{Column, DType, Table};
 
