@@ -334,11 +334,11 @@ fn every_error_is_an_error_not_a_panic() {
     ));
     assert!(matches!(a.mean_axis(9), Err(Error::Axis { .. })));
     assert!(matches!(
-        da::concatenate(&[a.clone()], 2),
+        da::concatenate(std::slice::from_ref(&a), 2),
         Err(Error::Axis { .. })
     ));
     assert!(matches!(
-        da::stack(&[a.clone()], 3),
+        da::stack(std::slice::from_ref(&a), 3),
         Err(Error::Axis { .. })
     ));
     assert!(matches!(a.transpose(&[0]), Err(Error::Shape { .. })));
