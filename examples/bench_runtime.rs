@@ -380,16 +380,26 @@ fn main() {
 
     // An idle pool parks its workers: CPU time used by the whole process while idle.
     let cpu = || {
-        std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| {
-            let f: Vec<u64> = s.rsplit(')').next()?.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-            Some(f.get(11)? + f.get(12)?) // utime + stime, in clock ticks (1/100 s)
-        })
+        std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| {
+                let f: Vec<u64> = s
+                    .rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                Some(f.get(11)? + f.get(12)?) // utime + stime, in clock ticks (1/100 s)
+            })
     };
     std::thread::sleep(Duration::from_millis(200));
     if let Some(before) = cpu() {
         std::thread::sleep(Duration::from_secs(2));
         if let Some(after) = cpu() {
-            println!("\nidle pool: {} ms of CPU in 2 s of idleness", (after - before) * 10);
+            println!(
+                "\nidle pool: {} ms of CPU in 2 s of idleness",
+                (after - before) * 10
+            );
         }
     }
 

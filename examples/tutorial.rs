@@ -10,6 +10,7 @@
 #[path = "common/corpus.rs"]
 mod corpus;
 
+use dagr::array::{self as da, s};
 use dagr::bag as db;
 use dagr::dataframe as dd;
 use dagr::prelude::*;
@@ -243,11 +244,72 @@ fn dataframe_section() -> Result<(), dagr::Error> {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------
+// Arrays: a stack of 1000 x 1000 slabs in a raw binary file, larger than it needs to be
+// in memory at once, and random arrays.
+// ---------------------------------------------------------------------------------------
+
+fn array_section(full: bool) -> Result<(), dagr::Error> {
+    println!("\n== Arrays ==");
+    let n = if full { 100 } else { 10 };
+    std::fs::create_dir_all("data").map_err(|source| dagr::Error::Io {
+        path: "data".into(),
+        source,
+    })?;
+    // the notebook's prep writes random.dat with np.memmap; we store a random array
+    let start = Instant::now();
+    da::random::random(&[n, 1000, 1000], &[1, 1000, 1000], 42)?.to_memmap("data/random.dat")?;
+    println!(
+        "wrote data/random.dat: {n} x 1000 x 1000 f64, {:.0} MB ({:.0} ms)",
+        n as f64 * 8.0,
+        ms(start)
+    );
+
+    // fp = np.memmap('random.dat', shape=(n, 1000, 1000))
+    // xs = da.concatenate([da.from_array(fp[i], chunks=(200, 500)) for i in range(n)])
+    let fp = da::from_memmap::<f64>("data/random.dat", &[n, 1000, 1000], &[1, 200, 500])?;
+    let slabs = (0..n as isize)
+        .map(|i| fp.slice(s![i, .., ..]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let xs = da::concatenate(&slabs, 0)?;
+    println!("xs = {xs:?}");
+    let start = Instant::now();
+    let m = xs.mean().compute()?;
+    println!("xs.mean() = {m:.6}  in {:.0} ms", ms(start));
+
+    // xs.to_hdf5('data/xs.hdf5', '/foo/xs'); da.from_array(h5py.File(...)['/foo/xs']).shape
+    println!(
+        "HDF5 cell (xs.to_hdf5(\"data/xs.hdf5\", \"/foo/xs\")) skipped: HDF5 support is not in this build"
+    );
+
+    // x = da.random.normal(10, 0.1, size=(20000, 20000), chunks=(1000, 1000))
+    let side = if full { 20000 } else { 4000 };
+    let x = da::random::normal(10.0, 0.1, &[side, side], &[1000, 1000], 0)?;
+    let y = x.mean_axis(0)?.slice(s![..;100])?;
+    let start = Instant::now();
+    let y = y.compute()?;
+    println!(
+        "x.mean(axis=0)[::100] over {side} x {side}: {} values, first {:.4} ({:.0} ms)",
+        y.len(),
+        y[0],
+        ms(start)
+    );
+    // dask.compute((x + 1).sum(), (x + 1).mean()): x + 1 runs once for both
+    let start = Instant::now();
+    let (total, mean) = dagr::compute((&(&x + 1.0).sum(), &(&x + 1.0).mean()))?;
+    println!(
+        "(x + 1).sum() = {total:.4e}, (x + 1).mean() = {mean:.4}  in {:.0} ms (one pass)",
+        ms(start)
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), dagr::Error> {
     let full = std::env::args().any(|a| a == "--full");
     delayed_section()?;
     graph_section()?;
     bag_section(full)?;
     dataframe_section()?;
+    array_section(full)?;
     Ok(())
 }

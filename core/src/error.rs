@@ -128,6 +128,46 @@ pub enum Error {
         /// The aggregation (`min`, `max`, `mean`).
         what: &'static str,
     },
+    /// Array shapes that do not fit the operation (broadcasting, concatenation, reshape).
+    #[error("{what}: {message}")]
+    Shape {
+        /// The operation.
+        what: &'static str,
+        /// The shapes involved and why they do not fit.
+        message: String,
+    },
+    /// A chunk specification that does not fit the array's shape.
+    #[error("bad chunks: {message}")]
+    Chunks {
+        /// What is wrong.
+        message: String,
+    },
+    /// An axis past the array's number of dimensions.
+    #[error("{what}: axis {axis} is out of range for an array of {ndim} dimensions")]
+    Axis {
+        /// The operation.
+        what: &'static str,
+        /// The axis given.
+        axis: usize,
+        /// The array's number of dimensions.
+        ndim: usize,
+    },
+    /// A slice or index outside the array, or of a kind arrays do not support.
+    #[error("bad slice: {message}")]
+    Slice {
+        /// What is wrong.
+        message: String,
+    },
+    /// A raw binary file whose size does not match the shape and element type asked for.
+    #[error("{}: the file holds {actual} bytes, the shape and element type need {expected}", path.display())]
+    FileSize {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the shape needs.
+        expected: u64,
+        /// Bytes in the file.
+        actual: u64,
+    },
     /// A picture format needs Graphviz, which is not installed.
     #[error(
         "writing {} needs Graphviz's `dot` program: install the `graphviz` package \

@@ -10,6 +10,7 @@
 //! assert_eq!(total, 20);
 //! ```
 
+pub mod array;
 pub mod bag;
 mod call;
 mod compute;
