@@ -89,6 +89,19 @@ proptest! {
                 prop_assert!(close(d.get(stat, "i").unwrap(), oracle_describe(&is)[i]));
             }
             prop_assert_eq!(d.columns(), ["i", "x"]);
+            // over budget: three passes, same quartiles exactly, moments to rounding
+            for budget in [0, 7, 50] {
+                let small = df.describe_with(budget).compute_with(s.clone()).unwrap();
+                for (i, stat) in dd::describe_rows().iter().enumerate() {
+                    let (got, want) = (small.get(stat, "x").unwrap(), oracle_describe(&xs)[i]);
+                    if ["mean", "std"].contains(stat) {
+                        prop_assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()), "{} {} {}", stat, got, want);
+                    } else {
+                        prop_assert!(close(got, want), "budget {} {}: {} vs {}", budget, stat, got, want);
+                    }
+                    prop_assert!(close(small.get(stat, "i").unwrap(), oracle_describe(&is)[i]) || ["mean", "std"].contains(stat));
+                }
+            }
             let t = df.compute_with(s.clone()).unwrap();
             prop_assert_eq!(t.len(), rows.len());
             // sort: stable, descending
@@ -126,6 +139,29 @@ proptest! {
 
 fn write(d: &Path, name: &str, text: &str) {
     std::fs::write(d.join(name), text).unwrap();
+}
+
+#[test]
+fn describe_over_budget_handles_constant_and_skewed_columns() {
+    let rows: Vec<(f64, f64)> = (0..5000)
+        .map(|i| (7.5, if i % 100 == 0 { 1e9 } else { (i % 7) as f64 }))
+        .collect();
+    let df = db::from_sequence(rows.clone(), 6)
+        .unwrap()
+        .to_dataframe(&["c", "s"])
+        .unwrap();
+    let exact = df.describe().compute().unwrap();
+    let passes = df.describe_with(10).compute().unwrap();
+    for stat in dd::describe_rows() {
+        for c in ["c", "s"] {
+            let (a, b) = (exact.get(stat, c).unwrap(), passes.get(stat, c).unwrap());
+            assert!(
+                (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
+                "{stat} {c}: {a} vs {b}"
+            );
+        }
+    }
+    assert_eq!(passes.get("50%", "c").unwrap(), 7.5);
 }
 
 #[test]

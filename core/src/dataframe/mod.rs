@@ -402,9 +402,26 @@ impl DataFrame {
         GroupBy::new(self.clone(), by)
     }
 
-    /// Summary statistics of the numeric columns (Dask / pandas: `describe`).
+    /// Summary statistics of the numeric columns (Dask / pandas: `describe`); see
+    /// [`Description`] for how they are computed.
     pub fn describe(&self) -> Delayed<Description> {
-        describe::describe(self)
+        describe::describe(self, describe::DEFAULT_BUDGET)
+    }
+
+    /// [`DataFrame::describe`] gathering at most `budget` values (8 bytes each) in memory;
+    /// larger data is described exactly in three passes instead of one.
+    ///
+    /// ```
+    /// use dagr_core::bag as db;
+    /// let df = db::from_sequence((0..1000).map(|i| (i as f64,)), 4)?.to_dataframe(&["x"])?;
+    /// let small = df.describe_with(100).compute()?;    // three passes
+    /// let big = df.describe().compute()?;              // one pass
+    /// assert_eq!(small.get("25%", "x")?, big.get("25%", "x")?);
+    /// assert_eq!(small.get("25%", "x")?, 249.75);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn describe_with(&self, budget: usize) -> Delayed<Description> {
+        describe::describe(self, budget)
     }
 }
 
