@@ -489,9 +489,9 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
                     m.mean,
                     std,
                     m.min,
-                    lerp_rank(m.n, 0.25, &at),
-                    lerp_rank(m.n, 0.5, &at),
-                    lerp_rank(m.n, 0.75, &at),
+                    lerp_rank(m.n, 0.25, at),
+                    lerp_rank(m.n, 0.5, at),
+                    lerp_rank(m.n, 0.75, at),
                     m.max,
                 ]
             })
