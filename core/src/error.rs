@@ -168,6 +168,28 @@ pub enum Error {
         /// Bytes in the file.
         actual: u64,
     },
+    /// An HDF5 file or dataset could not be opened, created, read or written.
+    #[error("{}: dataset {dataset:?}: {message}", path.display())]
+    Hdf5 {
+        /// The file.
+        path: PathBuf,
+        /// The dataset's path inside the file (`/foo/xs`).
+        dataset: String,
+        /// What the HDF5 library said.
+        message: String,
+    },
+    /// A stored dataset holds another element type than the one asked for.
+    #[error("{}: dataset {dataset:?} holds {found}, not {expected}", path.display())]
+    Dtype {
+        /// The file.
+        path: PathBuf,
+        /// The dataset's path inside the file.
+        dataset: String,
+        /// The element type stored (`float32`).
+        found: String,
+        /// The element type asked for (`float64`).
+        expected: &'static str,
+    },
     /// A picture format needs Graphviz, which is not installed.
     #[error(
         "writing {} needs Graphviz's `dot` program: install the `graphviz` package \

@@ -9,11 +9,11 @@ use super::grid::{Grid, IntoChunks};
 use super::{token_of, Array};
 use crate::tokenize::fresh_token;
 use crate::Error;
-use dagr_runtime::{TaskError, TaskResult};
+use dagr_runtime::TaskError;
 use memmap2::Mmap;
 use ndarray::{ArrayViewD, IxDyn, Slice};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 mod sealed {
@@ -191,17 +191,6 @@ fn write_at(f: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes the temporary file unless the store succeeded.
-struct TempFile(Option<PathBuf>);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 impl<T: Pod> Array<T> {
     /// Computes the array and writes it to `path` as raw binary in native byte order and C
     /// order, readable back with [`from_memmap`] (Dask: `da.store(x, np.memmap(...))`). Blocks
@@ -228,77 +217,57 @@ impl<T: Pod> Array<T> {
         if let Some(e) = &self.err {
             return Err(super::blocks::duplicate(e));
         }
-        let io = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| Error::Io { path: p, source }
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(
-            ".{name}.tmp-{}-{:x}",
-            std::process::id(),
-            fresh_token()
-        ));
-        let file = File::create(&tmp).map_err(io(&tmp))?;
-        let mut guard = TempFile(Some(tmp.clone()));
-        file.set_len(self.nbytes() as u64).map_err(io(&tmp))?;
-        let file = Arc::new(file);
-        let grid = self.grid.clone();
-        let wfile = file.clone();
-        let wpath = tmp.clone();
-        let name: Arc<str> = format!("store-{}", self.name).into();
-        let writes = self.nodes_with(&name, move |idx, c| -> Result<(), TaskError> {
-            let v = c.view();
-            let start = grid.block_start(idx);
-            let n = grid.ndim();
-            // strides of the whole array, in elements
-            let mut strides = vec![1usize; n];
-            for k in (0..n.saturating_sub(1)).rev() {
-                strides[k] = strides[k + 1] * grid.shape[k + 1];
-            }
-            let base: usize = start.iter().zip(&strides).map(|(s, st)| s * st).sum();
-            let size = std::mem::size_of::<T>();
-            let fail = |source| {
-                TaskError::new(Error::Io {
-                    path: wpath.clone(),
-                    source,
-                })
+        super::write::write_atomically(path, |tmp| {
+            let io = |source| Error::Io {
+                path: tmp.to_path_buf(),
+                source,
             };
-            if n == 0 {
-                let x = v.iter().copied().collect::<Vec<T>>();
-                return write_at(&wfile, as_bytes(&x), 0).map_err(fail);
-            }
-            // one write per innermost row of the block
-            let mut row: Vec<T> = Vec::with_capacity(v.shape()[n - 1]);
-            for (r, lane) in v.lanes(ndarray::Axis(n - 1)).into_iter().enumerate() {
-                // position of row r inside the block, in the whole array
-                let mut rem = r;
-                let mut off = base;
-                for k in (0..n - 1).rev() {
-                    let d = v.shape()[k];
-                    off += (rem % d) * strides[k];
-                    rem /= d;
+            let file = File::create(tmp).map_err(io)?;
+            file.set_len(self.nbytes() as u64).map_err(io)?;
+            let file = Arc::new(file);
+            let grid = self.grid.clone();
+            let wfile = file.clone();
+            let wpath = tmp.to_path_buf();
+            // raw files take positioned writes from many threads: each task writes its block
+            self.for_each_block("store", scheduler, move |idx, c| {
+                let v = c.view();
+                let start = grid.block_start(idx);
+                let n = grid.ndim();
+                // strides of the whole array, in elements
+                let mut strides = vec![1usize; n];
+                for k in (0..n.saturating_sub(1)).rev() {
+                    strides[k] = strides[k + 1] * grid.shape[k + 1];
                 }
-                row.clear();
-                row.extend(lane.iter().copied());
-                write_at(&wfile, as_bytes(&row), (off * size) as u64).map_err(fail)?;
-            }
-            Ok(())
-        });
-        let done = crate::node::new_node(
-            dagr_runtime::Key::index(name.clone(), &[]),
-            crate::node::Deps::from(writes),
-            crate::node::NodeKind::Call,
-            false,
-            |_: &mut dagr_runtime::Inputs<'_>| -> TaskResult { Ok(Arc::new(())) },
-        );
-        crate::delayed::Delayed::<()>::from_node(done).compute_with(scheduler)?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(io(path))?;
-        guard.0 = None;
-        Ok(())
+                let base: usize = start.iter().zip(&strides).map(|(s, st)| s * st).sum();
+                let size = std::mem::size_of::<T>();
+                let fail = |source| {
+                    TaskError::new(Error::Io {
+                        path: wpath.clone(),
+                        source,
+                    })
+                };
+                if n == 0 {
+                    let x = v.iter().copied().collect::<Vec<T>>();
+                    return write_at(&wfile, as_bytes(&x), 0).map_err(fail);
+                }
+                // one write per innermost row of the block
+                let mut row: Vec<T> = Vec::with_capacity(v.shape()[n - 1]);
+                for (r, lane) in v.lanes(ndarray::Axis(n - 1)).into_iter().enumerate() {
+                    // position of row r inside the block, in the whole array
+                    let mut rem = r;
+                    let mut off = base;
+                    for k in (0..n - 1).rev() {
+                        let d = v.shape()[k];
+                        off += (rem % d) * strides[k];
+                        rem /= d;
+                    }
+                    row.clear();
+                    row.extend(lane.iter().copied());
+                    write_at(&wfile, as_bytes(&row), (off * size) as u64).map_err(fail)?;
+                }
+                Ok(())
+            })?;
+            file.sync_all().map_err(io)
+        })
     }
 }

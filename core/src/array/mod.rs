@@ -14,6 +14,8 @@
 //! |---|---|
 //! | `da::from_array(a, &[200, 500])?` | `da.from_array(a, chunks=(200, 500))` |
 //! | `da::from_memmap::<f64>("x.dat", &shape, &chunks)?` | `da.from_array(np.memmap(...), chunks)` |
+//! | `da::from_hdf5::<f64>("x.h5", "/foo/xs", &chunks)?` (feature `hdf5`) | `da.from_array(h5py.File("x.h5")["/foo/xs"], chunks)` |
+//! | `x.to_hdf5("x.h5", "/foo/xs")?` (feature `hdf5`) | `x.to_hdf5("x.h5", "/foo/xs")` |
 //! | `da::random::normal(10.0, 0.1, &shape, &chunks, seed)?` | `da.random.normal(10, 0.1, size, chunks)` |
 //! | `(&x + 1.0).sum().compute()?` | `(x + 1).sum().compute()` |
 //! | `x.mean_axis(0)?` | `x.mean(axis=0)` |
@@ -35,15 +37,24 @@ mod create;
 mod element;
 mod fuse;
 mod grid;
+#[cfg(feature = "hdf5")]
+mod h5;
 mod memmap;
 pub mod random;
 mod reduce;
 mod structure;
+mod write;
 
+/// The `hdf5-metno` crate dagr reads and writes HDF5 files with (feature `hdf5`), for
+/// opening files directly with the same version: `dagr::array::hdf5::File::open(path)`.
+#[cfg(feature = "hdf5")]
+pub use ::hdf5;
 pub use create::{arange, from_array, from_delayed, full, ones, zeros};
 pub use element::{Element, Float, Number};
 pub use fuse::Operand;
 pub use grid::IntoChunks;
+#[cfg(feature = "hdf5")]
+pub use h5::{from_hdf5, H5Element};
 pub use memmap::{from_memmap, store, Pod};
 pub use ndarray::{s, ArrayD, SliceInfoElem};
 pub use structure::{concatenate, stack};
