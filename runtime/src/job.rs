@@ -23,7 +23,9 @@
 
 use crate::cell::ExclusiveCell;
 use crate::error::{InputTypeError, MissingInputError};
-use crate::{Error, Event, EventKind, Key, NodeId, Observer, Task, TaskError, TaskGraph, Value};
+use crate::{
+    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskError, TaskGraph, Value,
+};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -39,8 +41,8 @@ struct NodeState {
 
 pub(crate) struct Job {
     // Vecs, not boxed slices: converting would copy every array whose capacity exceeds its
-    // length (the graph's arrays grew by doubling).
-    keys: Vec<Key>,
+    // length (the graph's arrays grew by doubling). The keys are shared with observers.
+    keys: Arc<Vec<Key>>,
     nodes: Vec<NodeState>,
     dep_start: Vec<u32>,
     deps: Vec<u32>,
@@ -52,6 +54,10 @@ pub(crate) struct Job {
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
     observer: Option<Arc<dyn Observer>>,
+    /// This run's id, carried by its events.
+    pub(crate) id: RunId,
+    /// Number of nodes the outputs need (those that run).
+    pub(crate) tasks: usize,
     done: AtomicBool,
     latch: (Mutex<bool>, Condvar),
 }
@@ -100,10 +106,12 @@ impl Job {
         let mut fill: Vec<u32> = succ_start[..n].to_vec();
         let mut succs = vec![0u32; acc as usize];
         let mut roots = Vec::new();
+        let mut to_run = 0;
         for i in 0..n {
             if !needed[i] {
                 continue;
             }
+            to_run += 1;
             let ds = &deps[dep_start[i] as usize..dep_start[i + 1] as usize];
             if ds.is_empty() {
                 roots.push(i as u32);
@@ -126,7 +134,7 @@ impl Job {
             .collect();
         let distinct_outputs = out_units.iter().filter(|&&u| u > 0).count();
         Ok(Job {
-            keys,
+            keys: Arc::new(keys),
             nodes,
             dep_start,
             deps,
@@ -138,6 +146,8 @@ impl Job {
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
             observer,
+            id: RunId::next(),
+            tasks: to_run,
             done: AtomicBool::new(distinct_outputs == 0),
             latch: (Mutex::new(distinct_outputs == 0), Condvar::new()),
         })
@@ -215,10 +225,24 @@ impl Job {
         if let Some(obs) = &self.observer {
             obs.on_event(&Event {
                 kind,
+                run: self.id,
                 node: NodeId(i),
                 key: &self.keys[i as usize],
                 worker,
             });
+        }
+    }
+
+    /// The run as observers see it, `workers` being the number of threads running it.
+    pub(crate) fn view(&self, workers: usize) -> Run<'_> {
+        Run {
+            id: self.id,
+            tasks: self.tasks,
+            workers,
+            failed: self.failed.load(Ordering::Acquire),
+            keys: &self.keys,
+            dep_start: &self.dep_start,
+            deps: &self.deps,
         }
     }
 

@@ -39,5 +39,5 @@ pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult, Value};
 pub use job::Inputs;
 pub use key::{Key, KeyName};
-pub use observer::{Event, EventKind, Observer};
+pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
 pub use scheduler::{current_worker, Scheduler};
