@@ -24,7 +24,8 @@
 use crate::cell::ExclusiveCell;
 use crate::error::{InputTypeError, MissingInputError};
 use crate::{
-    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskError, TaskGraph, Value,
+    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskCounters, TaskError,
+    TaskGraph, Value,
 };
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -53,7 +54,10 @@ pub(crate) struct Job {
     outputs_left: AtomicUsize,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
-    observer: Option<Arc<dyn Observer>>,
+    /// The observer, if it wants task events.
+    events: Option<Arc<dyn Observer>>,
+    /// The observer's counters, if it keeps any.
+    counters: Option<Arc<TaskCounters>>,
     /// This run's id, carried by its events.
     pub(crate) id: RunId,
     /// Number of nodes the outputs need (those that run).
@@ -145,7 +149,8 @@ impl Job {
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
-            observer,
+            events: observer.as_ref().filter(|o| o.task_events()).cloned(),
+            counters: observer.as_ref().and_then(|o| o.counters()),
             id: RunId::next(),
             tasks: to_run,
             done: AtomicBool::new(distinct_outputs == 0),
@@ -173,6 +178,9 @@ impl Job {
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
             if !self.failed.load(Ordering::Acquire) {
+                if let Some(c) = &self.counters {
+                    c.started(worker, self.id, i);
+                }
                 self.emit(EventKind::Started, i, worker);
                 match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
                     Ok(Ok(value)) => {
@@ -188,6 +196,9 @@ impl Job {
                         let message = panic_message(payload.as_ref());
                         self.fail(i, worker, |key| Error::TaskPanicked { key, message });
                     }
+                }
+                if let Some(c) = &self.counters {
+                    c.ended(worker);
                 }
             }
         }
@@ -222,7 +233,7 @@ impl Job {
 
     #[inline]
     fn emit(&self, kind: EventKind, i: u32, worker: usize) {
-        if let Some(obs) = &self.observer {
+        if let Some(obs) = &self.events {
             obs.on_event(&Event {
                 kind,
                 run: self.id,

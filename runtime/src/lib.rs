@@ -27,6 +27,7 @@
 //! ```
 
 mod cell;
+mod counters;
 mod error;
 mod graph;
 mod job;
@@ -35,6 +36,7 @@ mod observer;
 mod pool;
 mod scheduler;
 
+pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult, Value};
 pub use job::Inputs;

@@ -10,7 +10,7 @@
 //!
 //! With no observer installed the runtime pays one predictable branch per task.
 
-use crate::{Key, NodeId};
+use crate::{Key, NodeId, TaskCounters};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -92,6 +92,11 @@ impl RunKeys {
         self.0.get(node.index())
     }
 
+    /// The key of the node at `index` (see [`NodeId::index`]).
+    pub fn by_index(&self, index: usize) -> Option<&Key> {
+        self.0.get(index)
+    }
+
     /// Number of nodes in the graph (run or culled).
     pub fn len(&self) -> usize {
         self.0.len()
@@ -157,6 +162,11 @@ impl Run<'_> {
         RunKeys(self.keys.clone())
     }
 
+    /// Every node of the graph, culled ones included, in id order.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = NodeId> {
+        (0..self.keys.len() as u32).map(NodeId)
+    }
+
     /// The dependencies of `node`, in argument order. Every dependency has a smaller id.
     pub fn deps(&self, node: NodeId) -> impl ExactSizeIterator<Item = NodeId> + '_ {
         let i = node.index();
@@ -208,19 +218,50 @@ pub trait Observer: Send + Sync {
     fn on_run_end(&self, run: &Run<'_>) {
         let _ = run;
     }
+
+    /// Whether to deliver task events to [`Observer::on_event`] (default: yes). An observer
+    /// that only needs [`Observer::counters`] says no, and its runs skip the call per event.
+    /// Asked when the observer is installed and when a run starts; the answer must not change.
+    fn task_events(&self) -> bool {
+        true
+    }
+
+    /// Counters for the runtime to keep up to date during runs (default: none): tasks done
+    /// and the task each worker runs, for a few plain stores per task.
+    fn counters(&self) -> Option<Arc<TaskCounters>> {
+        None
+    }
 }
 
-/// Several observers installed on one scheduler: each sees every event, in install order.
-pub(crate) struct Fanout(pub(crate) [Arc<dyn Observer>; 2]);
+/// Several observers installed on one scheduler: each sees every event it asks for, in
+/// install order. (Only the first observer's [`Observer::counters`] are kept.)
+pub(crate) struct Fanout {
+    all: [Arc<dyn Observer>; 2],
+    /// Those that want task events.
+    events: Vec<Arc<dyn Observer>>,
+}
+
+impl Fanout {
+    pub(crate) fn new(all: [Arc<dyn Observer>; 2]) -> Self {
+        let events = all.iter().filter(|o| o.task_events()).cloned().collect();
+        Fanout { all, events }
+    }
+}
 
 impl Observer for Fanout {
     fn on_event(&self, event: &Event<'_>) {
-        self.0.iter().for_each(|o| o.on_event(event));
+        self.events.iter().for_each(|o| o.on_event(event));
+    }
+    fn task_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+    fn counters(&self) -> Option<Arc<TaskCounters>> {
+        self.all.iter().find_map(|o| o.counters())
     }
     fn on_run_start(&self, run: &Run<'_>) {
-        self.0.iter().for_each(|o| o.on_run_start(run));
+        self.all.iter().for_each(|o| o.on_run_start(run));
     }
     fn on_run_end(&self, run: &Run<'_>) {
-        self.0.iter().for_each(|o| o.on_run_end(run));
+        self.all.iter().for_each(|o| o.on_run_end(run));
     }
 }

@@ -63,7 +63,7 @@ impl Scheduler {
     pub fn observe(mut self, observer: Arc<dyn Observer>) -> Self {
         self.observer = Some(match self.observer.take() {
             None => observer,
-            Some(first) => Arc::new(Fanout([first, observer])),
+            Some(first) => Arc::new(Fanout::new([first, observer])),
         });
         self
     }

@@ -1,8 +1,8 @@
 //! The schedulers against a sequential oracle on random graphs, with injected failures.
 
 use dagr_runtime::{
-    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Scheduler, Task, TaskError,
-    TaskGraph,
+    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Scheduler, Task, TaskCounters,
+    TaskError, TaskGraph,
 };
 use proptest::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -150,10 +150,14 @@ enum Seen {
     },
 }
 
+/// Records every event, and has the runtime keep counters too.
 #[derive(Default)]
-struct Recorder(Mutex<Vec<Seen>>);
+struct Recorder(Mutex<Vec<Seen>>, Arc<TaskCounters>);
 
 impl Observer for Recorder {
+    fn counters(&self) -> Option<Arc<TaskCounters>> {
+        Some(self.1.clone())
+    }
     fn on_event(&self, e: &Event<'_>) {
         self.0.lock().unwrap().push(Seen::Task {
             kind: e.kind,
@@ -326,6 +330,12 @@ proptest! {
             let result = run(&s, &observed);
             let seen = a.0.lock().unwrap().clone();
             check_events(&s, &seen, &result)?;
+            // the counters agree with the events: one per task that ended, none running
+            let ended = seen.iter().filter(|e| matches!(e, Seen::Task { kind: EventKind::Finished | EventKind::Failed, .. })).count();
+            prop_assert_eq!(a.1.done(), ended as u64);
+            let Some(Seen::Start { run, .. }) = seen.first() else { unreachable!() };
+            prop_assert_eq!(a.1.running(*run).count(), 0);
+            prop_assert_eq!(b.1.done(), 0, "only the first observer's counters are kept");
             // a second observer sees the same events (the order of concurrent tasks may differ)
             let mut other = b.0.lock().unwrap().clone();
             let mut mine = seen;
