@@ -10,9 +10,11 @@
 //! assert_eq!(total, 20);
 //! ```
 
+mod atomic_file;
 mod call;
 mod compute;
 mod delayed;
+pub mod diagnostics;
 mod error;
 mod node;
 mod plan;
@@ -22,6 +24,7 @@ mod visualize;
 pub use compute::{compute, compute_with, Computable};
 pub use dagr_runtime::{Key, Scheduler};
 pub use delayed::{map2, value, Data, Delayed};
+pub use diagnostics::SchedulerExt;
 pub use error::Error;
 pub use node::NodeKind;
 pub use tokenize::{TokenHasher, Tokenize};

@@ -7,6 +7,7 @@
 
 use crate::node::{NodeKind, NodeRef};
 use crate::plan::AddrMap;
+use crate::atomic_file::write_atomic;
 use crate::{Delayed, Error};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -166,26 +167,6 @@ fn layout_svg(dot: &str) -> String {
     let mut svg = SVGWriter::new();
     graph.do_it(false, false, false, &mut svg);
     svg.finalize()
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
 }
 
 #[cfg(test)]
