@@ -517,6 +517,51 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Whether Graphviz's `dot -Tsvg` accepts `text` without a warning (`None`: no Graphviz).
+    fn graphviz_accepts(text: &str) -> Option<bool> {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+        let out = child.wait_with_output().ok()?;
+        Some(out.status.success() && out.stderr.is_empty())
+    }
+
+    #[test]
+    fn graphviz_accepts_every_form() {
+        let g = crate::Delayed::<i64>::from_node(array(3, 4));
+        let prof = crate::diagnostics::Profiler::new();
+        use crate::SchedulerExt as _;
+        g.compute_with(dagr_runtime::Scheduler::threads(2).profile(&prof))
+            .unwrap();
+        let forms = [
+            VisualizeOptions::new(),
+            VisualizeOptions::new().clusters(false),
+            VisualizeOptions::new().collapse_over(5),
+            VisualizeOptions::new().timings(&prof),
+            VisualizeOptions::new().collapse_over(5).timings(&prof),
+        ];
+        for opts in forms {
+            let text = to_dot(&[&g.node], &opts);
+            match graphviz_accepts(&text) {
+                Some(ok) => assert!(ok, "{text}"),
+                None => eprintln!("Graphviz is not installed: DOT syntax not checked"),
+            }
+        }
+        let timed = to_dot(&[&g.node], &VisualizeOptions::new().timings(&prof));
+        assert!(timed.contains("colour: measured time"), "{timed}");
+        assert!(
+            !timed.contains(UNTIMED_FILL),
+            "every task was timed: {timed}"
+        );
+    }
+
     #[test]
     fn heat_runs_from_yellow_to_red() {
         assert_eq!(heat(0.0), "#ffffcc");

@@ -206,7 +206,8 @@ struct State {
 }
 
 struct Ticker {
-    stop: Arc<(Mutex<bool>, Condvar)>,
+    /// When the last run ended (set once), and its signal.
+    stop: Arc<Stop>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -295,7 +296,7 @@ impl Observer for Watch {
         };
         if let Some(t) = ticker {
             let (lock, cv) = &*t.stop;
-            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
             cv.notify_all();
             if let Some(thread) = t.thread {
                 let _ = thread.join();
@@ -304,13 +305,16 @@ impl Observer for Watch {
     }
 }
 
+type Stop = (Mutex<Option<Instant>>, Condvar);
+
 /// Starts the thread that redraws the bar until told to stop.
 fn start_ticker(shared: Arc<Shared>, draw: Draw, minimum: Duration) -> Ticker {
-    let stop = Arc::new((Mutex::new(false), Condvar::new()));
+    let stop = Arc::new((Mutex::new(None), Condvar::new()));
     let stop2 = stop.clone();
+    let started = Instant::now();
     let thread = std::thread::Builder::new()
         .name("dagr-progress".into())
-        .spawn(move || tick(&shared, draw, minimum, &stop2));
+        .spawn(move || tick(&shared, draw, started, minimum, &stop2));
     // No thread, no bar: the run goes on undisturbed.
     Ticker {
         stop,
@@ -318,20 +322,20 @@ fn start_ticker(shared: Arc<Shared>, draw: Draw, minimum: Duration) -> Ticker {
     }
 }
 
-/// The ticker thread: waits `minimum`, then redraws every [`REFRESH`] until stopped.
-fn tick(shared: &Shared, draw: Draw, minimum: Duration, stop: &(Mutex<bool>, Condvar)) {
+/// The ticker thread: waits until the runs have gone on for `minimum`, then redraws every
+/// [`REFRESH`] until they end, and draws their end.
+fn tick(shared: &Shared, draw: Draw, started: Instant, minimum: Duration, stop: &Stop) {
     use indicatif::{ProgressDrawTarget, ProgressStyle};
-    let started = Instant::now();
     let (lock, cv) = stop;
     let mut stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
-    while !*stopped && started.elapsed() < minimum {
+    while stopped.is_none() && started.elapsed() < minimum {
         let left = minimum.saturating_sub(started.elapsed());
         stopped = cv
             .wait_timeout(stopped, left)
             .map(|(g, _)| g)
             .unwrap_or_else(|p| p.into_inner().0);
     }
-    if *stopped {
+    if stopped.is_some_and(|end| end.duration_since(started) < minimum) {
         return; // a quick run: no bar
     }
     let target = match draw {
@@ -357,7 +361,7 @@ fn tick(shared: &Shared, draw: Draw, minimum: Duration, stop: &(Mutex<bool>, Con
         tally.retain(|_, w| *w > 0.01);
         bar.set_length(total);
         bar.set_position(done.min(total));
-        if *stopped {
+        if stopped.is_some() {
             if failed {
                 bar.abandon_with_message("failed");
             } else {
