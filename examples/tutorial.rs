@@ -7,7 +7,9 @@
 //! Everything it reads is generated first, small by default; pictures and data go to the
 //! current directory and `data/`.
 
+use dagr::diagnostics::Profiler;
 use dagr::prelude::*;
+use dagr::VisualizeOptions;
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------
@@ -59,8 +61,10 @@ fn delayed_section() -> Result<(), dagr::Error> {
     let t = total(output);
     println!("built {} tasks: {:?}", t.num_tasks(), t);
 
+    // The longest step, so it shows a progress bar (on stderr, when it is a terminal):
+    // Dask's `with ProgressBar(): total.compute(scheduler="synchronous")`.
     let start = Instant::now();
-    let v = t.compute_with(Scheduler::sync())?;
+    let v = t.compute_with(Scheduler::sync().progress())?;
     println!("compute (sync):        {v}  in {:>6.0} ms", ms(start));
     let start = Instant::now();
     let v = t.compute()?;
@@ -82,6 +86,25 @@ fn delayed_section() -> Result<(), dagr::Error> {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------
+// Diagnostics: where did the time go? Dask's `with Profiler() as prof: total.compute()`.
+// ---------------------------------------------------------------------------------------
+
+fn diagnostics_section() -> Result<(), dagr::Error> {
+    println!("\n== Diagnostics ==");
+    let output: Vec<Delayed<i64>> = (1..=8).map(|x| add(inc(x), double(x))).collect();
+    let t = total(output);
+    let prof = Profiler::new();
+    let v = t.compute_with(Scheduler::default().progress().profile(&prof))?;
+    println!("total = {v}");
+    print!("{}", prof.summary());
+    prof.write_trace("trace.json")?;
+    println!("trace written to trace.json: open it in https://ui.perfetto.dev");
+    t.visualize_with("total-timed.svg", &VisualizeOptions::new().timings(&prof))?;
+    println!("graph coloured by measured time written to total-timed.svg");
+    Ok(())
+}
+
 fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
@@ -92,5 +115,6 @@ fn cores() -> usize {
 
 fn main() -> Result<(), dagr::Error> {
     delayed_section()?;
+    diagnostics_section()?;
     Ok(())
 }
