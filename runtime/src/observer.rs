@@ -1,14 +1,4 @@
-//! Run and task events for progress bars and profilers.
-//!
-//! An [`Observer`] installed with [`crate::Scheduler::observe`] sees, for every run of the
-//! scheduler, in this order:
-//! 1. [`Observer::on_run_start`] on the calling thread, before any task runs;
-//! 2. for each task that runs, [`EventKind::Started`] and then exactly one of
-//!    [`EventKind::Finished`] or [`EventKind::Failed`], on the worker that runs it (tasks
-//!    skipped after a failure get no event);
-//! 3. [`Observer::on_run_end`] on the calling thread, after every task event of the run.
-//!
-//! With no observer installed the runtime pays one predictable branch per task.
+//! Run and task events for progress bars and profilers (the order is on [`Observer`]).
 
 use crate::{Key, NodeId, TaskCounters};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -178,9 +168,15 @@ impl Run<'_> {
     }
 }
 
-/// Receives run and task events (see the [module docs](self) for their order). Install one
-/// with [`crate::Scheduler::observe`]; with none installed the runtime pays one predictable
-/// branch per task.
+/// Receives run and task events. Install one with [`crate::Scheduler::observe`]; with none
+/// installed the runtime pays one predictable branch per task.
+///
+/// For every run of the scheduler an observer sees, in this order:
+/// 1. [`Observer::on_run_start`] on the calling thread, before any task runs;
+/// 2. for each task that runs, [`EventKind::Started`] and then exactly one of
+///    [`EventKind::Finished`] or [`EventKind::Failed`], on the worker that runs it (tasks
+///    skipped after a failure get no event);
+/// 3. [`Observer::on_run_end`] on the calling thread, after every task event of the run.
 ///
 /// ```
 /// use dagr_runtime::{Event, EventKind, Observer, Run, Scheduler, Task, TaskGraph, Key};
