@@ -54,16 +54,50 @@ pub(crate) struct Job {
     outputs_left: AtomicUsize,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
-    /// The observer, if it wants task events.
-    events: Option<Arc<dyn Observer>>,
-    /// The observer's counters, if it keeps any.
-    counters: Option<Arc<TaskCounters>>,
+    /// What to tell about each task, if anything: one branch per task start and end when
+    /// nothing.
+    watch: Option<Watch>,
     /// This run's id, carried by its events.
     pub(crate) id: RunId,
     /// Number of nodes the outputs need (those that run).
     pub(crate) tasks: usize,
     done: AtomicBool,
     latch: (Mutex<bool>, Condvar),
+}
+
+/// How a run reports its tasks to its observer.
+struct Watch {
+    /// The observer, if it wants task events.
+    events: Option<Arc<dyn Observer>>,
+    /// The observer's counters, if it keeps any.
+    counters: Option<Arc<TaskCounters>>,
+}
+
+impl Watch {
+    fn new(observer: Arc<dyn Observer>) -> Option<Watch> {
+        let counters = observer.counters();
+        let events = observer.task_events().then_some(observer);
+        (events.is_some() || counters.is_some()).then_some(Watch { events, counters })
+    }
+
+    #[inline]
+    fn tell(&self, kind: EventKind, job: &Job, i: u32, worker: usize) {
+        if let Some(c) = &self.counters {
+            match kind {
+                EventKind::Started => c.started(worker, job.id, i),
+                EventKind::Finished | EventKind::Failed => c.ended(worker),
+            }
+        }
+        if let Some(obs) = &self.events {
+            obs.on_event(&Event {
+                kind,
+                run: job.id,
+                node: NodeId(i),
+                key: &job.keys[i as usize],
+                worker,
+            });
+        }
+    }
 }
 
 impl Job {
@@ -149,8 +183,7 @@ impl Job {
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
-            events: observer.as_ref().filter(|o| o.task_events()).cloned(),
-            counters: observer.as_ref().and_then(|o| o.counters()),
+            watch: observer.and_then(Watch::new),
             id: RunId::next(),
             tasks: to_run,
             done: AtomicBool::new(distinct_outputs == 0),
@@ -178,28 +211,25 @@ impl Job {
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
             if !self.failed.load(Ordering::Acquire) {
-                if let Some(c) = &self.counters {
-                    c.started(worker, self.id, i);
-                }
-                self.emit(EventKind::Started, i, worker);
-                match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
+                self.tell(EventKind::Started, i, worker);
+                let ended = match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
                     Ok(Ok(value)) => {
                         // SAFETY: node i is owned by this thread and has no consumer running
                         // yet: they start only after our `pending` decrements below.
                         unsafe { node.slot.put(value) };
-                        self.emit(EventKind::Finished, i, worker);
+                        EventKind::Finished
                     }
                     Ok(Err(e)) => {
-                        self.fail(i, worker, |key| Error::TaskFailed { key, source: e.0 })
+                        self.fail(i, |key| Error::TaskFailed { key, source: e.0 });
+                        EventKind::Failed
                     }
                     Err(payload) => {
                         let message = panic_message(payload.as_ref());
-                        self.fail(i, worker, |key| Error::TaskPanicked { key, message });
+                        self.fail(i, |key| Error::TaskPanicked { key, message });
+                        EventKind::Failed
                     }
-                }
-                if let Some(c) = &self.counters {
-                    c.ended(worker);
-                }
+                };
+                self.tell(ended, i, worker);
             }
         }
         inputs.release_all();
@@ -222,8 +252,7 @@ impl Job {
         next
     }
 
-    fn fail(&self, i: u32, worker: usize, make: impl FnOnce(Key) -> Error) {
-        self.emit(EventKind::Failed, i, worker);
+    fn fail(&self, i: u32, make: impl FnOnce(Key) -> Error) {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(make(self.keys[i as usize].clone()));
@@ -231,16 +260,11 @@ impl Job {
         self.failed.store(true, Ordering::Release);
     }
 
+    /// Tells the observer, if any, that task `i` started or ended.
     #[inline]
-    fn emit(&self, kind: EventKind, i: u32, worker: usize) {
-        if let Some(obs) = &self.events {
-            obs.on_event(&Event {
-                kind,
-                run: self.id,
-                node: NodeId(i),
-                key: &self.keys[i as usize],
-                worker,
-            });
+    fn tell(&self, kind: EventKind, i: u32, worker: usize) {
+        if let Some(w) = &self.watch {
+            w.tell(kind, self, i, worker);
         }
     }
 
