@@ -5,6 +5,7 @@
 //! cargo run --release --example bench_runtime            # 2 threads, median of 5
 //! cargo run --release --example bench_runtime -- --threads 4 --reps 9
 //! cargo run --release --example bench_runtime -- --diagnostics   # cost of progress / profile
+//! cargo run --release --example bench_runtime -- --diagnostics --sync   # the same, one thread
 //! ```
 //!
 //! Four graph shapes with trivial task bodies (an integer add):
@@ -310,6 +311,12 @@ fn main() {
     let reps = arg("--reps", 5);
     let sched = Scheduler::threads(threads);
     if args.iter().any(|a| a == "--diagnostics") {
+        // `--sync`: on the calling thread alone, where the machine's noise is smallest.
+        let (sched, threads) = if args.iter().any(|a| a == "--sync") {
+            (Scheduler::sync(), 1)
+        } else {
+            (sched, threads)
+        };
         diagnostics(&sched, threads, reps, &want_shape);
         return;
     }
@@ -462,7 +469,7 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         ("c", "(c) chain of 1M", raw_chain, N),
     ];
     println!(
-        "dagr diagnostics overhead: raw runtime graphs, {threads} threads, {reps} reps: median ns \
+        "dagr diagnostics overhead: raw runtime graphs, {sched:?}, {threads} threads, {reps} reps: median ns \
          per task, and the median over reps of the time over the same rep's plain run\n"
     );
     println!(
