@@ -398,6 +398,31 @@ fn main() {
         report("(d) wavefront 1000x1000", tasks, [rb, rr, db, dr, ry, sq]);
     }
 
+    // An idle pool parks its workers: CPU time used by the whole process while idle.
+    let cpu = || {
+        std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| {
+                let f: Vec<u64> = s
+                    .rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                Some(f.get(11)? + f.get(12)?) // utime + stime, in clock ticks (1/100 s)
+            })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    if let Some(before) = cpu() {
+        std::thread::sleep(Duration::from_secs(2));
+        if let Some(after) = cpu() {
+            println!(
+                "\nidle pool: {} ms of CPU in 2 s of idleness",
+                (after - before) * 10
+            );
+        }
+    }
+
     // Graph building alone: linear in size.
     if !only.is_empty() {
         return;

@@ -240,3 +240,15 @@ fn inside_a_block() {
 fn visibility_and_modules() {
     assert_eq!(nested::double(nested::inc_twice(1)).compute().unwrap(), 6);
 }
+
+/// Called only through `eager` (as `graph!` does): that counts as a use of the function, so
+/// this file, under `deny(warnings)`, has no dead-code warning for it.
+#[delayed]
+fn only_eager(x: i64) -> Result<i64, String> {
+    Ok(x + 1)
+}
+
+#[test]
+fn calling_eager_alone_uses_the_function() {
+    assert_eq!(only_eager::eager(1), Ok(2));
+}

@@ -133,6 +133,24 @@ impl<X: Data> PureArg<Vec<X>> for Vec<Delayed<X>> {
     }
 }
 
+/// An argument that cannot exist, accepted for every parameter: `#[delayed]` names its lazy
+/// function as `fn(NeverArg, ..) -> _` inside `name::eager`, so that code calling only
+/// `name::eager` (as `graph!` does) counts as a use of the function, without a type
+/// requirement that could fail.
+pub enum NeverArg {}
+
+impl<T> IntoArg<T> for NeverArg {
+    fn into_arg(self, _: &mut CallBuilder) -> ArgSlot<T> {
+        match self {}
+    }
+}
+
+impl<T> PureArg<T> for NeverArg {
+    fn tokenize_arg(&self, _: &mut TokenHasher) {
+        match *self {}
+    }
+}
+
 fn tokenize_key(key: &Key, h: &mut TokenHasher) {
     h.write(&1u8);
     h.write(&key.prefix());
@@ -202,17 +220,29 @@ impl CallBuilder {
 
 /// Return types of `#[delayed]` functions that may fail: `Result<T, E>` gives a `Delayed<T>`
 /// whose error surfaces from `compute`.
+///
+/// Implemented for every `Result`, so the lazy function's signature (`Delayed<Self::Ok>`)
+/// is always well-formed; the error type's conversion is required where the result is
+/// converted, in the function's body.
 pub trait ResultLike {
     /// The success type.
     type Ok;
+    /// The error type.
+    type Err;
     /// Converts into a task result.
-    fn into_task_result(self) -> Result<Self::Ok, TaskError>;
+    fn into_task_result(self) -> Result<Self::Ok, TaskError>
+    where
+        Self::Err: Into<BoxError>;
 }
 
-impl<T, E: Into<BoxError>> ResultLike for Result<T, E> {
+impl<T, E> ResultLike for Result<T, E> {
     type Ok = T;
+    type Err = E;
     #[inline]
-    fn into_task_result(self) -> Result<T, TaskError> {
+    fn into_task_result(self) -> Result<T, TaskError>
+    where
+        E: Into<BoxError>,
+    {
         self.map_err(TaskError::new)
     }
 }

@@ -8,7 +8,7 @@ use dagr_runtime::{Scheduler, Value};
 
 /// The graph nodes a [`Computable`] asks for (opaque).
 #[doc(hidden)]
-pub struct Outputs<'a>(Vec<&'a NodeRef>);
+pub struct Outputs<'a>(pub(crate) Vec<&'a NodeRef>);
 
 /// Something [`compute`] accepts: a `&Delayed<T>`, a slice or `Vec` of them, or a tuple of
 /// up to 8 such things.

@@ -36,7 +36,7 @@ pub enum Error {
         expected: &'static str,
     },
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -44,17 +44,142 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An argument is out of its domain (`repartition(0)`, `topk(0)`, …).
+    #[error("{what}: {message}")]
+    InvalidArgument {
+        /// The operation.
+        what: &'static str,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+    /// No file matches a path pattern.
+    #[error("no file matches {pattern:?}")]
+    NoFiles {
+        /// The pattern given.
+        pattern: String,
+    },
+    /// A path pattern is not a valid glob.
+    #[error("bad path pattern {pattern:?}: {message}")]
+    BadPattern {
+        /// The pattern given.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A text file holds bytes that are not UTF-8.
+    #[error("{}:{line}: invalid UTF-8 (read with `TextOptions::lossy(true)` to replace bad bytes)", path.display())]
+    InvalidUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+    },
+    /// A CSV file is malformed (ragged rows, bad quoting, header mismatch).
+    #[error("{}:{line}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV value does not fit its column's type.
+    #[error(
+        "{}:{line}: column {column:?}: cannot read {value:?} as {dtype} \
+         (declare the column's dtype, or read with `CsvOptions::widen(true)`)",
+        path.display()
+    )]
+    CsvValue {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// The text found.
+        value: String,
+        /// The column's type.
+        dtype: crate::dataframe::DType,
+    },
+    /// A column name that the dataframe does not have.
+    #[error("no column {name:?} (columns: {columns:?})")]
+    UnknownColumn {
+        /// The name asked for.
+        name: String,
+        /// The columns there are.
+        columns: Vec<String>,
+    },
+    /// An operation needs another column type.
+    #[error("column {column:?} is {dtype}, but {what} needs {expected}")]
+    ColumnType {
+        /// The column.
+        column: String,
+        /// Its type.
+        dtype: crate::dataframe::DType,
+        /// The operation.
+        what: &'static str,
+        /// What it needs.
+        expected: &'static str,
+    },
+    /// An aggregation has nothing to aggregate.
+    #[error("{what} of an empty collection")]
+    Empty {
+        /// The aggregation (`min`, `max`, `mean`).
+        what: &'static str,
+    },
+    /// Array shapes that do not fit the operation (broadcasting, concatenation, reshape).
+    #[error("{what}: {message}")]
+    Shape {
+        /// The operation.
+        what: &'static str,
+        /// The shapes involved and why they do not fit.
+        message: String,
+    },
+    /// A chunk specification that does not fit the array's shape.
+    #[error("bad chunks: {message}")]
+    Chunks {
+        /// What is wrong.
+        message: String,
+    },
+    /// An axis past the array's number of dimensions.
+    #[error("{what}: axis {axis} is out of range for an array of {ndim} dimensions")]
+    Axis {
+        /// The operation.
+        what: &'static str,
+        /// The axis given.
+        axis: usize,
+        /// The array's number of dimensions.
+        ndim: usize,
+    },
+    /// A slice or index outside the array, or of a kind arrays do not support.
+    #[error("bad slice: {message}")]
+    Slice {
+        /// What is wrong.
+        message: String,
+    },
+    /// A raw binary file whose size does not match the shape and element type asked for.
+    #[error("{}: the file holds {actual} bytes, the shape and element type need {expected}", path.display())]
+    FileSize {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the shape needs.
+        expected: u64,
+        /// Bytes in the file.
+        actual: u64,
+    },
     /// A picture format needs Graphviz, which is not installed.
     #[error(
-        "writing {path} needs Graphviz's `dot` program: install the `graphviz` package \
-         (apt-get install graphviz), or write `.svg` or `.dot` instead"
+        "writing {} needs Graphviz's `dot` program: install the `graphviz` package \
+         (apt-get install graphviz), or write `.svg` or `.dot` instead",
+        path.display()
     )]
     GraphvizMissing {
         /// The file asked for.
         path: PathBuf,
     },
     /// Graphviz ran but failed.
-    #[error("`dot` failed to render {path}: {message}")]
+    #[error("`dot` failed to render {}: {message}", path.display())]
     Graphviz {
         /// The file asked for.
         path: PathBuf,
@@ -62,7 +187,7 @@ pub enum Error {
         message: String,
     },
     /// The file extension names no picture format dagr writes.
-    #[error("cannot write {path}: unknown picture format (expected .dot, .svg or .png)")]
+    #[error("cannot write {}: unknown picture format (expected .dot, .svg or .png)", path.display())]
     UnknownFormat {
         /// The file asked for.
         path: PathBuf,

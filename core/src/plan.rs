@@ -9,7 +9,6 @@
 use crate::node::NodeRef;
 use dagr_runtime::{Key, NodeId, Task, TaskGraph};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// A runtime graph built from lazy nodes, with the ids of the requested outputs.
@@ -18,27 +17,8 @@ pub(crate) struct Plan {
     pub(crate) outputs: Vec<NodeId>,
 }
 
-/// Hashes pointer addresses: one multiply, no SipHash rounds.
-#[derive(Default)]
-pub(crate) struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .rotate_left(29);
-    }
-}
-
-pub(crate) type AddrMap<V> = HashMap<usize, V, BuildHasherDefault<AddrHasher>>;
+/// Maps node addresses to what a walk learnt about them.
+pub(crate) type AddrMap<V> = crate::hash::FastMap<usize, V>;
 
 fn addr(n: &NodeRef) -> usize {
     Arc::as_ptr(n) as *const () as usize

@@ -260,6 +260,30 @@ impl DelayedFn {
             "`{}::eager(..)` calls the original function.",
             ident.unraw()
         );
+        // `eager` names the lazy function, so that code calling only `name::eager` (as
+        // `graph!` does) counts as a use of it for the dead-code lint. The name is given
+        // the type `fn(NeverArg, ..) -> _`, which every parameter accepts, so it adds no
+        // requirement that could fail. A generic function would need its parameters' lazy
+        // bounds, which `eager` does not have: its lazy function is exempt from the lint.
+        let generic = sig
+            .generics
+            .params
+            .iter()
+            .any(|param| matches!(param, GenericParam::Type(_) | GenericParam::Const(_)));
+        let never = sig
+            .inputs
+            .iter()
+            .filter(|input| matches!(input, FnArg::Typed(_)))
+            .map(|_| quote!(::dagr::__private::NeverArg));
+        let eager_body = if generic {
+            quote!(#block)
+        } else {
+            quote!({
+                let _: fn(#(#never),*) -> _ = #ident;
+                #block
+            })
+        };
+        let lazy_exempt = generic.then(|| quote!(#[allow(dead_code)]));
         let eager_fn = quote! {
             #(#cfg)*
             #[doc = #enum_doc]
@@ -274,7 +298,7 @@ impl DelayedFn {
                 #(#lints)*
                 #(#body)*
                 #[allow(clippy::too_many_arguments)]
-                #vis #eager_sig #block
+                #vis #eager_sig #eager_body
             }
         };
 
@@ -341,11 +365,16 @@ impl DelayedFn {
             Output::Result(ty) => {
                 let (first, last) = first_last_spans(ty);
                 let ok = Ident::new("Ok", last);
+                // An error type that does not convert is reported at this path.
+                let convert = Ident::new("into_task_result", last);
                 (
                     quote_spanned!(first=> <#ty as ::dagr::__private::ResultLike>::#ok),
-                    quote_spanned!(first=>
-                        <#ty as ::dagr::__private::ResultLike>::into_task_result(#call)
-                    ),
+                    // Named before the call: rustc reports the bound at the path, the
+                    // return type, rather than at the call.
+                    quote_spanned!(first=> {
+                        let __dagr_convert = <#ty as ::dagr::__private::ResultLike>::#convert;
+                        __dagr_convert(#call)
+                    }),
                     (first, last),
                 )
             }
@@ -395,6 +424,7 @@ impl DelayedFn {
             #(#cfg)*
             #(#lints)*
             #(#lazy)*
+            #lazy_exempt
             #[allow(clippy::too_many_arguments)]
             #vis #fn_token #ident #generics (#(#lazy_params),*) -> #delayed
             #where_clause
@@ -615,8 +645,8 @@ fn owned(elem: &Type) -> String {
     }
 }
 
-/// A type as users write it (`Vec<i64>`, not the token printer's `Vec < i64 >`).
-fn show(ty: &Type) -> String {
+/// A type or path as users write it (`Vec<i64>`, not the token printer's `Vec < i64 >`).
+pub(crate) fn show(ty: &impl ToTokens) -> String {
     let mut text = ty.to_token_stream().to_string();
     for (from, to) in [
         (" :: ", "::"),
@@ -648,7 +678,7 @@ fn assert_data(ty: TokenStream, span: Span) -> TokenStream {
 /// The spans of the first and last tokens of a type (for a trailing group, its closing
 /// delimiter). Generated tokens spanning from one to the other span the whole type, which
 /// `Spanned::span` cannot give on stable Rust.
-fn first_last_spans(ty: &Type) -> (Span, Span) {
+pub(crate) fn first_last_spans(ty: &Type) -> (Span, Span) {
     let first = ty.span();
     let last = ty
         .to_token_stream()

@@ -232,7 +232,13 @@ impl Job {
                 self.tell(ended, i, worker);
             }
         }
-        inputs.release_all();
+        // Dropping a last-used input runs user `Drop` code: a panic there fails the run like
+        // a panic in the task, instead of killing the worker. (The task's own event is
+        // already told: observers see no second one.)
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inputs.release_all())) {
+            let message = panic_message(payload.as_ref());
+            self.fail(i, |key| Error::TaskPanicked { key, message });
+        }
         let mut next = None;
         for &s in self.succs_of(i) {
             if self.nodes[s as usize]

@@ -325,3 +325,47 @@ fn a_million_independent_tasks_and_a_sum() {
         Some(&((n * (n - 1) / 2) as i64))
     );
 }
+
+/// A value whose drop panics.
+#[derive(Clone)]
+struct Grenade;
+
+impl Drop for Grenade {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("grenade dropped");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_drop_fails_the_run_and_keeps_the_pool() {
+    for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+        let mut g = TaskGraph::new();
+        let a = g
+            .add(
+                Key::token("grenade", 1),
+                &[],
+                Task::once(|_| Ok(Arc::new(Grenade))),
+            )
+            .unwrap();
+        let b = g
+            .add(
+                Key::token("reader", 2),
+                &[a],
+                Task::once(|inp| {
+                    inp.get::<Grenade>(0)?;
+                    Ok(Arc::new(1_i64))
+                }),
+            )
+            .unwrap();
+        let err = sched.run(g, &[b]).unwrap_err();
+        assert!(err.to_string().contains("grenade dropped"), "{err}");
+        let mut g = TaskGraph::new();
+        let ok = leaf(&mut g, 0, 3);
+        assert_eq!(
+            sched.run(g, &[ok]).unwrap()[0].downcast_ref::<i64>(),
+            Some(&3)
+        );
+    }
+}

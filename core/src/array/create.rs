@@ -1,0 +1,272 @@
+//! Arrays from data in memory, constants, ranges and lazy values.
+
+use super::blocks::{Blocks, Chunk, Cursor};
+use super::element::{Element, Number};
+use super::grid::{Grid, IntoChunks};
+use super::{token_of, Array};
+use crate::delayed::Delayed;
+use crate::node::NodeRef;
+use crate::tokenize::fresh_token;
+use crate::Error;
+use dagr_runtime::TaskError;
+use ndarray::{ArrayD, IxDyn, Slice};
+use std::sync::Arc;
+
+/// Blocks that are views of an array held in memory.
+struct InMemory<T> {
+    data: ArrayD<T>,
+    grid: Arc<Grid>,
+}
+
+impl<T: Element> Blocks<T> for InMemory<T> {
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        _: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        let start = self.grid.block_start(idx);
+        let shape = self.grid.block_shape(idx);
+        Ok(Chunk::View(self.data.slice_each_axis(|ax| {
+            let k = ax.axis.index();
+            Slice::from(start[k]..start[k] + shape[k])
+        })))
+    }
+}
+
+/// A chunked array over an in-memory `ndarray` array (Dask: `da.from_array(x, chunks)`).
+/// Blocks are views of it: nothing is copied until an operation writes.
+///
+/// ```
+/// use dagr_core::array as da;
+/// let a = ndarray::Array2::<f64>::from_shape_fn((4, 5), |(i, j)| (i * 5 + j) as f64);
+/// let x = da::from_array(a.clone().into_dyn(), &[2, 2])?;
+/// assert_eq!(x.chunks(), &[vec![2, 2], vec![2, 2, 1]]);
+/// assert_eq!(x.compute()?, a.into_dyn());
+/// assert!(da::from_array(ndarray::ArrayD::<f64>::zeros(vec![2]), &[1, 1]).is_err());
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn from_array<T: Element>(data: ArrayD<T>, chunks: impl IntoChunks) -> Result<Array<T>, Error> {
+    let chunks = chunks.into_chunks(data.shape())?;
+    let grid = Arc::new(Grid::new(data.shape().to_vec(), chunks));
+    let src = InMemory {
+        data,
+        grid: grid.clone(),
+    };
+    Ok(Array::from_shared_src(
+        "array",
+        fresh_token(),
+        grid,
+        Arc::new(src),
+    ))
+}
+
+/// Blocks of one value.
+struct Fill<T> {
+    value: T,
+    grid: Arc<Grid>,
+}
+
+impl<T: Element> Blocks<T> for Fill<T> {
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        _: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        Ok(Chunk::Shared(
+            ArrayD::from_elem(IxDyn(&self.grid.block_shape(idx)), self.value).into_shared(),
+        ))
+    }
+}
+
+/// An array of `value` everywhere (Dask: `da.full(shape, value, chunks=…)`).
+///
+/// ```
+/// let x = dagr_core::array::full(&[2, 3], &[1, 3], 7_i32)?;
+/// assert_eq!(x.sum().compute()?, 42);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn full<T: Element>(
+    shape: &[usize],
+    chunks: impl IntoChunks,
+    value: T,
+) -> Result<Array<T>, Error> {
+    let chunks = chunks.into_chunks(shape)?;
+    let token = token_of("full", |h| {
+        h.write(shape);
+        h.write(&chunks);
+        h.write(&value.bits());
+        h.write(T::DTYPE);
+    });
+    let grid = Arc::new(Grid::new(shape.to_vec(), chunks));
+    Ok(Array::from_shared_src(
+        "full",
+        token,
+        grid.clone(),
+        Arc::new(Fill { value, grid }),
+    ))
+}
+
+/// An array of zeros (Dask: `da.zeros(shape, chunks=…)`).
+///
+/// ```
+/// let x = dagr_core::array::zeros::<f64>(&[1000, 1000], &[250, 250])?;
+/// assert_eq!(x.numblocks(), vec![4, 4]);
+/// assert_eq!(x.max().compute()?, 0.0);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn zeros<T: Number>(shape: &[usize], chunks: impl IntoChunks) -> Result<Array<T>, Error> {
+    full(shape, chunks, T::ZERO)
+}
+
+/// An array of ones (Dask: `da.ones(shape, chunks=…)`).
+///
+/// ```
+/// let x = dagr_core::array::ones::<i64>(&[10], &[3])?;
+/// assert_eq!(x.sum().compute()?, 10);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn ones<T: Number>(shape: &[usize], chunks: impl IntoChunks) -> Result<Array<T>, Error> {
+    full(shape, chunks, T::ONE)
+}
+
+/// Blocks of an arithmetic progression.
+struct Range<T> {
+    start: T,
+    step: T,
+    grid: Arc<Grid>,
+}
+
+impl<T: Number> Range<T> {
+    fn at(&self, i: usize) -> T {
+        if T::IS_FLOAT {
+            T::from_f64(self.start.to_f64() + i as f64 * self.step.to_f64())
+        } else {
+            T::from_i128(self.start.to_i128() + i as i128 * self.step.to_i128())
+        }
+    }
+}
+
+impl<T: Number> Blocks<T> for Range<T> {
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        _: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        let s = self.grid.block_start(idx)[0];
+        let n = self.grid.block_shape(idx)[0];
+        Ok(Chunk::Shared(
+            ArrayD::from_shape_fn(IxDyn(&[n]), |i| self.at(s + i[0])).into_shared(),
+        ))
+    }
+}
+
+/// Evenly spaced values in `[start, stop)` (Dask: `da.arange(start, stop, step, chunks=…)`):
+/// `ceil((stop - start) / step)` of them, the `i`-th being `start + i * step`.
+///
+/// ```
+/// let x = dagr_core::array::arange(1.0, 2.0, 0.25, &[3])?;
+/// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![1.0, 1.25, 1.5, 1.75]);
+/// assert!(dagr_core::array::arange(0, 5, 0, &[2]).is_err());
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn arange<T: Number>(
+    start: T,
+    stop: T,
+    step: T,
+    chunks: impl IntoChunks,
+) -> Result<Array<T>, Error> {
+    let span = stop.to_f64() - start.to_f64();
+    let st = step.to_f64();
+    if st == 0.0 || !st.is_finite() || !span.is_finite() {
+        return Err(Error::InvalidArgument {
+            what: "arange",
+            message: format!(
+                "step {step:?} must be finite and non-zero (start {start:?}, stop {stop:?})"
+            ),
+        });
+    }
+    let n = if T::IS_FLOAT {
+        (span / st).ceil().max(0.0) as usize
+    } else {
+        let (a, b, s) = (start.to_i128(), stop.to_i128(), step.to_i128());
+        let d = b - a;
+        if (d > 0) == (s > 0) && d != 0 {
+            ((d.abs() + s.abs() - 1) / s.abs()) as usize
+        } else {
+            0
+        }
+    };
+    let shape = [n];
+    let chunks = chunks.into_chunks(&shape)?;
+    let token = token_of("arange", |h| {
+        h.write(&[start.bits(), stop.bits(), step.bits()]);
+        h.write(&chunks);
+        h.write(T::DTYPE);
+    });
+    let grid = Arc::new(Grid::new(shape.to_vec(), chunks));
+    Ok(Array::from_shared_src(
+        "arange",
+        token,
+        grid.clone(),
+        Arc::new(Range { start, step, grid }),
+    ))
+}
+
+/// A one-block array whose block is a lazy value (Dask: `da.from_delayed(value, shape)`).
+/// A value of another shape is an error from `compute`.
+struct FromDelayed {
+    node: NodeRef,
+    shape: Vec<usize>,
+}
+
+impl<T: Element> Blocks<T> for FromDelayed {
+    fn inputs(&self, _: &[usize], out: &mut Vec<NodeRef>) {
+        out.push(self.node.clone());
+    }
+    fn block<'s>(
+        &'s self,
+        _: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        let a = inp.next::<ArrayD<T>>()?;
+        if a.shape() != self.shape.as_slice() {
+            return Err(TaskError::new(Error::Shape {
+                what: "from_delayed",
+                message: format!(
+                    "the value has shape {:?}, the array was declared {:?}",
+                    a.shape(),
+                    self.shape
+                ),
+            }));
+        }
+        Ok(Chunk::Shared(a.into_shared()))
+    }
+}
+
+/// An array of one block computed by a lazy value (Dask: `da.from_delayed(value, shape,
+/// dtype)`). Concatenate several to build an array from many lazy blocks. A value whose
+/// shape is not `shape` makes `compute` fail with [`Error::Shape`].
+///
+/// ```
+/// use dagr_core::{array as da, value};
+/// let block = value(5_i64).map(|n| ndarray::ArrayD::from_elem(vec![2, 2], n));
+/// let x = da::from_delayed(block, &[2, 2])?;
+/// assert_eq!(x.sum().compute()?, 20);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn from_delayed<T: Element>(
+    value: Delayed<ArrayD<T>>,
+    shape: &[usize],
+) -> Result<Array<T>, Error> {
+    let chunks: Vec<Vec<usize>> = shape.iter().map(|&d| vec![d]).collect();
+    let grid = Grid::new(shape.to_vec(), chunks);
+    Ok(Array::from_src(
+        "from-delayed",
+        fresh_token(),
+        grid,
+        FromDelayed {
+            node: value.node,
+            shape: shape.to_vec(),
+        },
+    ))
+}

@@ -1,0 +1,402 @@
+//! Chunked n-dimensional arrays (Dask's `dask.array`): `use dagr::array as da;`.
+//!
+//! An [`Array<T>`] is a grid of blocks, each an `ndarray::ArrayD<T>` made by one task when
+//! computed. Elementwise operations (`+ - * /`, [`Array::map_blocks`], [`Array::astype`],
+//! comparisons, `abs/sqrt/exp/log`) and pass-through structural ones (slicing,
+//! [`concatenate`], [`stack`], [`Array::transpose`]) create no task: they compose the block's
+//! producer, so `(x + 1.0).sum()` runs one task per block that makes the block of `x`, adds
+//! one in place and sums it, plus a fixed combine tree of fan-in [`SPLIT_EVERY`]. Operations
+//! that gather several blocks into one ([`Array::rechunk`], the `_axis` reductions) create a
+//! layer of tasks. Names of blocks are `('add-<token>', i, j)`; equal computations get equal
+//! tokens, so computing `(x + 1.0).sum()` and `(x + 1.0).mean()` together runs `x + 1` once.
+//!
+//! | dagr | Dask |
+//! |---|---|
+//! | `da::from_array(a, &[200, 500])?` | `da.from_array(a, chunks=(200, 500))` |
+//! | `da::from_memmap::<f64>("x.dat", &shape, &chunks)?` | `da.from_array(np.memmap(...), chunks)` |
+//! | `da::random::normal(10.0, 0.1, &shape, &chunks, seed)?` | `da.random.normal(10, 0.1, size, chunks)` |
+//! | `(&x + 1.0).sum().compute()?` | `(x + 1).sum().compute()` |
+//! | `x.mean_axis(0)?` | `x.mean(axis=0)` |
+//! | `x.slice(s![.., ..;100])?` | `x[:, ::100]` |
+//! | `da::concatenate(&[a, b], 0)?` | `da.concatenate([a, b], axis=0)` |
+//!
+//! ```
+//! use dagr_core::array as da;
+//! let x = da::from_array(ndarray::Array2::<f64>::ones((4, 6)).into_dyn(), &[2, 3])?;
+//! assert_eq!(x.numblocks(), vec![2, 2]);
+//! let y = (&x + 1.0) * 2.0;
+//! assert_eq!(y.sum().compute()?, 96.0);
+//! assert_eq!(y.compute()?, ndarray::ArrayD::from_elem(vec![4, 6], 4.0));
+//! # Ok::<(), dagr_core::Error>(())
+//! ```
+
+mod blocks;
+mod create;
+mod element;
+mod fuse;
+mod grid;
+mod memmap;
+pub mod random;
+mod reduce;
+mod structure;
+
+pub use create::{arange, from_array, from_delayed, full, ones, zeros};
+pub use element::{Element, Float, Number};
+pub use fuse::Operand;
+pub use grid::IntoChunks;
+pub use memmap::{from_memmap, store, Pod};
+pub use ndarray::{s, ArrayD, SliceInfoElem};
+pub use structure::{concatenate, stack};
+
+/// Fan-in of the combine trees of reductions (Dask's `split_every`).
+pub const SPLIT_EVERY: usize = 8;
+
+use crate::compute::{Computable, Outputs};
+use crate::delayed::Delayed;
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::tokenize::{fresh_token, TokenHasher};
+use crate::Error;
+use blocks::{duplicate, Blocks, Chunk, Cursor, Failing, NodeBlocks, Src};
+use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
+use grid::Grid;
+use ndarray::{ArcArray, IxDyn, Slice};
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// A lazy, chunked n-dimensional array of `T` (Dask's `dask.array.Array`).
+///
+/// Cheap to clone (shared). Build one with [`from_array`], [`from_memmap`], [`zeros`],
+/// [`random::random`] and friends; nothing runs until [`Array::compute`] or the compute of
+/// a reduction.
+///
+/// Invariants: 1. the block grid covers `shape` exactly (see `Grid`); 2. the source makes
+/// block `idx` with exactly `grid.block_shape(idx)`; 3. equal names mean equal blocks
+/// (block tasks are pure and merged by key); 4. an array whose construction failed carries
+/// the error in `err`, and every block of it fails with that error.
+pub struct Array<T> {
+    name: Arc<str>,
+    token: u64,
+    grid: Arc<Grid>,
+    src: Src<T>,
+    cache: Arc<Cache>,
+    err: Option<Arc<Error>>,
+}
+
+/// Graph nodes made once per array and shared by every use of it.
+#[derive(Default)]
+struct Cache {
+    blocks: OnceLock<Arc<[NodeRef]>>,
+    full: OnceLock<NodeRef>,
+}
+
+impl<T> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            name: self.name.clone(),
+            token: self.token,
+            grid: self.grid.clone(),
+            src: self.src.clone(),
+            cache: self.cache.clone(),
+            err: self.err.clone(),
+        }
+    }
+}
+
+impl<T: Element> fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "dagr.array<{}, shape={:?}, dtype={}, chunksize={:?}, numblocks={:?}>",
+            self.name,
+            self.grid.shape,
+            T::DTYPE,
+            self.grid
+                .chunks
+                .iter()
+                .map(|c| c.iter().copied().max().unwrap_or(0))
+                .collect::<Vec<_>>(),
+            self.grid.numblocks()
+        )
+    }
+}
+
+/// The token of an operation from its name and what identifies its inputs.
+pub(crate) fn token_of(op: &str, f: impl FnOnce(&mut TokenHasher)) -> u64 {
+    let mut h = TokenHasher::new(op);
+    f(&mut h);
+    h.finish()
+}
+
+impl<T: Element> Array<T> {
+    /// An array over `src` (no task yet).
+    pub(crate) fn from_src(op: &str, token: u64, grid: Grid, src: impl Blocks<T>) -> Array<T> {
+        Array::from_shared_src(op, token, Arc::new(grid), Arc::new(src))
+    }
+
+    pub(crate) fn from_shared_src(op: &str, token: u64, grid: Arc<Grid>, src: Src<T>) -> Array<T> {
+        Array {
+            name: format!("{op}-{token:016x}").into(),
+            token,
+            grid,
+            src,
+            cache: Arc::default(),
+            err: None,
+        }
+    }
+
+    /// An array of `grid`'s shape whose blocks all fail with `err`.
+    pub(crate) fn failing(grid: Arc<Grid>, err: Error) -> Array<T> {
+        let err = Arc::new(err);
+        let mut a =
+            Array::from_shared_src("error", fresh_token(), grid, Arc::new(Failing(err.clone())));
+        a.err = Some(err);
+        a
+    }
+
+    /// This array's shape with a deferred error: what an operator returns on bad input.
+    pub(crate) fn fail(&self, err: Error) -> Array<T> {
+        Array::failing(self.grid.clone(), err)
+    }
+
+    /// Carries the first deferred error of the inputs into `out`.
+    pub(crate) fn with_err_of(mut self, inputs: &[Option<&Arc<Error>>]) -> Array<T> {
+        if self.err.is_none() {
+            self.err = inputs.iter().flatten().next().map(|e| (*e).clone());
+        }
+        self
+    }
+
+    /// The array's dimensions (Dask: `x.shape`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::zeros::<f64>(&[3, 4], &[2, 2])?;
+    /// assert_eq!(x.shape(), &[3, 4]);
+    /// assert_eq!(x.ndim(), 2);
+    /// assert_eq!(x.size(), 12);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn shape(&self) -> &[usize] {
+        &self.grid.shape
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.grid.ndim()
+    }
+
+    /// Number of elements.
+    pub fn size(&self) -> usize {
+        self.grid.size()
+    }
+
+    /// Bytes the elements take once computed.
+    pub fn nbytes(&self) -> usize {
+        self.size() * std::mem::size_of::<T>()
+    }
+
+    /// Block sizes along every axis (Dask: `x.chunks`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::ones::<i64>(&[5, 4], &[2, 4])?;
+    /// assert_eq!(x.chunks(), &[vec![2, 2, 1], vec![4]]);
+    /// assert_eq!(x.numblocks(), vec![3, 1]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn chunks(&self) -> &[Vec<usize>] {
+        &self.grid.chunks
+    }
+
+    /// Number of blocks along every axis (Dask: `x.numblocks`).
+    pub fn numblocks(&self) -> Vec<usize> {
+        self.grid.numblocks()
+    }
+
+    /// The name of the array's layer: its blocks are keyed `(name, i, j, …)`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The error found while building this array, if an operator met bad input (it is also
+    /// what [`Array::compute`] returns).
+    ///
+    /// ```
+    /// use dagr_core::array as da;
+    /// let a = da::ones::<f64>(&[3], &[3])?;
+    /// let b = da::ones::<f64>(&[4], &[4])?;
+    /// assert!((&a + &b).error().is_some());
+    /// assert!((&a + 1.0).error().is_none());
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn error(&self) -> Option<&Error> {
+        self.err.as_deref()
+    }
+
+    /// One pure node per block, in C order, running the fused source and then `consume`.
+    pub(crate) fn nodes_with<S: crate::Data>(
+        &self,
+        name: &Arc<str>,
+        consume: impl Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
+    ) -> Vec<NodeRef> {
+        let consume = Arc::new(consume);
+        self.grid
+            .blocks()
+            .into_iter()
+            .map(|idx| {
+                let mut deps = Vec::new();
+                self.src.inputs(&idx, &mut deps);
+                let key = Key::index(
+                    name.clone(),
+                    &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
+                );
+                let src = self.src.clone();
+                let consume = consume.clone();
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let mut cur = Cursor::new(inp);
+                    let chunk = src.block(&idx, &mut cur)?;
+                    Ok(Arc::new(consume(&idx, chunk)?))
+                };
+                new_node(key, Deps::from(deps), NodeKind::Call, true, body)
+            })
+            .collect()
+    }
+
+    /// One node per block producing the block (an `ArcArray<T, IxDyn>`), made once.
+    pub(crate) fn block_nodes(&self) -> Arc<[NodeRef]> {
+        self.cache
+            .blocks
+            .get_or_init(|| {
+                let check = self.grid.clone();
+                self.nodes_with(&self.name, move |idx, c| {
+                    let want = check.block_shape(idx);
+                    if c.shape() != want.as_slice() {
+                        return Err(TaskError::new(Error::Shape {
+                            what: "block",
+                            message: format!(
+                                "block {idx:?} has shape {:?}, expected {want:?}",
+                                c.shape()
+                            ),
+                        }));
+                    }
+                    Ok(c.into_shared())
+                })
+                .into()
+            })
+            .clone()
+    }
+
+    /// An array whose blocks are the values of `nodes` (one per block, C order).
+    pub(crate) fn from_nodes(op: &str, token: u64, grid: Grid, nodes: Vec<NodeRef>) -> Array<T> {
+        let numblocks = grid.numblocks();
+        let nodes: Arc<[NodeRef]> = nodes.into();
+        let a = Array::from_src(
+            op,
+            token,
+            grid,
+            NodeBlocks {
+                nodes: nodes.clone(),
+                numblocks,
+            },
+        );
+        // the nodes are the blocks: no extra pass-through task
+        let _ = a.cache.blocks.set(nodes);
+        a
+    }
+
+    /// The node assembling the whole array, made once.
+    fn full_node(&self) -> &NodeRef {
+        self.cache.full.get_or_init(|| {
+            let blocks = self.block_nodes();
+            let grid = self.grid.clone();
+            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                if inp.len() == 1 {
+                    let a = inp.take::<ArcArray<T, IxDyn>>(0)?;
+                    return Ok(Arc::new(a.into_owned()));
+                }
+                let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&grid.shape), T::default());
+                for (k, idx) in grid.blocks().into_iter().enumerate() {
+                    let b = inp.take::<ArcArray<T, IxDyn>>(k)?;
+                    let start = grid.block_start(&idx);
+                    let mut dst = out.slice_each_axis_mut(|ax| {
+                        let s = start[ax.axis.index()];
+                        Slice::from(s..s + ax.len.min(b.shape()[ax.axis.index()]))
+                    });
+                    dst.assign(&b);
+                }
+                Ok(Arc::new(out))
+            };
+            new_node(
+                Key::index(format!("{}-compute", self.name), &[]),
+                Deps::from(blocks.to_vec()),
+                NodeKind::Call,
+                true,
+                body,
+            )
+        })
+    }
+
+    /// The whole array as one lazy value.
+    pub fn to_delayed(&self) -> Delayed<ndarray::ArrayD<T>> {
+        Delayed::from_node(self.full_node().clone())
+    }
+
+    /// Computes the whole array on the default scheduler (Dask: `x.compute()`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::arange(0_i64, 6, 1, &[4])?;
+    /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 3, 4, 5]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn compute(&self) -> Result<ndarray::ArrayD<T>, Error> {
+        self.compute_with(Scheduler::default())
+    }
+
+    /// Computes the whole array on the given scheduler.
+    pub fn compute_with(&self, scheduler: Scheduler) -> Result<ndarray::ArrayD<T>, Error> {
+        if let Some(e) = &self.err {
+            return Err(duplicate(e));
+        }
+        self.to_delayed().compute_with(scheduler)
+    }
+
+    /// Number of tasks computing the whole array takes (shared ones counted once).
+    pub fn num_tasks(&self) -> usize {
+        crate::plan::count(&[self.full_node()])
+    }
+
+    /// The graph computing this array, as Graphviz DOT text.
+    pub fn to_dot(&self) -> String {
+        self.to_delayed().to_dot()
+    }
+}
+
+/// Arrays compute to `ndarray::ArrayD<T>` in [`crate::compute`], sharing work with the
+/// other outputs.
+///
+/// ```
+/// use dagr_core::array as da;
+/// let x = da::arange(0.0, 4.0, 1.0, &[2])?;
+/// let y = &x * 2.0;
+/// let (a, s) = dagr_core::compute((&y, &y.sum()))?;
+/// assert_eq!(a.into_raw_vec_and_offset().0, vec![0.0, 2.0, 4.0, 6.0]);
+/// assert_eq!(s, 12.0);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+impl<T: Element> Computable for Array<T> {
+    type Output = ndarray::ArrayD<T>;
+    fn collect_nodes<'a>(&'a self, out: &mut Outputs<'a>) {
+        out.0.push(self.full_node());
+    }
+    fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Output, Error> {
+        if let Some(e) = &self.err {
+            return Err(duplicate(e));
+        }
+        let d = self.to_delayed();
+        match values.next() {
+            Some(v) => d.extract(v),
+            None => Err(Error::OutputType {
+                key: d.key().clone(),
+                expected: std::any::type_name::<ndarray::ArrayD<T>>(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,603 @@
+//! Reductions: over the whole array (→ [`Delayed`]) and along one axis (→ [`Array`]).
+//!
+//! Each block is reduced to a partial result inside the task that makes it (fused with the
+//! elementwise pipeline), then partial results are combined in a fixed tree of fan-in
+//! [`SPLIT_EVERY`] in block order, so a result is bit-identical on every scheduler and
+//! thread count, and memory holds a few partial results at a time. Partial and combine
+//! tasks are named after the array and the partial they compute, so `x.sum()` and
+//! `x.mean()` computed together share them.
+
+use super::blocks::Chunk;
+use super::element::{Element, Number};
+use super::grid::{check_axis, Grid};
+use super::{token_of, Array, SPLIT_EVERY};
+use crate::delayed::{Data, Delayed};
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::Error;
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
+use std::sync::Arc;
+
+/// Sum of a view in a fixed order: contiguous rows through [`Number::sum_slice`].
+fn sum_view<T: Number>(v: &ArrayViewD<'_, T>) -> T {
+    if let Some(s) = v.as_slice_memory_order() {
+        return T::sum_slice(s);
+    }
+    if v.ndim() == 0 {
+        return v.iter().copied().fold(T::ZERO, T::add);
+    }
+    let last = Axis(v.ndim() - 1);
+    v.lanes(last).into_iter().fold(T::ZERO, |acc, lane| {
+        acc.add(match lane.as_slice() {
+            Some(s) => T::sum_slice(s),
+            None => lane.iter().copied().fold(T::ZERO, T::add),
+        })
+    })
+}
+
+/// The kept value of two for `min` (`keep_less`) or `max`: NaN wins, as in NumPy.
+#[inline]
+fn pick<T: Element>(a: T, b: T, keep_less: bool) -> T {
+    if a.is_nan() {
+        a
+    } else if b.is_nan() || (if keep_less { b < a } else { b > a }) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Whether `(b, ib)` beats `(a, ia)` for arg-min/max: NaN first, then the extreme, then the
+/// first index.
+#[inline]
+fn beats<T: Element>(a: (T, usize), b: (T, usize), keep_less: bool) -> bool {
+    match (a.0.is_nan(), b.0.is_nan()) {
+        (true, true) => b.1 < a.1,
+        (true, false) => false,
+        (false, true) => true,
+        _ => {
+            let better = if keep_less { b.0 < a.0 } else { b.0 > a.0 };
+            better || (b.0 == a.0 && b.1 < a.1)
+        }
+    }
+}
+
+/// Count, mean and sum of squared deviations of a block (two passes over it).
+fn moments<T: Element>(v: &ArrayViewD<'_, T>) -> (u64, f64, f64) {
+    let n = v.len();
+    if n == 0 {
+        return (0, 0.0, 0.0);
+    }
+    let mean = v.iter().map(|x| x.to_f64()).sum::<f64>() / n as f64;
+    let m2 = v.iter().map(|x| (x.to_f64() - mean).powi(2)).sum::<f64>();
+    (n as u64, mean, m2)
+}
+
+/// Chan et al.'s merge of two `(n, mean, m2)`.
+fn merge_moments(a: (u64, f64, f64), b: (u64, f64, f64)) -> (u64, f64, f64) {
+    if a.0 == 0 {
+        return b;
+    }
+    if b.0 == 0 {
+        return a;
+    }
+    let n = a.0 + b.0;
+    let d = b.1 - a.1;
+    let mean = a.1 + d * (b.0 as f64 / n as f64);
+    let m2 = a.2 + b.2 + d * d * (a.0 as f64 * b.0 as f64 / n as f64);
+    (n, mean, m2)
+}
+
+/// Combines `level` in groups of [`SPLIT_EVERY`] until one node is left (at least once).
+fn tree<S: Data>(
+    mut level: Vec<NodeRef>,
+    name: &Arc<str>,
+    prefix: &[u64],
+    combine: Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>,
+) -> NodeRef {
+    let mut depth = 0u64;
+    while depth == 0 || level.len() > 1 {
+        depth += 1;
+        level = level
+            .chunks(SPLIT_EVERY)
+            .enumerate()
+            .map(|(j, group)| {
+                let combine = combine.clone();
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let parts = (0..inp.len())
+                        .map(|k| inp.take::<S>(k))
+                        .collect::<Result<Vec<S>, _>>()?;
+                    Ok(Arc::new(combine(parts)?))
+                };
+                let mut key = prefix.to_vec();
+                key.extend([depth, j as u64]);
+                new_node(
+                    Key::index(name.clone(), &key),
+                    Deps::from(group.to_vec()),
+                    NodeKind::Call,
+                    true,
+                    body,
+                )
+            })
+            .collect();
+    }
+    level.pop().expect("a combine level always leaves one node")
+}
+
+fn empty(what: &'static str) -> TaskError {
+    TaskError::new(Error::Empty { what })
+}
+
+impl<T: Element> Array<T> {
+    /// A whole-array reduction: `partial` per block (fused), a combine tree, `finish`.
+    fn reduction<P: Data, R: Data>(
+        &self,
+        kind: &str,
+        what: &str,
+        partial: impl Fn(&[usize], ArrayViewD<'_, T>, &Grid) -> P + Send + Sync + 'static,
+        combine: impl Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(P) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
+        let grid = self.grid.clone();
+        let parts = self.nodes_with(&part_name, move |idx, c: Chunk<'_, T>| {
+            Ok(partial(idx, c.view(), &grid))
+        });
+        let agg: Arc<str> = format!("{kind}-agg-{:016x}", self.token).into();
+        let root = tree(parts, &agg, &[], Arc::new(combine));
+        let body =
+            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(finish(inp.take::<P>(0)?)?)) };
+        Delayed::from_node(new_node(
+            Key::index(format!("{what}-{:016x}", self.token), &[]),
+            Deps::One([root]),
+            NodeKind::Call,
+            true,
+            body,
+        ))
+    }
+
+    /// An axis reduction: `partial` per block (fused; given the block's start along `axis`),
+    /// a combine tree per output block over the blocks along `axis`, `finish` per output block.
+    fn axis_reduction<P: Data, U: Element>(
+        &self,
+        kind: &str,
+        axis: usize,
+        partial: impl Fn(ArrayViewD<'_, T>, Axis, usize) -> P + Send + Sync + 'static,
+        combine: impl Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(P) -> Result<ArrayD<U>, TaskError> + Send + Sync + 'static,
+    ) -> Result<Array<U>, Error> {
+        self.axis_reduction_named(kind, kind, axis, partial, combine, finish)
+    }
+
+    /// [`Array::axis_reduction`] whose partial results (`kind`) may be shared with another
+    /// reduction that finishes differently (`what`).
+    fn axis_reduction_named<P: Data, U: Element>(
+        &self,
+        kind: &str,
+        what: &str,
+        axis: usize,
+        partial: impl Fn(ArrayViewD<'_, T>, Axis, usize) -> P + Send + Sync + 'static,
+        combine: impl Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(P) -> Result<ArrayD<U>, TaskError> + Send + Sync + 'static,
+    ) -> Result<Array<U>, Error> {
+        check_axis("reduction", axis, self.ndim())?;
+        let token = token_of(kind, |h| {
+            h.write(&self.token);
+            h.write(&axis);
+        });
+        let part_name: Arc<str> = format!("{kind}-part-{token:016x}").into();
+        let grid = self.grid.clone();
+        let parts = self.nodes_with(&part_name, move |idx, c: Chunk<'_, T>| {
+            Ok(partial(c.view(), Axis(axis), grid.starts[axis][idx[axis]]))
+        });
+        let nb = self.grid.numblocks();
+        let mut shape = self.shape().to_vec();
+        shape.remove(axis);
+        let mut chunks = self.chunks().to_vec();
+        chunks.remove(axis);
+        let out = Grid::new(shape, chunks);
+        let agg: Arc<str> = format!("{kind}-agg-{token:016x}").into();
+        let fin_token = token_of(what, |h| h.write(&token));
+        let fin: Arc<str> = format!("{what}-{fin_token:016x}").into();
+        let combine: Arc<dyn Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync> = Arc::new(combine);
+        let finish = Arc::new(finish);
+        let nodes = out
+            .blocks()
+            .into_iter()
+            .map(|o| {
+                let group: Vec<NodeRef> = (0..nb[axis])
+                    .map(|j| {
+                        let mut idx = o.clone();
+                        idx.insert(axis, j);
+                        parts[super::blocks::linear(&idx, &nb)].clone()
+                    })
+                    .collect();
+                let key: Vec<u64> = o.iter().map(|&i| i as u64).collect();
+                let root = tree(group, &agg, &key, combine.clone());
+                let finish = finish.clone();
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    Ok(Arc::new(finish(inp.take::<P>(0)?)?.into_shared()))
+                };
+                new_node(
+                    Key::index(fin.clone(), &key),
+                    Deps::One([root]),
+                    NodeKind::Call,
+                    true,
+                    body,
+                )
+            })
+            .collect();
+        Ok(Array::from_nodes(what, fin_token, out, nodes).with_err_of(&[self.err.as_ref()]))
+    }
+
+    /// Smallest element (Dask: `x.min()`); NaN if there is one; an error for an empty array.
+    ///
+    /// ```
+    /// let x = dagr_core::array::arange(-3_i64, 4, 1, &[3])?;
+    /// assert_eq!((x.min().compute()?, x.max().compute()?), (-3, 3));
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn min(&self) -> Delayed<T> {
+        self.extreme("min", true)
+    }
+
+    /// Largest element (Dask: `x.max()`); NaN if there is one; an error for an empty array.
+    pub fn max(&self) -> Delayed<T> {
+        self.extreme("max", false)
+    }
+
+    fn extreme(&self, what: &'static str, less: bool) -> Delayed<T> {
+        let fold = move |acc: Option<T>, x: T| Some(acc.map_or(x, |a| pick(a, x, less)));
+        self.reduction(
+            what,
+            what,
+            move |_, v, _| v.iter().copied().fold(None, fold),
+            move |ps| Ok(ps.into_iter().flatten().fold(None, fold)),
+            move |p| p.ok_or_else(|| empty(what)),
+        )
+    }
+
+    /// Flat (C-order) index of the smallest element, the first one on ties (Dask:
+    /// `x.argmin()`); an error for an empty array.
+    ///
+    /// ```
+    /// let x = dagr_core::array::from_array(ndarray::arr2(&[[3, 1], [0, 0]]).into_dyn(), &[1, 1])?;
+    /// assert_eq!((x.argmin().compute()?, x.argmax().compute()?), (2, 0));
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn argmin(&self) -> Delayed<usize> {
+        self.arg_extreme("argmin", true)
+    }
+
+    /// Flat (C-order) index of the largest element, the first one on ties (Dask: `x.argmax()`).
+    pub fn argmax(&self) -> Delayed<usize> {
+        self.arg_extreme("argmax", false)
+    }
+
+    fn arg_extreme(&self, what: &'static str, less: bool) -> Delayed<usize> {
+        let better = move |a: Option<(T, usize)>, b: (T, usize)| match a {
+            Some(a) if !beats(a, b, less) => Some(a),
+            _ => Some(b),
+        };
+        self.reduction(
+            what,
+            what,
+            move |idx, v, grid| {
+                let start = grid.block_start(idx);
+                let shape = &grid.shape;
+                v.indexed_iter().fold(None, |acc, (i, &x)| {
+                    let flat = (0..shape.len()).fold(0, |f, k| f * shape[k] + start[k] + i[k]);
+                    better(acc, (x, flat))
+                })
+            },
+            move |ps| Ok(ps.into_iter().flatten().fold(None, better)),
+            move |p| p.map(|(_, i)| i).ok_or_else(|| empty(what)),
+        )
+    }
+
+    /// Smallest elements along `axis` (Dask: `x.min(axis=k)`); an error for an axis out of
+    /// range, and from `compute` for an empty axis.
+    ///
+    /// ```
+    /// let x = dagr_core::array::from_array(ndarray::arr2(&[[3, 1], [0, 5]]).into_dyn(), &[1, 1])?;
+    /// assert_eq!(x.min_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![0, 1]);
+    /// assert_eq!(x.max_axis(1)?.compute()?.into_raw_vec_and_offset().0, vec![3, 5]);
+    /// assert!(x.min_axis(2).is_err());
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn min_axis(&self, axis: usize) -> Result<Array<T>, Error> {
+        self.extreme_axis("min-axis", axis, true)
+    }
+
+    /// Largest elements along `axis` (Dask: `x.max(axis=k)`).
+    pub fn max_axis(&self, axis: usize) -> Result<Array<T>, Error> {
+        self.extreme_axis("max-axis", axis, false)
+    }
+
+    fn extreme_axis(&self, kind: &'static str, axis: usize, less: bool) -> Result<Array<T>, Error> {
+        self.axis_reduction(
+            kind,
+            axis,
+            move |v, ax, _| {
+                if v.len_of(ax) == 0 {
+                    return None;
+                }
+                Some(v.map_axis(ax, |lane| {
+                    lane.iter()
+                        .copied()
+                        .reduce(|a, b| pick(a, b, less))
+                        .unwrap_or_default()
+                }))
+            },
+            move |ps: Vec<Option<ArrayD<T>>>| {
+                let mut it = ps.into_iter().flatten();
+                let Some(mut acc) = it.next() else {
+                    return Ok(None);
+                };
+                for p in it {
+                    Zip::from(&mut acc)
+                        .and(&p)
+                        .for_each(|a, &b| *a = pick(*a, b, less));
+                }
+                Ok(Some(acc))
+            },
+            move |p| p.ok_or_else(|| empty("min/max along an axis")),
+        )
+    }
+
+    /// Indices along `axis` of the smallest elements (Dask: `x.argmin(axis=k)`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::from_array(ndarray::arr2(&[[3, 1], [0, 5]]).into_dyn(), &[1, 1])?;
+    /// assert_eq!(x.argmin_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![1, 0]);
+    /// assert_eq!(x.argmax_axis(1)?.compute()?.into_raw_vec_and_offset().0, vec![0, 1]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn argmin_axis(&self, axis: usize) -> Result<Array<usize>, Error> {
+        self.arg_extreme_axis("argmin-axis", axis, true)
+    }
+
+    /// Indices along `axis` of the largest elements (Dask: `x.argmax(axis=k)`).
+    pub fn argmax_axis(&self, axis: usize) -> Result<Array<usize>, Error> {
+        self.arg_extreme_axis("argmax-axis", axis, false)
+    }
+
+    fn arg_extreme_axis(
+        &self,
+        kind: &'static str,
+        axis: usize,
+        less: bool,
+    ) -> Result<Array<usize>, Error> {
+        type P<T> = Option<(ArrayD<T>, ArrayD<usize>)>;
+        self.axis_reduction(
+            kind,
+            axis,
+            move |v, ax, start| -> P<T> {
+                if v.len_of(ax) == 0 {
+                    return None;
+                }
+                let best = v.map_axis(ax, |lane| {
+                    lane.iter()
+                        .copied()
+                        .enumerate()
+                        .map(|(i, x)| (x, start + i))
+                        .reduce(|a, b| if beats(a, b, less) { b } else { a })
+                        .unwrap_or_default()
+                });
+                Some((best.mapv(|p| p.0), best.mapv(|p| p.1)))
+            },
+            move |ps: Vec<P<T>>| {
+                let mut it = ps.into_iter().flatten();
+                let Some((mut vals, mut idx)) = it.next() else {
+                    return Ok(None);
+                };
+                for (pv, pi) in it {
+                    Zip::from(&mut vals)
+                        .and(&mut idx)
+                        .and(&pv)
+                        .and(&pi)
+                        .for_each(|a, ia, &b, &ib| {
+                            if beats((*a, *ia), (b, ib), less) {
+                                *a = b;
+                                *ia = ib;
+                            }
+                        });
+                }
+                Ok(Some((vals, idx)))
+            },
+            move |p| {
+                p.map(|(_, i)| i)
+                    .ok_or_else(|| empty("argmin/argmax along an axis"))
+            },
+        )
+    }
+}
+
+impl<T: Number> Array<T> {
+    /// Sum of all elements (Dask: `x.sum()`), in `T` (integers wrap); zero when empty.
+    ///
+    /// ```
+    /// let x = dagr_core::array::ones::<f64>(&[100, 100], &[30, 30])?;
+    /// assert_eq!((&x + 1.0).sum().compute()?, 20000.0);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn sum(&self) -> Delayed<T> {
+        self.sum_count("sum", |(s, _)| Ok(s))
+    }
+
+    /// Arithmetic mean of all elements (Dask: `x.mean()`); NaN when empty, as NumPy. Shares
+    /// its per-block work with [`Array::sum`] when both are computed together.
+    ///
+    /// ```
+    /// let x = dagr_core::array::arange(0_i64, 10, 1, &[3])?;
+    /// assert_eq!(x.mean().compute()?, 4.5);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn mean(&self) -> Delayed<f64> {
+        self.sum_count("mean", |(s, n)| Ok(s.to_f64() / n as f64))
+    }
+
+    fn sum_count<R: Data>(
+        &self,
+        what: &str,
+        finish: impl Fn((T, u64)) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        self.reduction(
+            "sum",
+            what,
+            |_, v, _| (sum_view(&v), v.len() as u64),
+            |ps| {
+                Ok(ps
+                    .into_iter()
+                    .fold((T::ZERO, 0), |(s, n), (s2, n2)| (s.add(s2), n + n2)))
+            },
+            finish,
+        )
+    }
+
+    /// Variance of all elements, ddof = 0 as NumPy and Dask (`x.var()`); NaN when empty.
+    /// Per-block moments merged with Chan's formula (stable for large means).
+    ///
+    /// ```
+    /// let x = dagr_core::array::arange(1.0, 5.0, 1.0, &[3])?;
+    /// assert_eq!(x.var().compute()?, 1.25);
+    /// assert_eq!(x.std().compute()?, 1.25_f64.sqrt());
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn var(&self) -> Delayed<f64> {
+        self.moments_reduction("var", |m| m.2 / m.0 as f64)
+    }
+
+    /// Standard deviation of all elements, ddof = 0 (Dask: `x.std()`).
+    pub fn std(&self) -> Delayed<f64> {
+        self.moments_reduction("std", |m| (m.2 / m.0 as f64).sqrt())
+    }
+
+    fn moments_reduction(&self, what: &str, finish: fn((u64, f64, f64)) -> f64) -> Delayed<f64> {
+        self.reduction(
+            "moments",
+            what,
+            |_, v, _| moments(&v),
+            |ps| Ok(ps.into_iter().fold((0, 0.0, 0.0), merge_moments)),
+            move |m| Ok(finish(m)),
+        )
+    }
+
+    /// Sums along `axis` (Dask: `x.sum(axis=k)`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::ones::<i64>(&[4, 3], &[3, 2])?;
+    /// assert_eq!(x.sum_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![4, 4, 4]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn sum_axis(&self, axis: usize) -> Result<Array<T>, Error> {
+        self.sum_count_axis("sum-axis", axis, |s, _| s)
+    }
+
+    /// Means along `axis` (Dask: `x.mean(axis=k)`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::arange(0.0, 6.0, 1.0, &[6])?.reshape(&[2, 3])?;
+    /// assert_eq!(x.mean_axis(1)?.compute()?.into_raw_vec_and_offset().0, vec![1.0, 4.0]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn mean_axis(&self, axis: usize) -> Result<Array<f64>, Error> {
+        self.sum_count_axis("mean-axis", axis, |s, n| s.mapv(|v| v.to_f64() / n as f64))
+    }
+
+    fn sum_count_axis<U: Element>(
+        &self,
+        kind: &str,
+        axis: usize,
+        finish: impl Fn(ArrayD<T>, u64) -> ArrayD<U> + Send + Sync + 'static,
+    ) -> Result<Array<U>, Error> {
+        self.axis_reduction_named(
+            "sum-axis",
+            kind,
+            axis,
+            |v, ax, _| {
+                (
+                    v.fold_axis(ax, T::ZERO, |a, &x| a.add(x)),
+                    v.len_of(ax) as u64,
+                )
+            },
+            |ps: Vec<(ArrayD<T>, u64)>| {
+                let mut it = ps.into_iter();
+                let Some((mut acc, mut n)) = it.next() else {
+                    return Err(empty("sum along an axis"));
+                };
+                for (p, m) in it {
+                    Zip::from(&mut acc).and(&p).for_each(|a, &b| *a = a.add(b));
+                    n += m;
+                }
+                Ok((acc, n))
+            },
+            move |(s, n)| Ok(finish(s, n)),
+        )
+    }
+
+    /// Variances along `axis`, ddof = 0 (Dask: `x.var(axis=k)`).
+    ///
+    /// ```
+    /// let x = dagr_core::array::arange(0.0, 6.0, 1.0, &[6])?.reshape(&[2, 3])?;
+    /// assert_eq!(x.var_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![2.25; 3]);
+    /// assert_eq!(x.std_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![1.5; 3]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn var_axis(&self, axis: usize) -> Result<Array<f64>, Error> {
+        self.moments_axis("var-axis", axis, |m2, n| m2 / n)
+    }
+
+    /// Standard deviations along `axis`, ddof = 0 (Dask: `x.std(axis=k)`).
+    pub fn std_axis(&self, axis: usize) -> Result<Array<f64>, Error> {
+        self.moments_axis("std-axis", axis, |m2, n| (m2 / n).sqrt())
+    }
+
+    fn moments_axis(
+        &self,
+        kind: &str,
+        axis: usize,
+        finish: fn(f64, f64) -> f64,
+    ) -> Result<Array<f64>, Error> {
+        type M = (u64, ArrayD<f64>, ArrayD<f64>);
+        self.axis_reduction(
+            kind,
+            axis,
+            |v, ax, _| -> M {
+                let n = v.len_of(ax);
+                let mean = v.map_axis(ax, |l| l.iter().map(|x| x.to_f64()).sum::<f64>() / n as f64);
+                let m2 = Zip::from(v.lanes(ax))
+                    .and(&mean)
+                    .map_collect(|l, &m| l.iter().map(|x| (x.to_f64() - m).powi(2)).sum::<f64>());
+                (n as u64, mean, m2)
+            },
+            |ps: Vec<M>| {
+                let mut it = ps.into_iter();
+                let Some((mut n, mut mean, mut m2)) = it.next() else {
+                    return Err(empty("var along an axis"));
+                };
+                for (nb, mb, qb) in it {
+                    if nb == 0 {
+                        continue;
+                    }
+                    if n == 0 {
+                        (n, mean, m2) = (nb, mb, qb);
+                        continue;
+                    }
+                    Zip::from(&mut mean)
+                        .and(&mut m2)
+                        .and(&mb)
+                        .and(&qb)
+                        .for_each(|ma, qa, &mb, &qb| {
+                            let (_, m, q) = merge_moments((n, *ma, *qa), (nb, mb, qb));
+                            *ma = m;
+                            *qa = q;
+                        });
+                    n += nb;
+                }
+                Ok((n, mean, m2))
+            },
+            move |(n, _, m2)| Ok(m2.mapv(|q| finish(q, n as f64))),
+        )
+    }
+}

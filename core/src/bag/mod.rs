@@ -1,0 +1,455 @@
+//! Bags: parallel collections of semi-structured items (Dask's `dask.bag`).
+//!
+//! A [`Bag<T>`] is a list of partitions, one task each when computed. Transformations
+//! (`map`, `filter`, `flat_map`, `flatten`, the `.str()` methods) do not create tasks: they
+//! compose the partition's item pipeline, so `read_text → split → flatten → frequencies`
+//! runs as one task per partition that streams lines into a counting table without an
+//! intermediate `Vec` between steps. Aggregations run per partition and combine partial
+//! results in a fixed tree (fan-in [`SPLIT_EVERY`]), so results do not depend on the
+//! scheduler and memory stays bounded by a few partial results per worker.
+//!
+//! | dagr | Dask |
+//! |---|---|
+//! | `db::from_sequence(v, n)?` | `db.from_sequence(v, npartitions=n)` |
+//! | `db::read_text("data/*.txt")?` | `db.read_text("data/*.txt")` |
+//! | `b.map(f).filter(p)` | `b.map(f).filter(p)` |
+//! | `b.str().split().flatten()` | `b.str.split().flatten()` |
+//! | `b.frequencies().topk(10, \|(_, n)\| *n)` | `b.frequencies().topk(10, key=1)` |
+//! | `b.compute()?` | `b.compute()` |
+
+mod reduce;
+mod strings;
+pub(crate) mod text;
+
+pub use reduce::ToF64;
+pub use strings::StrMethods;
+pub use text::{read_text, read_text_with, TextOptions};
+
+use crate::delayed::{Data, Delayed};
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::tokenize::fresh_token;
+use crate::Error;
+use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Fan-in of the combine tree of aggregations (Dask's `split_every`).
+pub const SPLIT_EVERY: usize = 8;
+
+/// Where a partition's pipeline records an error it met while streaming (a bad line, an
+/// I/O failure); the task checks it once the stream is consumed.
+pub(crate) type ErrSlot = Rc<RefCell<Option<TaskError>>>;
+
+/// The items of one partition, streamed.
+pub(crate) type PartIter<T> = Box<dyn Iterator<Item = T>>;
+
+/// Builds partition `i`'s item stream from its input (if it has one).
+pub(crate) type Gen<T> =
+    Arc<dyn Fn(usize, Option<Value>, &ErrSlot) -> Result<PartIter<T>, TaskError> + Send + Sync>;
+
+/// A lazy, partitioned collection of `T` (Dask's `Bag`).
+///
+/// ```
+/// use dagr_core::bag as db;
+/// let b = db::from_sequence(1..=10, 3)?;
+/// let evens = b.filter(|x| x % 2 == 0).map(|x| x * 10);
+/// assert_eq!(evens.compute()?, vec![20, 40, 60, 80, 100]);
+/// assert_eq!(b.sum().compute()?, 55);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub struct Bag<T> {
+    name: Arc<str>,
+    /// Per partition, the node whose value it starts from (`None`: generated from nothing).
+    inputs: Arc<[Option<NodeRef>]>,
+    gen: Gen<T>,
+}
+
+impl<T> Clone for Bag<T> {
+    fn clone(&self) -> Self {
+        Bag {
+            name: self.name.clone(),
+            inputs: self.inputs.clone(),
+            gen: self.gen.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Bag<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bag<{}, npartitions={}>", self.name, self.inputs.len())
+    }
+}
+
+pub(crate) fn layer_name(op: &str) -> Arc<str> {
+    format!("{op}-{:08x}", fresh_token() as u32).into()
+}
+
+/// A bag of the items of `items` in partitions of `ceil(len / npartitions)` items each, as
+/// Dask's `db.from_sequence(seq, npartitions=n)` (which may give fewer partitions).
+///
+/// ```
+/// let b = dagr_core::bag::from_sequence(vec!["a", "b", "c"], 2)?;
+/// assert_eq!(b.npartitions(), 2);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn from_sequence<T: Data>(
+    items: impl IntoIterator<Item = T>,
+    npartitions: usize,
+) -> Result<Bag<T>, Error> {
+    if npartitions == 0 {
+        return Err(Error::InvalidArgument {
+            what: "from_sequence",
+            message: "npartitions must be at least 1".into(),
+        });
+    }
+    // Dask's rule: partitions of ceil(len / npartitions) items, so there may be fewer
+    // partitions than asked for (10 items in 6 partitions: 5 partitions of 2).
+    let items: Vec<T> = items.into_iter().collect();
+    let size = items.len().div_ceil(npartitions).max(1);
+    let mut parts: Vec<Vec<T>> = Vec::with_capacity(npartitions);
+    let mut rest = items.into_iter().peekable();
+    while rest.peek().is_some() {
+        parts.push(rest.by_ref().take(size).collect());
+    }
+    if parts.is_empty() {
+        parts.push(Vec::new());
+    }
+    let n = parts.len();
+    let parts: Arc<[Vec<T>]> = parts.into();
+    let gen: Gen<T> = Arc::new(move |i, _, _| Ok(Box::new(parts[i].clone().into_iter())));
+    Ok(Bag {
+        name: layer_name("from-sequence"),
+        inputs: vec![None; n].into(),
+        gen,
+    })
+}
+
+/// A bag whose partitions are lazy values (Dask: `db.from_delayed`).
+///
+/// ```
+/// use dagr_core::{bag as db, value};
+/// let b = db::from_delayed(vec![value(vec![1, 2]), value(vec![3])])?;
+/// assert_eq!(b.count().compute()?, 3);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Error> {
+    if parts.is_empty() {
+        return Err(Error::InvalidArgument {
+            what: "from_delayed",
+            message: "a bag needs at least one partition".into(),
+        });
+    }
+    Ok(Bag::from_nodes(
+        layer_name("from-delayed"),
+        parts.into_iter().map(|d| d.node).collect(),
+    ))
+}
+
+/// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
+fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
+    let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
+    let arc = v.downcast::<Vec<T>>().map_err(|_| {
+        TaskError::new(format!(
+            "partition is not a Vec<{}>",
+            std::any::type_name::<T>()
+        ))
+    })?;
+    Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
+}
+
+impl<T: Data> Bag<T> {
+    /// A bag over nodes that each produce one partition's `Vec<T>`.
+    pub(crate) fn from_nodes(name: Arc<str>, nodes: Vec<NodeRef>) -> Bag<T> {
+        let gen: Gen<T> = Arc::new(|_, v, _| Ok(Box::new(take_vec::<T>(v)?.into_iter())));
+        Bag {
+            name,
+            inputs: nodes.into_iter().map(Some).collect(),
+            gen,
+        }
+    }
+
+    /// A bag with the same partitions whose computation fails with `message` (operators
+    /// cannot return `Result`; their argument errors surface from `compute`).
+    pub(crate) fn failing(&self, what: &'static str, message: String) -> Bag<T> {
+        let message: Arc<str> = message.into();
+        let gen: Gen<T> = Arc::new(move |_, _, _| {
+            Err(TaskError::new(Error::InvalidArgument {
+                what,
+                message: message.to_string(),
+            }))
+        });
+        Bag {
+            name: layer_name(what),
+            inputs: self.inputs.clone(),
+            gen,
+        }
+    }
+
+    /// Number of partitions.
+    pub fn npartitions(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// A new bag applying `step` to every partition's stream (no task of its own).
+    fn pipe<U: Data>(
+        &self,
+        op: &str,
+        step: impl Fn(PartIter<T>) -> PartIter<U> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let gen = self.gen.clone();
+        Bag {
+            name: layer_name(op),
+            inputs: self.inputs.clone(),
+            gen: Arc::new(move |i, v, e| Ok(step(gen(i, v, e)?))),
+        }
+    }
+
+    /// Applies `f` to every item (Dask: `Bag.map`).
+    pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
+        let f = Arc::new(f);
+        self.pipe("map", move |it| {
+            let f = f.clone();
+            Box::new(it.map(move |x| f(x)))
+        })
+    }
+
+    /// Keeps the items for which `pred` holds (Dask: `Bag.filter`).
+    pub fn filter(&self, pred: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
+        let pred = Arc::new(pred);
+        self.pipe("filter", move |it| {
+            let p = pred.clone();
+            Box::new(it.filter(move |x| p(x)))
+        })
+    }
+
+    /// Maps every item to several and concatenates them (Dask: `Bag.map(f).flatten()`).
+    pub fn flat_map<U: Data, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<U>
+    where
+        I: IntoIterator<Item = U> + 'static,
+    {
+        let f = Arc::new(f);
+        self.pipe("flat-map", move |it| {
+            let f = f.clone();
+            Box::new(it.flat_map(move |x| f(x)))
+        })
+    }
+
+    /// Flattens items that are collections (Dask: `Bag.flatten`, `concat`).
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(vec![vec![1, 2], vec![], vec![3]], 2)?;
+    /// assert_eq!(b.flatten().compute()?, vec![1, 2, 3]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn flatten<U: Data>(&self) -> Bag<U>
+    where
+        T: IntoIterator<Item = U>,
+        T::IntoIter: 'static,
+    {
+        self.pipe("flatten", |it| Box::new(it.flatten()))
+    }
+
+    /// Applies `f` to each whole partition (Dask: `Bag.map_partitions`).
+    pub fn map_partitions<U: Data>(
+        &self,
+        f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let f = Arc::new(f);
+        self.pipe("map-partitions", move |it| {
+            Box::new(f(it.collect()).into_iter())
+        })
+    }
+
+    /// The `.str` accessor of a bag of strings (Dask: `Bag.str`).
+    pub fn str(&self) -> StrMethods<'_, T>
+    where
+        T: AsRef<str>,
+    {
+        StrMethods::new(self)
+    }
+
+    /// One node per partition producing its items as a `Vec<T>`.
+    pub(crate) fn partition_nodes(&self) -> Vec<NodeRef> {
+        self.partition_nodes_with(&self.name, |it| it.collect::<Vec<T>>())
+    }
+
+    /// One node per partition running `consume` over the partition's stream.
+    pub(crate) fn partition_nodes_with<S: Data>(
+        &self,
+        name: &Arc<str>,
+        consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
+    ) -> Vec<NodeRef> {
+        let consume = Arc::new(consume);
+        self.inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let gen = self.gen.clone();
+                let consume = consume.clone();
+                let has_input = input.is_some();
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let v = if has_input {
+                        Some(inp.take_value(0)?)
+                    } else {
+                        None
+                    };
+                    let err: ErrSlot = Rc::default();
+                    let out = consume(gen(i, v, &err)?);
+                    if let Some(e) = err.borrow_mut().take() {
+                        return Err(e);
+                    }
+                    Ok(Arc::new(out))
+                };
+                let deps = match input {
+                    Some(n) => Deps::One([n.clone()]),
+                    None => Deps::Zero,
+                };
+                new_node(
+                    Key::index(name.clone(), &[i as u64]),
+                    deps,
+                    NodeKind::Call,
+                    false,
+                    body,
+                )
+            })
+            .collect()
+    }
+
+    /// The partitions as lazy values (Dask: `Bag.to_delayed`).
+    pub fn to_delayed(&self) -> Vec<Delayed<Vec<T>>> {
+        self.partition_nodes()
+            .into_iter()
+            .map(Delayed::from_node)
+            .collect()
+    }
+
+    /// All items as one lazy `Vec`, in partition order.
+    pub fn to_vec(&self) -> Delayed<Vec<T>> {
+        let parts = self.partition_nodes();
+        let body = |inp: &mut Inputs<'_>| -> TaskResult {
+            let mut all: Vec<T> = Vec::new();
+            for k in 0..inp.len() {
+                let mut part = inp.take::<Vec<T>>(k)?;
+                if all.is_empty() {
+                    all = part;
+                } else {
+                    all.append(&mut part);
+                }
+            }
+            Ok(Arc::new(all))
+        };
+        Delayed::from_node(new_node(
+            Key::token(layer_name("concat"), fresh_token()),
+            Deps::from(parts),
+            NodeKind::Call,
+            false,
+            body,
+        ))
+    }
+
+    /// Computes every item, in partition order, on the default scheduler.
+    pub fn compute(&self) -> Result<Vec<T>, Error> {
+        self.to_vec().compute()
+    }
+
+    /// Computes every item on the given scheduler.
+    pub fn compute_with(&self, scheduler: Scheduler) -> Result<Vec<T>, Error> {
+        self.to_vec().compute_with(scheduler)
+    }
+
+    /// The graph computing this bag, as Graphviz DOT text.
+    pub fn to_dot(&self) -> String {
+        self.to_vec().to_dot()
+    }
+
+    /// Redistributes the items into `n` partitions (Dask: `Bag.repartition`): adjacent
+    /// partitions are concatenated, or each is split evenly.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(0..10, 2)?.repartition(5);
+    /// assert_eq!(b.npartitions(), 5);
+    /// assert_eq!(b.compute()?, (0..10).collect::<Vec<_>>());
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn repartition(&self, n: usize) -> Bag<T> {
+        if n == 0 {
+            return self.failing(
+                "repartition",
+                "repartition(0): a bag needs at least one partition".into(),
+            );
+        }
+        let m = self.npartitions();
+        let old = self.partition_nodes();
+        let name = layer_name("repartition");
+        let mut nodes = Vec::with_capacity(n);
+        if n <= m {
+            for j in 0..n {
+                let (lo, hi) = (j * m / n, (j + 1) * m / n);
+                let body = |inp: &mut Inputs<'_>| -> TaskResult {
+                    let mut all: Vec<T> = Vec::new();
+                    for k in 0..inp.len() {
+                        all.append(&mut inp.take::<Vec<T>>(k)?);
+                    }
+                    Ok(Arc::new(all))
+                };
+                let deps = Deps::from(old[lo..hi].to_vec());
+                nodes.push(new_node(
+                    Key::index(name.clone(), &[j as u64]),
+                    deps,
+                    NodeKind::Call,
+                    false,
+                    body,
+                ));
+            }
+        } else {
+            for j in 0..n {
+                // new partition j is piece `j - first(p)` of old partition p
+                let p = j * m / n;
+                let first = (p * n).div_ceil(m);
+                let pieces = ((p + 1) * n).div_ceil(m) - first;
+                let piece = j - first;
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let part = inp.get::<Vec<T>>(0)?;
+                    let len = part.len();
+                    let (a, b) = (piece * len / pieces, (piece + 1) * len / pieces);
+                    Ok(Arc::new(part[a..b].to_vec()))
+                };
+                let deps = Deps::One([old[p].clone()]);
+                nodes.push(new_node(
+                    Key::index(name.clone(), &[j as u64]),
+                    deps,
+                    NodeKind::Call,
+                    false,
+                    body,
+                ));
+            }
+        }
+        Bag::from_nodes(name, nodes)
+    }
+
+    /// The first `n` items, computing only the partitions needed, in order (Dask:
+    /// `Bag.take(n, npartitions=-1)`).
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(0..100, 10)?;
+    /// assert_eq!(b.take(3)?, vec![0, 1, 2]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn take(&self, n: usize) -> Result<Vec<T>, Error> {
+        let mut out = Vec::with_capacity(n);
+        if n == 0 {
+            return Ok(out);
+        }
+        for part in self.partition_nodes_with(&self.name, move |it| it.take(n).collect::<Vec<T>>())
+        {
+            let items = Delayed::<Vec<T>>::from_node(part).compute()?;
+            out.extend(items.into_iter().take(n - out.len()));
+            if out.len() == n {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,480 @@
+//! Aggregations: per-partition work, then a fixed combine tree.
+//!
+//! Every aggregation is [`Bag::reduction`]: one task per partition folds the partition's
+//! stream into a partial result, partial results are combined [`SPLIT_EVERY`] at a time in
+//! partition order, and a last step finishes. The tree's shape depends only on the number of
+//! partitions, so results are identical on every scheduler, and because combines are ordered
+//! by partition, order-sensitive results (first appearance in `frequencies`, ties in `topk`)
+//! match a sequential pass over the items.
+
+use super::{layer_name, Bag, PartIter, SPLIT_EVERY};
+use crate::delayed::{Data, Delayed};
+use crate::hash::FastMap;
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::Error;
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
+use std::collections::BinaryHeap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+impl<T: Data> Bag<T> {
+    /// The general aggregation: `part` folds one partition's items, `combine` merges partial
+    /// results (given in partition order), `finish` turns the last one into the answer.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(1..=100_u64, 7)?;
+    /// let longest = b.reduction(
+    ///     "longest",
+    ///     |it| it.map(|x| x.to_string().len()).max().unwrap_or(0),
+    ///     |parts| parts.into_iter().max().unwrap_or(0),
+    ///     |m| m,
+    /// );
+    /// assert_eq!(longest.compute()?, 3);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn reduction<S: Data, R: Data>(
+        &self,
+        name: &str,
+        part: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
+        combine: impl Fn(Vec<S>) -> S + Send + Sync + 'static,
+        finish: impl Fn(S) -> R + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        self.try_reduction(name, part, move |v| Ok(combine(v)), move |s| Ok(finish(s)))
+    }
+
+    /// [`Bag::reduction`] whose combine and finish steps may fail.
+    pub(crate) fn try_reduction<S: Data, R: Data>(
+        &self,
+        name: &str,
+        part: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
+        combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        let part_name = layer_name(&format!("{name}-part"));
+        let mut level: Vec<NodeRef> = self.partition_nodes_with(&part_name, part);
+        let combine = Arc::new(combine);
+        let agg_name = layer_name(&format!("{name}-agg"));
+        // at least one combine level, as Dask's aggregate step always runs
+        let mut depth = 0u64;
+        while depth == 0 || level.len() > 1 {
+            depth += 1;
+            level = level
+                .chunks(SPLIT_EVERY)
+                .enumerate()
+                .map(|(j, group)| {
+                    let combine = combine.clone();
+                    let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                        let parts = (0..inp.len())
+                            .map(|k| inp.take::<S>(k))
+                            .collect::<Result<Vec<S>, _>>()?;
+                        Ok(Arc::new(combine(parts)?))
+                    };
+                    new_node(
+                        Key::index(agg_name.clone(), &[depth, j as u64]),
+                        Deps::from(group.to_vec()),
+                        NodeKind::Call,
+                        false,
+                        body,
+                    )
+                })
+                .collect();
+        }
+        let body =
+            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(finish(inp.take::<S>(0)?)?)) };
+        let root = level.pop().map(|n| Deps::One([n])).unwrap_or_default();
+        Delayed::from_node(new_node(
+            Key::index(layer_name(name), &[0]),
+            root,
+            NodeKind::Call,
+            false,
+            body,
+        ))
+    }
+
+    /// A one-partition bag holding a reduction's result.
+    fn reduced_bag<U: Data>(&self, d: Delayed<Vec<U>>) -> Bag<U> {
+        Bag::from_nodes(layer_name("reduced"), vec![d.node])
+    }
+
+    /// Number of items (Dask: `Bag.count`).
+    pub fn count(&self) -> Delayed<u64> {
+        self.reduction(
+            "count",
+            |it| it.count() as u64,
+            |v| v.into_iter().sum(),
+            |n| n,
+        )
+    }
+
+    /// Sum of the items (Dask: `Bag.sum`); zero for an empty bag.
+    pub fn sum(&self) -> Delayed<T>
+    where
+        T: std::iter::Sum<T>,
+    {
+        self.reduction("sum", |it| it.sum::<T>(), |v| v.into_iter().sum(), |s| s)
+    }
+
+    /// Smallest item (Dask: `Bag.min`); an error for an empty bag. Incomparable items (NaN)
+    /// never replace a smaller one.
+    pub fn min(&self) -> Delayed<T>
+    where
+        T: PartialOrd,
+    {
+        self.extreme("min", Ordering::Less)
+    }
+
+    /// Largest item (Dask: `Bag.max`); an error for an empty bag.
+    pub fn max(&self) -> Delayed<T>
+    where
+        T: PartialOrd,
+    {
+        self.extreme("max", Ordering::Greater)
+    }
+
+    fn extreme(&self, what: &'static str, keep: Ordering) -> Delayed<T>
+    where
+        T: PartialOrd,
+    {
+        let pick = move |best: Option<T>, x: T| match best {
+            Some(b) if x.partial_cmp(&b) != Some(keep) => Some(b),
+            _ => Some(x),
+        };
+        self.try_reduction(
+            what,
+            move |it| it.fold(None, pick),
+            move |v| Ok(v.into_iter().flatten().fold(None, pick)),
+            move |best| best.ok_or_else(|| TaskError::new(Error::Empty { what })),
+        )
+    }
+
+    /// Arithmetic mean of the items (Dask: `Bag.mean`); an error for an empty bag.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence([1, 2, 3, 4], 3)?;
+    /// assert_eq!(b.mean().compute()?, 2.5);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn mean(&self) -> Delayed<f64>
+    where
+        T: ToF64,
+    {
+        self.try_reduction(
+            "mean",
+            |it| it.fold((0.0, 0u64), |(s, n), x| (s + x.to_f64(), n + 1)),
+            |v| {
+                Ok(v.into_iter()
+                    .fold((0.0, 0), |(s, n), (s2, n2)| (s + s2, n + n2)))
+            },
+            |(s, n)| {
+                if n == 0 {
+                    Err(TaskError::new(Error::Empty { what: "mean" }))
+                } else {
+                    Ok(s / n as f64)
+                }
+            },
+        )
+    }
+
+    /// General fold (Dask: `Bag.fold(binop, combine, initial)`): `binop` folds each
+    /// partition starting from `init`, `combine` merges partial results.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(["a", "bb", "ccc"], 2)?;
+    /// let total_len = b.fold(|acc, s: &str| acc + s.len(), |a, b| a + b, 0);
+    /// assert_eq!(total_len.compute()?, 6);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn fold<A: Data>(
+        &self,
+        binop: impl Fn(A, T) -> A + Send + Sync + 'static,
+        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
+        init: A,
+    ) -> Delayed<A> {
+        // as Dask: partitions fold from `init`, and each combine step folds from `init` too
+        let init2 = init.clone();
+        self.reduction(
+            "fold",
+            move |it| it.fold(init.clone(), &binop),
+            move |v| v.into_iter().fold(init2.clone(), &combine),
+            |a| a,
+        )
+    }
+
+    /// Distinct items, in order of first appearance (Dask: `Bag.distinct`).
+    pub fn distinct(&self) -> Bag<T>
+    where
+        T: Hash + Eq,
+    {
+        let d = self.reduction(
+            "distinct",
+            |it| {
+                let mut seen = FastMap::default();
+                it.filter(|x| seen.insert(x.clone(), ()).is_none())
+                    .collect::<Vec<T>>()
+            },
+            |parts| {
+                let mut seen = FastMap::default();
+                parts
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| seen.insert(x.clone(), ()).is_none())
+                    .collect()
+            },
+            |v| v,
+        );
+        self.reduced_bag(d)
+    }
+
+    /// How often each distinct item occurs, in order of first appearance (Dask:
+    /// `Bag.frequencies`).
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(vec![1, 0, 3, 3], 2)?;
+    /// assert_eq!(b.frequencies().compute()?, vec![(1, 1), (0, 1), (3, 2)]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn frequencies(&self) -> Bag<(T, u64)>
+    where
+        T: Hash + Eq,
+    {
+        let d = self.reduction(
+            "frequencies",
+            |it| {
+                let mut counts = Counts::default();
+                it.for_each(|x| counts.add(x, 1));
+                counts.into_vec()
+            },
+            |parts| {
+                let mut acc = Counts::default();
+                for (k, n) in parts.into_iter().flatten() {
+                    acc.add(k, n);
+                }
+                acc.into_vec()
+            },
+            |c| c,
+        );
+        self.reduced_bag(d)
+    }
+
+    /// Groups items by `key`, in order of first appearance (Dask: `Bag.groupby`, computed
+    /// in memory).
+    pub fn groupby<K: Data + Hash + Eq>(
+        &self,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> Bag<(K, Vec<T>)> {
+        self.foldby(
+            key,
+            |mut acc: Vec<T>, x| {
+                acc.push(x);
+                acc
+            },
+            Vec::new(),
+            |mut a, mut b| {
+                a.append(&mut b);
+                a
+            },
+        )
+    }
+
+    /// Folds items per key (Dask: `Bag.foldby(key, binop, initial, combine)`), in order of
+    /// first appearance of each key.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(1..=10, 3)?;
+    /// let sums = b.foldby(|x| x % 2 == 0, |acc, x| acc + x, 0, |a, b| a + b);
+    /// assert_eq!(sums.compute()?, vec![(false, 25), (true, 30)]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn foldby<K: Data + Hash + Eq, A: Data>(
+        &self,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        binop: impl Fn(A, T) -> A + Send + Sync + 'static,
+        init: A,
+        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
+    ) -> Bag<(K, A)> {
+        let d = self.reduction(
+            "foldby",
+            move |it| {
+                let mut index: FastMap<K, usize> = FastMap::default();
+                let mut groups: Vec<(K, A)> = Vec::new();
+                for x in it {
+                    let k = key(&x);
+                    let i = *index.entry(k.clone()).or_insert_with(|| {
+                        groups.push((k, init.clone()));
+                        groups.len() - 1
+                    });
+                    let slot = &mut groups[i].1;
+                    let acc = std::mem::replace(slot, init.clone());
+                    *slot = binop(acc, x);
+                }
+                groups
+            },
+            move |parts| {
+                let mut index: FastMap<K, usize> = FastMap::default();
+                let mut groups: Vec<(K, Option<A>)> = Vec::new();
+                for (k, a) in parts.into_iter().flatten() {
+                    match index.entry(k) {
+                        Entry::Occupied(e) => {
+                            let slot = &mut groups[*e.get()].1;
+                            *slot = slot.take().map(|prev| combine(prev, a));
+                        }
+                        Entry::Vacant(e) => {
+                            groups.push((e.key().clone(), Some(a)));
+                            e.insert(groups.len() - 1);
+                        }
+                    }
+                }
+                groups
+                    .into_iter()
+                    .filter_map(|(k, a)| a.map(|a| (k, a)))
+                    .collect()
+            },
+            |g| g,
+        );
+        self.reduced_bag(d)
+    }
+
+    /// The `k` items with the largest `key`, largest first; ties keep the order of
+    /// appearance (Dask: `Bag.topk(k, key)`). Never sorts more than `k` items per partition.
+    /// `k == 0` is an error from `compute`.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence(vec![("a", 3), ("b", 9), ("c", 1), ("d", 9)], 2)?;
+    /// let top = b.topk(2, |(_, n)| *n).compute()?;
+    /// assert_eq!(top, vec![("b", 9), ("d", 9)]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn topk<K: Ord + Send + Sync + 'static>(
+        &self,
+        k: usize,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> Bag<T> {
+        if k == 0 {
+            return self.failing("topk", "topk(0): k must be at least 1".into());
+        }
+        let key = Arc::new(key);
+        let key2 = key.clone();
+        let d = self.reduction(
+            "topk",
+            move |it| {
+                // min-heap of the best k seen so far, ordered by (key, earlier position first)
+                let mut heap: BinaryHeap<Ranked<K, T>> = BinaryHeap::with_capacity(k + 1);
+                for (pos, x) in it.enumerate() {
+                    let r = Ranked {
+                        key: key(&x),
+                        pos: (0, pos),
+                        item: x,
+                    };
+                    if heap.len() < k {
+                        heap.push(r);
+                    } else if heap.peek().is_some_and(|worst| r < *worst) {
+                        heap.pop();
+                        heap.push(r);
+                    }
+                }
+                let mut best: Vec<T> = heap.into_sorted_vec().into_iter().map(|r| r.item).collect();
+                best.truncate(k);
+                best
+            },
+            move |parts| {
+                let mut all: Vec<Ranked<K, T>> = parts
+                    .into_iter()
+                    .enumerate()
+                    .flat_map(|(p, v)| v.into_iter().enumerate().map(move |(i, x)| (p, i, x)))
+                    .map(|(p, i, x)| Ranked {
+                        key: key2(&x),
+                        pos: (p, i),
+                        item: x,
+                    })
+                    .collect();
+                all.sort();
+                all.truncate(k);
+                all.into_iter().map(|r| r.item).collect()
+            },
+            |v| v,
+        );
+        self.reduced_bag(d)
+    }
+}
+
+/// Counts in order of first appearance: one table probe per item (the rank of first
+/// appearance lives beside the count), ordered once at the end.
+struct Counts<T> {
+    table: FastMap<T, (u64, usize)>,
+}
+
+impl<T> Default for Counts<T> {
+    fn default() -> Self {
+        Counts {
+            table: FastMap::default(),
+        }
+    }
+}
+
+impl<T: Hash + Eq> Counts<T> {
+    #[inline]
+    fn add(&mut self, x: T, n: u64) {
+        if let Some(slot) = self.table.get_mut(&x) {
+            slot.0 += n;
+        } else {
+            let rank = self.table.len();
+            self.table.insert(x, (n, rank));
+        }
+    }
+
+    fn into_vec(self) -> Vec<(T, u64)> {
+        let mut v: Vec<(T, u64, usize)> = self
+            .table
+            .into_iter()
+            .map(|(k, (n, r))| (k, n, r))
+            .collect();
+        v.sort_unstable_by_key(|e| e.2);
+        v.into_iter().map(|(k, n, _)| (k, n)).collect()
+    }
+}
+
+/// An item ranked for `topk`: "smaller" means better (larger key, then earlier position),
+/// so a max-heap of `Ranked` keeps the worst of the best on top.
+struct Ranked<K, T> {
+    key: K,
+    pos: (usize, usize),
+    item: T,
+}
+
+impl<K: Ord, T> Ord for Ranked<K, T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key).then(self.pos.cmp(&other.pos))
+    }
+}
+
+impl<K: Ord, T> PartialOrd for Ranked<K, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K: Ord, T> PartialEq for Ranked<K, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<K: Ord, T> Eq for Ranked<K, T> {}
+
+/// Numbers whose mean a bag can take (Dask's `mean` works on ints and floats alike).
+pub trait ToF64 {
+    /// The value as an `f64` (rounded for 64-bit integers past 2^53).
+    fn to_f64(&self) -> f64;
+}
+
+macro_rules! to_f64 {
+    ($($t:ty),*) => {$(
+        impl ToF64 for $t {
+            #[inline]
+            fn to_f64(&self) -> f64 { *self as f64 }
+        }
+    )*};
+}
+to_f64!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);

@@ -1,0 +1,96 @@
+//! The `.str` accessor of bags of strings (Dask: `Bag.str`).
+
+use super::Bag;
+use crate::delayed::Data;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// String methods applied to every item of a bag of strings; each returns a new bag (no task
+/// of its own: the step joins the partition's pipeline).
+///
+/// ```
+/// use dagr_core::bag as db;
+/// let b = db::from_sequence(vec!["Hello, World!".to_string(), "  Rust  ".to_string()], 1)?;
+/// assert_eq!(b.str().strip_punctuation().str().lower().compute()?, vec!["hello world", "  rust  "]);
+/// assert_eq!(b.str().strip().compute()?, vec!["Hello, World!", "Rust"]);
+/// assert_eq!(b.str().split().flatten().compute()?, vec!["Hello,", "World!", "Rust"]);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+pub struct StrMethods<'a, T = String> {
+    bag: &'a Bag<T>,
+}
+
+impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
+    pub(super) fn new(bag: &'a Bag<T>) -> Self {
+        StrMethods { bag }
+    }
+
+    fn each<U: Data>(&self, f: impl Fn(&str) -> U + Send + Sync + 'static) -> Bag<U> {
+        self.bag.map(move |s| f(s.as_ref()))
+    }
+
+    /// Splits on whitespace (Python's `str.split()`).
+    pub fn split(&self) -> Bag<Vec<String>> {
+        self.each(|s| s.split_whitespace().map(str::to_owned).collect())
+    }
+
+    /// Splits on a separator (Python's `str.split(sep)`).
+    pub fn split_on(&self, sep: &str) -> Bag<Vec<String>> {
+        let sep: Arc<str> = sep.into();
+        self.each(move |s| s.split(&*sep).map(str::to_owned).collect())
+    }
+
+    /// Lower case (Unicode).
+    pub fn lower(&self) -> Bag<String> {
+        self.each(str::to_lowercase)
+    }
+
+    /// Upper case (Unicode).
+    pub fn upper(&self) -> Bag<String> {
+        self.each(str::to_uppercase)
+    }
+
+    /// Removes leading and trailing whitespace (Python's `str.strip()`).
+    pub fn strip(&self) -> Bag<String> {
+        self.each(|s| s.trim().to_owned())
+    }
+
+    /// Removes ASCII punctuation, Python's `string.punctuation` (the notebook's
+    /// `str.translate({ord(c): None for c in string.punctuation})`).
+    pub fn strip_punctuation(&self) -> Bag<String> {
+        self.each(|s| s.chars().filter(|c| !c.is_ascii_punctuation()).collect())
+    }
+
+    /// Maps characters through `table`: `Some(c)` replaces, `None` deletes, absent keys are
+    /// kept (Python's `str.translate`).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// let b = dagr_core::bag::from_sequence(vec!["a-b_c".to_string()], 1)?;
+    /// let table = HashMap::from([('-', Some(' ')), ('_', None)]);
+    /// assert_eq!(b.str().translate(table).compute()?, vec!["a bc"]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn translate(&self, table: HashMap<char, Option<char>>) -> Bag<String> {
+        self.each(move |s| {
+            s.chars()
+                .filter_map(|c| match table.get(&c) {
+                    Some(to) => *to,
+                    None => Some(c),
+                })
+                .collect()
+        })
+    }
+
+    /// Replaces every occurrence of `from` with `to`.
+    pub fn replace(&self, from: &str, to: &str) -> Bag<String> {
+        let (from, to): (Arc<str>, Arc<str>) = (from.into(), to.into());
+        self.each(move |s| s.replace(&*from, &to))
+    }
+
+    /// Whether each item contains `pattern`.
+    pub fn contains(&self, pattern: &str) -> Bag<bool> {
+        let p: Arc<str> = pattern.into();
+        self.each(move |s| s.contains(&*p))
+    }
+}

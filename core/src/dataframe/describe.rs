@@ -1,0 +1,576 @@
+//! `describe`: count, mean, std, min, quartiles and max of every numeric column, exact.
+
+use super::table::{format_floats, write_grid, Column};
+use super::DataFrame;
+use crate::bag::layer_name;
+use crate::delayed::Delayed;
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::Error;
+use dagr_runtime::{Inputs, Key, TaskResult};
+use std::fmt;
+use std::sync::Arc;
+
+/// The row labels of a description, in order.
+pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"];
+
+/// The result of [`DataFrame::describe`]: one column of statistics per numeric column,
+/// computed as pandas does (std with ddof = 1, quartiles by linear interpolation between
+/// order statistics, nulls skipped). Quartiles are exact in bounded memory: while the
+/// numeric values fit the memory budget (see [`DataFrame::describe_with`]) they are gathered
+/// and the statistics computed as pandas computes them; past it, two more passes over the
+/// data find each needed order statistic through a 65 536-bin histogram and read back only
+/// the values of those bins (exact, in memory proportional to the values sharing a bin with
+/// a quartile), and mean and std come from mergeable moments (Chan et al.), equal to
+/// pandas' to within floating-point rounding.
+///
+/// ```
+/// use dagr_core::bag as db;
+/// let df = db::from_sequence(vec![(1.0_f64,), (2.0,), (3.0,), (4.0,)], 2)?.to_dataframe(&["x"])?;
+/// let d = df.describe().compute()?;
+/// assert_eq!(d.get("count", "x")?, 4.0);
+/// assert_eq!(d.get("25%", "x")?, 1.75);
+/// assert!((d.get("std", "x")? - 1.2909944487358056).abs() < 1e-15);
+/// println!("{d}");
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Description {
+    columns: Vec<String>,
+    /// `values[c][s]`: statistic `STATS[s]` of column `c`.
+    values: Vec<[f64; 8]>,
+}
+
+impl Description {
+    /// The described columns.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Statistic `stat` (a row label: `"count"`, `"mean"`, …, `"75%"`, `"max"`) of `column`.
+    pub fn get(&self, stat: &str, column: &str) -> Result<f64, Error> {
+        let s = STATS
+            .iter()
+            .position(|&x| x == stat)
+            .ok_or_else(|| Error::InvalidArgument {
+                what: "Description::get",
+                message: format!("no statistic {stat:?} (rows: {STATS:?})"),
+            })?;
+        let c = super::table::position(&self.columns, column)?;
+        Ok(self.values[c][s])
+    }
+}
+
+impl fmt::Display for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let index: Vec<String> = STATS.iter().map(|s| s.to_string()).collect();
+        let cells: Vec<Vec<String>> = self.values.iter().map(|v| format_floats(v)).collect();
+        write_grid(f, &index, &self.columns, &cells)
+    }
+}
+
+/// Neumaier-compensated sum: close to numpy's pairwise sum on long columns.
+fn sum(xs: &[f64]) -> f64 {
+    let (mut s, mut c) = (0.0f64, 0.0f64);
+    for &x in xs {
+        let t = s + x;
+        c += if s.abs() >= x.abs() {
+            (s - t) + x
+        } else {
+            (x - t) + s
+        };
+        s = t;
+    }
+    s + c
+}
+
+/// numpy's linear interpolation (`_lerp`), exact at the ends.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let d = b - a;
+    if t >= 0.5 {
+        b - d * (1.0 - t)
+    } else {
+        a + d * t
+    }
+}
+
+/// Quantile `q` of `v` (method "linear"), selecting order statistics in place.
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let pos = q * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let (_, a, rest) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *a;
+    let b = if hi == lo {
+        a
+    } else {
+        rest.iter().copied().fold(f64::INFINITY, f64::min)
+    };
+    lerp(a, b, pos - lo as f64)
+}
+
+fn stats(mut v: Vec<f64>) -> [f64; 8] {
+    let n = v.len();
+    if n == 0 {
+        return [
+            0.0,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+        ];
+    }
+    let mean = sum(&v) / n as f64;
+    let dev: Vec<f64> = v.iter().map(|x| (x - mean) * (x - mean)).collect();
+    let std = if n > 1 {
+        (sum(&dev) / (n - 1) as f64).sqrt()
+    } else {
+        f64::NAN
+    };
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let q1 = quantile(&mut v, 0.25);
+    let q2 = quantile(&mut v, 0.5);
+    let q3 = quantile(&mut v, 0.75);
+    [n as f64, mean, std, min, q1, q2, q3, max]
+}
+
+/// Default memory budget of [`DataFrame::describe`]: 2^27 values (1 GiB of floats).
+pub const DEFAULT_BUDGET: usize = 1 << 27;
+
+/// Bins of the histogram pass when the values do not fit the budget.
+const BINS: usize = 1 << 16;
+
+/// Mergeable moments and extremes of one column (Chan et al.'s parallel variance).
+#[derive(Clone, Copy, Debug)]
+struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Moments {
+    fn of(v: &[f64]) -> Moments {
+        let mut m = Moments {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        };
+        for &x in v {
+            m.n += 1;
+            let d = x - m.mean;
+            m.mean += d / m.n as f64;
+            m.m2 += d * (x - m.mean);
+            m.min = m.min.min(x);
+            m.max = m.max.max(x);
+        }
+        m
+    }
+
+    fn merge(&mut self, o: &Moments) {
+        if o.n == 0 {
+            return;
+        }
+        let n = self.n + o.n;
+        let d = o.mean - self.mean;
+        self.mean += d * o.n as f64 / n as f64;
+        self.m2 += o.m2 + d * d * self.n as f64 * o.n as f64 / n as f64;
+        self.n = n;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
+/// Pass 1: moments, and the values themselves while they fit the budget.
+#[derive(Clone, Debug)]
+struct Gathered {
+    moments: Vec<Moments>,
+    values: Option<Vec<Vec<f64>>>,
+}
+
+/// After pass 1: either the answer, or what pass 2 must look for.
+#[derive(Clone, Debug)]
+struct Plan1 {
+    done: Option<Description>,
+    moments: Vec<Moments>,
+}
+
+/// After pass 2: per column, the (rank, bin, values in earlier bins) of each order
+/// statistic the quartiles need.
+#[derive(Clone, Debug)]
+struct Plan2 {
+    done: Option<Description>,
+    moments: Vec<Moments>,
+    wanted: Vec<Vec<(u64, usize, u64)>>,
+}
+
+fn bin_of(m: &Moments, x: f64) -> usize {
+    if m.max <= m.min {
+        return 0;
+    }
+    (((x - m.min) / (m.max - m.min) * BINS as f64) as usize).min(BINS - 1)
+}
+
+/// The order statistics the linear quartiles need: floor and ceiling of `q * (n - 1)`.
+fn ranks(n: u64) -> Vec<u64> {
+    let mut r = Vec::new();
+    for q in [0.25, 0.5, 0.75] {
+        let pos = q * (n.saturating_sub(1)) as f64;
+        let lo = pos.floor() as u64;
+        r.push(lo);
+        r.push((lo + 1).min(n.saturating_sub(1)));
+    }
+    r.sort_unstable();
+    r.dedup();
+    r
+}
+
+fn lerp_rank(n: u64, q: f64, at: impl Fn(u64) -> f64) -> f64 {
+    if n == 0 {
+        return f64::NAN;
+    }
+    let pos = q * (n - 1) as f64;
+    let lo = pos.floor() as u64;
+    let hi = (lo + 1).min(n - 1);
+    lerp(at(lo), at(hi), pos - lo as f64)
+}
+
+fn numeric_values(t: &super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
+    cols.iter()
+        .map(|&i| match &t.columns()[i] {
+            Column::F64(v) => v.iter().copied().filter(|x| !x.is_nan()).collect(),
+            c => c.to_f64().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A tree of combine steps over `level`, fan-in `SPLIT_EVERY`.
+fn tree<S: crate::delayed::Data>(
+    mut level: Vec<NodeRef>,
+    name: &str,
+    combine: impl Fn(S, S) -> S + Send + Sync + 'static,
+) -> NodeRef {
+    let combine = Arc::new(combine);
+    let agg = layer_name(name);
+    let mut depth = 0;
+    while depth == 0 || level.len() > 1 {
+        depth += 1;
+        level = level
+            .chunks(crate::bag::SPLIT_EVERY)
+            .enumerate()
+            .map(|(j, g)| {
+                let combine = combine.clone();
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let mut acc: S = inp.take(0)?;
+                    for k in 1..inp.len() {
+                        acc = combine(acc, inp.take(k)?);
+                    }
+                    Ok(Arc::new(acc))
+                };
+                new_node(
+                    Key::index(agg.clone(), &[depth, j as u64]),
+                    Deps::from(g.to_vec()),
+                    NodeKind::Call,
+                    false,
+                    body,
+                )
+            })
+            .collect();
+    }
+    level.remove(0)
+}
+
+/// A node computing `f` from the result of `prior`.
+fn then<A: crate::delayed::Data, B: crate::delayed::Data>(
+    prior: NodeRef,
+    name: &str,
+    f: impl Fn(A) -> B + Send + Sync + 'static,
+) -> NodeRef {
+    let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp.take::<A>(0)?))) };
+    new_node(
+        Key::index(layer_name(name), &[0]),
+        Deps::One([prior]),
+        NodeKind::Call,
+        false,
+        body,
+    )
+}
+
+pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
+    let numeric: Vec<usize> = (0..df.schema.dtypes.len())
+        .filter(|&i| df.schema.dtypes[i].is_numeric())
+        .collect();
+    let names: Vec<String> = numeric
+        .iter()
+        .map(|&i| df.schema.names[i].clone())
+        .collect();
+
+    // Pass 1: moments, and every value while the total stays within the budget.
+    let cols = numeric.clone();
+    let parts = df.partition_nodes_with(&layer_name("describe-gather"), move |_, t| {
+        let values = numeric_values(&t, &cols);
+        let moments = values.iter().map(|v| Moments::of(v)).collect();
+        let fits = values.iter().map(Vec::len).sum::<usize>() <= budget;
+        Ok(Gathered {
+            moments,
+            values: fits.then_some(values),
+        })
+    });
+    let gathered = tree(
+        parts,
+        "describe-combine",
+        move |mut a: Gathered, b: Gathered| {
+            a.moments
+                .iter_mut()
+                .zip(&b.moments)
+                .for_each(|(x, y)| x.merge(y));
+            a.values = match (a.values.take(), b.values) {
+                (Some(mut va), Some(vb))
+                    if a.moments.iter().map(|m| m.n as usize).sum::<usize>() <= budget =>
+                {
+                    va.iter_mut()
+                        .zip(vb)
+                        .for_each(|(x, mut y)| x.append(&mut y));
+                    Some(va)
+                }
+                _ => None,
+            };
+            a
+        },
+    );
+    let names1 = names.clone();
+    let plan1 = then(gathered, "describe-plan", move |g: Gathered| Plan1 {
+        done: g.values.map(|values| Description {
+            columns: names1.clone(),
+            values: values.into_iter().map(stats).collect(),
+        }),
+        moments: g.moments,
+    });
+
+    // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.
+    let cols = numeric.clone();
+    let hist_parts = refine_pass(df, &plan1, "describe-histogram", move |p: &Plan1, t| {
+        let values = numeric_values(&t, &cols);
+        values
+            .iter()
+            .zip(&p.moments)
+            .map(|(v, m)| {
+                let mut h = vec![0u64; BINS];
+                v.iter().for_each(|&x| h[bin_of(m, x)] += 1);
+                h
+            })
+            .collect::<Vec<Vec<u64>>>()
+    });
+    let hist = tree(
+        hist_parts,
+        "describe-histogram-sum",
+        |mut a: Vec<Vec<u64>>, b: Vec<Vec<u64>>| {
+            a.iter_mut()
+                .zip(b)
+                .for_each(|(x, y)| x.iter_mut().zip(y).for_each(|(p, q)| *p += q));
+            a
+        },
+    );
+    let plan2 = {
+        let body = |inp: &mut Inputs<'_>| -> TaskResult {
+            let p1: Plan1 = inp.take(0)?;
+            let hist: Vec<Vec<u64>> = inp.take(1)?;
+            let wanted = if p1.done.is_some() {
+                Vec::new()
+            } else {
+                p1.moments
+                    .iter()
+                    .zip(&hist)
+                    .map(|(m, h)| {
+                        let mut out = Vec::new();
+                        let (mut below, mut b) = (0u64, 0usize);
+                        for r in ranks(m.n) {
+                            while b < BINS && below + h[b] <= r {
+                                below += h[b];
+                                b += 1;
+                            }
+                            out.push((r, b.min(BINS - 1), below));
+                        }
+                        out
+                    })
+                    .collect()
+            };
+            Ok(Arc::new(Plan2 {
+                done: p1.done,
+                moments: p1.moments,
+                wanted,
+            }))
+        };
+        new_node(
+            Key::index(layer_name("describe-locate"), &[0]),
+            Deps::Two([plan1, hist]),
+            NodeKind::Call,
+            false,
+            body,
+        )
+    };
+
+    // Pass 3: the values of the few bins holding the order statistics.
+    let cols = numeric;
+    let pick_parts = refine_pass(df, &plan2, "describe-pick", move |p: &Plan2, t| {
+        let values = numeric_values(&t, &cols);
+        values
+            .iter()
+            .zip(&p.moments)
+            .zip(&p.wanted)
+            .map(|((v, m), want)| {
+                if m.max <= m.min {
+                    return Vec::new(); // a constant column: every order statistic is known
+                }
+                let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
+                v.iter()
+                    .copied()
+                    .filter(|&x| bins.contains(&bin_of(m, x)))
+                    .collect()
+            })
+            .collect::<Vec<Vec<f64>>>()
+    });
+    let picked = tree(
+        pick_parts,
+        "describe-pick-combine",
+        |mut a: Vec<Vec<f64>>, b: Vec<Vec<f64>>| {
+            a.iter_mut().zip(b).for_each(|(x, mut y)| x.append(&mut y));
+            a
+        },
+    );
+    let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+        let p2: Plan2 = inp.take(0)?;
+        if let Some(d) = p2.done {
+            return Ok(Arc::new(d));
+        }
+        let picked: Vec<Vec<f64>> = inp.take(1)?;
+        let values = p2
+            .moments
+            .iter()
+            .zip(&p2.wanted)
+            .zip(picked)
+            .map(|((m, want), mut vals)| {
+                if m.n == 0 {
+                    return stats(Vec::new());
+                }
+                let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
+                vals.sort_by(f64::total_cmp);
+                // order statistic r lies in bin b after `below` smaller values: its index
+                // among the picked values counts the picked values of earlier bins too
+                let at = |r: u64| -> f64 {
+                    if m.max <= m.min {
+                        return m.min;
+                    }
+                    let &(_, b, below) = want.iter().find(|w| w.0 == r).unwrap_or(&want[0]);
+                    let earlier_picked = vals
+                        .iter()
+                        .filter(|&&x| bin_of(m, x) < b && bins.contains(&bin_of(m, x)))
+                        .count() as u64;
+                    let idx = (r - below + earlier_picked) as usize;
+                    vals.get(idx).copied().unwrap_or(f64::NAN)
+                };
+                let std = if m.n > 1 {
+                    (m.m2 / (m.n - 1) as f64).sqrt()
+                } else {
+                    f64::NAN
+                };
+                [
+                    m.n as f64,
+                    m.mean,
+                    std,
+                    m.min,
+                    lerp_rank(m.n, 0.25, at),
+                    lerp_rank(m.n, 0.5, at),
+                    lerp_rank(m.n, 0.75, at),
+                    m.max,
+                ]
+            })
+            .collect();
+        Ok(Arc::new(Description {
+            columns: names.clone(),
+            values,
+        }))
+    };
+    Delayed::from_node(new_node(
+        Key::index(layer_name("describe"), &[0]),
+        Deps::Two([plan2, picked]),
+        NodeKind::Call,
+        false,
+        body,
+    ))
+}
+
+/// One task per partition reading `plan`'s result: when the plan is already complete it
+/// returns an empty result without reading the partition, else `f` over the partition.
+fn refine_pass<P, S>(
+    df: &DataFrame,
+    plan: &NodeRef,
+    name: &str,
+    f: impl Fn(&P, super::Table) -> S + Send + Sync + 'static,
+) -> Vec<NodeRef>
+where
+    P: crate::delayed::Data + Finished,
+    S: crate::delayed::Data + Default,
+{
+    let f = Arc::new(f);
+    let name = layer_name(name);
+    df.inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let gen = df.gen.clone();
+            let f = f.clone();
+            let has_input = input.is_some();
+            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                let p: &P = inp.get(inp.len() - 1)?;
+                if p.finished() {
+                    return Ok(Arc::new(S::default()));
+                }
+                let v = if has_input {
+                    Some(inp.take_value(0)?)
+                } else {
+                    None
+                };
+                let p: &P = inp.get(inp.len() - 1)?;
+                Ok(Arc::new(f(p, gen(i, v)?)))
+            };
+            let deps = match input {
+                Some(n) => Deps::Two([n.clone(), plan.clone()]),
+                None => Deps::One([plan.clone()]),
+            };
+            new_node(
+                Key::index(name.clone(), &[i as u64]),
+                deps,
+                NodeKind::Call,
+                false,
+                body,
+            )
+        })
+        .collect()
+}
+
+trait Finished {
+    fn finished(&self) -> bool;
+}
+
+impl Finished for Plan1 {
+    fn finished(&self) -> bool {
+        self.done.is_some()
+    }
+}
+
+impl Finished for Plan2 {
+    fn finished(&self) -> bool {
+        self.done.is_some()
+    }
+}

@@ -1,0 +1,384 @@
+//! Dataframes against plain single-threaded computations on the same data, known pandas
+//! values, and every bad-input error.
+
+use dagr::bag as db;
+use dagr::dataframe::{self as dd, col, Agg, Column, CsvOptions, DType};
+use dagr::prelude::*;
+use proptest::prelude::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dagr-df-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn pat(d: &Path, p: &str) -> String {
+    format!("{}/{p}", d.display())
+}
+
+/// pandas' describe of one column, computed the plain way (sort everything).
+fn oracle_describe(xs: &[f64]) -> [f64; 8] {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let q = |q: f64| {
+        let pos = q * (n - 1.0);
+        let lo = pos.floor() as usize;
+        let hi = (lo + 1).min(v.len() - 1);
+        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+    };
+    [n, mean, std, v[0], q(0.25), q(0.5), q(0.75), v[v.len() - 1]]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs())) || (a.is_nan() && b.is_nan())
+}
+
+#[test]
+fn describe_matches_hand_checked_pandas_values() {
+    let b = db::from_sequence(
+        vec![(1_i64, 0.5_f64), (2, 1.5), (3, 10.0), (4, f64::NAN)],
+        3,
+    )
+    .unwrap();
+    let df = b.to_dataframe(&["a", "b"]).unwrap();
+    let d = df.describe().compute().unwrap();
+    // pd.DataFrame({"a": [1, 2, 3, 4], "b": [0.5, 1.5, 10.0, None]}).describe()
+    let a = [4.0, 2.5, 1.2909944487358056, 1.0, 1.75, 2.5, 3.25, 4.0];
+    let bb = [3.0, 4.0, 5.220153254455275, 0.5, 1.0, 1.5, 5.75, 10.0];
+    for (i, stat) in dd::describe_rows().iter().enumerate() {
+        assert!(close(d.get(stat, "a").unwrap(), a[i]), "a {stat}");
+        assert!(
+            close(d.get(stat, "b").unwrap(), bb[i]),
+            "b {stat}: {}",
+            d.get(stat, "b").unwrap()
+        );
+    }
+    let text = d.to_string();
+    assert!(text.lines().next().unwrap().trim_end().ends_with('b'));
+    assert!(
+        text.contains("count") && text.contains("75%") && text.contains("5.220153"),
+        "{text}"
+    );
+    assert!(d.get("median", "a").is_err());
+    assert!(d.get("mean", "zz").is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn results_do_not_depend_on_partitioning_or_scheduler(
+        rows in proptest::collection::vec((-1000i64..1000, -1e3f64..1e3, 0u8..5), 2..120),
+        parts in 1usize..9,
+    ) {
+        let b = db::from_sequence(rows.clone(), parts).unwrap()
+            .map(|(i, x, k)| (i, x, format!("k{k}")));
+        let df = b.to_dataframe(&["i", "x", "k"]).unwrap();
+        let xs: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let is: Vec<f64> = rows.iter().map(|r| r.0 as f64).collect();
+        for s in [Scheduler::sync(), Scheduler::threads(2)] {
+            let d = df.describe().compute_with(s.clone()).unwrap();
+            for (i, stat) in dd::describe_rows().iter().enumerate() {
+                prop_assert!(close(d.get(stat, "x").unwrap(), oracle_describe(&xs)[i]), "{} {}", stat, d.get(stat, "x").unwrap());
+                prop_assert!(close(d.get(stat, "i").unwrap(), oracle_describe(&is)[i]));
+            }
+            prop_assert_eq!(d.columns(), ["i", "x"]);
+            // over budget: three passes, same quartiles exactly, moments to rounding
+            for budget in [0, 7, 50] {
+                let small = df.describe_with(budget).compute_with(s.clone()).unwrap();
+                for (i, stat) in dd::describe_rows().iter().enumerate() {
+                    let (got, want) = (small.get(stat, "x").unwrap(), oracle_describe(&xs)[i]);
+                    if ["mean", "std"].contains(stat) {
+                        prop_assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()), "{} {} {}", stat, got, want);
+                    } else {
+                        prop_assert!(close(got, want), "budget {} {}: {} vs {}", budget, stat, got, want);
+                    }
+                    prop_assert!(close(small.get(stat, "i").unwrap(), oracle_describe(&is)[i]) || ["mean", "std"].contains(stat));
+                }
+            }
+            let t = df.compute_with(s.clone()).unwrap();
+            prop_assert_eq!(t.len(), rows.len());
+            // sort: stable, descending
+            let sorted = df.sort_values("i", false).compute_with(s.clone()).unwrap();
+            let mut want: Vec<(i64, f64)> = rows.iter().map(|r| (r.0, r.1)).collect();
+            want.sort_by_key(|r| std::cmp::Reverse(r.0));
+            let got: Vec<(i64, f64)> = (0..sorted.len()).map(|r| (sorted.column("i").unwrap().f64(r).unwrap() as i64, sorted.column("x").unwrap().f64(r).unwrap())).collect();
+            prop_assert_eq!(got, want);
+            // filter + expressions
+            let f = df.filter(col("x").gt(0.0).and(col("i").lt(500.0))).with_column("y", col("x") * 2.0 + col("i"));
+            let t = f.compute_with(s.clone()).unwrap();
+            let want: Vec<f64> = rows.iter().filter(|r| r.1 > 0.0 && (r.0 as f64) < 500.0).map(|r| r.1 * 2.0 + r.0 as f64).collect();
+            prop_assert_eq!(t.column("y").unwrap().to_f64().unwrap(), want);
+            // groupby
+            let g = df.groupby("k").agg(&[("i", Agg::Sum), ("x", Agg::Mean), ("x", Agg::Count)]).compute_with(s.clone()).unwrap();
+            let mut keys: Vec<u8> = rows.iter().map(|r| r.2).collect();
+            keys.sort();
+            keys.dedup();
+            prop_assert_eq!(g.len(), keys.len());
+            for (row, k) in keys.iter().enumerate() {
+                let members: Vec<&(i64, f64, u8)> = rows.iter().filter(|r| r.2 == *k).collect();
+                prop_assert_eq!(g.column("k").unwrap().text(row), Some(format!("k{k}")));
+                prop_assert_eq!(g.column("i").unwrap().f64(row).unwrap() as i64, members.iter().map(|r| r.0).sum::<i64>());
+                let mean = members.iter().map(|r| r.1).sum::<f64>() / members.len() as f64;
+                prop_assert!(close(g.column("x_mean").unwrap().f64(row).unwrap(), mean) || (g.column("x_mean").unwrap().f64(row).unwrap() - mean).abs() < 1e-9);
+                prop_assert_eq!(g.column("x_count").unwrap().f64(row).unwrap() as usize, members.len());
+            }
+        }
+        prop_assert_eq!(df.len().unwrap(), rows.len());
+        let h = df.head(5).unwrap();
+        prop_assert_eq!(h.len(), rows.len().min(5));
+        prop_assert_eq!(h.column("i").unwrap().f64(0).unwrap() as i64, rows[0].0);
+    }
+}
+
+fn write(d: &Path, name: &str, text: &str) {
+    std::fs::write(d.join(name), text).unwrap();
+}
+
+#[test]
+fn describe_over_budget_handles_constant_and_skewed_columns() {
+    let rows: Vec<(f64, f64)> = (0..5000)
+        .map(|i| (7.5, if i % 100 == 0 { 1e9 } else { (i % 7) as f64 }))
+        .collect();
+    let df = db::from_sequence(rows.clone(), 6)
+        .unwrap()
+        .to_dataframe(&["c", "s"])
+        .unwrap();
+    let exact = df.describe().compute().unwrap();
+    let passes = df.describe_with(10).compute().unwrap();
+    for stat in dd::describe_rows() {
+        for c in ["c", "s"] {
+            let (a, b) = (exact.get(stat, c).unwrap(), passes.get(stat, c).unwrap());
+            assert!(
+                (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
+                "{stat} {c}: {a} vs {b}"
+            );
+        }
+    }
+    assert_eq!(passes.get("50%", "c").unwrap(), 7.5);
+}
+
+#[test]
+fn read_csv_infers_agrees_and_reads() {
+    let d = scratch("read");
+    write(
+        &d,
+        "a1.csv",
+        "id,x,name,flag\n1,2,ann,True\n2,3,bob,False\n",
+    );
+    write(&d, "a2.csv", "id,x,name,flag\n3,4.5,,true\n4,,dan,False\n"); // x widens to float; nulls
+    let df = dd::read_csv(&pat(&d, "a*.csv"), CsvOptions::default()).unwrap();
+    assert_eq!(df.columns(), ["id", "x", "name", "flag"]);
+    let types: Vec<DType> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types, [DType::I64, DType::F64, DType::Str, DType::Bool]);
+    let t = df.compute().unwrap();
+    assert_eq!(t.column("id").unwrap(), &Column::I64(vec![1, 2, 3, 4]));
+    let x = t.column("x").unwrap().to_f64().unwrap();
+    assert_eq!(&x[..3], &[2.0, 3.0, 4.5]);
+    assert!(x[3].is_nan());
+    assert_eq!(
+        t.column("name").unwrap(),
+        &Column::Str(vec![
+            Some("ann".into()),
+            Some("bob".into()),
+            None,
+            Some("dan".into())
+        ])
+    );
+    assert_eq!(
+        t.column("flag").unwrap(),
+        &Column::Bool(vec![true, false, true, false])
+    );
+    assert_eq!(
+        df.describe().compute().unwrap().get("count", "x").unwrap(),
+        3.0
+    );
+
+    // no header: columns "0", "1", …; other delimiters; gzip
+    write(&d, "n.csv", "1;2.5\n3;4.5\n");
+    let df = dd::read_csv(
+        &pat(&d, "n.csv"),
+        CsvOptions::default().header(false).delimiter(b';'),
+    )
+    .unwrap();
+    assert_eq!(df.columns(), ["0", "1"]);
+    assert_eq!(
+        df.describe().compute().unwrap().get("mean", "1").unwrap(),
+        3.5
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"a,b\n1,2\n3,4\n").unwrap();
+    std::fs::write(d.join("z.csv.gz"), gz.finish().unwrap()).unwrap();
+    let z = dd::read_csv(&pat(&d, "z.csv.gz"), CsvOptions::default()).unwrap();
+    assert_eq!(
+        z.compute().unwrap().column("b").unwrap(),
+        &Column::I64(vec![2, 4])
+    );
+    // explicit names and dtypes
+    let named = dd::read_csv(
+        &pat(&d, "n.csv"),
+        CsvOptions::default()
+            .header(false)
+            .delimiter(b';')
+            .names(&["p", "q"])
+            .dtype("p", DType::F64),
+    )
+    .unwrap();
+    assert_eq!(
+        named.dtypes(),
+        vec![("p".to_string(), DType::F64), ("q".to_string(), DType::F64)]
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn blocks_give_the_same_table() {
+    let d = scratch("blocks");
+    let mut text = String::from("a,b\n");
+    for i in 0..2000 {
+        text.push_str(&format!("{i},{}\n", i as f64 * 0.25));
+    }
+    write(&d, "big.csv", &text);
+    let whole = dd::read_csv(&pat(&d, "big.csv"), CsvOptions::default().blocksize(None)).unwrap();
+    let want = whole.compute().unwrap();
+    for bs in [10, 100, 1000, 7777] {
+        let df = dd::read_csv(
+            &pat(&d, "big.csv"),
+            CsvOptions::default().blocksize(Some(bs)),
+        )
+        .unwrap();
+        assert!(df.npartitions() > 1);
+        assert_eq!(
+            df.compute_with(Scheduler::threads(2)).unwrap(),
+            want,
+            "blocksize {bs}"
+        );
+        assert_eq!(df.head(3).unwrap(), want.head(3));
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_csv_is_an_error_naming_file_line_and_column() {
+    let d = scratch("bad");
+    write(&d, "ragged.csv", "a,b\n1,2\n3\n");
+    let e = dd::read_csv(&pat(&d, "ragged.csv"), CsvOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ragged.csv:3") && e.contains("expected 2 fields"),
+        "{e}"
+    );
+    // past the sample: found at compute
+    let mut long = String::from("a,b\n");
+    for i in 0..40_000 {
+        long.push_str(&format!("{i},{i}\n"));
+    }
+    long.push_str("1,2,3\n");
+    write(&d, "late.csv", &long);
+    let e = dd::read_csv(
+        &pat(&d, "late.csv"),
+        CsvOptions::default().blocksize(Some(100_000)),
+    )
+    .unwrap()
+    .compute()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("late.csv:40002") && e.contains("expected 2 fields"),
+        "{e}"
+    );
+    // a value that does not fit the declared type
+    write(&d, "typed.csv", "a,b\n1,2\n3,oops\n");
+    let e = dd::read_csv(
+        &pat(&d, "typed.csv"),
+        CsvOptions::default().dtype("b", DType::I64),
+    )
+    .unwrap()
+    .compute()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("typed.csv:3") && e.contains("\"b\"") && e.contains("oops"),
+        "{e}"
+    );
+    // ... or widened on request
+    let t = dd::read_csv(
+        &pat(&d, "typed.csv"),
+        CsvOptions::default().dtype("b", DType::I64).widen(true),
+    )
+    .unwrap()
+    .compute()
+    .unwrap();
+    assert_eq!(t.column("b").unwrap().text(1).as_deref(), Some("oops"));
+    // a late value that does not fit the inferred type
+    let mut late = String::from("a\n");
+    for i in 0..100_000 {
+        late.push_str(&format!("{i}\n"));
+    }
+    late.push_str("1.5\n");
+    write(&d, "latefloat.csv", &late);
+    let e = dd::read_csv(&pat(&d, "latefloat.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("latefloat.csv:100002") && e.contains("int64"),
+        "{e}"
+    );
+    // no files; unknown columns
+    assert!(matches!(
+        dd::read_csv(&pat(&d, "none*.csv"), CsvOptions::default()),
+        Err(Error::NoFiles { .. })
+    ));
+    let df = dd::read_csv(
+        &pat(&d, "ragged.csv"),
+        CsvOptions::default().blocksize(Some(4)),
+    )
+    .map(|_| ())
+    .unwrap_err();
+    drop(df);
+    let ok = dd::read_csv(&pat(&d, "typed.csv"), CsvOptions::default().widen(true)).unwrap();
+    assert!(matches!(
+        ok.select(&["zz"]),
+        Err(Error::UnknownColumn { .. })
+    ));
+    assert!(ok
+        .sort_values("zz", true)
+        .compute()
+        .unwrap_err()
+        .to_string()
+        .contains("zz"));
+    assert!(ok.groupby("zz").sum().compute().is_err());
+    assert!(ok.filter(col("zz").gt(1.0)).compute().is_err());
+    assert!(ok
+        .with_column("c", col("b") * 2.0)
+        .compute()
+        .unwrap_err()
+        .to_string()
+        .contains("numeric"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn csv_round_trip_and_bag_to_dataframe() {
+    let d = scratch("rt");
+    let b = db::from_sequence((0..50).map(|i| (format!("w{i}"), i as u64 * 3)), 3).unwrap();
+    let df = b.to_dataframe(&["word", "n"]).unwrap();
+    let files = df.to_csv(&pat(&d, "out/*.csv")).unwrap();
+    assert_eq!(files.len(), 3);
+    let back = dd::read_csv(&pat(&d, "out/*.csv"), CsvOptions::default()).unwrap();
+    assert_eq!(back.compute().unwrap(), df.compute().unwrap());
+    let top = df.sort_values("word", false).head(2).unwrap();
+    assert_eq!(top.column("word").unwrap().text(0).as_deref(), Some("w9"));
+    assert_eq!(df.select(&["n"]).unwrap().compute().unwrap().names(), ["n"]);
+    assert!(b.to_dataframe(&["only-one"]).is_err());
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -1,0 +1,17 @@
+use dagr::prelude::*;
+
+#[delayed]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+fn main() {
+    let pipeline = graph! {
+        input x: i64;
+        a = inc(x);
+        b = inc(a);
+        output a;
+        output b;
+    };
+    let _ = pipeline.compute(1);
+}
