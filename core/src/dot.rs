@@ -1,14 +1,15 @@
 //! The lazy DAG as Graphviz DOT text, readable at any size.
 //!
 //! Nodes are grouped into *layers*: the tasks sharing a key prefix and a key form (the
-//! chunks `('sum', i, j)` of one collection operation, or the calls `inc-<token>` of one
-//! function). A layer with more than [`VisualizeOptions::collapse_over`] tasks is drawn as
+//! chunks `('sum-1f3a9c2e', i, j)` of one collection operation, or the calls `inc-<token>`
+//! of one function). Labels leave a layer's token out (`sum`), as Dask's `key_split` does. A layer with more than [`VisualizeOptions::collapse_over`] tasks is drawn as
 //! one node, `sum ×1000`, and the edges into and out of it are merged, each labelled with
 //! how many it stands for; a smaller layer of chunks is drawn as a cluster of its chunks.
 //! Nodes are coloured by kind (data, compute, reduction — a call with many inputs) or, with
 //! [`VisualizeOptions::timings`], by measured time.
 
 use crate::diagnostics::{Human, Profiler};
+use crate::key_split::key_split;
 use crate::node::{NodeKind, NodeRef};
 use crate::plan::AddrMap;
 use dagr_runtime::Key;
@@ -238,13 +239,13 @@ pub(crate) fn to_dot(outputs: &[&NodeRef], opts: &VisualizeOptions) -> String {
         None
     };
 
-    let mut s = String::from("digraph dagr {\n  rankdir=BT;\n");
+    let mut s = String::from("digraph dagr {\n  rankdir=BT;\n  fontname=\"Helvetica\";\n");
     s.push_str("  node [fontname=\"Helvetica\", style=filled, color=\"#606060\"];\n");
     s.push_str("  edge [color=\"#606060\", fontname=\"Helvetica\", fontsize=10];\n");
     if let Some(max) = slowest {
         let _ = writeln!(
             s,
-            "  label=\"colour: measured time, slowest {} (red)\";\n  fontname=\"Helvetica\";",
+            "  label=\"colour: measured time, slowest {} (red)\";",
             Human(max)
         );
     }
@@ -269,8 +270,10 @@ pub(crate) fn to_dot(outputs: &[&NodeRef], opts: &VisualizeOptions) -> String {
         let n = order[i];
         let key = n.key();
         let label = match key.index_value() {
-            Some(ix) => format!("{}\\n{}", escape(key.prefix()), index_text(ix)),
-            None => escape(key.prefix()),
+            Some(ix) if !ix.is_empty() => {
+                format!("{}\\n{}", escape(key_split(key.prefix())), index_text(ix))
+            }
+            _ => escape(key_split(key.prefix())),
         };
         let time = time_of(i);
         format!(
@@ -289,7 +292,8 @@ pub(crate) fn to_dot(outputs: &[&NodeRef], opts: &VisualizeOptions) -> String {
         }
         let _ = writeln!(
             s,
-            "  subgraph cluster_{l} {{\n    label=\"{}\";\n    style=rounded;\n    color=\"#a0a0a0\";",
+            "  subgraph cluster_{l} {{\n    label=\"{}\";\n    tooltip=\"{}\";\n    style=rounded;\n    color=\"#a0a0a0\";",
+            escape(key_split(layer.prefix)),
             escape(layer.prefix)
         );
         for &i in &layer.members {
@@ -306,7 +310,7 @@ pub(crate) fn to_dot(outputs: &[&NodeRef], opts: &VisualizeOptions) -> String {
     // Collapsed layers.
     for (l, layer) in layers.iter().enumerate().filter(|(_, l)| l.collapsed) {
         let members = &layer.members;
-        let mut label = format!("{} ×{}", escape(layer.prefix), members.len());
+        let mut label = format!("{} ×{}", escape(key_split(layer.prefix)), members.len());
         if layer.chunks {
             if let Some(range) = index_range(members.iter().map(|&i| order[i].key())) {
                 let _ = write!(label, "\\n{range}");
@@ -487,6 +491,22 @@ mod tests {
         // at the limit, nothing collapses
         let full = to_dot(&[&g], &VisualizeOptions::new().collapse_over(200));
         assert_eq!(full.matches("->").count(), 400);
+    }
+
+    #[test]
+    fn labels_leave_layer_tokens_out() {
+        let parts: Vec<NodeRef> = (0..3)
+            .map(|i| chunk("ones-1f3a9c2e", &[i], vec![]))
+            .collect();
+        let total = chunk("sum-8450b017b946d8d3-final", &[], parts);
+        let dot = to_dot(&[&total], &VisualizeOptions::new());
+        assert!(dot.contains("label=\"ones\";"), "{dot}");
+        assert!(dot.contains("tooltip=\"ones-1f3a9c2e\";"), "{dot}");
+        assert!(dot.contains("label=\"ones\\n(2)\""), "{dot}");
+        assert!(
+            dot.contains("label=\"sum\", tooltip=\"('sum-8450b017b946d8d3-final')\""),
+            "{dot}"
+        );
     }
 
     #[test]

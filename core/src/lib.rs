@@ -21,6 +21,7 @@ pub mod diagnostics;
 mod dot;
 mod error;
 mod hash;
+mod key_split;
 mod node;
 mod pipeline;
 mod pipeline_run;

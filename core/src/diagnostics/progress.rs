@@ -5,6 +5,7 @@
 //! wakes ten times a second, reads the counters, looks the running tasks up in the run's
 //! keys and redraws the bar. Runs shorter than [`ProgressBar::minimum`] draw nothing.
 
+use crate::key_split::key_split;
 use dagr_runtime::{Event, Observer, Run, RunId, RunKeys, TaskCounters};
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
@@ -234,9 +235,10 @@ fn running_now(counters: &TaskCounters, runs: &[(RunId, RunKeys)]) -> Vec<(Strin
     let mut tally: Vec<(String, usize)> = Vec::new();
     for (run, keys) in runs {
         for key in counters.running(*run).filter_map(|node| keys.get(node)) {
-            match tally.iter_mut().find(|(p, _)| p == key.prefix()) {
+            let name = key_split(key.prefix());
+            match tally.iter_mut().find(|(p, _)| p == name) {
                 Some((_, n)) => *n += 1,
-                None => tally.push((key.prefix().to_owned(), 1)),
+                None => tally.push((name.to_owned(), 1)),
             }
         }
     }

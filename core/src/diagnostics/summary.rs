@@ -1,6 +1,7 @@
 //! The text summary of a profile: where the time went.
 
 use super::profile::RunRecord;
+use crate::key_split::key_split;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -41,11 +42,12 @@ pub struct ProfileSummary {
     pub longest_path: LongestPath,
 }
 
-/// The tasks of one key prefix (one function, or one layer of a collection).
+/// The tasks of one key prefix: one function, or the layers of one collection operation
+/// (a layer's token is left out, as Dask's `key_split` does: `map-1f3a9c2e` counts as `map`).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct PrefixTime {
-    /// The key prefix.
+    /// The key prefix, without a layer's token.
     pub prefix: String,
     /// Number of tasks.
     pub tasks: usize,
@@ -93,7 +95,7 @@ impl ProfileSummary {
                 tasks += 1;
                 failed += usize::from(t.failed);
                 let d = Duration::from_nanos(t.duration());
-                let prefix = run.key(t.node).map_or("?", |k| k.prefix());
+                let prefix = run.key(t.node).map_or("?", |k| key_split(k.prefix()));
                 let p = by_prefix.entry(prefix).or_insert_with(|| PrefixTime {
                     prefix: prefix.to_owned(),
                     tasks: 0,
@@ -171,7 +173,7 @@ fn longest_path(runs: &[Arc<RunRecord>]) -> LongestPath {
     };
     let mut steps: Vec<(String, usize)> = Vec::new();
     for &n in &run.longest_path {
-        let prefix = run.key(n).map_or("?", |k| k.prefix());
+        let prefix = run.key(n).map_or("?", |k| key_split(k.prefix()));
         match steps.last_mut() {
             Some((p, count)) if p == prefix => *count += 1,
             _ => steps.push((prefix.to_owned(), 1)),

@@ -1,9 +1,10 @@
 //! Chrome trace-event JSON (the format Perfetto and `chrome://tracing` open).
 //!
 //! Each run is a process, each worker a thread, each task one complete event (`"ph": "X"`)
-//! named by its key prefix, with the full key in its arguments. Times are microseconds.
+//! named by its key prefix (without a layer's token), with the full key in its arguments. Times are microseconds.
 
 use super::profile::RunRecord;
+use crate::key_split::key_split;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ pub(crate) fn write(w: &mut dyn Write, runs: &[Arc<RunRecord>]) -> io::Result<()
         for t in run.tasks() {
             sep(w)?;
             let (prefix, key) = match run.key(t.node) {
-                Some(k) => (k.prefix().to_owned(), k.to_string()),
+                Some(k) => (key_split(k.prefix()).to_owned(), k.to_string()),
                 None => ("?".to_owned(), format!("node {}", t.node)),
             };
             w.write_all(b"{\"ph\":\"X\",\"cat\":\"task\",\"name\":")?;
