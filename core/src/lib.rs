@@ -27,6 +27,7 @@ mod pipeline;
 mod pipeline_run;
 mod plan;
 mod tokenize;
+mod tree;
 mod visualize;
 
 pub use compute::{compute, compute_with, Computable};

@@ -10,7 +10,7 @@
 use super::blocks::Chunk;
 use super::element::{Element, Number};
 use super::grid::{check_axis, Grid};
-use super::{token_of, Array, SPLIT_EVERY};
+use super::{token_of, Array};
 use crate::delayed::{Data, Delayed};
 use crate::node::{new_node, Deps, NodeKind, NodeRef};
 use crate::Error;
@@ -88,40 +88,14 @@ fn merge_moments(a: (u64, f64, f64), b: (u64, f64, f64)) -> (u64, f64, f64) {
     (n, mean, m2)
 }
 
-/// Combines `level` in groups of [`SPLIT_EVERY`] until one node is left (at least once).
+/// Combines `level` in the shared fixed tree (pure: equal keys merge when planning).
 fn tree<S: Data>(
-    mut level: Vec<NodeRef>,
+    level: Vec<NodeRef>,
     name: &Arc<str>,
     prefix: &[u64],
     combine: Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>,
 ) -> NodeRef {
-    let mut depth = 0u64;
-    while depth == 0 || level.len() > 1 {
-        depth += 1;
-        level = level
-            .chunks(SPLIT_EVERY)
-            .enumerate()
-            .map(|(j, group)| {
-                let combine = combine.clone();
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let parts = (0..inp.len())
-                        .map(|k| inp.take::<S>(k))
-                        .collect::<Result<Vec<S>, _>>()?;
-                    Ok(Arc::new(combine(parts)?))
-                };
-                let mut key = prefix.to_vec();
-                key.extend([depth, j as u64]);
-                new_node(
-                    Key::index(name.clone(), &key),
-                    Deps::from(group.to_vec()),
-                    NodeKind::Call,
-                    true,
-                    body,
-                )
-            })
-            .collect();
-    }
-    level.pop().expect("a combine level always leaves one node")
+    crate::tree::combine_tree(level, name, prefix, true, combine)
 }
 
 fn empty(what: &'static str) -> TaskError {

@@ -35,8 +35,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Fan-in of the combine tree of aggregations (Dask's `split_every`).
-pub const SPLIT_EVERY: usize = 8;
+pub use crate::tree::SPLIT_EVERY;
 
 /// Where a partition's pipeline records an error it met while streaming (a bad line, an
 /// I/O failure); the task checks it once the stream is consumed.
@@ -281,40 +280,16 @@ impl<T: Data> Bag<T> {
         name: &Arc<str>,
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let consume = Arc::new(consume);
-        self.inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| {
-                let gen = self.gen.clone();
-                let consume = consume.clone();
-                let has_input = input.is_some();
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let v = if has_input {
-                        Some(inp.take_value(0)?)
-                    } else {
-                        None
-                    };
-                    let err: ErrSlot = Rc::default();
-                    let out = consume(gen(i, v, &err)?);
-                    if let Some(e) = err.borrow_mut().take() {
-                        return Err(e);
-                    }
-                    Ok(Arc::new(out))
-                };
-                let deps = match input {
-                    Some(n) => Deps::One([n.clone()]),
-                    None => Deps::Zero,
-                };
-                new_node(
-                    Key::index(name.clone(), &[i as u64]),
-                    deps,
-                    NodeKind::Call,
-                    false,
-                    body,
-                )
-            })
-            .collect()
+        let gen = self.gen.clone();
+        crate::tree::partition_nodes(&self.inputs, name, move |i, v| {
+            let err: ErrSlot = Rc::default();
+            let out = consume(gen(i, v, &err)?);
+            let failed = err.borrow_mut().take();
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(out),
+            }
+        })
     }
 
     /// The partitions as lazy values (Dask: `Bag.to_delayed`).

@@ -7,12 +7,13 @@
 //! by partition, order-sensitive results (first appearance in `frequencies`, ties in `topk`)
 //! match a sequential pass over the items.
 
-use super::{layer_name, Bag, PartIter, SPLIT_EVERY};
+use super::{layer_name, Bag, PartIter};
 use crate::delayed::{Data, Delayed};
 use crate::hash::FastMap;
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::NodeRef;
+use crate::tree::{combine_tree, then};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::TaskError;
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
@@ -53,44 +54,15 @@ impl<T: Data> Bag<T> {
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
-        let mut level: Vec<NodeRef> = self.partition_nodes_with(&part_name, part);
-        let combine = Arc::new(combine);
-        let agg_name = layer_name(&format!("{name}-agg"));
-        // at least one combine level, as Dask's aggregate step always runs
-        let mut depth = 0u64;
-        while depth == 0 || level.len() > 1 {
-            depth += 1;
-            level = level
-                .chunks(SPLIT_EVERY)
-                .enumerate()
-                .map(|(j, group)| {
-                    let combine = combine.clone();
-                    let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                        let parts = (0..inp.len())
-                            .map(|k| inp.take::<S>(k))
-                            .collect::<Result<Vec<S>, _>>()?;
-                        Ok(Arc::new(combine(parts)?))
-                    };
-                    new_node(
-                        Key::index(agg_name.clone(), &[depth, j as u64]),
-                        Deps::from(group.to_vec()),
-                        NodeKind::Call,
-                        false,
-                        body,
-                    )
-                })
-                .collect();
-        }
-        let body =
-            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(finish(inp.take::<S>(0)?)?)) };
-        let root = level.pop().map(|n| Deps::One([n])).unwrap_or_default();
-        Delayed::from_node(new_node(
-            Key::index(layer_name(name), &[0]),
-            root,
-            NodeKind::Call,
+        let parts: Vec<NodeRef> = self.partition_nodes_with(&part_name, part);
+        let root = combine_tree(
+            parts,
+            &layer_name(&format!("{name}-agg")),
+            &[],
             false,
-            body,
-        ))
+            Arc::new(combine),
+        );
+        Delayed::from_node(then(root, layer_name(name), finish))
     }
 
     /// A one-partition bag holding a reduction's result.

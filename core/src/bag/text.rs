@@ -248,6 +248,29 @@ impl Iterator for Lines {
     }
 }
 
+/// The files an output pattern names for `n` partitions: its one `*` replaced by the
+/// partition number. Creates the directories they go in.
+pub(crate) fn output_paths(pattern: &str, n: usize) -> Result<Vec<PathBuf>, Error> {
+    if pattern.matches('*').count() != 1 {
+        return Err(Error::BadPattern {
+            pattern: pattern.to_owned(),
+            message: "expected exactly one `*`, replaced by the partition number".into(),
+        });
+    }
+    let paths: Vec<PathBuf> = (0..n)
+        .map(|i| PathBuf::from(pattern.replacen('*', &i.to_string(), 1)))
+        .collect();
+    for dir in paths.iter().filter_map(|p| p.parent()) {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+    }
+    Ok(paths)
+}
+
 impl<T: Data + Display> Bag<T> {
     /// Writes one text file per partition, one item per line (Dask: `Bag.to_textfiles`).
     /// The `*` in `pattern` becomes the partition number; missing directories are created;
@@ -264,23 +287,7 @@ impl<T: Data + Display> Bag<T> {
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
     pub fn to_textfiles(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
-        if pattern.matches('*').count() != 1 {
-            return Err(Error::BadPattern {
-                pattern: pattern.to_owned(),
-                message: "expected exactly one `*`, replaced by the partition number".into(),
-            });
-        }
-        let paths: Vec<PathBuf> = (0..self.npartitions())
-            .map(|i| PathBuf::from(pattern.replacen('*', &i.to_string(), 1)))
-            .collect();
-        for dir in paths.iter().filter_map(|p| p.parent()) {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-                    path: dir.to_owned(),
-                    source,
-                })?;
-            }
-        }
+        let paths = output_paths(pattern, self.npartitions())?;
         let name = layer_name("to-textfiles");
         let paths2 = paths.clone();
         let written = self.partition_nodes_with(&name, |it| {

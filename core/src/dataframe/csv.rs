@@ -562,20 +562,7 @@ impl DataFrame {
     /// `pattern` becomes the partition number; files are written under a temporary name
     /// and renamed when complete. Returns the paths.
     pub fn to_csv(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
-        if pattern.matches('*').count() != 1 {
-            return Err(Error::BadPattern {
-                pattern: pattern.to_owned(),
-                message: "expected exactly one `*`, replaced by the partition number".into(),
-            });
-        }
-        let paths: Vec<PathBuf> = (0..self.npartitions())
-            .map(|i| PathBuf::from(pattern.replacen('*', &i.to_string(), 1)))
-            .collect();
-        for dir in paths.iter().filter_map(|p| p.parent()) {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(io(dir))?;
-            }
-        }
+        let paths = crate::bag::text::output_paths(pattern, self.npartitions())?;
         let targets = paths.clone();
         let writes = self.map_partitions_to(move |i, t| {
             let mut w = csv::WriterBuilder::new().from_writer(Vec::new());

@@ -5,6 +5,7 @@ use super::DataFrame;
 use crate::bag::layer_name;
 use crate::delayed::Delayed;
 use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::tree::{combine_tree, then};
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskResult};
 use std::fmt;
@@ -254,56 +255,20 @@ fn numeric_values(t: &super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// A tree of combine steps over `level`, fan-in `SPLIT_EVERY`.
+/// A combine tree over `level` folding pairs with `f`.
 fn tree<S: crate::delayed::Data>(
-    mut level: Vec<NodeRef>,
+    level: Vec<NodeRef>,
     name: &str,
-    combine: impl Fn(S, S) -> S + Send + Sync + 'static,
+    f: impl Fn(S, S) -> S + Send + Sync + 'static,
 ) -> NodeRef {
-    let combine = Arc::new(combine);
-    let agg = layer_name(name);
-    let mut depth = 0;
-    while depth == 0 || level.len() > 1 {
-        depth += 1;
-        level = level
-            .chunks(crate::bag::SPLIT_EVERY)
-            .enumerate()
-            .map(|(j, g)| {
-                let combine = combine.clone();
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let mut acc: S = inp.take(0)?;
-                    for k in 1..inp.len() {
-                        acc = combine(acc, inp.take(k)?);
-                    }
-                    Ok(Arc::new(acc))
-                };
-                new_node(
-                    Key::index(agg.clone(), &[depth, j as u64]),
-                    Deps::from(g.to_vec()),
-                    NodeKind::Call,
-                    false,
-                    body,
-                )
-            })
-            .collect();
-    }
-    level.remove(0)
-}
-
-/// A node computing `f` from the result of `prior`.
-fn then<A: crate::delayed::Data, B: crate::delayed::Data>(
-    prior: NodeRef,
-    name: &str,
-    f: impl Fn(A) -> B + Send + Sync + 'static,
-) -> NodeRef {
-    let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp.take::<A>(0)?))) };
-    new_node(
-        Key::index(layer_name(name), &[0]),
-        Deps::One([prior]),
-        NodeKind::Call,
-        false,
-        body,
-    )
+    let combine = move |parts: Vec<S>| -> Result<S, dagr_runtime::TaskError> {
+        let mut it = parts.into_iter();
+        let first = it
+            .next()
+            .ok_or_else(|| dagr_runtime::TaskError::new("nothing to combine"))?;
+        Ok(it.fold(first, &f))
+    };
+    combine_tree(level, &layer_name(name), &[], false, Arc::new(combine))
 }
 
 pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
@@ -349,12 +314,14 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
         },
     );
     let names1 = names.clone();
-    let plan1 = then(gathered, "describe-plan", move |g: Gathered| Plan1 {
-        done: g.values.map(|values| Description {
-            columns: names1.clone(),
-            values: values.into_iter().map(stats).collect(),
-        }),
-        moments: g.moments,
+    let plan1 = then(gathered, layer_name("describe-plan"), move |g: Gathered| {
+        Ok(Plan1 {
+            done: g.values.map(|values| Description {
+                columns: names1.clone(),
+                values: values.into_iter().map(stats).collect(),
+            }),
+            moments: g.moments,
+        })
     });
 
     // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.

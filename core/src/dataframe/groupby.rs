@@ -2,9 +2,10 @@
 
 use super::table::{position, Column, DType, Table};
 use super::{DataFrame, Schema};
-use crate::bag::{layer_name, SPLIT_EVERY};
+use crate::bag::layer_name;
 use crate::hash::FastMap;
 use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::tree::combine_tree;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::cmp::Ordering;
@@ -228,7 +229,7 @@ impl GroupBy {
         });
         let part_name = layer_name("groupby-part");
         let cols2 = cols.clone();
-        let mut level: Vec<NodeRef> = self.df.partition_nodes_with(&part_name, move |_, t| {
+        let level: Vec<NodeRef> = self.df.partition_nodes_with(&part_name, move |_, t| {
             let kc = &t.columns()[key];
             let mut groups: Partial = FastMap::default();
             for r in 0..t.len() {
@@ -253,41 +254,28 @@ impl GroupBy {
             }
             Ok(groups)
         });
-        let agg_name = layer_name("groupby-agg");
-        let mut depth = 0;
-        while depth == 0 || level.len() > 1 {
-            depth += 1;
-            level = level
-                .chunks(SPLIT_EVERY)
-                .enumerate()
-                .map(|(j, g)| {
-                    let body = |inp: &mut Inputs<'_>| -> TaskResult {
-                        let mut acc: Partial = inp.take(0)?;
-                        for k in 1..inp.len() {
-                            let next: Partial = inp.take(k)?;
-                            for (key, accs) in next {
-                                match acc.get_mut(&key) {
-                                    Some(mine) => {
-                                        mine.iter_mut().zip(&accs).for_each(|(a, b)| a.merge(b))
-                                    }
-                                    None => {
-                                        acc.insert(key, accs);
-                                    }
-                                }
-                            }
+        let merge = |parts: Vec<Partial>| -> Result<Partial, TaskError> {
+            let mut it = parts.into_iter();
+            let mut acc = it.next().unwrap_or_default();
+            for next in it {
+                for (key, accs) in next {
+                    match acc.get_mut(&key) {
+                        Some(mine) => mine.iter_mut().zip(&accs).for_each(|(a, b)| a.merge(b)),
+                        None => {
+                            acc.insert(key, accs);
                         }
-                        Ok(Arc::new(acc))
-                    };
-                    new_node(
-                        Key::index(agg_name.clone(), &[depth, j as u64]),
-                        Deps::from(g.to_vec()),
-                        NodeKind::Call,
-                        false,
-                        body,
-                    )
-                })
-                .collect();
-        }
+                    }
+                }
+            }
+            Ok(acc)
+        };
+        let merged = combine_tree(
+            level,
+            &layer_name("groupby-agg"),
+            &[],
+            false,
+            Arc::new(merge),
+        );
         let aggs: Vec<Agg> = aggs.iter().map(|(_, a)| *a).collect();
         let s2 = out_schema.clone();
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
@@ -332,10 +320,9 @@ impl GroupBy {
             }
             Ok(Arc::new(Table::from_parts(s2.names.clone(), out)))
         };
-        let root = level.pop().map_or(Deps::Zero, |n| Deps::One([n]));
         let node = new_node(
             Key::index(layer_name("groupby"), &[0]),
-            root,
+            Deps::One([merged]),
             NodeKind::Call,
             false,
             body,

@@ -176,32 +176,8 @@ impl DataFrame {
         name: &Arc<str>,
         f: impl Fn(usize, Table) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let f = Arc::new(f);
-        self.inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| {
-                let gen = self.gen.clone();
-                let f = f.clone();
-                let has_input = input.is_some();
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let v = if has_input {
-                        Some(inp.take_value(0)?)
-                    } else {
-                        None
-                    };
-                    Ok(Arc::new(f(i, gen(i, v)?)?))
-                };
-                let deps = input.clone().map_or(Deps::Zero, |n| Deps::One([n]));
-                new_node(
-                    Key::index(name.clone(), &[i as u64]),
-                    deps,
-                    NodeKind::Call,
-                    false,
-                    body,
-                )
-            })
-            .collect()
+        let gen = self.gen.clone();
+        crate::tree::partition_nodes(&self.inputs, name, move |i, v| f(i, gen(i, v)?))
     }
 
     /// Lazy values of `f` over each partition.

@@ -1,0 +1,117 @@
+//! The fixed combine tree every aggregation uses.
+//!
+//! Partial results are combined [`SPLIT_EVERY`] at a time, in order, level after level,
+//! until one is left (always at least one level, as Dask's aggregate step always runs).
+//! The tree's shape depends only on the number of inputs, so results are identical on every
+//! scheduler, and the runtime's depth-first order keeps a few partial results per level
+//! alive at a time.
+
+use crate::delayed::Data;
+use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
+use std::sync::Arc;
+
+/// Fan-in of the combine tree (Dask's `split_every`).
+pub const SPLIT_EVERY: usize = 8;
+
+/// A combine step: partial results, in input order, to one.
+pub(crate) type Combine<S> = Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>;
+
+/// Combines the values of `level` into one node keyed `(name, *prefix, depth, j)`; `pure`
+/// nodes with equal keys are merged when planning.
+pub(crate) fn combine_tree<S: Data>(
+    mut level: Vec<NodeRef>,
+    name: &Arc<str>,
+    prefix: &[u64],
+    pure: bool,
+    combine: Combine<S>,
+) -> NodeRef {
+    let mut depth = 0u64;
+    while depth == 0 || level.len() > 1 {
+        depth += 1;
+        level = level
+            .chunks(SPLIT_EVERY)
+            .enumerate()
+            .map(|(j, group)| {
+                let combine = combine.clone();
+                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let parts = (0..inp.len())
+                        .map(|k| inp.take::<S>(k))
+                        .collect::<Result<Vec<S>, _>>()?;
+                    Ok(Arc::new(combine(parts)?))
+                };
+                let mut key = prefix.to_vec();
+                key.extend([depth, j as u64]);
+                new_node(
+                    Key::index(name.clone(), &key),
+                    Deps::from(group.to_vec()),
+                    NodeKind::Call,
+                    pure,
+                    body,
+                )
+            })
+            .collect();
+    }
+    // Each level leaves at least one node: the first level's input is never empty for
+    // callers, and an empty one leaves an empty level only if `level` was empty.
+    level.pop().unwrap_or_else(|| {
+        let body = |_: &mut Inputs<'_>| -> TaskResult { Err(TaskError::new("nothing to combine")) };
+        new_node(
+            Key::index(name.clone(), prefix),
+            Deps::Zero,
+            NodeKind::Call,
+            false,
+            body,
+        )
+    })
+}
+
+/// A node computing `f` from the value of `prior`.
+pub(crate) fn then<A: Data, B: Data>(
+    prior: NodeRef,
+    name: Arc<str>,
+    f: impl Fn(A) -> Result<B, TaskError> + Send + Sync + 'static,
+) -> NodeRef {
+    let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp.take::<A>(0)?)?)) };
+    new_node(
+        Key::index(name, &[0]),
+        Deps::One([prior]),
+        NodeKind::Call,
+        false,
+        body,
+    )
+}
+
+/// One node per partition of a collection, keyed `(name, i)`: partition `i` reads the value
+/// of `inputs[i]` (if any) and `run` makes its result.
+pub(crate) fn partition_nodes<S: Data>(
+    inputs: &[Option<NodeRef>],
+    name: &Arc<str>,
+    run: impl Fn(usize, Option<Value>) -> Result<S, TaskError> + Send + Sync + 'static,
+) -> Vec<NodeRef> {
+    let run = Arc::new(run);
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let run = run.clone();
+            let has_input = input.is_some();
+            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                let v = if has_input {
+                    Some(inp.take_value(0)?)
+                } else {
+                    None
+                };
+                Ok(Arc::new(run(i, v)?))
+            };
+            let deps = input.clone().map_or(Deps::Zero, |n| Deps::One([n]));
+            new_node(
+                Key::index(name.clone(), &[i as u64]),
+                deps,
+                NodeKind::Call,
+                false,
+                body,
+            )
+        })
+        .collect()
+}
