@@ -4,13 +4,23 @@
 //! ```sh
 //! cargo run --release --example bench_runtime            # 2 threads, median of 5
 //! cargo run --release --example bench_runtime -- --threads 4 --reps 9
+//! cargo run --release --example bench_runtime -- --diagnostics   # cost of progress / profile
+//! cargo run --release --example bench_runtime -- --diagnostics --sync   # the same, one thread
 //! ```
 //!
 //! Four graph shapes with trivial task bodies (an integer add):
 //! (a) 1 000 000 independent tasks and one sum, (b) a binary tree over 2^20 leaves,
 //! (c) a chain of 1 000 000 tasks, (d) a 1000 × 1000 wavefront (each cell needs its left and
 //! upper neighbours). "build+run" includes constructing the graph; "run" is the run alone.
+//!
+//! `--diagnostics` instead times runs of the 1M-task shapes with no observer, with an
+//! observer of task events that does nothing (two virtual calls per task), with a progress
+//! bar (forced and drawn from the start, even when stderr is redirected) and with a
+//! profiler, interleaved in the same process: the median time of each, and its overhead as
+//! the median over reps of its time over the plain run of the same rep, in wall time and
+//! (on Linux) in CPU time, which other processes on the machine disturb less.
 
+use dagr::diagnostics::{Profiler, ProgressBar};
 use dagr::prelude::*;
 use dagr::runtime::{Key, NodeId, Task, TaskGraph};
 use std::hint::black_box;
@@ -300,6 +310,16 @@ fn main() {
     let threads = arg("--threads", 2);
     let reps = arg("--reps", 5);
     let sched = Scheduler::threads(threads);
+    if args.iter().any(|a| a == "--diagnostics") {
+        // `--sync`: on the calling thread alone, where the machine's noise is smallest.
+        let (sched, threads) = if args.iter().any(|a| a == "--sync") {
+            (Scheduler::sync(), 1)
+        } else {
+            (sched, threads)
+        };
+        diagnostics(&sched, threads, reps, &want_shape);
+        return;
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -434,4 +454,175 @@ fn report(name: &str, tasks: usize, t: [Duration; 6]) {
         ns(t[4], tasks),
         ns(t[5], tasks)
     );
+}
+
+/// CPU time used so far by all threads of this process (Linux; zero elsewhere): less
+/// disturbed than wall time when other processes share the cores.
+fn cpu_time() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(ns)
+}
+
+/// An observer that does nothing: what the observer mechanism alone costs.
+struct Null;
+
+impl dagr::runtime::Observer for Null {
+    fn on_event(&self, e: &dagr::runtime::Event<'_>) {
+        black_box(e);
+    }
+}
+
+/// The cost of a progress bar and of a profiler on runs of a million tasks, against the
+/// same runs with no observer, interleaved so that drift in the machine hits all of them.
+fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn Fn(&str) -> bool) {
+    type Build = fn() -> (TaskGraph, NodeId);
+    let shapes: [(&str, &str, Build, usize); 3] = [
+        ("a", "(a) 1M independent + sum", raw_independent, N + 1),
+        (
+            "b",
+            "(b) binary tree, 2^20 leaves",
+            raw_tree,
+            (1 << (TREE_DEPTH + 1)) - 1,
+        ),
+        ("c", "(c) chain of 1M", raw_chain, N),
+    ];
+    println!(
+        "dagr diagnostics overhead: raw runtime graphs, {sched:?}, {threads} threads, {reps} reps: median ns \
+         per task, and the median over reps of the time over the same rep's plain run\n"
+    );
+    println!(
+        "{:<30} {:>7} {:>8} {:>7} {:>9} {:>7} {:>8} {:>7}",
+        "shape", "none", "observer", "", "progress", "", "profile", ""
+    );
+    let mut last_profile = None;
+    for (shape, name, build, tasks) in shapes {
+        if !want_shape(shape) {
+            continue;
+        }
+        let mut times: [Vec<Duration>; 4] = Default::default();
+        let mut cpu: [Vec<Duration>; 4] = Default::default();
+        // Drawn from the start, however short the run: the worst case.
+        let bar = ProgressBar::new().force(true).minimum(Duration::ZERO);
+        for rep in 0..reps {
+            // Each rep runs the four modes back to back, in a rotating order, so that both
+            // drift and order effects cancel in the per-rep ratios.
+            for k in 0..4 {
+                let mode = (rep + k) % 4;
+                let (g, out) = build();
+                let profiler = Profiler::new();
+                let s = match mode {
+                    0 => sched.clone(),
+                    1 => sched.clone().observe(Arc::new(Null)),
+                    2 => sched.clone().progress_with(&bar),
+                    _ => sched.clone().profile(&profiler),
+                };
+                let (start, cpu_start) = (Instant::now(), cpu_time());
+                let v = s.run(g, &[out]).expect("run");
+                times[mode].push(start.elapsed());
+                cpu[mode].push(cpu_time().saturating_sub(cpu_start));
+                black_box(v);
+                if mode == 3 {
+                    last_profile = Some(profiler); // dropped outside the timing
+                }
+            }
+        }
+        // Overhead: the median over reps of each mode's time over the same rep's plain run.
+        let overhead = |t: &[Vec<Duration>; 4], mode: usize| {
+            let mut ratios: Vec<f64> = (0..reps)
+                .map(|r| t[mode][r].as_secs_f64() / t[0][r].as_secs_f64().max(1e-12))
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            (ratios[ratios.len() / 2] - 1.0) * 100.0
+        };
+        let pct = [
+            0.0,
+            overhead(&times, 1),
+            overhead(&times, 2),
+            overhead(&times, 3),
+        ];
+        let cpu_pct = [0.0, overhead(&cpu, 1), overhead(&cpu, 2), overhead(&cpu, 3)];
+        let [none, null, progress, profile] = times.map(median);
+        eprintln!();
+        println!(
+            "{:<30} {:>7.1} {:>8.1} {:>+6.1}% {:>9.1} {:>+6.1}% {:>8.1} {:>+6.1}%",
+            name,
+            ns(none, tasks),
+            ns(null, tasks),
+            pct[1],
+            ns(progress, tasks),
+            pct[2],
+            ns(profile, tasks),
+            pct[3]
+        );
+        if cpu_pct.iter().any(|&p| p != 0.0) {
+            println!(
+                "{:<30} {:>7} {:>8} {:>+6.1}% {:>9} {:>+6.1}% {:>8} {:>+6.1}%",
+                "    same, in CPU time", "", "", cpu_pct[1], "", cpu_pct[2], "", cpu_pct[3]
+            );
+        }
+    }
+    // The work per task of an observer of task events, alone: a Started and a Finished event
+    // in a loop, on one thread (no scheduling noise). The progress bar takes no task events:
+    // the runtime keeps its counters inline, which only the runs above can show.
+    let mut g = TaskGraph::new();
+    let node = g
+        .add(Key::token("task", 1), &[], int_task(0))
+        .expect("node");
+    let key = Key::token("task", 1);
+    let run = dagr::runtime::RunId::next();
+    let per_task = |s: Scheduler| -> f64 {
+        let obs = s.observer().expect("an observer").clone();
+        let n = 2_000_000u32;
+        (0..reps.max(3))
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..n {
+                    for kind in [
+                        dagr::runtime::EventKind::Started,
+                        dagr::runtime::EventKind::Finished,
+                    ] {
+                        obs.on_event(black_box(&dagr::runtime::Event {
+                            kind,
+                            run,
+                            node,
+                            key: &key,
+                            worker: 0,
+                        }));
+                    }
+                }
+                start.elapsed().as_nanos() as f64 / f64::from(n)
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    println!(
+        "\ntask events alone, per task: an observer doing nothing {:.1} ns, the profiler {:.1} ns",
+        per_task(Scheduler::sync().observe(Arc::new(Null))),
+        per_task(Scheduler::sync().profile(&Profiler::new())),
+    );
+    if let Some(prof) = last_profile {
+        let path =
+            std::env::temp_dir().join(format!("dagr-bench-trace-{}.json", std::process::id()));
+        let start = Instant::now();
+        let summary = prof.summary();
+        let summarised = start.elapsed();
+        let start = Instant::now();
+        prof.write_trace(&path).expect("trace");
+        let written = start.elapsed();
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let _ = std::fs::remove_file(&path);
+        println!(
+            "\nprofile of the last run ({} tasks): summary in {:.0} ms, trace ({:.0} MB) written in {:.0} ms",
+            summary.tasks,
+            summarised.as_secs_f64() * 1e3,
+            size as f64 / 1e6,
+            written.as_secs_f64() * 1e3
+        );
+    }
 }

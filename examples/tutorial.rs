@@ -8,6 +8,7 @@
 //! Everything it reads is generated first, small by default (`--full` for the notebook's
 //! sizes); pictures and data go to the current directory and `data/`.
 
+use dagr::diagnostics::Profiler;
 #[path = "common/corpus.rs"]
 mod corpus;
 
@@ -15,6 +16,7 @@ use dagr::array::{self as da, s};
 use dagr::bag as db;
 use dagr::dataframe as dd;
 use dagr::prelude::*;
+use dagr::VisualizeOptions;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
@@ -69,8 +71,10 @@ fn delayed_section() -> Result<(), dagr::Error> {
     let t = total(output);
     println!("built {} tasks: {:?}", t.num_tasks(), t);
 
+    // The longest step, so it shows a progress bar (on stderr, when it is a terminal):
+    // Dask's `with ProgressBar(): total.compute(scheduler="synchronous")`.
     let start = Instant::now();
-    let v = t.compute_with(Scheduler::sync())?;
+    let v = t.compute_with(Scheduler::sync().progress())?;
     println!("compute (sync):        {v}  in {:>6.0} ms", ms(start));
     let start = Instant::now();
     let v = t.compute()?;
@@ -326,6 +330,32 @@ fn hdf5_cell(_: &da::Array<f64>) -> Result<(), dagr::Error> {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------
+// Diagnostics: where did the time go? Dask's `with Profiler() as prof: y.compute()`, then
+// its trace in Perfetto and the graph coloured by what each task took.
+// ---------------------------------------------------------------------------------------
+
+fn diagnostics_section() -> Result<(), dagr::Error> {
+    println!("\n== Diagnostics ==");
+    let x = da::random::random(&[4000, 4000], &[1000, 1000], 1)?;
+    let y = (&x + 1.0).mean_axis(0)?;
+    let prof = Profiler::new();
+    let start = Instant::now();
+    let m = y.compute_with(Scheduler::default().progress().profile(&prof))?;
+    println!(
+        "(x + 1).mean(axis=0) over 4000 x 4000: first {:.4} ({:.0} ms), profiled:",
+        m[0],
+        ms(start)
+    );
+    print!("{}", prof.summary());
+    prof.write_trace("trace.json")?;
+    println!("trace written to trace.json: open it in https://ui.perfetto.dev");
+    y.to_delayed()
+        .visualize_with("mean-timed.svg", &VisualizeOptions::new().timings(&prof))?;
+    println!("its graph, coloured by measured time, written to mean-timed.svg");
+    Ok(())
+}
+
 fn main() -> Result<(), dagr::Error> {
     let full = std::env::args().any(|a| a == "--full");
     delayed_section()?;
@@ -333,5 +363,6 @@ fn main() -> Result<(), dagr::Error> {
     bag_section(full)?;
     dataframe_section()?;
     array_section(full)?;
+    diagnostics_section()?;
     Ok(())
 }

@@ -34,6 +34,8 @@
 //! | `t.compute_with(Scheduler::sync())?` | `t.compute(scheduler="synchronous")` |
 //! | `dagr::compute((&a, &b))?` | `dask.compute(a, b)` |
 //! | `t.visualize("t.svg")?` | `t.visualize("t.svg")` |
+//! | `t.compute_with(Scheduler::default().progress())?` | `with ProgressBar(): t.compute()` |
+//! | `t.compute_with(Scheduler::default().profile(&prof))?` | `with Profiler() as prof: t.compute()` |
 //!
 //! A [`graph!`] block declares a reusable pipeline whose wiring (names, cycles, unused
 //! nodes, outputs, types) is checked by the compiler; see [`Pipeline`].
@@ -115,8 +117,10 @@ pub use dagr_macros::graph;
 
 /// The names most programs use: `use dagr::prelude::*;`.
 ///
-/// (`Result` is not in it: a glob import would shadow std's.)
+/// (`Result` is not in it: a glob import would shadow std's. [`SchedulerExt`] is, for
+/// `Scheduler::default().progress()`.)
 pub mod prelude {
+    pub use crate::SchedulerExt;
     pub use crate::{compute, delayed, graph, value, Data, Delayed, Error, Scheduler};
 }
 

@@ -11,13 +11,17 @@
 //! ```
 
 pub mod array;
+mod atomic_file;
 pub mod bag;
 mod call;
 mod compute;
 pub mod dataframe;
 mod delayed;
+pub mod diagnostics;
+mod dot;
 mod error;
 mod hash;
+mod key_split;
 mod node;
 mod pipeline;
 mod pipeline_run;
@@ -29,6 +33,8 @@ mod visualize;
 pub use compute::{compute, compute_with, Computable};
 pub use dagr_runtime::{Key, Scheduler};
 pub use delayed::{map2, value, Data, Delayed};
+pub use diagnostics::SchedulerExt;
+pub use dot::VisualizeOptions;
 pub use error::Error;
 pub use hash::{FastHasher, FastMap, FastSet};
 pub use node::NodeKind;

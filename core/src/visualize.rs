@@ -1,23 +1,23 @@
-//! Pictures of task graphs: Graphviz DOT text, and SVG or PNG files.
+//! Pictures of task graphs: DOT, SVG or PNG files (the DOT text itself comes from [`dot`]).
 //!
 //! `.dot` is written directly. `.svg` goes through Graphviz's `dot` when it is installed and
 //! otherwise through the pure-Rust `layout-rs` crate, so it works on a fresh machine. `.png`
 //! needs `dot`. Files are written to a temporary name and moved into place, so a failed
 //! write never replaces a good picture.
 
-use crate::node::{NodeKind, NodeRef};
-use crate::plan::AddrMap;
+use crate::atomic_file::write_atomic;
+use crate::dot::{self, VisualizeOptions};
 use crate::{Delayed, Error};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
 impl<T> Delayed<T> {
-    /// The task graph of this value as Graphviz DOT text: one node per task, labelled with
-    /// its function name (the key is the tooltip), edges from inputs to consumers. Data
-    /// nodes are boxes, calls are ellipses (as in Dask's `visualize`).
+    /// The task graph of this value as Graphviz DOT text, drawn with the default
+    /// [`VisualizeOptions`]: one node per task labelled with its function name (and chunk
+    /// index), the key as tooltip, edges from inputs to consumers; data are boxes, calls
+    /// ellipses (as in Dask's `visualize`), reductions orange; layers of more than 64 tasks
+    /// are collapsed into one node.
     ///
     /// ```
     /// let x = dagr_core::value(1).map(|v| v + 1);
@@ -26,7 +26,19 @@ impl<T> Delayed<T> {
     /// assert!(dot.contains("label=\"map\""));
     /// ```
     pub fn to_dot(&self) -> String {
-        to_dot(&[&self.node])
+        self.to_dot_with(&VisualizeOptions::new())
+    }
+
+    /// [`Delayed::to_dot`] drawn as `options` say.
+    ///
+    /// ```
+    /// use dagr_core::VisualizeOptions;
+    /// let x = dagr_core::value(1).map(|v| v + 1).map(|v| v * 2).map(|v| v - 3);
+    /// let dot = x.to_dot_with(&VisualizeOptions::new().collapse_over(2));
+    /// assert!(dot.contains("label=\"map ×3\""));
+    /// ```
+    pub fn to_dot_with(&self, options: &VisualizeOptions) -> String {
+        dot::to_dot(&[&self.node], options)
     }
 
     /// Writes a picture of the task graph: `.dot`, `.svg` or `.png` by the file's extension
@@ -38,47 +50,27 @@ impl<T> Delayed<T> {
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
     pub fn visualize(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        write_picture(&self.to_dot(), path.as_ref(), &graphviz_dot())
+        self.visualize_with(path, &VisualizeOptions::new())
     }
-}
 
-pub(crate) fn to_dot(outputs: &[&NodeRef]) -> String {
-    let mut ids: AddrMap<usize> = AddrMap::default();
-    let mut order: Vec<&NodeRef> = Vec::new();
-    let mut stack: Vec<&NodeRef> = outputs.to_vec();
-    while let Some(n) = stack.pop() {
-        let a = Arc::as_ptr(n) as *const () as usize;
-        if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(a) {
-            slot.insert(order.len());
-            order.push(n);
-            stack.extend(n.deps());
-        }
+    /// [`Delayed::visualize`] drawn as `options` say: e.g. coloured by the time each task
+    /// took in a profiled run.
+    ///
+    /// ```no_run
+    /// use dagr_core::{diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
+    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// let prof = Profiler::new();
+    /// x.compute_with(Scheduler::default().profile(&prof))?;
+    /// x.visualize_with("timed.svg", &VisualizeOptions::new().timings(&prof))?;
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &VisualizeOptions,
+    ) -> Result<(), Error> {
+        write_picture(&self.to_dot_with(options), path.as_ref(), &graphviz_dot())
     }
-    let id = |n: &NodeRef| ids[&(Arc::as_ptr(n) as *const () as usize)];
-    let mut s = String::from("digraph dagr {\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];\n");
-    for (i, n) in order.iter().enumerate() {
-        let shape = match n.kind() {
-            NodeKind::Data => "box",
-            NodeKind::Call => "ellipse",
-        };
-        let _ = writeln!(
-            s,
-            "  n{i} [label=\"{}\", tooltip=\"{}\", shape={shape}];",
-            escape(n.key().prefix()),
-            escape(&n.key().to_string())
-        );
-    }
-    for (i, n) in order.iter().enumerate() {
-        for d in n.deps() {
-            let _ = writeln!(s, "  n{} -> n{i};", id(d));
-        }
-    }
-    s.push_str("}\n");
-    s
-}
-
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// The Graphviz program to use: `$DAGR_DOT` if set, else `dot` from `PATH`.
@@ -166,26 +158,6 @@ fn layout_svg(dot: &str) -> String {
     let mut svg = SVGWriter::new();
     graph.do_it(false, false, false, &mut svg);
     svg.finalize()
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@
 
 use crate::cell::ExclusiveCell;
 use crate::error::{InputTypeError, MissingInputError};
-use crate::{Error, Event, EventKind, Key, NodeId, Observer, Task, TaskError, TaskGraph, Value};
+use crate::{
+    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskCounters, TaskError,
+    TaskGraph, Value,
+};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -39,8 +42,8 @@ struct NodeState {
 
 pub(crate) struct Job {
     // Vecs, not boxed slices: converting would copy every array whose capacity exceeds its
-    // length (the graph's arrays grew by doubling).
-    keys: Vec<Key>,
+    // length (the graph's arrays grew by doubling). The keys are shared with observers.
+    keys: Arc<Vec<Key>>,
     nodes: Vec<NodeState>,
     dep_start: Vec<u32>,
     deps: Vec<u32>,
@@ -51,9 +54,50 @@ pub(crate) struct Job {
     outputs_left: AtomicUsize,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
-    observer: Option<Arc<dyn Observer>>,
+    /// What to tell about each task, if anything: one branch per task start and end when
+    /// nothing.
+    watch: Option<Watch>,
+    /// This run's id, carried by its events.
+    pub(crate) id: RunId,
+    /// Number of nodes the outputs need (those that run).
+    pub(crate) tasks: usize,
     done: AtomicBool,
     latch: (Mutex<bool>, Condvar),
+}
+
+/// How a run reports its tasks to its observer.
+struct Watch {
+    /// The observer, if it wants task events.
+    events: Option<Arc<dyn Observer>>,
+    /// The observer's counters, if it keeps any.
+    counters: Option<Arc<TaskCounters>>,
+}
+
+impl Watch {
+    fn new(observer: Arc<dyn Observer>) -> Option<Watch> {
+        let counters = observer.counters();
+        let events = observer.task_events().then_some(observer);
+        (events.is_some() || counters.is_some()).then_some(Watch { events, counters })
+    }
+
+    #[inline]
+    fn tell(&self, kind: EventKind, job: &Job, i: u32, worker: usize) {
+        if let Some(c) = &self.counters {
+            match kind {
+                EventKind::Started => c.started(worker, job.id, i),
+                EventKind::Finished | EventKind::Failed => c.ended(worker),
+            }
+        }
+        if let Some(obs) = &self.events {
+            obs.on_event(&Event {
+                kind,
+                run: job.id,
+                node: NodeId(i),
+                key: &job.keys[i as usize],
+                worker,
+            });
+        }
+    }
 }
 
 impl Job {
@@ -100,10 +144,12 @@ impl Job {
         let mut fill: Vec<u32> = succ_start[..n].to_vec();
         let mut succs = vec![0u32; acc as usize];
         let mut roots = Vec::new();
+        let mut to_run = 0;
         for i in 0..n {
             if !needed[i] {
                 continue;
             }
+            to_run += 1;
             let ds = &deps[dep_start[i] as usize..dep_start[i + 1] as usize];
             if ds.is_empty() {
                 roots.push(i as u32);
@@ -126,7 +172,7 @@ impl Job {
             .collect();
         let distinct_outputs = out_units.iter().filter(|&&u| u > 0).count();
         Ok(Job {
-            keys,
+            keys: Arc::new(keys),
             nodes,
             dep_start,
             deps,
@@ -137,7 +183,9 @@ impl Job {
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
-            observer,
+            watch: observer.and_then(Watch::new),
+            id: RunId::next(),
+            tasks: to_run,
             done: AtomicBool::new(distinct_outputs == 0),
             latch: (Mutex::new(distinct_outputs == 0), Condvar::new()),
         })
@@ -163,29 +211,33 @@ impl Job {
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
             if !self.failed.load(Ordering::Acquire) {
-                self.emit(EventKind::Started, i, worker);
-                match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
+                self.tell(EventKind::Started, i, worker);
+                let ended = match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
                     Ok(Ok(value)) => {
                         // SAFETY: node i is owned by this thread and has no consumer running
                         // yet: they start only after our `pending` decrements below.
                         unsafe { node.slot.put(value) };
-                        self.emit(EventKind::Finished, i, worker);
+                        EventKind::Finished
                     }
                     Ok(Err(e)) => {
-                        self.fail(i, worker, |key| Error::TaskFailed { key, source: e.0 })
+                        self.fail(i, |key| Error::TaskFailed { key, source: e.0 });
+                        EventKind::Failed
                     }
                     Err(payload) => {
                         let message = panic_message(payload.as_ref());
-                        self.fail(i, worker, |key| Error::TaskPanicked { key, message });
+                        self.fail(i, |key| Error::TaskPanicked { key, message });
+                        EventKind::Failed
                     }
-                }
+                };
+                self.tell(ended, i, worker);
             }
         }
         // Dropping a last-used input runs user `Drop` code: a panic there fails the run like
-        // a panic in the task, instead of killing the worker.
+        // a panic in the task, instead of killing the worker. (The task's own event is
+        // already told: observers see no second one.)
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inputs.release_all())) {
             let message = panic_message(payload.as_ref());
-            self.fail(i, worker, |key| Error::TaskPanicked { key, message });
+            self.fail(i, |key| Error::TaskPanicked { key, message });
         }
         let mut next = None;
         for &s in self.succs_of(i) {
@@ -206,8 +258,7 @@ impl Job {
         next
     }
 
-    fn fail(&self, i: u32, worker: usize, make: impl FnOnce(Key) -> Error) {
-        self.emit(EventKind::Failed, i, worker);
+    fn fail(&self, i: u32, make: impl FnOnce(Key) -> Error) {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(make(self.keys[i as usize].clone()));
@@ -215,15 +266,24 @@ impl Job {
         self.failed.store(true, Ordering::Release);
     }
 
+    /// Tells the observer, if any, that task `i` started or ended.
     #[inline]
-    fn emit(&self, kind: EventKind, i: u32, worker: usize) {
-        if let Some(obs) = &self.observer {
-            obs.on_event(&Event {
-                kind,
-                node: NodeId(i),
-                key: &self.keys[i as usize],
-                worker,
-            });
+    fn tell(&self, kind: EventKind, i: u32, worker: usize) {
+        if let Some(w) = &self.watch {
+            w.tell(kind, self, i, worker);
+        }
+    }
+
+    /// The run as observers see it, `workers` being the number of threads running it.
+    pub(crate) fn view(&self, workers: usize) -> Run<'_> {
+        Run {
+            id: self.id,
+            tasks: self.tasks,
+            workers,
+            failed: self.failed.load(Ordering::Acquire),
+            keys: &self.keys,
+            dep_start: &self.dep_start,
+            deps: &self.deps,
         }
     }
 

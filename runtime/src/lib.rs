@@ -27,6 +27,7 @@
 //! ```
 
 mod cell;
+mod counters;
 mod error;
 mod graph;
 mod job;
@@ -35,9 +36,10 @@ mod observer;
 mod pool;
 mod scheduler;
 
+pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult, Value};
 pub use job::Inputs;
 pub use key::{Key, KeyName};
-pub use observer::{Event, EventKind, Observer};
+pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
 pub use scheduler::{current_worker, Scheduler};

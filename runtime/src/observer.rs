@@ -1,6 +1,8 @@
-//! Task events for progress bars and profilers.
+//! Run and task events for progress bars and profilers (the order is on [`Observer`]).
 
-use crate::{Key, NodeId};
+use crate::{Key, NodeId, TaskCounters};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What happened to a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,11 +15,36 @@ pub enum EventKind {
     Failed,
 }
 
+/// Identifies one run of a graph: node ids are only meaningful within their run.
+///
+/// ```
+/// use dagr_runtime::RunId;
+/// let a = RunId::next();
+/// assert!(RunId::next() > a);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(u64);
+
+impl RunId {
+    /// A fresh id, greater than every id handed out before in this process.
+    pub fn next() -> RunId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        RunId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number (never 0).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
 /// One task event, delivered to an [`Observer`] on the thread that runs the task.
 #[derive(Clone, Copy, Debug)]
 pub struct Event<'a> {
     /// What happened.
     pub kind: EventKind,
+    /// The run the task belongs to.
+    pub run: RunId,
     /// The node's id in the graph that was run.
     pub node: NodeId,
     /// The task's key.
@@ -26,26 +53,211 @@ pub struct Event<'a> {
     pub worker: usize,
 }
 
-/// Receives task events. Install one with [`crate::Scheduler::observe`]; with none installed
-/// the runtime pays one predictable branch per task.
+/// The keys of a run's graph, shared: an observer may keep them to name tasks by node id
+/// after the event (a progress bar's "now running", a profile written after the run).
 ///
 /// ```
-/// use dagr_runtime::{Event, EventKind, Observer, Scheduler, Task, TaskGraph, Key};
+/// use dagr_runtime::{Key, Observer, Run, Scheduler, Task, TaskGraph, RunKeys};
+/// use std::sync::{Arc, Mutex};
+///
+/// #[derive(Default)]
+/// struct Keep(Mutex<Option<RunKeys>>);
+/// impl Observer for Keep {
+///     fn on_event(&self, _: &dagr_runtime::Event<'_>) {}
+///     fn on_run_start(&self, run: &Run<'_>) { *self.0.lock().unwrap() = Some(run.keys()); }
+/// }
+/// let keep = Arc::new(Keep::default());
+/// let mut g = TaskGraph::new();
+/// let a = g.add(Key::token("one", 1), &[], Task::value(Arc::new(1_i64))).unwrap();
+/// Scheduler::sync().observe(keep.clone()).run(g, &[a]).unwrap();
+/// let keys = keep.0.lock().unwrap().take().unwrap();
+/// assert_eq!(keys.get(a).unwrap().prefix(), "one");
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunKeys(pub(crate) Arc<Vec<Key>>);
+
+impl RunKeys {
+    /// The key of `node`.
+    pub fn get(&self, node: NodeId) -> Option<&Key> {
+        self.0.get(node.index())
+    }
+
+    /// The key of the node at `index` (see [`NodeId::index`]).
+    pub fn by_index(&self, index: usize) -> Option<&Key> {
+        self.0.get(index)
+    }
+
+    /// Number of nodes in the graph (run or culled).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A run of a graph, as an [`Observer`] sees it start and end: its size, its workers and
+/// the graph's structure (keys and dependencies).
+pub struct Run<'a> {
+    pub(crate) id: RunId,
+    pub(crate) tasks: usize,
+    pub(crate) workers: usize,
+    pub(crate) failed: bool,
+    pub(crate) keys: &'a Arc<Vec<Key>>,
+    pub(crate) dep_start: &'a [u32],
+    pub(crate) deps: &'a [u32],
+}
+
+impl Run<'_> {
+    /// The run's id, as its task events carry it.
+    pub fn id(&self) -> RunId {
+        self.id
+    }
+
+    /// Number of tasks the run executes: the nodes the outputs need (culled ones excluded).
+    pub fn tasks(&self) -> usize {
+        self.tasks
+    }
+
+    /// Number of worker threads (1 for the sync scheduler).
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// At the end of a run: whether a task failed (the rest of the run was cancelled).
+    /// Always `false` at the start.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Number of nodes in the graph, culled ones included; node ids are below it.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key of `node`.
+    pub fn key(&self, node: NodeId) -> Option<&Key> {
+        self.keys.get(node.index())
+    }
+
+    /// The keys of the graph, shared (no copy), to keep beyond this call.
+    pub fn keys(&self) -> RunKeys {
+        RunKeys(self.keys.clone())
+    }
+
+    /// Every node of the graph, culled ones included, in id order.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = NodeId> {
+        (0..self.keys.len() as u32).map(NodeId)
+    }
+
+    /// The dependencies of `node`, in argument order. Every dependency has a smaller id.
+    pub fn deps(&self, node: NodeId) -> impl ExactSizeIterator<Item = NodeId> + '_ {
+        let i = node.index();
+        let range = match (self.dep_start.get(i), self.dep_start.get(i + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        };
+        self.deps[range].iter().map(|&d| NodeId(d))
+    }
+}
+
+/// Receives run and task events. Install one with [`crate::Scheduler::observe`]; with none
+/// installed the runtime pays one predictable branch per task.
+///
+/// For every run of the scheduler an observer sees, in this order:
+/// 1. [`Observer::on_run_start`] on the calling thread, before any task runs;
+/// 2. for each task that runs, [`EventKind::Started`] and then exactly one of
+///    [`EventKind::Finished`] or [`EventKind::Failed`], on the worker that runs it (tasks
+///    skipped after a failure get no event);
+/// 3. [`Observer::on_run_end`] on the calling thread, after every task event of the run.
+///
+/// ```
+/// use dagr_runtime::{Event, EventKind, Observer, Run, Scheduler, Task, TaskGraph, Key};
 /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
 ///
-/// struct Count(AtomicUsize);
+/// #[derive(Default)]
+/// struct Count { total: AtomicUsize, done: AtomicUsize }
 /// impl Observer for Count {
+///     fn on_run_start(&self, run: &Run<'_>) {
+///         self.total.fetch_add(run.tasks(), Ordering::Relaxed);
+///     }
 ///     fn on_event(&self, e: &Event<'_>) {
-///         if e.kind == EventKind::Finished { self.0.fetch_add(1, Ordering::Relaxed); }
+///         if e.kind == EventKind::Finished { self.done.fetch_add(1, Ordering::Relaxed); }
 ///     }
 /// }
-/// let count = Arc::new(Count(AtomicUsize::new(0)));
+/// let count = Arc::new(Count::default());
 /// let mut g = TaskGraph::new();
 /// let a = g.add(Key::token("one", 1), &[], Task::once(|_| Ok(Arc::new(1_i64)))).unwrap();
+/// let _unused = g.add(Key::token("two", 2), &[], Task::once(|_| Ok(Arc::new(2_i64)))).unwrap();
 /// Scheduler::sync().observe(count.clone()).run(g, &[a]).unwrap();
-/// assert_eq!(count.0.load(Ordering::Relaxed), 1);
+/// assert_eq!(count.total.load(Ordering::Relaxed), 1); // `two` was culled
+/// assert_eq!(count.done.load(Ordering::Relaxed), 1);
 /// ```
 pub trait Observer: Send + Sync {
-    /// Called for every event; must be cheap and must not block.
+    /// Called for every task event, on the worker running the task; must be cheap and must
+    /// not block.
     fn on_event(&self, event: &Event<'_>);
+
+    /// Called once per run on the calling thread, before any of its tasks runs.
+    fn on_run_start(&self, run: &Run<'_>) {
+        let _ = run;
+    }
+
+    /// Called once per run on the calling thread, after the last of its task events.
+    fn on_run_end(&self, run: &Run<'_>) {
+        let _ = run;
+    }
+
+    /// Whether to deliver task events to [`Observer::on_event`] (default: yes). An observer
+    /// that only needs [`Observer::counters`] says no, and its runs skip the call per event.
+    /// Asked when the observer is installed and when a run starts; the answer must not change.
+    fn task_events(&self) -> bool {
+        true
+    }
+
+    /// Counters for the runtime to keep up to date during runs (default: none): tasks done
+    /// and the task each worker runs, for a few plain stores per task.
+    fn counters(&self) -> Option<Arc<TaskCounters>> {
+        None
+    }
+}
+
+/// Several observers installed on one scheduler: each sees every event it asks for, in
+/// install order. (Only the first observer's [`Observer::counters`] are kept.)
+pub(crate) struct Fanout {
+    all: [Arc<dyn Observer>; 2],
+    /// Those that want task events.
+    events: Vec<Arc<dyn Observer>>,
+}
+
+impl Fanout {
+    pub(crate) fn new(all: [Arc<dyn Observer>; 2]) -> Self {
+        let events = all.iter().filter(|o| o.task_events()).cloned().collect();
+        Fanout { all, events }
+    }
+}
+
+impl Observer for Fanout {
+    fn on_event(&self, event: &Event<'_>) {
+        self.events.iter().for_each(|o| o.on_event(event));
+    }
+    fn task_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+    fn counters(&self) -> Option<Arc<TaskCounters>> {
+        self.all.iter().find_map(|o| o.counters())
+    }
+    fn on_run_start(&self, run: &Run<'_>) {
+        self.all.iter().for_each(|o| o.on_run_start(run));
+    }
+    fn on_run_end(&self, run: &Run<'_>) {
+        self.all.iter().for_each(|o| o.on_run_end(run));
+    }
 }

@@ -1,6 +1,7 @@
 //! Choosing where a graph runs: the calling thread, or a work-stealing pool.
 
 use crate::job::Job;
+use crate::observer::Fanout;
 use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -57,9 +58,13 @@ impl Scheduler {
         }
     }
 
-    /// Sends every task event of the runs of this scheduler to `observer`.
+    /// Sends the run and task events of every run of this scheduler to `observer`. Observers
+    /// add up: each one installed sees every event, in the order they were installed.
     pub fn observe(mut self, observer: Arc<dyn Observer>) -> Self {
-        self.observer = Some(observer);
+        self.observer = Some(match self.observer.take() {
+            None => observer,
+            Some(first) => Arc::new(Fanout::new([first, observer])),
+        });
         self
     }
 
@@ -68,7 +73,8 @@ impl Scheduler {
         self.threads == Some(SYNC)
     }
 
-    /// The observer installed with [`Scheduler::observe`], if any.
+    /// The observer installed with [`Scheduler::observe`], if any (several installed ones
+    /// come as one that forwards to each).
     pub fn observer(&self) -> Option<&Arc<dyn Observer>> {
         self.observer.as_ref()
     }
@@ -78,13 +84,30 @@ impl Scheduler {
     pub fn run(&self, graph: TaskGraph, outputs: &[NodeId]) -> Result<Vec<Value>, Error> {
         let job = Job::new(graph, outputs, self.observer.clone())?;
         if self.is_sync() {
+            self.start(&job, 1);
             run_sync(&job);
-        } else {
-            let job = Arc::new(job);
-            pool::pool(self.threads.unwrap_or(0))?.run(job.clone());
+            self.end(&job, 1);
             return job.finish();
         }
+        let pool = pool::pool(self.threads.unwrap_or(0))?;
+        let workers = pool.workers();
+        let job = Arc::new(job);
+        self.start(&job, workers);
+        pool.run(job.clone());
+        self.end(&job, workers);
         job.finish()
+    }
+
+    fn start(&self, job: &Job, workers: usize) {
+        if let Some(obs) = &self.observer {
+            obs.on_run_start(&job.view(workers));
+        }
+    }
+
+    fn end(&self, job: &Job, workers: usize) {
+        if let Some(obs) = &self.observer {
+            obs.on_run_end(&job.view(workers));
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 //! Text files in and out: `read_text` (one item per line) and `to_textfiles`.
 
 use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
+use crate::atomic_file::write_atomic;
 use crate::delayed::{Data, Delayed};
 use crate::node::{new_node, Deps, NodeKind};
-use crate::visualize::write_atomic;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::fmt::Display;

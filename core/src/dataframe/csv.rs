@@ -2,9 +2,9 @@
 
 use super::table::{Column, DType, Table};
 use super::{DataFrame, Schema};
+use crate::atomic_file::write_atomic;
 use crate::bag::layer_name;
 use crate::bag::text::expand;
-use crate::visualize::write_atomic;
 use crate::Error;
 use dagr_runtime::TaskError;
 use std::fs::File;

@@ -81,6 +81,11 @@ impl Registry {
         Ok(registry)
     }
 
+    /// Number of worker threads.
+    pub(crate) fn workers(&self) -> usize {
+        self.stealers.len()
+    }
+
     fn has_work(&self) -> bool {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
