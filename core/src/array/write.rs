@@ -15,11 +15,10 @@ use super::element::Element;
 use super::Array;
 use crate::delayed::Delayed;
 use crate::node::{new_node, Deps, NodeKind};
-use crate::tokenize::fresh_token;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult};
 use ndarray::{ArcArray, ArrayViewD, IxDyn};
-use std::path::{Path, PathBuf};
+
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -29,43 +28,7 @@ use std::sync::Arc;
 #[cfg_attr(not(feature = "hdf5"), allow(dead_code))]
 const QUEUED_BLOCKS: usize = 2;
 
-/// Removes the temporary file unless the write succeeded (also when unwinding).
-struct TempFile(Option<PathBuf>);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
-/// Writes the file `path` by calling `write` with a fresh temporary path beside it (same
-/// directory, so the final rename stays on one file system) and renaming that file to
-/// `path` when `write` succeeds; on error the temporary file is removed and an existing
-/// file at `path` is left as it was.
-pub(crate) fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(
-        ".{name}.tmp-{}-{:x}",
-        std::process::id(),
-        fresh_token()
-    ));
-    let mut guard = TempFile(Some(tmp.clone()));
-    write(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    guard.0 = None;
-    Ok(())
-}
+pub(crate) use crate::atomic_file::write_atomically;
 
 impl<T: Element> Array<T> {
     /// Computes every block in parallel on `scheduler` and passes it to `consume` inside the
