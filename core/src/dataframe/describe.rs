@@ -246,11 +246,17 @@ fn lerp_rank(n: u64, q: f64, at: impl Fn(u64) -> f64) -> f64 {
     lerp(at(lo), at(hi), pos - lo as f64)
 }
 
-fn numeric_values(t: &super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
+/// The non-null values of the numeric columns `cols` (distinct), moved out of the table.
+fn numeric_values(t: super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
+    let mut columns: Vec<Option<Column>> = t.into_columns().into_iter().map(Some).collect();
     cols.iter()
-        .map(|&i| match &t.columns()[i] {
-            Column::F64(v) => v.iter().copied().filter(|x| !x.is_nan()).collect(),
-            c => c.to_f64().unwrap_or_default(),
+        .map(|&i| match columns[i].take() {
+            Some(Column::F64(mut v)) => {
+                v.retain(|x| !x.is_nan());
+                v
+            }
+            Some(c) => c.to_f64().unwrap_or_default(),
+            None => Vec::new(),
         })
         .collect()
 }
@@ -283,7 +289,7 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
     // Pass 1: moments, and every value while the total stays within the budget.
     let cols = numeric.clone();
     let parts = df.partition_nodes_with(&layer_name("describe-gather"), move |_, t| {
-        let values = numeric_values(&t, &cols);
+        let values = numeric_values(t, &cols);
         let moments = values.iter().map(|v| Moments::of(v)).collect();
         let fits = values.iter().map(Vec::len).sum::<usize>() <= budget;
         Ok(Gathered {
@@ -327,7 +333,7 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
     // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.
     let cols = numeric.clone();
     let hist_parts = refine_pass(df, &plan1, "describe-histogram", move |p: &Plan1, t| {
-        let values = numeric_values(&t, &cols);
+        let values = numeric_values(t, &cols);
         values
             .iter()
             .zip(&p.moments)
@@ -390,7 +396,7 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
     // Pass 3: the values of the few bins holding the order statistics.
     let cols = numeric;
     let pick_parts = refine_pass(df, &plan2, "describe-pick", move |p: &Plan2, t| {
-        let values = numeric_values(&t, &cols);
+        let values = numeric_values(t, &cols);
         values
             .iter()
             .zip(&p.moments)
