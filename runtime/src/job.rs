@@ -40,6 +40,9 @@ struct NodeState {
     slot: ExclusiveCell<Value>,
 }
 
+/// How long a caller polls for the end of its run before blocking.
+const WAIT_SPIN_MICROS: u64 = 50;
+
 pub(crate) struct Job {
     // Vecs, not boxed slices: converting would copy every array whose capacity exceeds its
     // length (the graph's arrays grew by doubling). The keys are shared with observers.
@@ -301,6 +304,15 @@ impl Job {
     /// Blocks the calling thread until every output is produced (or the run failed and was
     /// walked to its end).
     pub(crate) fn wait(&self) {
+        // A short run usually ends within microseconds: poll first, since a thread woken
+        // from the condition variable takes tens of microseconds to run again.
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_micros(WAIT_SPIN_MICROS) {
+            if self.is_done() {
+                return;
+            }
+            std::hint::spin_loop();
+        }
         let (lock, cv) = &self.latch;
         let mut done = lock.lock().unwrap_or_else(|p| p.into_inner());
         while !*done {

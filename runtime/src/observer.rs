@@ -121,7 +121,9 @@ impl Run<'_> {
         self.tasks
     }
 
-    /// Number of worker threads (1 for the sync scheduler).
+    /// Number of worker indices events may carry: 1 for the sync scheduler; for a pool, its
+    /// worker threads plus one for a calling thread outside the pool, which runs tasks of
+    /// its own run while it waits (index = the pool's size).
     pub fn workers(&self) -> usize {
         self.workers
     }

@@ -90,7 +90,8 @@ impl Scheduler {
             return job.finish();
         }
         let pool = pool::pool(self.threads.unwrap_or(0))?;
-        let workers = pool.workers();
+        // the pool's workers, and the caller, which helps under the next index
+        let workers = pool.caller_index() + 1;
         let job = Arc::new(job);
         self.start(&job, workers);
         pool.run(job.clone());

@@ -81,11 +81,6 @@ impl Registry {
         Ok(registry)
     }
 
-    /// Number of worker threads.
-    pub(crate) fn workers(&self) -> usize {
-        self.stealers.len()
-    }
-
     fn has_work(&self) -> bool {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
@@ -121,9 +116,113 @@ impl Registry {
             _ => {
                 self.injector.push(entry);
                 self.sleep.notify_one();
+                self.help(&job);
                 job.wait();
             }
         }
+    }
+
+    /// A caller outside the pool runs injected work of its own run instead of sleeping while
+    /// a worker wakes up: a small graph then finishes on the calling thread in about the time
+    /// the sync scheduler takes, and a large one gains a helper. Work of other runs is put
+    /// back and left to the workers, so a caller never waits on someone else's task.
+    fn help(&self, job: &Arc<Job>) {
+        let caller = Caller { registry: self };
+        while !job.is_done() {
+            let entry = match self.injector.steal() {
+                Steal::Success(e) => e,
+                Steal::Retry => continue,
+                Steal::Empty => return,
+            };
+            if !Arc::ptr_eq(&entry.job, job) {
+                self.injector.push(entry);
+                self.sleep.notify_one();
+                return;
+            }
+            run_entry(&caller, entry);
+        }
+    }
+
+    /// Worker index under which callers outside the pool run tasks: one past the workers
+    /// (equal to the number of worker threads).
+    pub(crate) fn caller_index(&self) -> usize {
+        self.stealers.len()
+    }
+}
+
+/// Where a thread running tasks puts the successors it does not run itself.
+trait Runner {
+    fn index(&self) -> usize;
+    fn push(&self, entry: Entry);
+    /// Whether to split off half of a range of roots: a worker is idle and the half split
+    /// off last has been taken (so ranges are not cut finer than thieves ask for, which
+    /// would keep more partial results waiting for their neighbours).
+    fn wants_split(&self) -> bool;
+}
+
+/// A caller outside the pool: its spawned work goes to the injector, for anyone.
+struct Caller<'a> {
+    registry: &'a Registry,
+}
+
+impl Runner for Caller<'_> {
+    fn index(&self) -> usize {
+        self.registry.caller_index()
+    }
+    fn push(&self, entry: Entry) {
+        self.registry.injector.push(entry);
+        self.registry.sleep.notify_one();
+    }
+    fn wants_split(&self) -> bool {
+        self.registry.idle.load(Ordering::Relaxed) > 0 && self.registry.injector.is_empty()
+    }
+}
+
+impl Runner for WorkerThread {
+    fn index(&self) -> usize {
+        self.index
+    }
+    fn push(&self, entry: Entry) {
+        WorkerThread::push(self, entry)
+    }
+    fn wants_split(&self) -> bool {
+        self.registry.idle.load(Ordering::Relaxed) > 0 && self.deque.is_empty()
+    }
+}
+
+/// Runs an entry: a node and its continuations, or a range of roots one by one, splitting
+/// off half of the range when an idle worker could take it.
+fn run_entry(r: &impl Runner, entry: Entry) {
+    let Entry { job, work } = entry;
+    match work {
+        Work::Node(i) => run_chain(r, &job, i),
+        Work::Roots(mut lo, mut hi) => {
+            while lo < hi {
+                if hi - lo > 1 && r.wants_split() {
+                    let mid = lo + (hi - lo) / 2;
+                    r.push(Entry {
+                        job: job.clone(),
+                        work: Work::Roots(mid, hi),
+                    });
+                    hi = mid;
+                }
+                run_chain(r, &job, job.roots[lo as usize]);
+                lo += 1;
+            }
+        }
+    }
+}
+
+/// Runs node `i`, then the ready successor it hands back, and so on down the chain.
+fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32) {
+    let mut next = Some(i);
+    while let Some(n) = next {
+        next = job.execute(n, r.index(), |s| {
+            r.push(Entry {
+                job: job.clone(),
+                work: Work::Node(s),
+            })
+        });
     }
 }
 
@@ -194,37 +293,7 @@ impl WorkerThread {
     }
 
     fn run_entry(&self, entry: Entry) {
-        let Entry { job, work } = entry;
-        match work {
-            Work::Node(i) => self.run_chain(&job, i),
-            Work::Roots(mut lo, mut hi) => {
-                while lo < hi {
-                    if hi - lo > 1 && self.registry.idle.load(Ordering::Relaxed) > 0 {
-                        let mid = lo + (hi - lo) / 2;
-                        self.push(Entry {
-                            job: job.clone(),
-                            work: Work::Roots(mid, hi),
-                        });
-                        hi = mid;
-                    }
-                    self.run_chain(&job, job.roots[lo as usize]);
-                    lo += 1;
-                }
-            }
-        }
-    }
-
-    /// Runs node `i`, then the ready successor it hands back, and so on down the chain.
-    fn run_chain(&self, job: &Arc<Job>, i: u32) {
-        let mut next = Some(i);
-        while let Some(n) = next {
-            next = job.execute(n, self.index, |s| {
-                self.push(Entry {
-                    job: job.clone(),
-                    work: Work::Node(s),
-                })
-            });
-        }
+        run_entry(self, entry)
     }
 }
 
@@ -233,7 +302,9 @@ impl WorkerThread {
 pub(crate) fn pool(threads: usize) -> Result<Arc<Registry>, Error> {
     static DEFAULT: OnceLock<Arc<Registry>> = OnceLock::new();
     static SIZED: Mutex<Vec<(usize, Arc<Registry>)>> = Mutex::new(Vec::new());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Asked once: `available_parallelism` reads cgroup files on every call (tens of µs).
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 || threads == cores {
         if let Some(r) = DEFAULT.get() {
             return Ok(r.clone());
