@@ -41,6 +41,32 @@ pub enum Error {
     /// The graph has more nodes than the runtime can index.
     #[error("a graph holds at most {max} nodes and edges", max = u32::MAX)]
     TooLarge,
+    /// A distributed run: a value that must go to another rank has no wire encoding. Every
+    /// rank reports it before anything runs.
+    #[error("task {key} must send its value to another rank, but `{type_name}` cannot be encoded (give the type serde's Serialize and Deserialize, or keep its consumers on one rank)")]
+    NotEncodable {
+        /// The task whose value would cross.
+        key: Key,
+        /// Its type.
+        type_name: &'static str,
+    },
+    /// A distributed run: the ranks did not build the same graph.
+    #[error("the ranks built different graphs ({detail}): every rank must build the same graph, in the same order, before computing it")]
+    GraphMismatch {
+        /// Which ranks disagree.
+        detail: String,
+    },
+    /// A distributed run failed on a rank; every rank returns this same error.
+    #[error("on rank {rank}: {message}")]
+    Rank {
+        /// The rank where the run failed first (the lowest, when several failed).
+        rank: usize,
+        /// The error there (it names the task's key).
+        message: String,
+    },
+    /// The message-passing layer failed or was used in a way it does not allow.
+    #[error("distributed run: {0}")]
+    Distributed(String),
     /// A worker thread could not be started.
     #[error("could not start a worker thread: {0}")]
     Spawn(#[source] std::io::Error),

@@ -1,6 +1,6 @@
 //! The type-erased task graph the runtime executes.
 
-use crate::{Error, Inputs, Key, TaskError};
+use crate::{Error, Inputs, Key, TaskError, Wire};
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
@@ -69,6 +69,9 @@ pub(crate) enum TaskKind {
     Once(OnceFn),
     Shared(Arc<dyn Body>),
     Value(Value),
+    /// Produced outside the run (another process) and handed in while it runs.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    External,
 }
 
 impl Task {
@@ -87,11 +90,22 @@ impl Task {
         Task(TaskKind::Value(v))
     }
 
+    /// Whether this node only holds a ready value (no work: every process of a distributed
+    /// run has it).
+    pub fn is_value(&self) -> bool {
+        matches!(self.0, TaskKind::Value(_))
+    }
+
+    pub(crate) fn is_external(&self) -> bool {
+        matches!(self.0, TaskKind::External)
+    }
+
     pub(crate) fn call(self, inputs: &mut Inputs<'_>) -> TaskResult {
         match self.0 {
             TaskKind::Once(f) => f(inputs),
             TaskKind::Shared(f) => f.call(inputs),
             TaskKind::Value(v) => Ok(v),
+            TaskKind::External => Err(TaskError::new("an external value was not provided")),
         }
     }
 }
@@ -102,6 +116,7 @@ impl fmt::Debug for Task {
             TaskKind::Once(_) => "Task::once",
             TaskKind::Shared(_) => "Task::shared",
             TaskKind::Value(_) => "Task::value",
+            TaskKind::External => "Task::external",
         })
     }
 }
@@ -132,6 +147,9 @@ pub struct TaskGraph {
     /// `deps[dep_start[i]..dep_start[i + 1]]` are node i's inputs, in argument order.
     pub(crate) dep_start: Vec<u32>,
     pub(crate) deps: Vec<u32>,
+    /// How each node's value crosses between processes; empty until a codec is set (graphs
+    /// that run in one process never pay for it).
+    pub(crate) wires: Vec<Option<Wire>>,
 }
 
 impl TaskGraph {
@@ -149,6 +167,7 @@ impl TaskGraph {
             tasks: Vec::with_capacity(nodes),
             dep_start,
             deps: Vec::with_capacity(edges),
+            wires: Vec::new(),
         }
     }
 
@@ -181,6 +200,40 @@ impl TaskGraph {
         self.keys.push(key);
         self.tasks.push(task);
         Ok(NodeId(node as u32))
+    }
+
+    /// Adds a node whose value is produced outside this graph's run and handed in while it
+    /// runs (a value computed by another process of a distributed run).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn add_external(&mut self, key: Key) -> Result<NodeId, Error> {
+        self.add(key, &[], Task(TaskKind::External))
+    }
+
+    /// Sets how the value of `node` is encoded when it has to cross to another process (see
+    /// [`Codec`](crate::Codec)). Only distributed runs read it.
+    ///
+    /// ```
+    /// use dagr_runtime::{Key, Opaque, Task, TaskGraph};
+    /// use std::sync::Arc;
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::token("a", 1), &[], Task::value(Arc::new(1_i64))).unwrap();
+    /// g.set_wire(a, Opaque::<i64>::WIRE);
+    /// assert_eq!(g.wire(a).unwrap().type_name(), "i64");
+    /// ```
+    pub fn set_wire(&mut self, node: NodeId, wire: Wire) {
+        let i = node.index();
+        if i >= self.keys.len() {
+            return;
+        }
+        if self.wires.len() <= i {
+            self.wires.resize(self.keys.len().max(i + 1), None);
+        }
+        self.wires[i] = Some(wire);
+    }
+
+    /// The codec set for `node`, if any.
+    pub fn wire(&self, node: NodeId) -> Option<Wire> {
+        self.wires.get(node.index()).copied().flatten()
     }
 
     /// The key of a node.

@@ -36,6 +36,9 @@ struct NodeState {
     pending: AtomicU32,
     consumers: AtomicU32,
     is_output: bool,
+    /// Produced outside the run and handed in by [`Job::provide`] (its `pending` starts at
+    /// one, for the hand-over).
+    external: bool,
     task: ExclusiveCell<Task>,
     slot: ExclusiveCell<Value>,
 }
@@ -57,6 +60,8 @@ pub(crate) struct Job {
     outputs_left: AtomicUsize,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
+    /// The node whose failure is `error` (`u32::MAX`: none, or cancelled from outside).
+    failed_node: AtomicU32,
     /// What to tell about each task, if anything: one branch per task start and end when
     /// nothing.
     watch: Option<Watch>,
@@ -119,6 +124,7 @@ impl Job {
             tasks,
             dep_start,
             deps,
+            wires: _,
         } = graph;
         // Cull: deps always point backwards, so one reverse sweep marks every ancestor.
         let mut needed = vec![false; n];
@@ -154,7 +160,7 @@ impl Job {
             }
             to_run += 1;
             let ds = &deps[dep_start[i] as usize..dep_start[i + 1] as usize];
-            if ds.is_empty() {
+            if ds.is_empty() && !tasks[i].is_external() {
                 roots.push(i as u32);
             }
             for &d in ds {
@@ -165,12 +171,16 @@ impl Job {
         let nodes: Vec<NodeState> = tasks
             .into_iter()
             .enumerate()
-            .map(|(i, task)| NodeState {
-                pending: AtomicU32::new(dep_start[i + 1] - dep_start[i]),
-                consumers: AtomicU32::new(succ_count[i] + out_units[i]),
-                is_output: out_units[i] > 0,
-                task: ExclusiveCell::new(needed[i].then_some(task)),
-                slot: ExclusiveCell::new(None),
+            .map(|(i, task)| {
+                let external = task.is_external();
+                NodeState {
+                    pending: AtomicU32::new(dep_start[i + 1] - dep_start[i] + external as u32),
+                    consumers: AtomicU32::new(succ_count[i] + out_units[i]),
+                    is_output: out_units[i] > 0,
+                    external: external && needed[i],
+                    task: ExclusiveCell::new((needed[i] && !external).then_some(task)),
+                    slot: ExclusiveCell::new(None),
+                }
             })
             .collect();
         let distinct_outputs = out_units.iter().filter(|&&u| u > 0).count();
@@ -186,6 +196,7 @@ impl Job {
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
+            failed_node: AtomicU32::new(u32::MAX),
             watch: observer.and_then(Watch::new),
             id: RunId::next(),
             tasks: to_run,
@@ -204,6 +215,67 @@ impl Job {
         &self.succs[self.succ_start[i] as usize..self.succ_start[i + 1] as usize]
     }
 
+    /// Hands in the value of external node `i` (`None`: the run failed and it will not
+    /// come). Returns whether the caller now owns the node and must have it run (with
+    /// [`Job::execute`]): false when `i` is not an external node this run needs, or was
+    /// handed in before.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn provide(&self, i: u32, value: Option<Value>) -> bool {
+        let Some(node) = self.nodes.get(i as usize) else {
+            return false;
+        };
+        if !node.external
+            || node
+                .pending
+                .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return false;
+        }
+        if let Some(v) = value {
+            // SAFETY: our exchange brought `pending` to zero, so we own the node; it runs
+            // only after the caller hands it on, which Releases this write.
+            unsafe { node.task.put(Task::value(v)) };
+        }
+        true
+    }
+
+    /// Fails the run with `error` unless it failed already: tasks not yet started are
+    /// skipped. Used when the failure is outside the graph (another process).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    /// Returns whether `error` is the run's error (false: it had failed before).
+    pub(crate) fn cancel(&self, error: Error) -> bool {
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        let first = slot.is_none();
+        if first {
+            *slot = Some(error);
+        }
+        self.failed.store(true, Ordering::Release);
+        first
+    }
+
+    /// The key of node `i`.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn key(&self, i: u32) -> &Key {
+        &self.keys[i as usize]
+    }
+
+    /// Whether a task failed (or the run was cancelled).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// If the run failed: the error, rendered, and the node whose task failed (`None` when
+    /// the run was cancelled from outside).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn error_summary(&self) -> Option<(String, Option<u32>)> {
+        let slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        let node = self.failed_node.load(Ordering::Relaxed);
+        slot.as_ref()
+            .map(|e| (e.to_string(), (node != u32::MAX).then_some(node)))
+    }
+
     /// Runs node `i`, which the caller owns (a root, or its `pending` reached zero by the
     /// caller's decrement). Successors that become ready are handed to `spawn`, except one,
     /// which is returned so the caller runs it next (continuation, depth first).
@@ -213,7 +285,13 @@ impl Job {
         let task = unsafe { node.task.take() };
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
-            if !self.failed.load(Ordering::Acquire) {
+            if node.external {
+                // A value handed in: no task ran here, so observers hear nothing.
+                if let Ok(value) = task.call(&mut inputs) {
+                    // SAFETY: as below, the node is ours and no consumer runs yet.
+                    unsafe { node.slot.put(value) };
+                }
+            } else if !self.failed.load(Ordering::Acquire) {
                 self.tell(EventKind::Started, i, worker);
                 let ended = match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
                     Ok(Ok(value)) => {
@@ -265,6 +343,7 @@ impl Job {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(make(self.keys[i as usize].clone()));
+            self.failed_node.store(i, Ordering::Relaxed);
         }
         self.failed.store(true, Ordering::Release);
     }

@@ -28,6 +28,8 @@
 
 mod cell;
 mod counters;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 mod error;
 mod graph;
 mod job;
@@ -35,6 +37,7 @@ mod key;
 mod observer;
 mod pool;
 mod scheduler;
+mod wire;
 
 pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
@@ -43,3 +46,4 @@ pub use job::Inputs;
 pub use key::{Key, KeyName};
 pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
 pub use scheduler::{current_worker, Scheduler};
+pub use wire::{Codec, Opaque, Wire};

@@ -37,6 +37,9 @@ const SYNC: usize = usize::MAX;
 pub struct Scheduler {
     threads: Option<usize>,
     observer: Option<Arc<dyn Observer>>,
+    /// Where a distributed scheduler's runs go (see [`crate::distributed`]).
+    #[cfg(feature = "mpi")]
+    cluster: Option<Arc<crate::distributed::Inner>>,
 }
 
 impl Scheduler {
@@ -45,7 +48,7 @@ impl Scheduler {
     pub fn sync() -> Self {
         Scheduler {
             threads: Some(SYNC),
-            observer: None,
+            ..Scheduler::default()
         }
     }
 
@@ -54,7 +57,7 @@ impl Scheduler {
     pub fn threads(n: usize) -> Self {
         Scheduler {
             threads: Some(n.min(usize::MAX - 1)),
-            observer: None,
+            ..Scheduler::default()
         }
     }
 
@@ -66,6 +69,27 @@ impl Scheduler {
             Some(first) => Arc::new(Fanout::new([first, observer])),
         });
         self
+    }
+
+    #[cfg(feature = "mpi")]
+    pub(crate) fn on_cluster(mut self, cluster: Arc<crate::distributed::Inner>) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// Whether runs of this scheduler span several processes (a
+    /// [`Cluster`](crate::distributed::Cluster)'s scheduler, with the `mpi` feature): values
+    /// then need codecs to cross ([`TaskGraph::set_wire`]).
+    ///
+    /// ```
+    /// assert!(!dagr_runtime::Scheduler::default().is_distributed());
+    /// ```
+    pub fn is_distributed(&self) -> bool {
+        #[cfg(feature = "mpi")]
+        if self.cluster.is_some() {
+            return true;
+        }
+        false
     }
 
     /// Whether this is the single-threaded scheduler.
@@ -82,6 +106,10 @@ impl Scheduler {
     /// Runs what `outputs` need of `graph` and returns their values in order. Nodes no
     /// output depends on are not run.
     pub fn run(&self, graph: TaskGraph, outputs: &[NodeId]) -> Result<Vec<Value>, Error> {
+        #[cfg(feature = "mpi")]
+        if let Some(cluster) = &self.cluster {
+            return cluster.run(self, self.threads.unwrap_or(0), graph, outputs);
+        }
         let job = Job::new(graph, outputs, self.observer.clone())?;
         if self.is_sync() {
             self.start(&job, 1);
@@ -134,6 +162,10 @@ fn run_sync(job: &Job) {
 
 impl fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = &self.cluster {
+            return write!(f, "Scheduler::cluster({})", c.describe());
+        }
         match self.threads {
             Some(SYNC) => f.write_str("Scheduler::sync()"),
             Some(n) => write!(f, "Scheduler::threads({n})"),

@@ -122,6 +122,29 @@ impl Registry {
         }
     }
 
+    /// Starts `job` on this pool without waiting for it (a distributed run's calling thread
+    /// talks to the other processes meanwhile).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn launch(&self, job: &Arc<Job>) {
+        if !job.roots.is_empty() {
+            self.injector.push(Entry {
+                job: job.clone(),
+                work: Work::Roots(0, job.roots.len() as u32),
+            });
+            self.sleep.notify_one();
+        }
+    }
+
+    /// Has node `i` of `job`, which the caller owns and which is ready, run by a worker.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn inject(&self, job: &Arc<Job>, i: u32) {
+        self.injector.push(Entry {
+            job: job.clone(),
+            work: Work::Node(i),
+        });
+        self.sleep.notify_one();
+    }
+
     /// A caller outside the pool runs injected work of its own run instead of sleeping while
     /// a worker wakes up: a small graph then finishes on the calling thread in about the time
     /// the sync scheduler takes, and a large one gains a helper. Work of other runs is put

@@ -1,0 +1,186 @@
+//! The same program on many processes under MPI (Dask's distributed scheduler, deployed as
+//! dask-mpi deploys it): SPMD, owner computes.
+//!
+//! Every rank (process) runs the same binary, builds the same graph and computes it with
+//! [`Cluster::scheduler`]. Each task runs on one rank, chosen identically on every rank
+//! without a message ([`placement`]): chunk `i` of a layer of `N` chunks on rank `⌊i·R/N⌋`,
+//! so each rank reads only its own files and blocks; other tasks where most of their inputs
+//! are. Each rank runs its tasks on its own work-stealing pool; a value crosses only to the
+//! ranks that consume it, once per rank, as soon as it is computed (non-blocking sends while
+//! the pool keeps working); the outputs go to every rank. The protocol, its termination and
+//! its failure path are described in [`protocol`].
+//!
+//! Values cross through the [`Codec`](crate::Codec) attached to their node; a value that
+//! must cross without one is an error on every rank before anything runs.
+//!
+//! ```no_run
+//! use dagr_runtime::distributed::Cluster;
+//! use dagr_runtime::{Key, Task, TaskGraph};
+//! use std::sync::Arc;
+//!
+//! // mpiexec -n 4 ./program
+//! let cluster = Cluster::init()?;
+//! let mut g = TaskGraph::new();
+//! let a = g.add(Key::token("a", 1), &[], Task::value(Arc::new(20_i64)))?;
+//! let out = cluster.scheduler().run(g, &[a])?;
+//! if cluster.rank() == 0 {
+//!     println!("{:?}", out[0].downcast_ref::<i64>());
+//! }
+//! # Ok::<(), dagr_runtime::Error>(())
+//! ```
+
+mod mpi;
+pub(crate) mod placement;
+pub(crate) mod protocol;
+mod split;
+
+use crate::{Error, NodeId, Scheduler, TaskGraph, Value};
+use protocol::{Counters, RunConfig};
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+/// This process's place in an MPI job, and the schedulers that compute across it.
+///
+/// | dagr | Dask |
+/// |---|---|
+/// | `Cluster::init()?` | `dask_mpi.initialize(); client = Client()` |
+/// | `x.compute_with(cluster.scheduler())` | `x.compute()` with the client active |
+/// | `cluster.rank()`, `cluster.size()` | `MPI.COMM_WORLD.rank`, `.size` |
+///
+/// A rank that dies (killed, out of memory, `abort`) ends the whole job: that is MPI's
+/// model, and `mpiexec` reports which rank it was.
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    comm: Mutex<Comm>,
+    rank: u32,
+    size: u32,
+    local_ranks: usize,
+    counters: Counters,
+    // Finalises MPI when the last cluster handle and scheduler are gone (declared last: it
+    // drops after the communicator).
+    _universe: ::mpi::environment::Universe,
+}
+
+struct Comm {
+    mpi: mpi::Mpi,
+    runs: u32,
+}
+
+/// What crossed between this rank and the others, summed over the cluster's runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommStats {
+    /// Bytes of the messages this rank sent (headers included).
+    pub bytes_sent: u64,
+    /// Bytes of the messages this rank received.
+    pub bytes_received: u64,
+    /// Messages sent (one per value and destination rank).
+    pub messages_sent: u64,
+    /// Messages received.
+    pub messages_received: u64,
+    /// Tasks this rank ran (its own share of every run).
+    pub tasks_run: u64,
+}
+
+impl Cluster {
+    /// Starts MPI in this process (`MPI_Init_thread`, serialized). Call it once per process,
+    /// on every rank.
+    pub fn init() -> Result<Cluster, Error> {
+        let (universe, mpi) = mpi::init()?;
+        let local_ranks = mpi.local_ranks();
+        let (rank, size) = (
+            protocol::Transport::rank(&mpi),
+            protocol::Transport::size(&mpi),
+        );
+        Ok(Cluster {
+            inner: Arc::new(Inner {
+                comm: Mutex::new(Comm { mpi, runs: 0 }),
+                rank,
+                size,
+                local_ranks,
+                counters: Counters::default(),
+                _universe: universe,
+            }),
+        })
+    }
+
+    /// This process's rank, from 0 to `size() - 1`.
+    pub fn rank(&self) -> usize {
+        self.inner.rank as usize
+    }
+
+    /// Number of ranks.
+    pub fn size(&self) -> usize {
+        self.inner.size as usize
+    }
+
+    /// A scheduler computing across every rank, each on a pool of one worker per core
+    /// shared by the ranks on its host (at least one).
+    pub fn scheduler(&self) -> Scheduler {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.scheduler_with_threads((cores / self.inner.local_ranks).max(1))
+    }
+
+    /// A scheduler computing across every rank, each on a pool of `threads` workers.
+    pub fn scheduler_with_threads(&self, threads: usize) -> Scheduler {
+        Scheduler::threads(threads.max(1)).on_cluster(self.inner.clone())
+    }
+
+    /// What crossed between this rank and the others so far.
+    pub fn stats(&self) -> CommStats {
+        let c = &self.inner.counters;
+        CommStats {
+            bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+            bytes_received: c.bytes_received.load(Ordering::Relaxed),
+            messages_sent: c.messages_sent.load(Ordering::Relaxed),
+            messages_received: c.messages_received.load(Ordering::Relaxed),
+            tasks_run: c.tasks_run.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Cluster(rank {} of {})",
+            self.inner.rank, self.inner.size
+        )
+    }
+}
+
+impl Inner {
+    pub(crate) fn describe(&self) -> String {
+        format!("rank {} of {}", self.rank, self.size)
+    }
+
+    /// Runs `graph` across the cluster (every rank calls this with the same graph).
+    pub(crate) fn run(
+        &self,
+        scheduler: &Scheduler,
+        threads: usize,
+        graph: TaskGraph,
+        outputs: &[NodeId],
+    ) -> Result<Vec<Value>, Error> {
+        if crate::current_worker().is_some() {
+            return Err(Error::Distributed(
+                "a task cannot compute on the cluster (every rank would have to); compute \
+                 inside a task with Scheduler::threads or Scheduler::sync"
+                    .into(),
+            ));
+        }
+        let mut comm = self.comm.lock().unwrap_or_else(|p| p.into_inner());
+        comm.runs = comm.runs.wrapping_add(1);
+        let cfg = RunConfig {
+            threads,
+            observer: scheduler.observer().cloned(),
+            run: comm.runs,
+            counters: &self.counters,
+        };
+        protocol::run(&mut comm.mpi, cfg, graph, outputs)
+    }
+}

@@ -1,0 +1,318 @@
+//! One distributed run, as each rank's calling thread drives it.
+//!
+//! # Steps
+//! 1. Every rank places the graph ([`placement`](super::placement)), hashes its shape and
+//!    all-gathers the hashes: a difference is [`Error::GraphMismatch`] on every rank. Every
+//!    rank then checks that each value that must cross can be encoded (the same check on
+//!    the same graph: the same error everywhere, with no message).
+//! 2. Each rank builds its share ([`split`](super::split)) and starts it on its own pool.
+//!    The calling thread then loops: it sends what the send tasks hand it, receives values
+//!    and hands them in as the external nodes they are (decoding them first), and sleeps
+//!    briefly when nothing happens.
+//! 3. Termination is the non-blocking consensus of sparse data exchange: every message goes
+//!    in synchronous mode (its send completes only once the receiver has it); a rank whose
+//!    share has finished and whose sends have all completed enters a non-blocking barrier
+//!    and keeps receiving until the barrier completes. When it does, every rank is past
+//!    step 2 and every message of the run has been received.
+//!
+//! # Messages
+//! A message is a 12-byte header (kind, run, node: little-endian `u32`s) and a payload:
+//! `DATA` carries the encoded value of a node, `ABORT` the rendered error of a rank whose
+//! run failed. Messages are tagged with the run's number modulo 2¹⁵, and a rank only asks
+//! for its current run's tag, so a fast rank's next run cannot be mistaken for this one.
+//!
+//! # Failure
+//! A rank whose task fails (or whose received value does not decode) sends `ABORT` to
+//! every other rank, before its barrier. A rank that fails or receives `ABORT` cancels its
+//! share: tasks not started are skipped, and values still expected are handed in as
+//! missing, so the share finishes without them. Since every `ABORT` is received before the
+//! barrier completes, every rank knows the same set of failures and returns the same
+//! [`Error::Rank`]: the failure of the lowest rank that failed.
+
+use super::placement::{fingerprint, place};
+use super::split::{check_wires, split};
+use crate::job::Job;
+use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A value for other ranks.
+pub(crate) const DATA: u32 = 1;
+/// A rank's run failed.
+pub(crate) const ABORT: u32 = 2;
+/// Bytes of a message's header.
+const HEADER: usize = 12;
+/// Longest nap of the calling thread when nothing happens.
+const MAX_NAP: Duration = Duration::from_micros(200);
+
+/// Starts a message: its header.
+pub(crate) fn header(kind: u32, run: u32, node: u32) -> Vec<u8> {
+    let mut v = Vec::with_capacity(64);
+    v.extend_from_slice(&kind.to_le_bytes());
+    v.extend_from_slice(&run.to_le_bytes());
+    v.extend_from_slice(&node.to_le_bytes());
+    v
+}
+
+fn parse(bytes: &[u8]) -> Option<(u32, u32, u32, &[u8])> {
+    let word = |k: usize| {
+        Some(u32::from_le_bytes(
+            bytes.get(4 * k..4 * k + 4)?.try_into().ok()?,
+        ))
+    };
+    Some((word(0)?, word(1)?, word(2)?, bytes.get(HEADER..)?))
+}
+
+/// An encoded value, and the ranks it goes to.
+pub(crate) struct Outgoing {
+    pub(crate) dests: Vec<u32>,
+    pub(crate) bytes: Arc<[u8]>,
+}
+
+/// What a distributed run needs from the message-passing layer.
+pub(crate) trait Transport {
+    fn rank(&self) -> u32;
+    fn size(&self) -> u32;
+    /// Every rank's `x`, in rank order (a collective: every rank calls it).
+    fn all_gather(&mut self, x: u64) -> Vec<u64>;
+    /// Starts a synchronous-mode send of `bytes` to `dest` with `tag`.
+    fn send(&mut self, dest: u32, tag: i32, bytes: Arc<[u8]>);
+    /// Whether every send started has completed.
+    fn sends_done(&mut self) -> bool;
+    /// A message with `tag` that has arrived, and its source.
+    fn try_recv(&mut self, tag: i32) -> Option<(u32, Vec<u8>)>;
+    /// Enters the non-blocking barrier.
+    fn start_barrier(&mut self);
+    /// Whether the barrier entered last has completed.
+    fn barrier_done(&mut self) -> bool;
+}
+
+/// Counts of what crossed, kept by a cluster across its runs.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) bytes_received: AtomicU64,
+    pub(crate) messages_sent: AtomicU64,
+    pub(crate) messages_received: AtomicU64,
+    pub(crate) tasks_run: AtomicU64,
+}
+
+/// How a run is configured on this rank.
+pub(crate) struct RunConfig<'a> {
+    pub(crate) threads: usize,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) run: u32,
+    pub(crate) counters: &'a Counters,
+}
+
+fn send_all(t: &mut impl Transport, c: &Counters, tag: i32, dests: &[u32], bytes: &Arc<[u8]>) {
+    for &d in dests {
+        c.bytes_sent
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        c.messages_sent.fetch_add(1, Ordering::Relaxed);
+        t.send(d, tag, bytes.clone());
+    }
+}
+
+/// Runs `graph` across the ranks of `t`; every rank calls this with the same graph.
+pub(crate) fn run(
+    t: &mut impl Transport,
+    cfg: RunConfig<'_>,
+    graph: TaskGraph,
+    outputs: &[NodeId],
+) -> Result<Vec<Value>, Error> {
+    if let Some(bad) = outputs.iter().find(|o| o.index() >= graph.len()) {
+        return Err(Error::InvalidOutput(bad.index()));
+    }
+    let (me, ranks) = (t.rank(), t.size());
+    let placement = place(&graph, outputs, ranks);
+    let mine = fingerprint(&graph, outputs, &placement.needed);
+    let all = t.all_gather(mine);
+    if all.iter().any(|&h| h != all[0]) {
+        let differ: Vec<String> = (0..all.len())
+            .filter(|&r| all[r] != all[0])
+            .map(|r| r.to_string())
+            .collect();
+        return Err(Error::GraphMismatch {
+            detail: format!("rank {} differ from rank 0", differ.join(", ")),
+        });
+    }
+    check_wires(&graph, outputs, &placement, ranks)?;
+    let (tx, rx) = mpsc::channel();
+    let local = split(graph, outputs, &placement, me, ranks, cfg.run, &tx)?;
+    drop(tx);
+    drop(placement);
+    let job = Arc::new(Job::new(local.graph, &local.outputs, cfg.observer.clone())?);
+    cfg.counters
+        .tasks_run
+        .fetch_add((job.tasks - local.import_count) as u64, Ordering::Relaxed);
+    let pool = pool::pool(cfg.threads)?;
+    let workers = pool.caller_index();
+    if let Some(obs) = &cfg.observer {
+        obs.on_run_start(&job.view(workers));
+    }
+    pool.launch(&job);
+
+    let tag = (cfg.run % (1 << 15)) as i32;
+    let mut imports = local.imports;
+    let mut aborts: Vec<(u32, String)> = Vec::new();
+    let mut cancelled_from_outside = false;
+    let mut own_failure: Option<String> = None;
+    let mut barrier = false;
+    let mut nap = Duration::ZERO;
+    let cancel_imports = |imports: &mut Vec<Option<(u32, crate::Wire)>>| {
+        for slot in imports.iter_mut() {
+            if let Some((id, _)) = slot.take() {
+                if job.provide(id, None) {
+                    pool.inject(&job, id);
+                }
+            }
+        }
+    };
+    loop {
+        let mut busy = false;
+        // what the send tasks encoded
+        loop {
+            let o = if nap.is_zero() || busy || barrier {
+                match rx.try_recv() {
+                    Ok(o) => o,
+                    Err(_) => break,
+                }
+            } else {
+                match rx.recv_timeout(nap) {
+                    Ok(o) => o,
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                        nap = Duration::ZERO;
+                        break;
+                    }
+                }
+            };
+            busy = true;
+            send_all(t, cfg.counters, tag, &o.dests, &o.bytes);
+        }
+        // what other ranks sent
+        while let Some((src, bytes)) = t.try_recv(tag) {
+            busy = true;
+            cfg.counters
+                .bytes_received
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            cfg.counters
+                .messages_received
+                .fetch_add(1, Ordering::Relaxed);
+            let Some((kind, run, node, payload)) = parse(&bytes) else {
+                job.cancel(Error::Distributed(format!(
+                    "a malformed message from rank {src}"
+                )));
+                cancel_imports(&mut imports);
+                continue;
+            };
+            if run != cfg.run {
+                job.cancel(Error::Distributed(format!(
+                    "rank {src} sent a message of run {run} during run {}",
+                    cfg.run
+                )));
+                cancel_imports(&mut imports);
+                continue;
+            }
+            match kind {
+                DATA => {
+                    let Some((id, wire)) = imports.get_mut(node as usize).and_then(Option::take)
+                    else {
+                        continue; // cancelled meanwhile, or not expected: dropped
+                    };
+                    match wire.decode(payload) {
+                        Ok(v) => {
+                            if job.provide(id, Some(v)) {
+                                pool.inject(&job, id);
+                            }
+                        }
+                        Err(e) => {
+                            job.cancel(Error::Distributed(format!(
+                                "could not decode the value of task {} (a `{}`) from rank {src}: {e}",
+                                job.key(id),
+                                wire.type_name()
+                            )));
+                            if job.provide(id, None) {
+                                pool.inject(&job, id);
+                            }
+                        }
+                    }
+                }
+                ABORT => {
+                    let message = String::from_utf8_lossy(payload).into_owned();
+                    if !job.has_failed() {
+                        cancelled_from_outside |= job.cancel(Error::Rank {
+                            rank: src as usize,
+                            message: message.clone(),
+                        });
+                    }
+                    aborts.push((src, message));
+                    cancel_imports(&mut imports);
+                }
+                _ => {
+                    job.cancel(Error::Distributed(format!(
+                        "a message of unknown kind {kind} from rank {src}"
+                    )));
+                }
+            }
+        }
+        // a failure here: tell everyone, once, and stop waiting for values
+        if own_failure.is_none() && job.has_failed() && !cancelled_from_outside {
+            let (message, _) = job
+                .error_summary()
+                .unwrap_or_else(|| ("the run failed".to_owned(), None));
+            let mut bytes = header(ABORT, cfg.run, u32::MAX);
+            bytes.extend_from_slice(message.as_bytes());
+            let others: Vec<u32> = (0..ranks).filter(|&d| d != me).collect();
+            send_all(t, cfg.counters, tag, &others, &bytes.into());
+            own_failure = Some(message);
+            cancel_imports(&mut imports);
+            busy = true;
+        }
+        if !barrier {
+            if job.is_done() && t.sends_done() {
+                // every send task has run: whatever they encoded is in the channel
+                match rx.try_recv() {
+                    Ok(o) => {
+                        send_all(t, cfg.counters, tag, &o.dests, &o.bytes);
+                        continue;
+                    }
+                    Err(_) => {
+                        t.start_barrier();
+                        barrier = true;
+                    }
+                }
+            }
+        } else if t.barrier_done() {
+            break;
+        }
+        if busy {
+            nap = Duration::ZERO;
+        } else if barrier || !job.is_done() {
+            nap = (nap * 2).clamp(Duration::from_micros(5), MAX_NAP);
+            if barrier {
+                std::thread::sleep(nap);
+            }
+        }
+    }
+    if let Some(obs) = &cfg.observer {
+        obs.on_run_end(&job.view(workers));
+    }
+    let first = aborts
+        .into_iter()
+        .chain(own_failure.map(|m| (me, m)))
+        .min_by_key(|(r, _)| *r);
+    if let Some((rank, message)) = first {
+        // drop the share's values before returning
+        drop(job.finish());
+        return Err(Error::Rank {
+            rank: rank as usize,
+            message,
+        });
+    }
+    let mut values = job.finish()?;
+    values.truncate(local.caller_outputs);
+    Ok(values)
+}
