@@ -211,6 +211,27 @@ mod tests {
         Task::once(|_| Ok(Arc::new(())))
     }
 
+    struct Unit;
+    impl crate::Codec for Unit {
+        fn type_name(&self) -> &'static str {
+            "()"
+        }
+        fn encode(&self, _: &crate::Value, _: &mut Vec<u8>) -> Result<(), crate::BoxError> {
+            Ok(())
+        }
+        fn decode(&self, _: &[u8]) -> Result<crate::Value, crate::BoxError> {
+            Ok(Arc::new(()))
+        }
+    }
+
+    /// Every node encodable, as a collection's graph is.
+    fn wired(mut g: TaskGraph) -> TaskGraph {
+        for i in 0..g.len() {
+            g.set_wire(NodeId(i as u32), &Unit);
+        }
+        g
+    }
+
     #[test]
     fn chunks_of_a_layer_go_to_contiguous_ranks() {
         let mut g = TaskGraph::new();
@@ -220,7 +241,7 @@ mod tests {
             .map(|i| g.add(Key::index("part", &[i]), &[], unit()).unwrap())
             .collect();
         let total = g.add(Key::token("total", 1), &parts, unit()).unwrap();
-        let p = place(&g, &[total], 3);
+        let p = place(&wired(g), &[total], 3);
         let owners: Vec<u32> = (0..10).rev().map(|k| p.owner[k]).collect();
         assert_eq!(owners, vec![0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
         // 4 inputs on rank 0, 3 on each of the others: the total goes to rank 0
@@ -237,7 +258,7 @@ mod tests {
         let b = g.add(Key::token("b", 2), &[v], unit()).unwrap();
         let a2 = g.add(Key::token("a2", 3), &[a], unit()).unwrap();
         let b2 = g.add(Key::token("b2", 4), &[b, v], unit()).unwrap();
-        let p = place(&g, &[a2, b2], 2);
+        let p = place(&wired(g), &[a2, b2], 2);
         assert_eq!(p.owner[v.index()], EVERYWHERE);
         assert_eq!((p.owner[a.index()], p.owner[b.index()]), (0, 1));
         assert_eq!((p.owner[a2.index()], p.owner[b2.index()]), (0, 1));
@@ -250,11 +271,13 @@ mod tests {
         let b = g.add(Key::token("b", 2), &[], unit()).unwrap();
         let c = g.add(Key::token("c", 3), &[b], unit()).unwrap();
         let d = g.add(Key::token("d", 4), &[a, c], unit()).unwrap();
+        let mut g = wired(g);
         g.set_wire(c, crate::Opaque::<()>::WIRE);
         let p = place(&g, &[d], 2);
-        // a on 0, b on 1; c (unencodable) joins d on rank 0
+        // a on 0, b on 1; c (unencodable) joins d on rank 0, and b stays
         assert_eq!(p.owner[d.index()], 0);
         assert_eq!(p.owner[c.index()], 0);
+        assert_eq!(p.owner[b.index()], 1);
     }
 
     #[test]
