@@ -6,7 +6,7 @@
 //! inputs. The node's body reads its slots back in argument order.
 
 use crate::delayed::{Data, Delayed};
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::{fresh_token, TokenHasher, Tokenize};
 use dagr_runtime::{BoxError, Inputs, Key, TaskError, TaskResult};
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub struct CallBuilder {
     name: &'static str,
     deps: Deps,
     token: Option<TokenHasher>,
+    wire: Option<dagr_runtime::Wire>,
 }
 
 /// Where a call finds one argument when it runs.
@@ -173,7 +174,15 @@ impl CallBuilder {
             name,
             deps: Deps::Zero,
             token: pure.then(|| TokenHasher::new(name)),
+            wire: None,
         }
+    }
+
+    /// Sets how the result crosses between processes (the macro probes the return type).
+    #[inline]
+    pub fn with_wire(mut self, wire: Option<dagr_runtime::Wire>) -> Self {
+        self.wire = wire;
+        self
     }
 
     fn push(&mut self, node: NodeRef) -> usize {
@@ -208,11 +217,12 @@ impl CallBuilder {
             let r = f(inputs)?;
             Ok(Arc::new(r))
         };
-        Delayed::from_node(new_node(
+        Delayed::from_node(new_wired_node(
             Key::token(self.name, token),
             self.deps,
             NodeKind::Call,
             pure,
+            self.wire,
             body,
         ))
     }

@@ -116,7 +116,7 @@ pub fn compute<C: Computable>(what: C) -> Result<C::Output, Error> {
 pub fn compute_with<C: Computable>(what: C, scheduler: Scheduler) -> Result<C::Output, Error> {
     let mut nodes = Outputs(Vec::new());
     what.collect_nodes(&mut nodes);
-    let p = plan(&nodes.0)?;
+    let p = plan(&nodes.0, scheduler.is_distributed())?;
     let values = scheduler.run(p.graph, &p.outputs)?;
     what.extract(&mut values.into_iter())
 }

@@ -92,7 +92,7 @@ impl<T: Data> Delayed<T> {
     /// assert_eq!(x.compute_with(Scheduler::threads(2)).unwrap(), 42);
     /// ```
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<T, Error> {
-        let p = plan(&[&self.node])?;
+        let p = plan(&[&self.node], scheduler.is_distributed())?;
         let mut out = scheduler.run(p.graph, &p.outputs)?;
         let v = out.pop().ok_or_else(|| self.type_error())?;
         self.extract(v)

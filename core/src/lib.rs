@@ -29,6 +29,7 @@ mod plan;
 mod tokenize;
 mod tree;
 mod visualize;
+mod wire;
 
 pub use compute::{compute, compute_with, Computable};
 pub use dagr_runtime::{Key, Scheduler};
@@ -40,6 +41,7 @@ pub use hash::{FastHasher, FastMap, FastSet};
 pub use node::NodeKind;
 pub use pipeline::Pipeline;
 pub use tokenize::{TokenHasher, Tokenize};
+pub use wire::{wire_of, Wired};
 
 /// The runtime crate, for users who build raw task graphs.
 pub use dagr_runtime as runtime;
@@ -56,6 +58,7 @@ pub mod private {
         DataOps, NodeHandle, PipelineRun, ResultReturn, Returned, ReturnsResult, ReturnsValue,
         RunOutputs, ValueReturn,
     };
+    pub use crate::wire::{Probe, ProbeOpaque, ProbeSerde};
     pub use crate::Error;
     pub use core::clone::Clone;
     pub use core::convert::From;

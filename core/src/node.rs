@@ -8,7 +8,7 @@
 //! 3. Dropping a long chain never recurses: [`Node`]'s `Drop` unlinks dependencies
 //!    iteratively.
 
-use dagr_runtime::{Body, Inputs, Key, TaskResult};
+use dagr_runtime::{Body, Inputs, Key, TaskResult, Wire};
 use std::sync::Arc;
 
 /// A shared reference to a node of the lazy DAG.
@@ -98,6 +98,8 @@ pub(crate) trait NodeDyn: Body {
     /// Whether equal keys mean equal results (merged before running).
     fn is_pure(&self) -> bool;
     fn take_deps(&mut self) -> Deps;
+    /// How the node's value crosses between processes, if the code that built it knew.
+    fn wire(&self) -> Option<Wire>;
 }
 
 pub(crate) struct Node<F> {
@@ -105,6 +107,7 @@ pub(crate) struct Node<F> {
     pub(crate) deps: Deps,
     pub(crate) kind: NodeKind,
     pub(crate) pure: bool,
+    pub(crate) wire: Option<Wire>,
     pub(crate) body: F,
 }
 
@@ -136,6 +139,9 @@ where
     }
     fn take_deps(&mut self) -> Deps {
         std::mem::take(&mut self.deps)
+    }
+    fn wire(&self) -> Option<Wire> {
+        self.wire
     }
 }
 
@@ -173,11 +179,27 @@ pub(crate) fn new_node<F>(key: Key, deps: Deps, kind: NodeKind, pure: bool, body
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
+    new_wired_node(key, deps, kind, pure, None, body)
+}
+
+/// [`new_node`] for a value that crosses between processes through `wire`.
+pub(crate) fn new_wired_node<F>(
+    key: Key,
+    deps: Deps,
+    kind: NodeKind,
+    pure: bool,
+    wire: Option<Wire>,
+    body: F,
+) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
     Arc::new(Node {
         key,
         deps,
         kind,
         pure,
+        wire,
         body,
     })
 }

@@ -30,7 +30,10 @@ fn addr(n: &NodeRef) -> usize {
 /// expanded) and `found` (the ids of dependencies found so far, one per edge, which the
 /// consumer's frame pops when it is added). A node held by one reference only (one edge, no
 /// user handle) can be met once, so only shared and pure nodes are recorded in hash maps.
-pub(crate) fn plan(outputs: &[&NodeRef]) -> Result<Plan, dagr_runtime::Error> {
+///
+/// For a `distributed` run, each node's wire goes with it, and values given by the user are
+/// marked as held by every process.
+pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr_runtime::Error> {
     struct Frame<'a> {
         node: &'a NodeRef,
         next: usize,
@@ -88,6 +91,14 @@ pub(crate) fn plan(outputs: &[&NodeRef]) -> Result<Plan, dagr_runtime::Error> {
                     let body: Arc<dyn dagr_runtime::Body> = node.clone();
                     let id =
                         graph.add(node.key().clone(), &found[frame.base..], Task::shared(body))?;
+                    if distributed {
+                        if let Some(w) = node.wire() {
+                            graph.set_wire(id, w);
+                        }
+                        if node.kind() == crate::NodeKind::Data {
+                            graph.set_replicated(id);
+                        }
+                    }
                     if node.is_pure() {
                         pure_ids.insert(node.key().clone(), id);
                     }

@@ -7,7 +7,7 @@
 //! alive at a time.
 
 use crate::delayed::Data;
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_node, new_wired_node, Deps, NodeKind, NodeRef};
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use std::sync::Arc;
 
@@ -19,11 +19,14 @@ pub(crate) type Combine<S> = Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send +
 
 /// Combines the values of `level` into one node keyed `(name, *prefix, depth, j)`; `pure`
 /// nodes with equal keys are merged when planning.
+///
+/// `wire` is how the partial results cross between processes, when they can.
 pub(crate) fn combine_tree<S: Data>(
     mut level: Vec<NodeRef>,
     name: &Arc<str>,
     prefix: &[u64],
     pure: bool,
+    wire: Option<dagr_runtime::Wire>,
     combine: Combine<S>,
 ) -> NodeRef {
     let mut depth = 0u64;
@@ -42,11 +45,12 @@ pub(crate) fn combine_tree<S: Data>(
                 };
                 let mut key = prefix.to_vec();
                 key.extend([depth, j as u64]);
-                new_node(
+                new_wired_node(
                     Key::index(name.clone(), &key),
                     Deps::from(group.to_vec()),
                     NodeKind::Call,
                     pure,
+                    wire,
                     body,
                 )
             })

@@ -384,6 +384,12 @@ impl DelayedFn {
             asserts.push(assert_data(ret.clone(), first));
         }
         let finish = quote_spanned!(first=> __dagr_b.finish::<#ret, _>);
+        // How the result crosses between processes: serde's codec when the type has one.
+        let probe = quote! {{
+            #[allow(unused_imports)]
+            use ::dagr::__private::{ProbeOpaque as _, ProbeSerde as _};
+            (&::dagr::__private::Probe::<#ret>::new()).wire()
+        }};
         let mut close = Punct::new('>', Spacing::Alone);
         close.set_span(last);
         let delayed = quote_spanned!(first=> ::dagr::__private::Delayed<#ret #close);
@@ -410,7 +416,8 @@ impl DelayedFn {
             Delimiter::Brace,
             quote! {
                 #(#asserts)*
-                let #builder_mut __dagr_b = ::dagr::__private::CallBuilder::new(#key_name, #pure);
+                let #builder_mut __dagr_b = ::dagr::__private::CallBuilder::new(#key_name, #pure)
+                    .with_wire(#probe);
                 #(#args)*
                 #getter
                 #finish(move |__dagr_in| {

@@ -150,6 +150,9 @@ pub struct TaskGraph {
     /// How each node's value crosses between processes; empty until a codec is set (graphs
     /// that run in one process never pay for it).
     pub(crate) wires: Vec<Option<Wire>>,
+    /// Nodes every process computes for itself when it needs them (cheap and deterministic,
+    /// without inputs); empty until one is marked.
+    pub(crate) replicated: Vec<bool>,
 }
 
 impl TaskGraph {
@@ -168,6 +171,7 @@ impl TaskGraph {
             dep_start,
             deps: Vec::with_capacity(edges),
             wires: Vec::new(),
+            replicated: Vec::new(),
         }
     }
 
@@ -229,6 +233,37 @@ impl TaskGraph {
             self.wires.resize(self.keys.len().max(i + 1), None);
         }
         self.wires[i] = Some(wire);
+    }
+
+    /// Marks `node`, which has no inputs, as computed by every process of a distributed run
+    /// that needs it, instead of by one and sent: for cheap, deterministic nodes such as a
+    /// value every process holds. Nodes built with [`Task::value`] are so already.
+    ///
+    /// ```
+    /// use dagr_runtime::{Key, Task, TaskGraph};
+    /// use std::sync::Arc;
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::token("config", 1), &[], Task::once(|_| Ok(Arc::new(3_i64)))).unwrap();
+    /// g.set_replicated(a);
+    /// assert!(g.is_replicated(a));
+    /// ```
+    pub fn set_replicated(&mut self, node: NodeId) {
+        let i = node.index();
+        if i >= self.keys.len() || self.dep_start[i] != self.dep_start[i + 1] {
+            return;
+        }
+        if self.replicated.len() <= i {
+            self.replicated.resize(self.keys.len().max(i + 1), false);
+        }
+        self.replicated[i] = true;
+    }
+
+    /// Whether every process of a distributed run computes `node` for itself (see
+    /// [`TaskGraph::set_replicated`]).
+    pub fn is_replicated(&self, node: NodeId) -> bool {
+        let i = node.index();
+        self.tasks.get(i).is_some_and(Task::is_value)
+            || self.replicated.get(i).copied().unwrap_or(false)
     }
 
     /// The codec set for `node`, if any.

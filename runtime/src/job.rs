@@ -125,6 +125,7 @@ impl Job {
             dep_start,
             deps,
             wires: _,
+            replicated: _,
         } = graph;
         // Cull: deps always point backwards, so one reverse sweep marks every ancestor.
         let mut needed = vec![false; n];

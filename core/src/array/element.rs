@@ -13,7 +13,18 @@ use std::fmt::Debug;
 /// assert_eq!(3.7_f64.cast::<i64>(), 3);
 /// assert_eq!(true.cast::<f32>(), 1.0);
 /// ```
-pub trait Element: Copy + Default + PartialEq + PartialOrd + Debug + Send + Sync + 'static {
+pub trait Element:
+    Copy
+    + Default
+    + PartialEq
+    + PartialOrd
+    + Debug
+    + Send
+    + Sync
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + 'static
+{
     /// NumPy's name for the type (`float64`, `int32`, `bool`, …).
     const DTYPE: &'static str;
     /// Whether this is a floating-point type.

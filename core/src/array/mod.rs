@@ -64,7 +64,7 @@ pub const SPLIT_EVERY: usize = 8;
 
 use crate::compute::{Computable, Outputs};
 use crate::delayed::Delayed;
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::{fresh_token, TokenHasher};
 use crate::Error;
 use blocks::{duplicate, Blocks, Chunk, Cursor, Failing, NodeBlocks, Src};
@@ -243,7 +243,7 @@ impl<T: Element> Array<T> {
     }
 
     /// One pure node per block, in C order, running the fused source and then `consume`.
-    pub(crate) fn nodes_with<S: crate::Data>(
+    pub(crate) fn nodes_with<S: crate::Wired>(
         &self,
         name: &Arc<str>,
         consume: impl Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
@@ -266,7 +266,8 @@ impl<T: Element> Array<T> {
                     let chunk = src.block(&idx, &mut cur)?;
                     Ok(Arc::new(consume(&idx, chunk)?))
                 };
-                new_node(key, Deps::from(deps), NodeKind::Call, true, body)
+                let wire = Some(crate::wire_of::<S>());
+                new_wired_node(key, Deps::from(deps), NodeKind::Call, true, wire, body)
             })
             .collect()
     }
@@ -335,11 +336,12 @@ impl<T: Element> Array<T> {
                 }
                 Ok(Arc::new(out))
             };
-            new_node(
+            new_wired_node(
                 Key::index(format!("{}-compute", self.name), &[]),
                 Deps::from(blocks.to_vec()),
                 NodeKind::Call,
                 true,
+                Some(crate::wire_of::<ndarray::ArrayD<T>>()),
                 body,
             )
         })

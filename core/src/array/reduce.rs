@@ -11,11 +11,12 @@ use super::blocks::Chunk;
 use super::element::{Element, Number};
 use super::grid::{check_axis, Grid};
 use super::{token_of, Array};
-use crate::delayed::{Data, Delayed};
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::delayed::Delayed;
+use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
+use crate::{wire_of, Wired};
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
-use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 use std::sync::Arc;
 
 /// Sum of a view in a fixed order: contiguous rows through [`Number::sum_slice`].
@@ -89,13 +90,13 @@ fn merge_moments(a: (u64, f64, f64), b: (u64, f64, f64)) -> (u64, f64, f64) {
 }
 
 /// Combines `level` in the shared fixed tree (pure: equal keys merge when planning).
-fn tree<S: Data>(
+fn tree<S: Wired>(
     level: Vec<NodeRef>,
     name: &Arc<str>,
     prefix: &[u64],
     combine: Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>,
 ) -> NodeRef {
-    crate::tree::combine_tree(level, name, prefix, true, combine)
+    crate::tree::combine_tree(level, name, prefix, true, Some(wire_of::<S>()), combine)
 }
 
 fn empty(what: &'static str) -> TaskError {
@@ -104,7 +105,7 @@ fn empty(what: &'static str) -> TaskError {
 
 impl<T: Element> Array<T> {
     /// A whole-array reduction: `partial` per block (fused), a combine tree, `finish`.
-    fn reduction<P: Data, R: Data>(
+    fn reduction<P: Wired, R: Wired>(
         &self,
         kind: &str,
         what: &str,
@@ -121,18 +122,19 @@ impl<T: Element> Array<T> {
         let root = tree(parts, &agg, &[], Arc::new(combine));
         let body =
             move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(finish(inp.take::<P>(0)?)?)) };
-        Delayed::from_node(new_node(
+        Delayed::from_node(new_wired_node(
             Key::index(format!("{what}-{:016x}", self.token), &[]),
             Deps::One([root]),
             NodeKind::Call,
             true,
+            Some(wire_of::<R>()),
             body,
         ))
     }
 
     /// An axis reduction: `partial` per block (fused; given the block's start along `axis`),
     /// a combine tree per output block over the blocks along `axis`, `finish` per output block.
-    fn axis_reduction<P: Data, U: Element>(
+    fn axis_reduction<P: Wired, U: Element>(
         &self,
         kind: &str,
         axis: usize,
@@ -145,7 +147,7 @@ impl<T: Element> Array<T> {
 
     /// [`Array::axis_reduction`] whose partial results (`kind`) may be shared with another
     /// reduction that finishes differently (`what`).
-    fn axis_reduction_named<P: Data, U: Element>(
+    fn axis_reduction_named<P: Wired, U: Element>(
         &self,
         kind: &str,
         what: &str,
@@ -192,11 +194,12 @@ impl<T: Element> Array<T> {
                 let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                     Ok(Arc::new(finish(inp.take::<P>(0)?)?.into_shared()))
                 };
-                new_node(
+                new_wired_node(
                     Key::index(fin.clone(), &key),
                     Deps::One([root]),
                     NodeKind::Call,
                     true,
+                    Some(wire_of::<ArcArray<U, IxDyn>>()),
                     body,
                 )
             })
@@ -411,7 +414,7 @@ impl<T: Number> Array<T> {
         self.sum_count("mean", |(s, n)| Ok(s.to_f64() / n as f64))
     }
 
-    fn sum_count<R: Data>(
+    fn sum_count<R: Wired>(
         &self,
         what: &str,
         finish: impl Fn((T, u64)) -> Result<R, TaskError> + Send + Sync + 'static,

@@ -10,7 +10,7 @@ use super::blocks::{Blocks, Chunk, Cursor, Src};
 use super::element::Element;
 use super::grid::{check_axis, refine, Grid, IntoChunks};
 use super::{token_of, Array};
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use ndarray::{ArcArray, ArrayD, IxDyn, Slice, SliceInfoElem};
@@ -348,7 +348,8 @@ impl<T: Element> Array<T> {
                     name.clone(),
                     &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
                 );
-                new_node(key, Deps::from(deps), NodeKind::Call, true, body)
+                let wire = Some(crate::wire_of::<ArcArray<T, IxDyn>>());
+                new_wired_node(key, Deps::from(deps), NodeKind::Call, true, wire, body)
             })
             .collect();
         Ok(

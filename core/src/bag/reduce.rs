@@ -60,6 +60,7 @@ impl<T: Data> Bag<T> {
             &layer_name(&format!("{name}-agg")),
             &[],
             false,
+            None,
             Arc::new(combine),
         );
         Delayed::from_node(then(root, layer_name(name), finish))

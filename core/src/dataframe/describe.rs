@@ -274,7 +274,14 @@ fn tree<S: crate::delayed::Data>(
             .ok_or_else(|| dagr_runtime::TaskError::new("nothing to combine"))?;
         Ok(it.fold(first, &f))
     };
-    combine_tree(level, &layer_name(name), &[], false, Arc::new(combine))
+    combine_tree(
+        level,
+        &layer_name(name),
+        &[],
+        false,
+        None,
+        Arc::new(combine),
+    )
 }
 
 pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {

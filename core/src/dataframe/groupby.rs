@@ -274,6 +274,7 @@ impl GroupBy {
             &layer_name("groupby-agg"),
             &[],
             false,
+            None,
             Arc::new(merge),
         );
         let aggs: Vec<Agg> = aggs.iter().map(|(_, a)| *a).collect();

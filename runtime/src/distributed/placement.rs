@@ -78,7 +78,7 @@ pub(crate) fn place(g: &TaskGraph, outputs: &[NodeId], ranks: u32) -> Placement 
     }
     drop(fill);
 
-    let is_value = |i: usize| g.tasks[i].is_value();
+    let is_value = |i: usize| g.is_replicated(NodeId(i as u32));
     let mut owner = vec![EVERYWHERE; n];
     // Sources: chunk keys by layer, the others in graph order.
     let mut layers: HashMap<&str, Vec<(&[u64], u32)>> = HashMap::new();
@@ -193,7 +193,7 @@ pub(crate) fn fingerprint(g: &TaskGraph, outputs: &[NodeId], needed: &[bool]) ->
         key.prefix().hash(&mut h);
         key.index_value().hash(&mut h);
         deps_of(g, i).hash(&mut h);
-        g.tasks[i].is_value().hash(&mut h);
+        g.is_replicated(NodeId(i as u32)).hash(&mut h);
     }
     for o in outputs {
         o.index().hash(&mut h);

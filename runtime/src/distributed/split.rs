@@ -83,6 +83,7 @@ pub(crate) fn split(
         dep_start,
         deps,
         wires,
+        replicated: _,
     } = graph;
     let wire_of = |i: usize| wires.get(i).copied().flatten();
     let mut local = TaskGraph::with_capacity(n, deps.len());

@@ -1,0 +1,201 @@
+//! dagr's collections and delayed graphs across MPI ranks, against the threads scheduler.
+//!
+//! `cargo test --features mpi` runs this program under `mpiexec -n 1, 2, 3` (oversubscribed
+//! on small machines); every rank computes each case on the cluster and on its own threads
+//! and compares, bit for bit.
+
+use dagr::array as da;
+use dagr::bag as db;
+use dagr::distributed::Cluster;
+use dagr::prelude::*;
+use std::process::Command;
+
+#[delayed]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+#[delayed]
+fn double(x: i64) -> i64 {
+    x * 2
+}
+
+#[delayed]
+fn add(x: i64, y: i64) -> i64 {
+    x + y
+}
+
+#[delayed]
+fn total(xs: Vec<i64>) -> i64 {
+    xs.iter().sum()
+}
+
+#[delayed]
+fn fragile(x: i64) -> i64 {
+    if x == 37 {
+        panic!("thirty-seven is not allowed");
+    }
+    x
+}
+
+#[delayed]
+fn mix(a: u64, b: u64) -> u64 {
+    a.rotate_left(7) ^ b.wrapping_mul(0x9e37_79b9)
+}
+
+/// Every rank's `x`, gathered through a distributed compute: `from_array` block `r` of `R`
+/// runs on rank `r`.
+fn gather(cluster: &Cluster, x: f64) -> Vec<f64> {
+    let r = cluster.size();
+    let cells = ndarray::Array1::from_elem(r, x).into_dyn();
+    // each rank fills in its own block: the block made on rank k holds rank k's value
+    let me = x;
+    let probe = da::from_array(cells, &[1]).unwrap().map(move |_| me);
+    probe
+        .compute_with(cluster.scheduler())
+        .unwrap()
+        .iter()
+        .copied()
+        .collect()
+}
+
+fn digest(s: &str) -> f64 {
+    (s.bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+        % (1 << 50)) as f64
+}
+
+fn delayed_cases(cluster: &Cluster) {
+    let s = cluster.scheduler();
+    // the notebook's pipeline
+    let parts: Vec<_> = (1..=100).map(|x| add(inc(x), double(x))).collect();
+    let t = total(parts);
+    assert_eq!(
+        t.compute_with(s.clone()).unwrap(),
+        t.compute_with(Scheduler::sync()).unwrap()
+    );
+    // random DAGs of delayed calls: the same value as the sync scheduler
+    let mut seed = 0x1234_5678_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for case in 0..40 {
+        let mut nodes: Vec<Delayed<u64>> = vec![value(case as u64)];
+        for i in 1..(20 + next(200)) {
+            let a = &nodes[next(i)];
+            let b = &nodes[next(i)];
+            nodes.push(mix(a, b));
+        }
+        let outs = vec![
+            nodes[nodes.len() - 1].clone(),
+            nodes[next(nodes.len())].clone(),
+        ];
+        let got = dagr::compute_with(&outs, s.clone()).unwrap();
+        let want = dagr::compute_with(&outs, Scheduler::sync()).unwrap();
+        assert_eq!(got, want, "case {case}");
+    }
+    // a panicking task: the same error on every rank, naming the key and the rank
+    let bad = total((0..64).map(fragile).collect::<Vec<_>>());
+    let e = bad.compute_with(s.clone()).unwrap_err().to_string();
+    assert!(e.contains("thirty-seven") && e.contains("fragile-"), "{e}");
+    if cluster.size() > 1 {
+        assert!(e.starts_with("on rank "), "{e}");
+    }
+    let seen = gather(cluster, digest(&e));
+    assert!(
+        seen.iter().all(|&d| d == seen[0]),
+        "the ranks disagree on {e}"
+    );
+    // and the next compute works
+    assert_eq!(total(vec![inc(1), inc(2)]).compute_with(s).unwrap(), 5);
+}
+
+fn array_cases(cluster: &Cluster) {
+    let s = cluster.scheduler();
+    let t = Scheduler::threads(2);
+    let x = da::random::random(&[400, 300], &[100, 75], 7).unwrap();
+    let y = da::random::normal(1.0, 2.0, &[400, 300], &[80, 100], 8).unwrap();
+    let pairs = [
+        (x.sum(), "sum"),
+        (x.mean(), "mean"),
+        (x.std(), "std"),
+        (x.var(), "var"),
+        (x.max(), "max"),
+        ((&x + &y).mean(), "x + y"),
+        (((&x * 2.0) - 1.0).min(), "2x - 1"),
+    ];
+    for (d, what) in &pairs {
+        let a = d.compute_with(s.clone()).unwrap();
+        let b = d.compute_with(t.clone()).unwrap();
+        assert_eq!(a.to_bits(), b.to_bits(), "{what}: {a} != {b}");
+    }
+    assert_eq!(
+        x.argmax().compute_with(s.clone()).unwrap(),
+        x.argmax().compute_with(t.clone()).unwrap()
+    );
+    let m = x.mean_axis(0).unwrap();
+    assert_eq!(
+        m.compute_with(s.clone()).unwrap(),
+        m.compute_with(t.clone()).unwrap()
+    );
+    let c = da::concatenate(&[x.clone(), y.clone()], 0)
+        .unwrap()
+        .rechunk(&[150, 300])
+        .unwrap();
+    assert_eq!(
+        c.compute_with(s.clone()).unwrap(),
+        c.compute_with(t.clone()).unwrap()
+    );
+    // several outputs at once, sharing their blocks
+    let (a, b) = dagr::compute_with((&x.sum(), &x.mean()), s).unwrap();
+    let (a2, b2) = dagr::compute_with((&x.sum(), &x.mean()), t).unwrap();
+    assert_eq!((a.to_bits(), b.to_bits()), (a2.to_bits(), b2.to_bits()));
+}
+
+fn unsupported_cases(cluster: &Cluster) {
+    // a value that cannot cross is a clear error on every rank, never a hang
+    let b = db::from_sequence((0..100_i64).collect::<Vec<_>>(), 10).unwrap();
+    match b.sum().compute_with(cluster.scheduler()) {
+        Ok(v) => assert_eq!((cluster.size(), v), (1, 4950)),
+        Err(e) => {
+            assert!(cluster.size() > 1);
+            assert!(e.to_string().contains("cannot be encoded"), "{e}");
+        }
+    }
+}
+
+fn main() {
+    if std::env::var_os("PMI_RANK").is_some() || std::env::var_os("PMI_SIZE").is_some() {
+        let cluster = Cluster::init().expect("MPI");
+        delayed_cases(&cluster);
+        array_cases(&cluster);
+        unsupported_cases(&cluster);
+        println!(
+            "rank {}/{}: ok {:?}",
+            cluster.rank(),
+            cluster.size(),
+            cluster.stats()
+        );
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    for n in [1, 2, 3] {
+        let out = Command::new("mpiexec")
+            .args(["-n", &n.to_string()])
+            .arg(&exe)
+            .output()
+            .expect("mpiexec (Debian: apt-get install mpich)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "mpiexec -n {n} failed: {}\n{text}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(text.matches(": ok").count(), n, "{text}");
+        println!("mpiexec -n {n}: ok");
+    }
+}
