@@ -110,7 +110,35 @@ fn delayed_cases(cluster: &Cluster) {
         "the ranks disagree on {e}"
     );
     // and the next compute works
-    assert_eq!(total(vec![inc(1), inc(2)]).compute_with(s).unwrap(), 5);
+    assert_eq!(
+        total(vec![inc(1), inc(2)]).compute_with(s.clone()).unwrap(),
+        5
+    );
+    // closures over standard types cross too
+    let m = t.map(|v| v as f64 / 2.0);
+    let m2 = dagr::map2(&m, &inc(4), |a, b| format!("{a}/{b}"));
+    assert_eq!(
+        m2.compute_with(s.clone()).unwrap(),
+        m2.compute_with(Scheduler::sync()).unwrap()
+    );
+    // graph! pipelines
+    let pipeline = graph! {
+        input x: i64;
+        input ys: Vec<i64>;
+        c = add(a, b);
+        a = inc(x);
+        b = double(x);
+        t = total(ys);
+        output (c, t);
+    };
+    for k in 0..20 {
+        let ys: Vec<i64> = (0..k).collect();
+        assert_eq!(
+            pipeline.compute_with(s.clone(), k, ys.clone()).unwrap(),
+            pipeline.compute_with(Scheduler::sync(), k, ys).unwrap()
+        );
+    }
+    cluster.barrier();
 }
 
 fn array_cases(cluster: &Cluster) {

@@ -1,6 +1,6 @@
 //! `Delayed<T>`: a typed handle on a node of the lazy DAG.
 
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_node, new_wired_node, Deps, NodeKind, NodeRef};
 use crate::plan::plan;
 use crate::tokenize::fresh_token;
 use crate::Error;
@@ -116,11 +116,12 @@ impl<T: Data> Delayed<T> {
             let x = inputs.take::<T>(0)?;
             Ok(Arc::new(f(x)))
         };
-        Delayed::from_node(new_node(
+        Delayed::from_node(new_wired_node(
             Key::token("map", fresh_token()),
             Deps::One([self.node.clone()]),
             NodeKind::Call,
             false,
+            Some(crate::wire::known_wire::<U>()),
             body,
         ))
     }
@@ -161,11 +162,12 @@ pub fn map2<A: Data, B: Data, U: Data>(
         let y = inputs.take::<B>(1)?;
         Ok(Arc::new(f(x, y)))
     };
-    Delayed::from_node(new_node(
+    Delayed::from_node(new_wired_node(
         Key::token("map2", fresh_token()),
         Deps::Two([a.node.clone(), b.node.clone()]),
         NodeKind::Call,
         false,
+        Some(crate::wire::known_wire::<U>()),
         body,
     ))
 }

@@ -29,7 +29,7 @@ mod plan;
 mod tokenize;
 mod tree;
 mod visualize;
-mod wire;
+pub mod wire;
 
 pub use compute::{compute, compute_with, Computable};
 pub use dagr_runtime::{Key, Scheduler};

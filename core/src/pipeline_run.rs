@@ -95,6 +95,11 @@ impl<T> Clone for NodeHandle<T> {
 impl<T> Copy for NodeHandle<T> {}
 
 impl<T> NodeHandle<T> {
+    /// A probe of the node's type, to pick its wire ([`crate::wire`]).
+    pub fn probe(&self) -> crate::wire::Probe<T> {
+        crate::wire::Probe::new()
+    }
+
     /// The node's id in its graph.
     #[inline]
     pub fn id(self) -> NodeId {
@@ -155,6 +160,13 @@ impl PipelineRun {
         let task = Task::once(move |inputs| Ok(into_value(body(inputs)?)));
         let id = self.graph.add(Key::token(name, self.token), deps, task)?;
         Ok(self.handle(id, name, ops))
+    }
+
+    /// Sets how the value of `node` crosses between processes.
+    pub fn set_wire(&mut self, node: NodeId, wire: Option<dagr_runtime::Wire>) {
+        if let Some(w) = wire {
+            self.graph.set_wire(node, w);
+        }
     }
 
     /// Runs what `outputs` need on `scheduler`; their values come back in order.

@@ -58,6 +58,68 @@ pub fn wire_of<T: Wired>() -> Wire {
     SerdeCodec::<T>::WIRE
 }
 
+/// The wire of `T` where the code building a node cannot require serde of `T` (as
+/// [`Delayed::map`](crate::Delayed::map) cannot): serde's for the standard types listed here
+/// (numbers, `bool`, `char`, `String`, `()`, and `Vec`s, pairs and options of them), else one
+/// that names the type, so that a distributed run can say which value could not cross.
+///
+/// ```
+/// use dagr_core::wire::known_wire;
+/// assert!(known_wire::<Vec<f64>>().can_encode());
+/// assert!(!known_wire::<std::fs::File>().can_encode());
+/// ```
+pub fn known_wire<T: 'static>() -> Wire {
+    use std::any::TypeId;
+    macro_rules! known {
+        ($($t:ty),* $(,)?) => {
+            $(
+                if TypeId::of::<T>() == TypeId::of::<$t>() {
+                    return wire_of::<$t>();
+                }
+                if TypeId::of::<T>() == TypeId::of::<Vec<$t>>() {
+                    return wire_of::<Vec<$t>>();
+                }
+                if TypeId::of::<T>() == TypeId::of::<Option<$t>>() {
+                    return wire_of::<Option<$t>>();
+                }
+                if TypeId::of::<T>() == TypeId::of::<($t, u64)>() {
+                    return wire_of::<($t, u64)>();
+                }
+                if TypeId::of::<T>() == TypeId::of::<Vec<($t, u64)>>() {
+                    return wire_of::<Vec<($t, u64)>>();
+                }
+            )*
+        };
+    }
+    known!(
+        i8,
+        i16,
+        i32,
+        i64,
+        i128,
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        usize,
+        isize,
+        f32,
+        f64,
+        bool,
+        char,
+        String,
+        ()
+    );
+    if TypeId::of::<T>() == TypeId::of::<(f64, f64)>() {
+        return wire_of::<(f64, f64)>();
+    }
+    if TypeId::of::<T>() == TypeId::of::<Vec<Vec<f64>>>() {
+        return wire_of::<Vec<Vec<f64>>>();
+    }
+    Opaque::<T>::WIRE
+}
+
 /// Picks a type's wire where the type is known but whether it implements serde is not (the
 /// macros' expansions): `(&Probe::<T>::new()).wire()` is serde's codec when `T` has it, and
 /// one that names the type otherwise (autoref specialisation: the first trait applies to
@@ -99,6 +161,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is the point: it picks the trait
     fn probes_pick_serde_when_they_can() {
         #[derive(Clone)]
         struct NoSerde;

@@ -388,7 +388,9 @@ impl DelayedFn {
         let probe = quote! {{
             #[allow(unused_imports)]
             use ::dagr::__private::{ProbeOpaque as _, ProbeSerde as _};
-            (&::dagr::__private::Probe::<#ret>::new()).wire()
+            #[allow(clippy::needless_borrow)]
+            let wire = (&::dagr::__private::Probe::<#ret>::new()).wire();
+            wire
         }};
         let mut close = Punct::new('>', Spacing::Alone);
         close.set_span(last);

@@ -198,6 +198,13 @@ fn node(graph: &Graph<'_>, n: usize, run: &Ident) -> TokenStream {
             },
             #ops,
         )?;
+        #run.set_wire(#this.id(), {
+            #[allow(unused_imports)]
+            use ::dagr::__private::{ProbeOpaque as _, ProbeSerde as _};
+            #[allow(clippy::needless_borrow)]
+            let wire = (&#this.probe()).wire();
+            wire
+        });
     }
 }
 

@@ -130,6 +130,13 @@ impl Cluster {
         Scheduler::threads(threads.max(1)).on_cluster(self.inner.clone())
     }
 
+    /// Waits until every rank has called it (`MPI_Barrier`): for instance after rank 0 wrote
+    /// the files every rank is about to read.
+    pub fn barrier(&self) {
+        let comm = self.inner.comm.lock().unwrap_or_else(|p| p.into_inner());
+        comm.mpi.barrier();
+    }
+
     /// What crossed between this rank and the others so far.
     pub fn stats(&self) -> CommStats {
         let c = &self.inner.counters;

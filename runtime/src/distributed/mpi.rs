@@ -40,6 +40,11 @@ impl Mpi {
         }
     }
 
+    /// Waits for every rank.
+    pub(crate) fn barrier(&self) {
+        self.world.barrier();
+    }
+
     /// Number of ranks on this host (sharing its memory).
     pub(crate) fn local_ranks(&self) -> usize {
         self.world.split_shared(self.world.rank()).size().max(1) as usize
