@@ -183,6 +183,30 @@ fn array_cases(cluster: &Cluster) {
     assert_eq!((a.to_bits(), b.to_bits()), (a2.to_bits(), b2.to_bits()));
 }
 
+fn diagnostics_cases(cluster: &Cluster) {
+    use dagr::diagnostics::{Profiler, ProgressBar};
+    let x = da::random::random(&[600, 600], &[100, 100], 3).unwrap();
+    let bar = ProgressBar::hidden();
+    let prof = Profiler::new();
+    let s = cluster.scheduler().progress_with(&bar).profile(&prof);
+    let want = x.std().compute_with(Scheduler::threads(2)).unwrap();
+    assert_eq!(x.std().compute_with(s).unwrap().to_bits(), want.to_bits());
+    // rank 0's bar counts every rank's tasks: the sum of what each rank's profiler saw
+    let summary = prof.summary();
+    let all: f64 = gather(cluster, summary.tasks as f64).iter().sum();
+    if cluster.rank() == 0 {
+        assert_eq!((bar.done(), bar.total()), (all as u64, all as u64));
+    }
+    match summary.cluster {
+        Some(c) => {
+            assert_eq!((c.rank, c.ranks), (cluster.rank(), cluster.size()));
+            assert!(c.bytes_sent + c.bytes_received > 0, "{c:?}");
+            assert!(summary.to_string().contains(&format!("rank {} of", c.rank)));
+        }
+        None => assert_eq!(cluster.size(), 1),
+    }
+}
+
 fn unsupported_cases(cluster: &Cluster) {
     // a value that cannot cross is a clear error on every rank, never a hang
     let b = db::from_sequence((0..100_i64).collect::<Vec<_>>(), 10).unwrap();
@@ -200,6 +224,7 @@ fn main() {
         let cluster = Cluster::init().expect("MPI");
         delayed_cases(&cluster);
         array_cases(&cluster);
+        diagnostics_cases(&cluster);
         unsupported_cases(&cluster);
         println!(
             "rank {}/{}: ok {:?}",

@@ -23,6 +23,7 @@
 
 use crate::cell::ExclusiveCell;
 use crate::error::{InputTypeError, MissingInputError};
+use crate::observer::Process;
 use crate::{
     Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskCounters, TaskError,
     TaskGraph, Value,
@@ -159,7 +160,7 @@ impl Job {
             if !needed[i] {
                 continue;
             }
-            to_run += 1;
+            to_run += !tasks[i].is_external() as usize;
             let ds = &deps[dep_start[i] as usize..dep_start[i + 1] as usize];
             if ds.is_empty() && !tasks[i].is_external() {
                 roots.push(i as u32);
@@ -359,6 +360,11 @@ impl Job {
 
     /// The run as observers see it, `workers` being the number of threads running it.
     pub(crate) fn view(&self, workers: usize) -> Run<'_> {
+        self.view_in(workers, Process::default())
+    }
+
+    /// The run as observers see it, as one process of a distributed run.
+    pub(crate) fn view_in(&self, workers: usize, process: Process) -> Run<'_> {
         Run {
             id: self.id,
             tasks: self.tasks,
@@ -367,6 +373,7 @@ impl Job {
             keys: &self.keys,
             dep_start: &self.dep_start,
             deps: &self.deps,
+            process,
         }
     }
 

@@ -108,6 +108,17 @@ pub struct Run<'a> {
     pub(crate) keys: &'a Arc<Vec<Key>>,
     pub(crate) dep_start: &'a [u32],
     pub(crate) deps: &'a [u32],
+    pub(crate) process: Process,
+}
+
+/// Where a run runs: one process, or one rank of a distributed run, with what crossed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Process {
+    pub(crate) rank: usize,
+    pub(crate) ranks: usize,
+    pub(crate) all_tasks: usize,
+    pub(crate) bytes_sent: u64,
+    pub(crate) bytes_received: u64,
 }
 
 impl Run<'_> {
@@ -126,6 +137,32 @@ impl Run<'_> {
     /// its own run while it waits (index = the pool's size).
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// This process's rank in a distributed run (0 otherwise).
+    pub fn rank(&self) -> usize {
+        self.process.rank
+    }
+
+    /// Number of processes running the run (1 unless distributed).
+    pub fn ranks(&self) -> usize {
+        self.process.ranks.max(1)
+    }
+
+    /// Number of tasks every process of the run executes together ([`Run::tasks`] unless
+    /// distributed): what a progress bar on rank 0 counts to.
+    pub fn all_tasks(&self) -> usize {
+        if self.process.ranks > 1 {
+            self.process.all_tasks
+        } else {
+            self.tasks
+        }
+    }
+
+    /// At the end of a distributed run: bytes this process sent to others and received from
+    /// them (0 otherwise, and at the start).
+    pub fn bytes(&self) -> (u64, u64) {
+        (self.process.bytes_sent, self.process.bytes_received)
     }
 
     /// At the end of a run: whether a task failed (the rest of the run was cancelled).
@@ -229,6 +266,13 @@ pub trait Observer: Send + Sync {
     fn counters(&self) -> Option<Arc<TaskCounters>> {
         None
     }
+
+    /// On rank 0 of a distributed run, called on the calling thread while the run goes:
+    /// `done` tasks have finished on the other ranks so far (as their observers' counters
+    /// count them; sent a few times a second).
+    fn on_remote_progress(&self, run: RunId, done: u64) {
+        let _ = (run, done);
+    }
 }
 
 /// Several observers installed on one scheduler: each sees every event it asks for, in
@@ -261,5 +305,10 @@ impl Observer for Fanout {
     }
     fn on_run_end(&self, run: &Run<'_>) {
         self.all.iter().for_each(|o| o.on_run_end(run));
+    }
+    fn on_remote_progress(&self, run: RunId, done: u64) {
+        self.all
+            .iter()
+            .for_each(|o| o.on_remote_progress(run, done));
     }
 }

@@ -309,6 +309,23 @@ fn scenarios(cluster: &Cluster) {
 fn main() {
     if std::env::var_os("PMI_RANK").is_some() || std::env::var_os("PMI_SIZE").is_some() {
         let cluster = Cluster::init().expect("MPI");
+        if std::env::args().any(|a| a == "--rank-1-panics") {
+            // a rank that dies outside any task ends the job instead of leaving the others
+            // waiting for it
+            if cluster.rank() == 1 {
+                panic!("rank 1 gives up");
+            }
+            let mut g = TaskGraph::new();
+            let a = g.add(
+                Key::index("a", &[0]),
+                &[],
+                Task::once(|_| Ok(Arc::new(1u64))),
+            );
+            let a = a.unwrap();
+            g.set_wire(a, U64_WIRE);
+            let _ = cluster.scheduler().run(g, &[a]);
+            unreachable!("rank {} finished a run without rank 1", cluster.rank());
+        }
         scenarios(&cluster);
         return;
     }
@@ -329,4 +346,14 @@ fn main() {
         assert_eq!(text.matches(": ok").count(), n, "{text}");
         println!("mpiexec -n {n}: ok");
     }
+    let out = Command::new("mpiexec")
+        .args(["-n", "2"])
+        .arg(&exe)
+        .arg("--rank-1-panics")
+        .output()
+        .expect("mpiexec");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("rank 1 panicked; ending the MPI job"), "{err}");
+    println!("a panicking rank ends the job: ok");
 }

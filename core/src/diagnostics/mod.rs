@@ -29,7 +29,7 @@ mod trace;
 
 pub use profile::Profiler;
 pub use progress::ProgressBar;
-pub use summary::{LongestPath, PrefixTime, ProfileSummary, WorkerTime};
+pub use summary::{ClusterTraffic, LongestPath, PrefixTime, ProfileSummary, WorkerTime};
 
 pub(crate) use summary::Human;
 

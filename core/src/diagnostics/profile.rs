@@ -83,6 +83,10 @@ pub(crate) struct RunRecord {
     pub(crate) keys: RunKeys,
     pub(crate) workers: usize,
     pub(crate) failed: bool,
+    /// This process's rank and the number of ranks (0 and 1 unless distributed).
+    pub(crate) rank: (usize, usize),
+    /// Bytes sent to and received from other ranks.
+    pub(crate) bytes: (u64, u64),
     pub(crate) start: u64,
     pub(crate) end: u64,
     /// The tasks, in one batch per worker (in no particular order).
@@ -311,6 +315,8 @@ impl Observer for Profiler {
             keys: run.keys(),
             workers: run.workers(),
             failed: run.failed(),
+            rank: (run.rank(), run.ranks()),
+            bytes: run.bytes(),
             start,
             end,
             batches,

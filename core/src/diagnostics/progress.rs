@@ -194,6 +194,8 @@ impl ProgressBar {
 
 struct Shared {
     counters: Arc<TaskCounters>,
+    /// Tasks finished on the other ranks of a distributed run (rank 0 only).
+    remote: AtomicU64,
     total: AtomicU64,
     state: Mutex<State>,
 }
@@ -216,6 +218,7 @@ impl Shared {
     fn new() -> Self {
         Shared {
             counters: Arc::new(TaskCounters::new()),
+            remote: AtomicU64::new(0),
             total: AtomicU64::new(0),
             state: Mutex::new(State::default()),
         }
@@ -226,7 +229,7 @@ impl Shared {
     }
 
     fn done(&self) -> u64 {
-        self.counters.done()
+        self.counters.done() + self.remote.load(Ordering::Relaxed)
     }
 }
 
@@ -268,16 +271,25 @@ impl Observer for Watch {
         if state.runs.is_empty() {
             // A new watch: counts start over.
             self.shared.counters.reset(0);
+            self.shared.remote.store(0, Ordering::Relaxed);
             self.shared.total.store(0, Ordering::Relaxed);
             state.failed = false;
         }
-        self.shared
-            .total
-            .fetch_add(run.tasks() as u64, Ordering::Relaxed);
+        // On a cluster, rank 0's bar counts every rank's tasks and the others draw nothing.
+        let tasks = if run.rank() == 0 {
+            run.all_tasks()
+        } else {
+            run.tasks()
+        };
+        self.shared.total.fetch_add(tasks as u64, Ordering::Relaxed);
         state.runs.push((run.id(), run.keys()));
-        if state.ticker.is_none() && self.draw != Draw::Hidden {
+        if state.ticker.is_none() && self.draw != Draw::Hidden && run.rank() == 0 {
             state.ticker = Some(start_ticker(self.shared.clone(), self.draw, self.minimum));
         }
+    }
+
+    fn on_remote_progress(&self, _: RunId, done: u64) {
+        self.shared.remote.store(done, Ordering::Relaxed);
     }
 
     fn on_run_end(&self, run: &Run<'_>) {
@@ -290,6 +302,7 @@ impl Observer for Watch {
                     // Every task ran: settle the count on the exact total.
                     let total = self.shared.total.load(Ordering::Relaxed);
                     self.shared.counters.reset(total);
+                    self.shared.remote.store(0, Ordering::Relaxed);
                 }
                 state.ticker.take()
             } else {

@@ -40,6 +40,23 @@ pub struct ProfileSummary {
     /// The chain of dependent tasks with the greatest total time, over all runs: no number of
     /// workers runs the graph faster than this.
     pub longest_path: LongestPath,
+    /// On a cluster: this process's rank, the number of ranks, and the bytes it sent to and
+    /// received from the others over the runs recorded (`None` for runs in one process).
+    pub cluster: Option<ClusterTraffic>,
+}
+
+/// What one rank of a distributed run sent and received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterTraffic {
+    /// This process's rank.
+    pub rank: usize,
+    /// Number of ranks.
+    pub ranks: usize,
+    /// Bytes sent to other ranks.
+    pub bytes_sent: u64,
+    /// Bytes received from them.
+    pub bytes_received: u64,
 }
 
 /// The tasks of one key prefix: one function, or the layers of one collection operation
@@ -130,6 +147,20 @@ impl ProfileSummary {
                 },
             })
             .collect();
+        let cluster =
+            runs.iter()
+                .filter(|r| r.rank.1 > 1)
+                .fold(None, |acc: Option<ClusterTraffic>, r| {
+                    let mut t = acc.unwrap_or(ClusterTraffic {
+                        rank: r.rank.0,
+                        ranks: r.rank.1,
+                        bytes_sent: 0,
+                        bytes_received: 0,
+                    });
+                    t.bytes_sent += r.bytes.0;
+                    t.bytes_received += r.bytes.1;
+                    Some(t)
+                });
         ProfileSummary {
             runs: runs.len(),
             tasks,
@@ -138,6 +169,7 @@ impl ProfileSummary {
             by_prefix,
             workers,
             longest_path: longest_path(runs),
+            cluster,
         }
     }
 }
@@ -243,6 +275,13 @@ impl fmt::Display for ProfileSummary {
                 Human(p.total),
                 Human(mean),
                 Human(p.max)
+            )?;
+        }
+        if let Some(c) = &self.cluster {
+            writeln!(
+                f,
+                "  rank {} of {}: sent {} bytes, received {} bytes",
+                c.rank, c.ranks, c.bytes_sent, c.bytes_received
             )?;
         }
         for w in &self.workers {

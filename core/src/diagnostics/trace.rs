@@ -1,6 +1,7 @@
 //! Chrome trace-event JSON (the format Perfetto and `chrome://tracing` open).
 //!
-//! Each run is a process, each worker a thread, each task one complete event (`"ph": "X"`)
+//! Each run is a process (on a cluster, numbered by rank first: rank `r`'s runs are
+//! `r·2²⁰ + run`, so the traces of every rank merge into one file), each worker a thread, each task one complete event (`"ph": "X"`)
 //! named by its key prefix (without a layer's token), with the full key in its arguments. Times are microseconds.
 
 use super::profile::RunRecord;
@@ -18,11 +19,18 @@ pub(crate) fn write(w: &mut dyn Write, runs: &[Arc<RunRecord>]) -> io::Result<()
         w.write_all(b"\n")
     };
     for run in runs {
-        let pid = run.id.get();
+        let (rank, ranks) = run.rank;
+        let pid = ((rank as u64) << 20) + run.id.get();
+        let place = if ranks > 1 {
+            format!(" on rank {rank} of {ranks}")
+        } else {
+            String::new()
+        };
         sep(w)?;
         write!(
             w,
-            "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":0,\"name\":\"process_name\",\"args\":{{\"name\":\"dagr run {pid}: {} tasks on {} workers{}\"}}}}",
+            "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":0,\"name\":\"process_name\",\"args\":{{\"name\":\"dagr run {}{place}: {} tasks on {} workers{}\"}}}}",
+            run.id.get(),
             run.len(),
             run.workers,
             if run.failed { " (failed)" } else { "" },

@@ -160,6 +160,18 @@ impl fmt::Debug for Cluster {
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A rank unwinding from a panic would otherwise wait in MPI_Finalize while the
+        // others wait for it: end the job, as a rank that dies does.
+        if std::thread::panicking() {
+            eprintln!("dagr: rank {} panicked; ending the MPI job", self.rank);
+            let comm = self.comm.get_mut().unwrap_or_else(|p| p.into_inner());
+            comm.mpi.abort(101);
+        }
+    }
+}
+
 impl Inner {
     pub(crate) fn describe(&self) -> String {
         format!("rank {} of {}", self.rank, self.size)

@@ -40,6 +40,11 @@ impl Mpi {
         }
     }
 
+    /// Ends the whole job (`MPI_Abort`).
+    pub(crate) fn abort(&self, code: i32) -> ! {
+        self.world.abort(code)
+    }
+
     /// Waits for every rank.
     pub(crate) fn barrier(&self) {
         self.world.barrier();

@@ -32,16 +32,21 @@
 use super::placement::{fingerprint, place};
 use super::split::{check_wires, split};
 use crate::job::Job;
+use crate::observer::Process;
 use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A value for other ranks.
 pub(crate) const DATA: u32 = 1;
 /// A rank's run failed.
 pub(crate) const ABORT: u32 = 2;
+/// How many tasks a rank has finished (to rank 0, for its progress bar).
+pub(crate) const PROGRESS: u32 = 3;
+/// How often a rank tells rank 0 its progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Bytes of a message's header.
 const HEADER: usize = 12;
 /// Longest nap of the calling thread when nothing happens.
@@ -139,7 +144,7 @@ pub(crate) fn run(
             detail: format!("rank {} differ from rank 0", differ.join(", ")),
         });
     }
-    check_wires(&graph, outputs, &placement, ranks)?;
+    let all_tasks = check_wires(&graph, outputs, &placement, ranks)?;
     let (tx, rx) = mpsc::channel();
     let local = split(graph, outputs, &placement, me, ranks, cfg.run, &tx)?;
     drop(tx);
@@ -147,12 +152,26 @@ pub(crate) fn run(
     let job = Arc::new(Job::new(local.graph, &local.outputs, cfg.observer.clone())?);
     cfg.counters
         .tasks_run
-        .fetch_add((job.tasks - local.import_count) as u64, Ordering::Relaxed);
+        .fetch_add(job.tasks as u64, Ordering::Relaxed);
     let pool = pool::pool(cfg.threads)?;
     let workers = pool.caller_index();
+    let mut process = Process {
+        rank: me as usize,
+        ranks: ranks as usize,
+        all_tasks,
+        ..Process::default()
+    };
+    let (sent_before, received_before) = (
+        cfg.counters.bytes_sent.load(Ordering::Relaxed),
+        cfg.counters.bytes_received.load(Ordering::Relaxed),
+    );
     if let Some(obs) = &cfg.observer {
-        obs.on_run_start(&job.view(workers));
+        obs.on_run_start(&job.view_in(workers, process));
     }
+    // Progress for rank 0's bar: what the other ranks' counters say.
+    let progress = cfg.observer.as_ref().and_then(|o| o.counters());
+    let mut told = (Instant::now(), 0u64);
+    let mut remote_done = vec![0u64; ranks as usize];
     pool.launch(&job);
 
     let tag = (cfg.run % (1 << 15)) as i32;
@@ -251,6 +270,16 @@ pub(crate) fn run(
                     aborts.push((src, message));
                     cancel_imports(&mut imports);
                 }
+                PROGRESS => {
+                    let done = payload
+                        .get(..8)
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u64::from_le_bytes);
+                    remote_done[src as usize] = done;
+                    if let Some(obs) = &cfg.observer {
+                        obs.on_remote_progress(job.id, remote_done.iter().sum());
+                    }
+                }
                 _ => {
                     job.cancel(Error::Distributed(format!(
                         "a message of unknown kind {kind} from rank {src}"
@@ -270,6 +299,17 @@ pub(crate) fn run(
             own_failure = Some(message);
             cancel_imports(&mut imports);
             busy = true;
+        }
+        if let Some(c) = &progress {
+            if me != 0 && !barrier && told.0.elapsed() >= PROGRESS_EVERY {
+                let done = c.done();
+                if done != told.1 {
+                    let mut bytes = header(PROGRESS, cfg.run, 0);
+                    bytes.extend_from_slice(&done.to_le_bytes());
+                    send_all(t, cfg.counters, tag, &[0], &bytes.into());
+                }
+                told = (Instant::now(), done);
+            }
         }
         if !barrier {
             if job.is_done() && t.sends_done() {
@@ -297,8 +337,10 @@ pub(crate) fn run(
             }
         }
     }
+    process.bytes_sent = cfg.counters.bytes_sent.load(Ordering::Relaxed) - sent_before;
+    process.bytes_received = cfg.counters.bytes_received.load(Ordering::Relaxed) - received_before;
     if let Some(obs) = &cfg.observer {
-        obs.on_run_end(&job.view(workers));
+        obs.on_run_end(&job.view_in(workers, process));
     }
     let first = aborts
         .into_iter()

@@ -17,8 +17,6 @@ pub(crate) struct LocalRun {
     pub(crate) caller_outputs: usize,
     /// For each global node imported here: its local id and codec (`None` elsewhere).
     pub(crate) imports: Vec<Option<(u32, Wire)>>,
-    /// Number of imported values.
-    pub(crate) import_count: usize,
 }
 
 /// The ranks other than the owner that need node `i`'s value: the owners of its consumers,
@@ -39,20 +37,34 @@ fn destinations(p: &Placement, i: usize, is_output: bool, ranks: u32) -> Vec<u32
     d
 }
 
-/// Checks, identically on every rank, that every value that must cross can be encoded.
+/// Checks, identically on every rank, that every value that must cross can be encoded, and
+/// counts the tasks every rank runs together (its own, its send tasks, the values it holds).
 pub(crate) fn check_wires(
     g: &TaskGraph,
     outputs: &[NodeId],
     p: &Placement,
     ranks: u32,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let mut is_output = vec![false; g.len()];
     outputs.iter().for_each(|o| is_output[o.index()] = true);
+    let mut all_tasks = 0;
+    let mut holders = Vec::new();
     for (i, &out) in is_output.iter().enumerate() {
-        if !p.needed[i] || p.owner[i] == EVERYWHERE || encodable(g, i) {
+        if !p.needed[i] {
             continue;
         }
-        if !destinations(p, i, out, ranks).is_empty() {
+        if p.owner[i] == EVERYWHERE {
+            // held by every rank with a consumer of it (every rank, for an output)
+            holders.clear();
+            holders.extend(p.succs_of(i).iter().map(|&c| p.owner[c as usize]));
+            holders.sort_unstable();
+            holders.dedup();
+            all_tasks += if out { ranks as usize } else { holders.len() };
+            continue;
+        }
+        let crosses = !destinations(p, i, out, ranks).is_empty();
+        all_tasks += 1 + crosses as usize;
+        if crosses && !encodable(g, i) {
             return Err(Error::NotEncodable {
                 key: g.keys[i].clone(),
                 type_name: g
@@ -61,7 +73,7 @@ pub(crate) fn check_wires(
             });
         }
     }
-    Ok(())
+    Ok(all_tasks)
 }
 
 /// Builds rank `me`'s graph. `check_wires` must have passed.
@@ -89,7 +101,6 @@ pub(crate) fn split(
     let mut local = TaskGraph::with_capacity(n, deps.len());
     let mut local_id = vec![u32::MAX; n];
     let mut imports: Vec<Option<(u32, Wire)>> = vec![None; n];
-    let mut import_count = 0;
     let mut sends = Vec::new();
     let mut import =
         |d: usize, local: &mut TaskGraph, local_id: &mut Vec<u32>| -> Result<NodeId, Error> {
@@ -100,7 +111,6 @@ pub(crate) fn split(
             // check_wires saw to it that a value crossing has a codec
             let wire = wire_of(d).unwrap_or(crate::Opaque::<()>::WIRE);
             imports[d] = Some((id.0, wire));
-            import_count += 1;
             local_id[d] = id.0;
             Ok(id)
         };
@@ -155,6 +165,5 @@ pub(crate) fn split(
         outputs: local_outputs,
         caller_outputs,
         imports,
-        import_count,
     })
 }
