@@ -147,6 +147,7 @@ pub mod prelude {
 /// ```
 #[cfg(feature = "mpi")]
 pub mod distributed {
+    pub use dagr_core::compute_on;
     pub use dagr_runtime::distributed::{Cluster, CommStats};
 }
 

@@ -177,6 +177,17 @@ fn array_cases(cluster: &Cluster) {
         c.compute_with(s.clone()).unwrap(),
         c.compute_with(t.clone()).unwrap()
     );
+    // a large output to one rank only
+    for root in 0..cluster.size() {
+        let got = dagr::distributed::compute_on(&c, cluster, root).unwrap();
+        match got {
+            Some(v) => {
+                assert_eq!(cluster.rank(), root);
+                assert_eq!(v, c.compute_with(t.clone()).unwrap());
+            }
+            None => assert_ne!(cluster.rank(), root),
+        }
+    }
     // several outputs at once, sharing their blocks
     let (a, b) = dagr::compute_with((&x.sum(), &x.mean()), s).unwrap();
     let (a2, b2) = dagr::compute_with((&x.sum(), &x.mean()), t).unwrap();

@@ -120,3 +120,34 @@ pub fn compute_with<C: Computable>(what: C, scheduler: Scheduler) -> Result<C::O
     let values = scheduler.run(p.graph, &p.outputs)?;
     what.extract(&mut values.into_iter())
 }
+
+/// Computes `what` on every rank of `cluster` with its values delivered to `rank` only
+/// (Dask: a result gathered to one client): that rank gets `Some`, the others `None`. Use it
+/// for large outputs, which [`Cluster::scheduler`](dagr_runtime::distributed::Cluster::scheduler)
+/// would send to every rank.
+///
+/// ```no_run
+/// use dagr_core::array as da;
+/// use dagr_runtime::distributed::Cluster;
+/// let cluster = Cluster::init()?;
+/// let x = da::random::random(&[4000, 4000], &[1000, 1000], 1)?;
+/// if let Some(full) = dagr_core::compute_on(&x, &cluster, 0)? {
+///     println!("{} values on rank 0", full.len());
+/// }
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+#[cfg(feature = "mpi")]
+pub fn compute_on<C: Computable>(
+    what: C,
+    cluster: &dagr_runtime::distributed::Cluster,
+    rank: usize,
+) -> Result<Option<C::Output>, Error> {
+    let mut nodes = Outputs(Vec::new());
+    what.collect_nodes(&mut nodes);
+    let p = plan(&nodes.0, true)?;
+    let values = cluster.scheduler_to_rank(rank).run(p.graph, &p.outputs)?;
+    if cluster.rank() != rank.min(cluster.size() - 1) {
+        return Ok(None);
+    }
+    what.extract(&mut values.into_iter()).map(Some)
+}

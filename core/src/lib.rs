@@ -31,6 +31,8 @@ mod tree;
 mod visualize;
 pub mod wire;
 
+#[cfg(feature = "mpi")]
+pub use compute::compute_on;
 pub use compute::{compute, compute_with, Computable};
 pub use dagr_runtime::{Key, Scheduler};
 pub use delayed::{map2, value, Data, Delayed};

@@ -40,6 +40,9 @@ pub struct Scheduler {
     /// Where a distributed scheduler's runs go (see [`crate::distributed`]).
     #[cfg(feature = "mpi")]
     cluster: Option<Arc<crate::distributed::Inner>>,
+    /// For a distributed scheduler: the one rank that receives the outputs.
+    #[cfg(feature = "mpi")]
+    pub(crate) output_rank: Option<usize>,
 }
 
 impl Scheduler {
@@ -90,6 +93,15 @@ impl Scheduler {
             return true;
         }
         false
+    }
+
+    /// For a distributed scheduler whose outputs go to one rank only: that rank.
+    pub fn output_rank(&self) -> Option<usize> {
+        #[cfg(feature = "mpi")]
+        if self.cluster.is_some() {
+            return self.output_rank;
+        }
+        None
     }
 
     /// Whether this is the single-threaded scheduler.

@@ -137,6 +137,16 @@ impl Cluster {
         comm.mpi.barrier();
     }
 
+    /// A scheduler like [`Cluster::scheduler`] whose runs deliver their outputs to `rank`
+    /// only: the other ranks get no values back (their `run` returns an empty list), and a
+    /// large output crosses once instead of once per rank. Facades wrap it so the other
+    /// ranks get `None` (`dagr::distributed::compute_on`).
+    pub fn scheduler_to_rank(&self, rank: usize) -> Scheduler {
+        let mut s = self.scheduler();
+        s.output_rank = Some(rank.min(self.size() - 1));
+        s
+    }
+
     /// What crossed between this rank and the others so far.
     pub fn stats(&self) -> CommStats {
         let c = &self.inner.counters;
@@ -199,6 +209,7 @@ impl Inner {
             observer: scheduler.observer().cloned(),
             run: comm.runs,
             counters: &self.counters,
+            output_rank: scheduler.output_rank().map(|r| r as u32),
         };
         protocol::run(&mut comm.mpi, cfg, graph, outputs)
     }

@@ -30,7 +30,7 @@
 //! [`Error::Rank`]: the failure of the lowest rank that failed.
 
 use super::placement::{fingerprint, place};
-use super::split::{check_wires, split};
+use super::split::{check_wires, split, Fanout};
 use crate::job::Job;
 use crate::observer::Process;
 use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
@@ -110,6 +110,8 @@ pub(crate) struct RunConfig<'a> {
     pub(crate) observer: Option<Arc<dyn Observer>>,
     pub(crate) run: u32,
     pub(crate) counters: &'a Counters,
+    /// The one rank that receives the outputs (`None`: every rank).
+    pub(crate) output_rank: Option<u32>,
 }
 
 fn send_all(t: &mut impl Transport, c: &Counters, tag: i32, dests: &[u32], bytes: &Arc<[u8]>) {
@@ -144,9 +146,13 @@ pub(crate) fn run(
             detail: format!("rank {} differ from rank 0", differ.join(", ")),
         });
     }
-    let all_tasks = check_wires(&graph, outputs, &placement, ranks)?;
+    let fanout = Fanout {
+        ranks,
+        output_rank: cfg.output_rank,
+    };
+    let all_tasks = check_wires(&graph, outputs, &placement, fanout)?;
     let (tx, rx) = mpsc::channel();
-    let local = split(graph, outputs, &placement, me, ranks, cfg.run, &tx)?;
+    let local = split(graph, outputs, &placement, me, fanout, cfg.run, &tx)?;
     drop(tx);
     drop(placement);
     let job = Arc::new(Job::new(local.graph, &local.outputs, cfg.observer.clone())?);

@@ -19,19 +19,30 @@ pub(crate) struct LocalRun {
     pub(crate) imports: Vec<Option<(u32, Wire)>>,
 }
 
-/// The ranks other than the owner that need node `i`'s value: the owners of its consumers,
-/// and every rank for an output.
-fn destinations(p: &Placement, i: usize, is_output: bool, ranks: u32) -> Vec<u32> {
-    let me = p.owner[i];
-    if is_output {
-        return (0..ranks).filter(|&r| r != me).collect();
+/// Which ranks a run's outputs go to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fanout {
+    /// Number of ranks.
+    pub(crate) ranks: u32,
+    /// The one rank that receives the outputs (`None`: every rank).
+    pub(crate) output_rank: Option<u32>,
+}
+
+impl Fanout {
+    fn receives_outputs(&self, rank: u32) -> bool {
+        self.output_rank.map_or(true, |r| r == rank)
     }
-    let mut d: Vec<u32> = p
-        .succs_of(i)
-        .iter()
-        .map(|&c| p.owner[c as usize])
-        .filter(|&r| r != me && r != EVERYWHERE)
-        .collect();
+}
+
+/// The ranks other than the owner that need node `i`'s value: the owners of its consumers,
+/// and the ranks receiving the outputs for an output.
+fn destinations(p: &Placement, i: usize, is_output: bool, f: Fanout) -> Vec<u32> {
+    let me = p.owner[i];
+    let mut d: Vec<u32> = p.succs_of(i).iter().map(|&c| p.owner[c as usize]).collect();
+    if is_output {
+        d.extend((0..f.ranks).filter(|&r| f.receives_outputs(r)));
+    }
+    d.retain(|&r| r != me && r != EVERYWHERE);
     d.sort_unstable();
     d.dedup();
     d
@@ -43,7 +54,7 @@ pub(crate) fn check_wires(
     g: &TaskGraph,
     outputs: &[NodeId],
     p: &Placement,
-    ranks: u32,
+    f: Fanout,
 ) -> Result<usize, Error> {
     let mut is_output = vec![false; g.len()];
     outputs.iter().for_each(|o| is_output[o.index()] = true);
@@ -59,10 +70,10 @@ pub(crate) fn check_wires(
             holders.extend(p.succs_of(i).iter().map(|&c| p.owner[c as usize]));
             holders.sort_unstable();
             holders.dedup();
-            all_tasks += if out { ranks as usize } else { holders.len() };
+            all_tasks += if out { f.ranks as usize } else { holders.len() };
             continue;
         }
-        let crosses = !destinations(p, i, out, ranks).is_empty();
+        let crosses = !destinations(p, i, out, f).is_empty();
         all_tasks += 1 + crosses as usize;
         if crosses && !encodable(g, i) {
             return Err(Error::NotEncodable {
@@ -82,7 +93,7 @@ pub(crate) fn split(
     outputs: &[NodeId],
     p: &Placement,
     me: u32,
-    ranks: u32,
+    f: Fanout,
     run: u32,
     outbox: &Sender<Outgoing>,
 ) -> Result<LocalRun, Error> {
@@ -129,7 +140,7 @@ pub(crate) fn split(
         if owner == EVERYWHERE {
             continue;
         }
-        let dests = destinations(p, i, is_output[i], ranks);
+        let dests = destinations(p, i, is_output[i], f);
         if dests.is_empty() {
             continue;
         }
@@ -155,8 +166,10 @@ pub(crate) fn split(
         sends.push(s);
     }
     let mut local_outputs = Vec::with_capacity(outputs.len() + sends.len());
-    for o in outputs {
-        local_outputs.push(import(o.index(), &mut local, &mut local_id)?);
+    if f.receives_outputs(me) {
+        for o in outputs {
+            local_outputs.push(import(o.index(), &mut local, &mut local_id)?);
+        }
     }
     let caller_outputs = local_outputs.len();
     local_outputs.extend(sends);
