@@ -218,16 +218,108 @@ fn diagnostics_cases(cluster: &Cluster) {
     }
 }
 
-fn unsupported_cases(cluster: &Cluster) {
-    // a value that cannot cross is a clear error on every rank, never a hang
-    let b = db::from_sequence((0..100_i64).collect::<Vec<_>>(), 10).unwrap();
-    match b.sum().compute_with(cluster.scheduler()) {
-        Ok(v) => assert_eq!((cluster.size(), v), (1, 4950)),
-        Err(e) => {
-            assert!(cluster.size() > 1);
-            assert!(e.to_string().contains("cannot be encoded"), "{e}");
+/// Files every rank reads, written by rank 0.
+fn data_dir(cluster: &Cluster) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("distributed");
+    if cluster.rank() == 0 {
+        std::fs::create_dir_all(dir.join("text")).unwrap();
+        std::fs::create_dir_all(dir.join("csv")).unwrap();
+        let words = ["the", "of", "Rust", "rank", "MPI,", "dask", "graph.", "x"];
+        for f in 0..7 {
+            let mut text = String::new();
+            for line in 0..(50 + 13 * f) {
+                for w in 0..(line % 9) {
+                    text.push_str(words[(f * 31 + line * 7 + w * 3) % words.len()]);
+                    text.push(' ');
+                }
+                text.push('\n');
+            }
+            std::fs::write(dir.join(format!("text/part-{f}.txt")), text).unwrap();
+        }
+        for f in 0..5 {
+            let mut csv = String::from("id,name,score\n");
+            for r in 0..(40 + 17 * f) {
+                let k = f * 1000 + r;
+                csv.push_str(&format!("{k},n{},{}\n", k % 7, (k * 37 % 101) as f64 / 4.0));
+            }
+            std::fs::write(dir.join(format!("csv/t-{f}.csv")), csv).unwrap();
         }
     }
+    cluster.barrier();
+    dir
+}
+
+fn bag_cases(cluster: &Cluster, dir: &std::path::Path) {
+    let s = cluster.scheduler();
+    let t = Scheduler::threads(2);
+    let text = db::read_text(&format!("{}/text/*.txt", dir.display())).unwrap();
+    let words = text.str().split().flatten();
+    let top = words.frequencies().topk(5, |(_, n)| *n);
+    assert_eq!(
+        top.compute_with(s.clone()).unwrap(),
+        top.compute_with(t.clone()).unwrap()
+    );
+    let clean = text
+        .str()
+        .strip_punctuation()
+        .str()
+        .lower()
+        .str()
+        .split()
+        .flatten();
+    let f = clean.frequencies();
+    let mut a = f.compute_with(s.clone()).unwrap();
+    let mut b = f.compute_with(t.clone()).unwrap();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    assert_eq!(
+        words.count().compute_with(s.clone()).unwrap(),
+        words.count().compute_with(t.clone()).unwrap()
+    );
+    let lens = words.map(|w| w.len() as f64);
+    assert_eq!(
+        lens.mean().compute_with(s.clone()).unwrap().to_bits(),
+        lens.mean().compute_with(t.clone()).unwrap().to_bits()
+    );
+    let d = words.distinct();
+    assert_eq!(
+        d.compute_with(s.clone()).unwrap(),
+        d.compute_with(t.clone()).unwrap()
+    );
+    let nums = db::from_sequence((0..1000_i64).collect::<Vec<_>>(), 13).unwrap();
+    let odd = nums.filter(|x| x % 2 == 1).map(|x| x * 3);
+    assert_eq!(
+        odd.sum().compute_with(s.clone()).unwrap(),
+        odd.sum().compute_with(t.clone()).unwrap()
+    );
+    assert_eq!(odd.compute_with(s).unwrap(), odd.compute_with(t).unwrap());
+}
+
+fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
+    use dagr::dataframe::{self as dd, col};
+    let s = cluster.scheduler();
+    let t = Scheduler::threads(2);
+    let df = dd::read_csv(
+        &format!("{}/csv/*.csv", dir.display()),
+        dd::CsvOptions::default(),
+    )
+    .unwrap();
+    let d = df.describe();
+    assert_eq!(
+        d.compute_with(s.clone()).unwrap(),
+        d.compute_with(t.clone()).unwrap()
+    );
+    let big = df.filter(col("score").gt(12.5));
+    assert_eq!(
+        big.compute_with(s.clone()).unwrap(),
+        big.compute_with(t.clone()).unwrap()
+    );
+    let sorted = df.sort_values("score", false);
+    assert_eq!(
+        sorted.compute_with(s).unwrap(),
+        sorted.compute_with(t).unwrap()
+    );
 }
 
 fn main() {
@@ -236,7 +328,9 @@ fn main() {
         delayed_cases(&cluster);
         array_cases(&cluster);
         diagnostics_cases(&cluster);
-        unsupported_cases(&cluster);
+        let dir = data_dir(&cluster);
+        bag_cases(&cluster, &dir);
+        dataframe_cases(&cluster, &dir);
         println!(
             "rank {}/{}: ok {:?}",
             cluster.rank(),

@@ -8,7 +8,7 @@
 
 use crate::delayed::Data;
 use crate::node::{new_node, new_wired_node, Deps, NodeKind, NodeRef};
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value, Wire};
 use std::sync::Arc;
 
 /// Fan-in of the combine tree (Dask's `split_every`).
@@ -26,7 +26,7 @@ pub(crate) fn combine_tree<S: Data>(
     name: &Arc<str>,
     prefix: &[u64],
     pure: bool,
-    wire: Option<dagr_runtime::Wire>,
+    wire: Option<Wire>,
     combine: Combine<S>,
 ) -> NodeRef {
     let mut depth = 0u64;
@@ -70,27 +70,30 @@ pub(crate) fn combine_tree<S: Data>(
     })
 }
 
-/// A node computing `f` from the value of `prior`.
+/// A node computing `f` from the value of `prior`; `wire`: how its value crosses.
 pub(crate) fn then<A: Data, B: Data>(
     prior: NodeRef,
     name: Arc<str>,
+    wire: Option<Wire>,
     f: impl Fn(A) -> Result<B, TaskError> + Send + Sync + 'static,
 ) -> NodeRef {
     let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp.take::<A>(0)?)?)) };
-    new_node(
+    new_wired_node(
         Key::index(name, &[0]),
         Deps::One([prior]),
         NodeKind::Call,
         false,
+        wire,
         body,
     )
 }
 
 /// One node per partition of a collection, keyed `(name, i)`: partition `i` reads the value
-/// of `inputs[i]` (if any) and `run` makes its result.
+/// of `inputs[i]` (if any) and `run` makes its result; `wire`: how results cross.
 pub(crate) fn partition_nodes<S: Data>(
     inputs: &[Option<NodeRef>],
     name: &Arc<str>,
+    wire: Option<Wire>,
     run: impl Fn(usize, Option<Value>) -> Result<S, TaskError> + Send + Sync + 'static,
 ) -> Vec<NodeRef> {
     let run = Arc::new(run);
@@ -109,11 +112,12 @@ pub(crate) fn partition_nodes<S: Data>(
                 Ok(Arc::new(run(i, v)?))
             };
             let deps = input.clone().map_or(Deps::Zero, |n| Deps::One([n]));
-            new_node(
+            new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
                 deps,
                 NodeKind::Call,
                 false,
+                wire,
                 body,
             )
         })

@@ -60,7 +60,8 @@ pub fn wire_of<T: Wired>() -> Wire {
 
 /// The wire of `T` where the code building a node cannot require serde of `T` (as
 /// [`Delayed::map`](crate::Delayed::map) cannot): serde's for the standard types listed here
-/// (numbers, `bool`, `char`, `String`, `()`, and `Vec`s, pairs and options of them), else one
+/// (numbers, `bool`, `char`, `String`, `()`, dataframe tables, and `Vec`s, pairs and options
+/// of them), else one
 /// that names the type, so that a distributed run can say which value could not cross.
 ///
 /// ```
@@ -109,7 +110,8 @@ pub fn known_wire<T: 'static>() -> Wire {
         bool,
         char,
         String,
-        ()
+        (),
+        crate::dataframe::Table
     );
     if TypeId::of::<T>() == TypeId::of::<(f64, f64)>() {
         return wire_of::<(f64, f64)>();

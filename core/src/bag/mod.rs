@@ -25,10 +25,11 @@ pub use reduce::ToF64;
 pub use strings::StrMethods;
 pub use text::{read_text, read_text_with, TextOptions};
 
-use crate::delayed::{Data, Delayed};
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::delayed::Delayed;
+use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::fresh_token;
 use crate::Error;
+use crate::Wired;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
 use std::cell::RefCell;
 use std::fmt;
@@ -93,7 +94,7 @@ pub(crate) fn layer_name(op: &str) -> Arc<str> {
 /// assert_eq!(b.npartitions(), 2);
 /// # Ok::<(), dagr_core::Error>(())
 /// ```
-pub fn from_sequence<T: Data>(
+pub fn from_sequence<T: Wired>(
     items: impl IntoIterator<Item = T>,
     npartitions: usize,
 ) -> Result<Bag<T>, Error> {
@@ -133,7 +134,7 @@ pub fn from_sequence<T: Data>(
 /// assert_eq!(b.count().compute()?, 3);
 /// # Ok::<(), dagr_core::Error>(())
 /// ```
-pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Error> {
+pub fn from_delayed<T: Wired>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Error> {
     if parts.is_empty() {
         return Err(Error::InvalidArgument {
             what: "from_delayed",
@@ -147,7 +148,7 @@ pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Erro
 }
 
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
-fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
+fn take_vec<T: Wired>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
     let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
     let arc = v.downcast::<Vec<T>>().map_err(|_| {
         TaskError::new(format!(
@@ -158,7 +159,7 @@ fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
     Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
 }
 
-impl<T: Data> Bag<T> {
+impl<T: Wired> Bag<T> {
     /// A bag over nodes that each produce one partition's `Vec<T>`.
     pub(crate) fn from_nodes(name: Arc<str>, nodes: Vec<NodeRef>) -> Bag<T> {
         let gen: Gen<T> = Arc::new(|_, v, _| Ok(Box::new(take_vec::<T>(v)?.into_iter())));
@@ -192,7 +193,7 @@ impl<T: Data> Bag<T> {
     }
 
     /// A new bag applying `step` to every partition's stream (no task of its own).
-    fn pipe<U: Data>(
+    fn pipe<U: Wired>(
         &self,
         op: &str,
         step: impl Fn(PartIter<T>) -> PartIter<U> + Send + Sync + 'static,
@@ -206,7 +207,7 @@ impl<T: Data> Bag<T> {
     }
 
     /// Applies `f` to every item (Dask: `Bag.map`).
-    pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
+    pub fn map<U: Wired>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
         let f = Arc::new(f);
         self.pipe("map", move |it| {
             let f = f.clone();
@@ -224,7 +225,7 @@ impl<T: Data> Bag<T> {
     }
 
     /// Maps every item to several and concatenates them (Dask: `Bag.map(f).flatten()`).
-    pub fn flat_map<U: Data, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<U>
+    pub fn flat_map<U: Wired, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<U>
     where
         I: IntoIterator<Item = U> + 'static,
     {
@@ -242,7 +243,7 @@ impl<T: Data> Bag<T> {
     /// assert_eq!(b.flatten().compute()?, vec![1, 2, 3]);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn flatten<U: Data>(&self) -> Bag<U>
+    pub fn flatten<U: Wired>(&self) -> Bag<U>
     where
         T: IntoIterator<Item = U>,
         T::IntoIter: 'static,
@@ -251,7 +252,7 @@ impl<T: Data> Bag<T> {
     }
 
     /// Applies `f` to each whole partition (Dask: `Bag.map_partitions`).
-    pub fn map_partitions<U: Data>(
+    pub fn map_partitions<U: Wired>(
         &self,
         f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
     ) -> Bag<U> {
@@ -275,13 +276,14 @@ impl<T: Data> Bag<T> {
     }
 
     /// One node per partition running `consume` over the partition's stream.
-    pub(crate) fn partition_nodes_with<S: Data>(
+    pub(crate) fn partition_nodes_with<S: Wired>(
         &self,
         name: &Arc<str>,
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let gen = self.gen.clone();
-        crate::tree::partition_nodes(&self.inputs, name, move |i, v| {
+        let wire = Some(crate::wire_of::<S>());
+        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
             let err: ErrSlot = Rc::default();
             let out = consume(gen(i, v, &err)?);
             let failed = err.borrow_mut().take();
@@ -315,11 +317,12 @@ impl<T: Data> Bag<T> {
             }
             Ok(Arc::new(all))
         };
-        Delayed::from_node(new_node(
+        Delayed::from_node(new_wired_node(
             Key::token(layer_name("concat"), fresh_token()),
             Deps::from(parts),
             NodeKind::Call,
             false,
+            Some(crate::wire_of::<Vec<T>>()),
             body,
         ))
     }
@@ -370,11 +373,12 @@ impl<T: Data> Bag<T> {
                     Ok(Arc::new(all))
                 };
                 let deps = Deps::from(old[lo..hi].to_vec());
-                nodes.push(new_node(
+                nodes.push(new_wired_node(
                     Key::index(name.clone(), &[j as u64]),
                     deps,
                     NodeKind::Call,
                     false,
+                    Some(crate::wire_of::<Vec<T>>()),
                     body,
                 ));
             }
@@ -392,11 +396,12 @@ impl<T: Data> Bag<T> {
                     Ok(Arc::new(part[a..b].to_vec()))
                 };
                 let deps = Deps::One([old[p].clone()]);
-                nodes.push(new_node(
+                nodes.push(new_wired_node(
                     Key::index(name.clone(), &[j as u64]),
                     deps,
                     NodeKind::Call,
                     false,
+                    Some(crate::wire_of::<Vec<T>>()),
                     body,
                 ));
             }

@@ -8,11 +8,12 @@
 //! match a sequential pass over the items.
 
 use super::{layer_name, Bag, PartIter};
-use crate::delayed::{Data, Delayed};
+use crate::delayed::Delayed;
 use crate::hash::FastMap;
 use crate::node::NodeRef;
 use crate::tree::{combine_tree, then};
 use crate::Error;
+use crate::{wire_of, Wired};
 use dagr_runtime::TaskError;
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
@@ -20,7 +21,7 @@ use std::collections::BinaryHeap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-impl<T: Data> Bag<T> {
+impl<T: Wired> Bag<T> {
     /// The general aggregation: `part` folds one partition's items, `combine` merges partial
     /// results (given in partition order), `finish` turns the last one into the answer.
     ///
@@ -35,7 +36,7 @@ impl<T: Data> Bag<T> {
     /// assert_eq!(longest.compute()?, 3);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn reduction<S: Data, R: Data>(
+    pub fn reduction<S: Wired, R: Wired>(
         &self,
         name: &str,
         part: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
@@ -46,7 +47,7 @@ impl<T: Data> Bag<T> {
     }
 
     /// [`Bag::reduction`] whose combine and finish steps may fail.
-    pub(crate) fn try_reduction<S: Data, R: Data>(
+    pub(crate) fn try_reduction<S: Wired, R: Wired>(
         &self,
         name: &str,
         part: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
@@ -60,14 +61,14 @@ impl<T: Data> Bag<T> {
             &layer_name(&format!("{name}-agg")),
             &[],
             false,
-            None,
+            Some(wire_of::<S>()),
             Arc::new(combine),
         );
-        Delayed::from_node(then(root, layer_name(name), finish))
+        Delayed::from_node(then(root, layer_name(name), Some(wire_of::<R>()), finish))
     }
 
     /// A one-partition bag holding a reduction's result.
-    fn reduced_bag<U: Data>(&self, d: Delayed<Vec<U>>) -> Bag<U> {
+    fn reduced_bag<U: Wired>(&self, d: Delayed<Vec<U>>) -> Bag<U> {
         Bag::from_nodes(layer_name("reduced"), vec![d.node])
     }
 
@@ -159,7 +160,7 @@ impl<T: Data> Bag<T> {
     /// assert_eq!(total_len.compute()?, 6);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn fold<A: Data>(
+    pub fn fold<A: Wired>(
         &self,
         binop: impl Fn(A, T) -> A + Send + Sync + 'static,
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
@@ -233,7 +234,7 @@ impl<T: Data> Bag<T> {
 
     /// Groups items by `key`, in order of first appearance (Dask: `Bag.groupby`, computed
     /// in memory).
-    pub fn groupby<K: Data + Hash + Eq>(
+    pub fn groupby<K: Wired + Hash + Eq>(
         &self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> Bag<(K, Vec<T>)> {
@@ -260,7 +261,7 @@ impl<T: Data> Bag<T> {
     /// assert_eq!(sums.compute()?, vec![(false, 25), (true, 30)]);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn foldby<K: Data + Hash + Eq, A: Data>(
+    pub fn foldby<K: Wired + Hash + Eq, A: Wired>(
         &self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
         binop: impl Fn(A, T) -> A + Send + Sync + 'static,

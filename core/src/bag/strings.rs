@@ -1,7 +1,7 @@
 //! The `.str` accessor of bags of strings (Dask: `Bag.str`).
 
 use super::Bag;
-use crate::delayed::Data;
+use crate::Wired;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,12 +20,12 @@ pub struct StrMethods<'a, T = String> {
     bag: &'a Bag<T>,
 }
 
-impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
+impl<'a, T: Wired + AsRef<str>> StrMethods<'a, T> {
     pub(super) fn new(bag: &'a Bag<T>) -> Self {
         StrMethods { bag }
     }
 
-    fn each<U: Data>(&self, f: impl Fn(&str) -> U + Send + Sync + 'static) -> Bag<U> {
+    fn each<U: Wired>(&self, f: impl Fn(&str) -> U + Send + Sync + 'static) -> Bag<U> {
         self.bag.map(move |s| f(s.as_ref()))
     }
 

@@ -2,9 +2,10 @@
 
 use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
 use crate::atomic_file::write_atomic;
-use crate::delayed::{Data, Delayed};
-use crate::node::{new_node, Deps, NodeKind};
+use crate::delayed::Delayed;
+use crate::node::{new_wired_node, Deps, NodeKind};
 use crate::Error;
+use crate::Wired;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::fmt::Display;
 use std::fs::File;
@@ -271,7 +272,7 @@ pub(crate) fn output_paths(pattern: &str, n: usize) -> Result<Vec<PathBuf>, Erro
     Ok(paths)
 }
 
-impl<T: Data + Display> Bag<T> {
+impl<T: Wired + Display> Bag<T> {
     /// Writes one text file per partition, one item per line (Dask: `Bag.to_textfiles`).
     /// The `*` in `pattern` becomes the partition number; missing directories are created;
     /// each file is written under a temporary name and renamed into place when complete.
@@ -308,11 +309,12 @@ impl<T: Data + Display> Bag<T> {
                     write_atomic(&path, text.as_bytes()).map_err(TaskError::new)?;
                     Ok(Arc::new(()))
                 };
-                Delayed::from_node(new_node(
+                Delayed::from_node(new_wired_node(
                     Key::index(layer_name("write"), &[i as u64]),
                     Deps::One([text]),
                     NodeKind::Call,
                     false,
+                    Some(crate::wire_of::<()>()),
                     body,
                 ))
             })

@@ -34,7 +34,7 @@ pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%"
 /// println!("{d}");
 /// # Ok::<(), dagr_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Description {
     columns: Vec<String>,
     /// `values[c][s]`: statistic `STATS[s]` of column `c`.
@@ -327,15 +327,20 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
         },
     );
     let names1 = names.clone();
-    let plan1 = then(gathered, layer_name("describe-plan"), move |g: Gathered| {
-        Ok(Plan1 {
-            done: g.values.map(|values| Description {
-                columns: names1.clone(),
-                values: values.into_iter().map(stats).collect(),
-            }),
-            moments: g.moments,
-        })
-    });
+    let plan1 = then(
+        gathered,
+        layer_name("describe-plan"),
+        None,
+        move |g: Gathered| {
+            Ok(Plan1 {
+                done: g.values.map(|values| Description {
+                    columns: names1.clone(),
+                    values: values.into_iter().map(stats).collect(),
+                }),
+                moments: g.moments,
+            })
+        },
+    );
 
     // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.
     let cols = numeric.clone();
@@ -481,11 +486,12 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
             values,
         }))
     };
-    Delayed::from_node(new_node(
+    Delayed::from_node(crate::node::new_wired_node(
         Key::index(layer_name("describe"), &[0]),
         Deps::Two([plan2, picked]),
         NodeKind::Call,
         false,
+        Some(crate::wire_of::<Description>()),
         body,
     ))
 }

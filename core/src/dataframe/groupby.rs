@@ -4,7 +4,7 @@ use super::table::{position, Column, DType, Table};
 use super::{DataFrame, Schema};
 use crate::bag::layer_name;
 use crate::hash::FastMap;
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tree::combine_tree;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
@@ -321,11 +321,12 @@ impl GroupBy {
             }
             Ok(Arc::new(Table::from_parts(s2.names.clone(), out)))
         };
-        let node = new_node(
+        let node = crate::node::new_wired_node(
             Key::index(layer_name("groupby"), &[0]),
             Deps::One([merged]),
             NodeKind::Call,
             false,
+            Some(crate::wire_of::<Table>()),
             body,
         );
         Ok(DataFrame::from_nodes(

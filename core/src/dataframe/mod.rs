@@ -36,7 +36,7 @@ pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
 use crate::delayed::{Data, Delayed};
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
+use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tokenize::fresh_token;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
@@ -177,7 +177,8 @@ impl DataFrame {
         f: impl Fn(usize, Table) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let gen = self.gen.clone();
-        crate::tree::partition_nodes(&self.inputs, name, move |i, v| f(i, gen(i, v)?))
+        let wire = Some(crate::wire::known_wire::<S>());
+        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| f(i, gen(i, v)?))
     }
 
     /// Lazy values of `f` over each partition.
@@ -212,11 +213,12 @@ impl DataFrame {
                 Table::empty(schema.names.clone(), &schema.dtypes)
             })))
         };
-        Delayed::from_node(new_node(
+        Delayed::from_node(crate::node::new_wired_node(
             Key::token(layer_name("concat"), fresh_token()),
             Deps::from(parts),
             NodeKind::Call,
             false,
+            Some(crate::wire_of::<Table>()),
             body,
         ))
     }
@@ -363,11 +365,12 @@ impl DataFrame {
             });
             Ok(Arc::new(t.take(&idx)))
         };
-        let node = new_node(
+        let node = crate::node::new_wired_node(
             Key::index(layer_name("sort-values"), &[0]),
             Deps::One([all.node]),
             NodeKind::Call,
             false,
+            Some(crate::wire_of::<Table>()),
             body,
         );
         DataFrame::from_nodes(layer_name("sorted"), self.schema.clone(), vec![node])

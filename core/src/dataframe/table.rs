@@ -9,7 +9,9 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The type of a column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum DType {
     /// `bool`.
     Bool,
@@ -55,7 +57,7 @@ impl fmt::Display for DType {
 }
 
 /// One column of a [`Table`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Column {
     /// Booleans.
     Bool(Vec<bool>),
@@ -201,7 +203,7 @@ pub(crate) fn format_float(x: f64) -> String {
 /// assert_eq!(t.column("y")?.f64(0), Some(0.5));
 /// # Ok::<(), dagr_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     names: Arc<[String]>,
     columns: Vec<Column>,
