@@ -194,6 +194,27 @@ fn array_cases(cluster: &Cluster) {
     assert_eq!((a.to_bits(), b.to_bits()), (a2.to_bits(), b2.to_bits()));
 }
 
+fn store_cases(cluster: &Cluster, dir: &std::path::Path) {
+    // every rank writes its blocks into one file, moved into place by rank 0
+    let x = da::random::random(&[300, 200], &[70, 50], 11).unwrap();
+    let path = dir.join("x.dat");
+    (&x * 3.0).store_with(&path, cluster.scheduler()).unwrap();
+    let back = da::from_memmap::<f64>(&path, &[300, 200], &[300, 200]).unwrap();
+    assert_eq!(back.compute().unwrap(), (&x * 3.0).compute().unwrap());
+    // a failure is the same error everywhere
+    let bad = dir.join("no-such-dir").join("x.dat");
+    let e = x
+        .store_with(&bad, cluster.scheduler())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no-such-dir"), "{e}");
+    let seen = gather(cluster, digest(&e));
+    assert!(
+        seen.iter().all(|&d| d == seen[0]),
+        "the ranks disagree on {e}"
+    );
+}
+
 fn diagnostics_cases(cluster: &Cluster) {
     use dagr::diagnostics::{Profiler, ProgressBar};
     let x = da::random::random(&[600, 600], &[100, 100], 3).unwrap();
@@ -293,7 +314,19 @@ fn bag_cases(cluster: &Cluster, dir: &std::path::Path) {
         odd.sum().compute_with(s.clone()).unwrap(),
         odd.sum().compute_with(t.clone()).unwrap()
     );
-    assert_eq!(odd.compute_with(s).unwrap(), odd.compute_with(t).unwrap());
+    assert_eq!(
+        odd.compute_with(s.clone()).unwrap(),
+        odd.compute_with(t).unwrap()
+    );
+    // each rank writes its own partitions; every rank then reads them all back
+    let out = dir.join("words-out");
+    let paths = words
+        .to_textfiles_with(&format!("{}/*.txt", out.display()), s)
+        .unwrap();
+    cluster.barrier();
+    let back = db::read_text(&format!("{}/*.txt", out.display())).unwrap();
+    assert_eq!(back.compute().unwrap(), words.compute().unwrap());
+    assert_eq!(paths.len(), words.npartitions());
 }
 
 fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
@@ -317,9 +350,18 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
     );
     let sorted = df.sort_values("score", false);
     assert_eq!(
-        sorted.compute_with(s).unwrap(),
+        sorted.compute_with(s.clone()).unwrap(),
         sorted.compute_with(t).unwrap()
     );
+    let out = dir.join("csv-out");
+    big.to_csv_with(&format!("{}/*.csv", out.display()), s)
+        .unwrap();
+    cluster.barrier();
+    let back = dd::read_csv(
+        &format!("{}/*.csv", out.display()),
+        dd::CsvOptions::default(),
+    );
+    assert_eq!(back.unwrap().compute().unwrap(), big.compute().unwrap());
 }
 
 fn main() {
@@ -330,6 +372,7 @@ fn main() {
         diagnostics_cases(&cluster);
         let dir = data_dir(&cluster);
         bag_cases(&cluster, &dir);
+        store_cases(&cluster, &dir);
         dataframe_cases(&cluster, &dir);
         println!(
             "rank {}/{}: ok {:?}",

@@ -95,6 +95,14 @@ impl Scheduler {
         false
     }
 
+    /// The cluster a distributed scheduler computes on.
+    #[cfg(feature = "mpi")]
+    pub fn cluster(&self) -> Option<crate::distributed::Cluster> {
+        self.cluster
+            .clone()
+            .map(crate::distributed::Cluster::from_inner)
+    }
+
     /// For a distributed scheduler whose outputs go to one rank only: that rank.
     pub fn output_rank(&self) -> Option<usize> {
         #[cfg(feature = "mpi")]

@@ -209,6 +209,16 @@ impl<T: H5Element> Array<T> {
         if let Some(e) = &self.err {
             return Err(super::blocks::duplicate(e));
         }
+        if scheduler.is_distributed() {
+            // The HDF5 library writes from one process here (no parallel HDF5).
+            return Err(Error::InvalidArgument {
+                what: "to_hdf5_with",
+                message: "HDF5 files are written by one process: on a cluster, write raw \
+                          binary with store_with (every rank writes its blocks), or gather \
+                          the array to one rank with dagr::distributed::compute_on"
+                    .into(),
+            });
+        }
         let (groups, name) = split_dataset(path, dataset)?;
         let err = h5_error(path, dataset);
         write_atomically(path, |tmp| {

@@ -213,9 +213,17 @@ impl<T: Pod> Array<T> {
     }
 
     /// [`Array::to_memmap`] on the given scheduler.
+    ///
+    /// On a cluster's scheduler every rank writes its own blocks into one temporary file
+    /// that rank 0 creates beforehand and moves into place afterwards (`path` must be on a
+    /// file system every rank sees); every rank returns when the file is in place.
     pub fn store_with(&self, path: &Path, scheduler: crate::Scheduler) -> Result<(), Error> {
         if let Some(e) = &self.err {
             return Err(super::blocks::duplicate(e));
+        }
+        #[cfg(feature = "mpi")]
+        if scheduler.is_distributed() {
+            return self.store_on_cluster(path, scheduler);
         }
         super::write::write_atomically(path, |tmp| {
             let io = |source| Error::Io {
@@ -225,8 +233,72 @@ impl<T: Pod> Array<T> {
             let file = File::create(tmp).map_err(io)?;
             file.set_len(self.nbytes() as u64).map_err(io)?;
             let file = Arc::new(file);
+            self.write_blocks(tmp, move || Ok(file.clone()), scheduler)?;
+            File::open(tmp).and_then(|f| f.sync_all()).map_err(io)
+        })
+    }
+
+    /// The cluster form of [`Array::store_with`]: three computes every rank takes part in
+    /// (rank 0 creates the temporary file; every rank writes its blocks; rank 0 moves the
+    /// file into place), so a failure anywhere is the same error everywhere.
+    #[cfg(feature = "mpi")]
+    fn store_on_cluster(&self, path: &Path, scheduler: crate::Scheduler) -> Result<(), Error> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.tmp-cluster"));
+        let on_rank_0 = |what: &str, f: Box<dyn Fn() -> std::io::Result<()> + Send + Sync>| {
+            let p = tmp.clone();
+            let node = crate::tree::partition_nodes(
+                &[None],
+                &format!("store-{what}").into(),
+                Some(crate::wire_of::<()>()),
+                move |_, _| {
+                    f().map_err(|source| {
+                        TaskError::new(Error::Io {
+                            path: p.clone(),
+                            source,
+                        })
+                    })
+                },
+            );
+            crate::Delayed::<()>::from_node(node[0].clone()).compute_with(scheduler.clone())
+        };
+        let (t, size) = (tmp.clone(), self.nbytes() as u64);
+        on_rank_0("create", Box::new(move || File::create(&t)?.set_len(size)))?;
+        let t = tmp.clone();
+        let open = move || {
+            let f = std::fs::OpenOptions::new().write(true).open(&t)?;
+            Ok(Arc::new(f))
+        };
+        let written = self.write_blocks(&tmp, open, scheduler.clone());
+        let (t, p) = (tmp.clone(), path.to_path_buf());
+        match written {
+            Ok(()) => on_rank_0(
+                "commit",
+                Box::new(move || {
+                    File::open(&t)?.sync_all()?;
+                    std::fs::rename(&t, &p)
+                }),
+            ),
+            Err(e) => {
+                let _ = on_rank_0("cleanup", Box::new(move || std::fs::remove_file(&t)));
+                Err(e)
+            }
+        }
+    }
+
+    /// Computes the blocks and writes each at its place of the raw file at `tmp`, through
+    /// the handle `open` gives (once per block).
+    fn write_blocks(
+        &self,
+        tmp: &Path,
+        open: impl Fn() -> std::io::Result<Arc<File>> + Send + Sync + 'static,
+        scheduler: crate::Scheduler,
+    ) -> Result<(), Error> {
+        {
             let grid = self.grid.clone();
-            let wfile = file.clone();
             let wpath = tmp.to_path_buf();
             // raw files take positioned writes from many threads: each task writes its block
             self.for_each_block("store", scheduler, move |idx, c| {
@@ -246,6 +318,7 @@ impl<T: Pod> Array<T> {
                         source,
                     })
                 };
+                let wfile = open().map_err(fail)?;
                 if n == 0 {
                     let x = v.iter().copied().collect::<Vec<T>>();
                     return write_at(&wfile, as_bytes(&x), 0).map_err(fail);
@@ -266,8 +339,7 @@ impl<T: Pod> Array<T> {
                     write_at(&wfile, as_bytes(&row), (off * size) as u64).map_err(fail)?;
                 }
                 Ok(())
-            })?;
-            file.sync_all().map_err(io)
-        })
+            })
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::blocks::Chunk;
 use super::element::Element;
 use super::Array;
 use crate::delayed::Delayed;
-use crate::node::{new_node, Deps, NodeKind};
+use crate::node::{Deps, NodeKind};
 use crate::Error;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult};
 use ndarray::{ArcArray, ArrayViewD, IxDyn};
@@ -44,11 +44,12 @@ impl<T: Element> Array<T> {
         }
         let name: Arc<str> = format!("{op}-{}", self.name).into();
         let parts = self.nodes_with(&name, consume);
-        let done = new_node(
+        let done = crate::node::new_wired_node(
             Key::index(name.clone(), &[]),
             Deps::from(parts),
             NodeKind::Call,
             false,
+            Some(crate::wire_of::<()>()),
             |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(())) },
         );
         Delayed::<()>::from_node(done).compute_with(scheduler)

@@ -288,6 +288,16 @@ impl<T: Wired + Display> Bag<T> {
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
     pub fn to_textfiles(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
+        self.to_textfiles_with(pattern, crate::Scheduler::default())
+    }
+
+    /// [`Bag::to_textfiles`] on the given scheduler (on a cluster's, each rank writes its own
+    /// partitions).
+    pub fn to_textfiles_with(
+        &self,
+        pattern: &str,
+        scheduler: crate::Scheduler,
+    ) -> Result<Vec<PathBuf>, Error> {
         let paths = output_paths(pattern, self.npartitions())?;
         let name = layer_name("to-textfiles");
         let paths2 = paths.clone();
@@ -319,7 +329,7 @@ impl<T: Wired + Display> Bag<T> {
                 ))
             })
             .collect();
-        crate::compute(&writes)?;
+        crate::compute_with(&writes, scheduler)?;
         Ok(paths)
     }
 }

@@ -562,6 +562,16 @@ impl DataFrame {
     /// `pattern` becomes the partition number; files are written under a temporary name
     /// and renamed when complete. Returns the paths.
     pub fn to_csv(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
+        self.to_csv_with(pattern, crate::Scheduler::default())
+    }
+
+    /// [`DataFrame::to_csv`] on the given scheduler (on a cluster's, each rank writes its own
+    /// partitions).
+    pub fn to_csv_with(
+        &self,
+        pattern: &str,
+        scheduler: crate::Scheduler,
+    ) -> Result<Vec<PathBuf>, Error> {
         let paths = crate::bag::text::output_paths(pattern, self.npartitions())?;
         let targets = paths.clone();
         let writes = self.map_partitions_to(move |i, t| {
@@ -576,7 +586,7 @@ impl DataFrame {
             write_atomic(&targets[i], &bytes).map_err(TaskError::new)?;
             Ok(())
         });
-        crate::compute(&writes)?;
+        crate::compute_with(&writes, scheduler)?;
         Ok(paths)
     }
 }

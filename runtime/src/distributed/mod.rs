@@ -108,6 +108,10 @@ impl Cluster {
         })
     }
 
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Cluster {
+        Cluster { inner }
+    }
+
     /// This process's rank, from 0 to `size() - 1`.
     pub fn rank(&self) -> usize {
         self.inner.rank as usize
