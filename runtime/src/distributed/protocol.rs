@@ -45,6 +45,11 @@ pub(crate) const DATA: u32 = 1;
 pub(crate) const ABORT: u32 = 2;
 /// How many tasks a rank has finished (to rank 0, for its progress bar).
 pub(crate) const PROGRESS: u32 = 3;
+/// Several small values for one rank: `(node, length, encoding)` after the header, whose
+/// node field is the count.
+pub(crate) const BATCH: u32 = 4;
+/// Values at most this large travel in batches (copied once); larger ones alone.
+const BATCH_VALUE: usize = 64 << 10;
 /// How often a rank tells rank 0 its progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Bytes of a message's header.
@@ -112,6 +117,57 @@ pub(crate) struct RunConfig<'a> {
     pub(crate) counters: &'a Counters,
     /// The one rank that receives the outputs (`None`: every rank).
     pub(crate) output_rank: Option<u32>,
+}
+
+/// One entry of a batch: its node, its encoding and what follows.
+fn batch_entry(b: &[u8]) -> Option<(u32, &[u8], &[u8])> {
+    let node = u32::from_le_bytes(b.get(..4)?.try_into().ok()?);
+    let len = u32::from_le_bytes(b.get(4..8)?.try_into().ok()?) as usize;
+    let body = b.get(8..8 + len)?;
+    Some((node, body, &b[8 + len..]))
+}
+
+/// Small values on their way, one buffer per destination, sent together at each turn of
+/// the loop: a rank that produces many small values sends a few messages, not one each.
+#[derive(Default)]
+struct Batches {
+    /// Per destination: the entries and their count.
+    open: Vec<(Vec<u8>, u32)>,
+}
+
+impl Batches {
+    fn add(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, o: Outgoing) {
+        let Some((_, _, node, payload)) = parse(&o.bytes) else {
+            return;
+        };
+        if payload.len() > BATCH_VALUE {
+            send_all(t, c, tag, &o.dests, &o.bytes);
+            return;
+        }
+        for &d in &o.dests {
+            if self.open.len() <= d as usize {
+                self.open.resize_with(d as usize + 1, Default::default);
+            }
+            let (buf, count) = &mut self.open[d as usize];
+            buf.extend_from_slice(&node.to_le_bytes());
+            buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            buf.extend_from_slice(payload);
+            *count += 1;
+        }
+    }
+
+    fn flush(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, run: u32) {
+        for (d, (buf, count)) in self.open.iter_mut().enumerate() {
+            if *count == 0 {
+                continue;
+            }
+            let mut msg = header(BATCH, run, *count);
+            msg.extend_from_slice(buf);
+            buf.clear();
+            *count = 0;
+            send_all(t, c, tag, &[d as u32], &msg.into());
+        }
+    }
 }
 
 fn send_all(t: &mut impl Transport, c: &Counters, tag: i32, dests: &[u32], bytes: &Arc<[u8]>) {
@@ -187,6 +243,7 @@ pub(crate) fn run(
     let mut own_failure: Option<String> = None;
     let mut barrier = false;
     let mut nap = Duration::ZERO;
+    let mut batches = Batches::default();
     let cancel_imports = |imports: &mut Vec<Option<(u32, crate::Wire)>>| {
         for slot in imports.iter_mut() {
             if let Some((id, _)) = slot.take() {
@@ -208,15 +265,18 @@ pub(crate) fn run(
             } else {
                 match rx.recv_timeout(nap) {
                     Ok(o) => o,
-                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                        nap = Duration::ZERO;
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        // no send task left to wake us: nap all the same
+                        std::thread::sleep(nap);
                         break;
                     }
                 }
             };
             busy = true;
-            send_all(t, cfg.counters, tag, &o.dests, &o.bytes);
+            batches.add(t, cfg.counters, tag, o);
         }
+        batches.flush(t, cfg.counters, tag, cfg.run);
         // what other ranks sent
         while let Some((src, bytes)) = t.try_recv(tag) {
             busy = true;
@@ -241,28 +301,35 @@ pub(crate) fn run(
                 cancel_imports(&mut imports);
                 continue;
             }
+            // hands in one value that arrived
+            let mut deliver = |node: u32, payload: &[u8]| {
+                let Some((id, wire)) = imports.get_mut(node as usize).and_then(Option::take) else {
+                    return; // cancelled meanwhile, or not expected: dropped
+                };
+                let value = wire.decode(payload).map_err(|e| {
+                    job.cancel(Error::Distributed(format!(
+                        "could not decode the value of task {} (a `{}`) from rank {src}: {e}",
+                        job.key(id),
+                        wire.type_name()
+                    )));
+                });
+                if job.provide(id, value.ok()) {
+                    pool.inject(&job, id);
+                }
+            };
             match kind {
-                DATA => {
-                    let Some((id, wire)) = imports.get_mut(node as usize).and_then(Option::take)
-                    else {
-                        continue; // cancelled meanwhile, or not expected: dropped
-                    };
-                    match wire.decode(payload) {
-                        Ok(v) => {
-                            if job.provide(id, Some(v)) {
-                                pool.inject(&job, id);
-                            }
-                        }
-                        Err(e) => {
+                DATA => deliver(node, payload),
+                BATCH => {
+                    let mut rest = payload;
+                    for _ in 0..node {
+                        let Some((n, body, tail)) = batch_entry(rest) else {
                             job.cancel(Error::Distributed(format!(
-                                "could not decode the value of task {} (a `{}`) from rank {src}: {e}",
-                                job.key(id),
-                                wire.type_name()
+                                "a malformed batch from rank {src}"
                             )));
-                            if job.provide(id, None) {
-                                pool.inject(&job, id);
-                            }
-                        }
+                            break;
+                        };
+                        deliver(n, body);
+                        rest = tail;
                     }
                 }
                 ABORT => {
@@ -322,7 +389,8 @@ pub(crate) fn run(
                 // every send task has run: whatever they encoded is in the channel
                 match rx.try_recv() {
                     Ok(o) => {
-                        send_all(t, cfg.counters, tag, &o.dests, &o.bytes);
+                        batches.add(t, cfg.counters, tag, o);
+                        batches.flush(t, cfg.counters, tag, cfg.run);
                         continue;
                     }
                     Err(_) => {
