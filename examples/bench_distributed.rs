@@ -111,7 +111,8 @@ fn main() -> Result<(), dagr::Error> {
         );
         println!("shape         tasks   cluster ns/task   local ns/task   ratio");
     }
-    let shapes: [(&str, fn(usize) -> Delayed<i64>); 4] = [
+    type Shape = fn(usize) -> Delayed<i64>;
+    let shapes: [(&str, Shape); 4] = [
         ("independent", independent),
         ("tree", tree),
         ("chain", chain),
