@@ -382,3 +382,135 @@ fn csv_round_trip_and_bag_to_dataframe() {
     assert!(b.to_dataframe(&["only-one"]).is_err());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A float field as files spell them (some are not floats: the column is then read as text).
+fn float_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => any::<f64>().prop_map(|x| x.to_string()),
+        2 => (-1e6f64..1e6).prop_map(|x| x.to_string()),
+        1 => any::<f64>().prop_map(|x| format!("{x:e}")),
+        1 => (-1e3f64..1e3).prop_map(|x| format!("{x:.3}")),
+        2 => proptest::sample::select(vec![
+            "", " 1.5", "2.5 ", "inf", "-inf", "NaN", "nan", "1e5", ".5", "5.", "+2.5", "-0",
+            "1E-7", "123456789012345678901234567890",
+        ])
+        .prop_map(String::from),
+    ]
+}
+
+/// An integer field (19-digit values and signs included).
+fn int_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => any::<i64>().prop_map(|x| x.to_string()),
+        2 => (-1000i64..1000).prop_map(|x| x.to_string()),
+        1 => proptest::sample::select(vec!["+7", "0007", "-0", " 12", "9223372036854775807"])
+            .prop_map(String::from),
+    ]
+}
+
+/// A text field, sometimes quoted (with the delimiter inside).
+fn word_text() -> impl Strategy<Value = String> {
+    proptest::sample::select(vec![
+        "a",
+        "bé",
+        "",
+        "x y",
+        "True",
+        "7",
+        "\"q,uo\"",
+        "\"say \"\"hi\"\"\"",
+    ])
+    .prop_map(String::from)
+}
+
+/// The values of a field as `read_csv` documents them, from the csv crate's unquoted field.
+fn oracle_column(dtype: DType, fields: &[String]) -> Column {
+    let num = |f: &String| f.trim().to_owned();
+    match dtype {
+        DType::F64 => Column::F64(
+            fields
+                .iter()
+                .map(|f| {
+                    if f.is_empty() {
+                        f64::NAN
+                    } else {
+                        num(f).parse().unwrap()
+                    }
+                })
+                .collect(),
+        ),
+        DType::I64 => Column::I64(fields.iter().map(|f| num(f).parse().unwrap()).collect()),
+        DType::Bool => Column::Bool(
+            fields
+                .iter()
+                .map(|f| ["True", "true", "TRUE"].contains(&num(f).as_str()))
+                .collect(),
+        ),
+        DType::Str => Column::Str(
+            fields
+                .iter()
+                .map(|f| (!f.is_empty()).then(|| f.clone()))
+                .collect(),
+        ),
+    }
+}
+
+/// Columns equal, floats compared bit for bit (so NaN equals NaN).
+fn same_column(a: &Column, b: &Column) -> bool {
+    match (a, b) {
+        (Column::F64(x), Column::F64(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+        }
+        _ => a == b,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The fast path against the csv crate: every field typed as the inferred dtype says,
+    /// whatever the line endings, blank lines, quoting and block boundaries.
+    #[test]
+    fn read_csv_matches_the_csv_crate(
+        rows in proptest::collection::vec((float_text(), int_text(), word_text()), 1..60),
+        crlf in any::<bool>(),
+        blank_every in 0usize..7,
+        blocksize in proptest::option::of(8u64..400),
+    ) {
+        let d = scratch("oracle");
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("f,i,s{eol}");
+        for (k, (f, i, s)) in rows.iter().enumerate() {
+            text.push_str(&format!("{f},{i},{s}{eol}"));
+            if blank_every > 0 && k % blank_every == 0 {
+                text.push_str(eol);
+            }
+        }
+        write(&d, "t.csv", &text);
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let records: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+        let df = dd::read_csv(&pat(&d, "t.csv"), CsvOptions::default().blocksize(blocksize)).unwrap();
+        let t = df.compute_with(Scheduler::threads(2)).unwrap();
+        prop_assert_eq!(t.len(), records.len());
+        for (c, (name, dtype)) in df.dtypes().into_iter().enumerate() {
+            let fields: Vec<String> = records.iter().map(|r| r[c].to_owned()).collect();
+            let want = oracle_column(dtype, &fields);
+            let got = t.column(&name).unwrap();
+            prop_assert!(same_column(got, &want), "{}: {:?} vs {:?}", name, got, want);
+            if dtype == DType::F64 {
+                let xs = want.to_f64().unwrap();
+                if xs.iter().filter(|x| !x.is_nan()).count() > 1 && xs.iter().all(|x| x.is_nan() || x.abs() < 1e12) {
+                    let desc = df.describe().compute().unwrap();
+                    for (s, stat) in dd::describe_rows().iter().enumerate() {
+                        let (g, w) = (desc.get(stat, &name).unwrap(), oracle_describe(&xs)[s]);
+                        prop_assert!(close(g, w) || (["mean", "std"].contains(stat) && (g - w).abs() <= 1e-9 * w.abs()), "{} {}: {} vs {}", name, stat, g, w);
+                    }
+                }
+            }
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

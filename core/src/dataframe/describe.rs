@@ -5,7 +5,7 @@ use super::DataFrame;
 use crate::bag::layer_name;
 use crate::delayed::Delayed;
 use crate::node::{new_node, Deps, NodeKind, NodeRef};
-use crate::tree::{combine_tree, then};
+use crate::tree::combine_tree;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskResult};
 use std::fmt;
@@ -69,19 +69,59 @@ impl fmt::Display for Description {
     }
 }
 
-/// Neumaier-compensated sum: close to numpy's pairwise sum on long columns.
-fn sum(xs: &[f64]) -> f64 {
-    let (mut s, mut c) = (0.0f64, 0.0f64);
-    for &x in xs {
-        let t = s + x;
-        c += if s.abs() >= x.abs() {
-            (s - t) + x
+/// A Neumaier-compensated running sum (close to exact; numpy's pairwise sum is within a
+/// few units in the last place of it). Mergeable, so partial sums combine in the tree.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sum {
+    s: f64,
+    c: f64,
+}
+
+impl Sum {
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        let t = self.s + x;
+        self.c += if self.s.abs() >= x.abs() {
+            (self.s - t) + x
         } else {
-            (x - t) + s
+            (x - t) + self.s
         };
-        s = t;
+        self.s = t;
     }
-    s + c
+
+    fn merge(&mut self, o: &Sum) {
+        self.add(o.s);
+        self.c += o.c;
+    }
+
+    fn get(&self) -> f64 {
+        self.s + self.c
+    }
+}
+
+/// The compensated sum of `f(x)` over `xs`, in four independent lanes (so the additions
+/// overlap instead of waiting for each other), merged in a fixed order.
+#[inline]
+fn sum_of(xs: &[f64], f: impl Fn(f64) -> f64) -> Sum {
+    let mut lanes = [Sum::default(); 4];
+    let mut quads = xs.chunks_exact(4);
+    for q in &mut quads {
+        for (lane, &x) in lanes.iter_mut().zip(q) {
+            lane.add(f(x));
+        }
+    }
+    for (lane, &x) in lanes.iter_mut().zip(quads.remainder()) {
+        lane.add(f(x));
+    }
+    let [mut a, b, c, d] = lanes;
+    a.merge(&b);
+    a.merge(&c);
+    a.merge(&d);
+    a
+}
+
+fn sum(xs: &[f64]) -> f64 {
+    sum_of(xs, |x| x).get()
 }
 
 /// numpy's linear interpolation (`_lerp`), exact at the ends.
@@ -128,9 +168,8 @@ fn stats(mut v: Vec<f64>) -> [f64; 8] {
         ];
     }
     let mean = sum(&v) / n as f64;
-    let dev: Vec<f64> = v.iter().map(|x| (x - mean) * (x - mean)).collect();
     let std = if n > 1 {
-        (sum(&dev) / (n - 1) as f64).sqrt()
+        (sum_of(&v, |x| (x - mean) * (x - mean)).get() / (n - 1) as f64).sqrt()
     } else {
         f64::NAN
     };
@@ -159,23 +198,26 @@ struct Moments {
 }
 
 impl Moments {
+    /// Two passes over `v`: the mean from a compensated sum, then the squared deviations.
     fn of(v: &[f64]) -> Moments {
-        let mut m = Moments {
-            n: 0,
-            mean: 0.0,
-            m2: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-        };
-        for &x in v {
-            m.n += 1;
-            let d = x - m.mean;
-            m.mean += d / m.n as f64;
-            m.m2 += d * (x - m.mean);
-            m.min = m.min.min(x);
-            m.max = m.max.max(x);
+        let n = v.len() as u64;
+        if n == 0 {
+            return Moments {
+                n,
+                mean: 0.0,
+                m2: 0.0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+            };
         }
-        m
+        let mean = sum(v) / n as f64;
+        Moments {
+            n,
+            mean,
+            m2: sum_of(v, |x| (x - mean) * (x - mean)).get(),
+            min: v.iter().copied().fold(f64::INFINITY, f64::min),
+            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
     }
 
     fn merge(&mut self, o: &Moments) {
@@ -192,11 +234,70 @@ impl Moments {
     }
 }
 
-/// Pass 1: moments, and the values themselves while they fit the budget.
+/// Count, compensated sum and extremes of the gathered values of one column.
+#[derive(Clone, Copy, Debug)]
+struct Summary {
+    n: u64,
+    sum: Sum,
+    min: f64,
+    max: f64,
+}
+
+impl Summary {
+    /// One pass over `v`.
+    fn of(v: &[f64]) -> Summary {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &x in v {
+            lo = if x < lo { x } else { lo };
+            hi = if x > hi { x } else { hi };
+        }
+        Summary {
+            n: v.len() as u64,
+            sum: sum_of(v, |x| x),
+            min: lo,
+            max: hi,
+        }
+    }
+
+    fn merge(&mut self, o: &Summary) {
+        self.n += o.n;
+        self.sum.merge(&o.sum);
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
+/// Per column, the values gathered so far, as the partitions' chunks in partition order
+/// (combining moves chunks, never values), and their summary.
+#[derive(Clone, Debug)]
+struct Kept {
+    summaries: Vec<Summary>,
+    chunks: Vec<Vec<Vec<f64>>>,
+}
+
+impl Kept {
+    fn len(&self) -> usize {
+        self.summaries.iter().map(|s| s.n as usize).sum()
+    }
+}
+
+/// Pass 1: the values while they all fit the budget; past it, the moments of the values
+/// let go (computed when they are let go).
 #[derive(Clone, Debug)]
 struct Gathered {
-    moments: Vec<Moments>,
-    values: Option<Vec<Vec<f64>>>,
+    dropped: Vec<Moments>,
+    kept: Option<Kept>,
+}
+
+impl Gathered {
+    /// Lets the kept values go, keeping their moments.
+    fn drop_values(&mut self) {
+        if let Some(k) = self.kept.take() {
+            for (m, chunks) in self.dropped.iter_mut().zip(&k.chunks) {
+                chunks.iter().for_each(|c| m.merge(&Moments::of(c)));
+            }
+        }
+    }
 }
 
 /// After pass 1: either the answer, or what pass 2 must look for.
@@ -246,6 +347,98 @@ fn lerp_rank(n: u64, q: f64, at: impl Fn(u64) -> f64) -> f64 {
     lerp(at(lo), at(hi), pos - lo as f64)
 }
 
+/// pandas' statistics of one column from its gathered values (in chunks), without copying
+/// them: one pass adds up the squared deviations and counts the values in [`BINS`] equal
+/// bins between min and max (bins keep the values' order, as rounding is monotonic); the
+/// bins holding the order statistics the quartiles need are found from the counts, and a
+/// second pass gathers only their values, where each order statistic is selected
+/// (`select_nth_unstable`) at its rank within its bin.
+fn column_stats(s: &Summary, chunks: &[Vec<f64>]) -> [f64; 8] {
+    let n = s.n;
+    if n == 0 {
+        return stats(Vec::new());
+    }
+    let mean = s.sum.get() / n as f64;
+    let scale = BINS as f64 / (s.max - s.min);
+    // a constant column, or a range too wide for a float: one bin holds everything
+    let binned = scale.is_finite() && scale > 0.0;
+    let bin = |x: f64| -> usize {
+        if binned {
+            (((x - s.min) * scale) as usize).min(BINS - 1)
+        } else {
+            0
+        }
+    };
+    let mut hist = vec![0u64; BINS];
+    let mut dev = Sum::default();
+    for c in chunks {
+        dev.merge(&sum_of(c, |x| (x - mean) * (x - mean)));
+        if binned {
+            c.iter().for_each(|&x| hist[bin(x)] += 1);
+        }
+    }
+    if !binned {
+        hist[0] = n;
+    }
+    let std = if n > 1 {
+        (dev.get() / (n - 1) as f64).sqrt()
+    } else {
+        f64::NAN
+    };
+    // (rank, bin, values in earlier bins) of each needed order statistic
+    let (mut below, mut b) = (0u64, 0usize);
+    let wanted: Vec<(u64, usize, u64)> = ranks(n)
+        .into_iter()
+        .map(|r| {
+            while b < BINS && below + hist[b] <= r {
+                below += hist[b];
+                b += 1;
+            }
+            (r, b.min(BINS - 1), below)
+        })
+        .collect();
+    let mut bins: Vec<usize> = wanted.iter().map(|w| w.1).collect();
+    bins.dedup();
+    let mut slot = vec![u8::MAX; BINS];
+    for (k, &b) in bins.iter().enumerate() {
+        slot[b] = k as u8;
+    }
+    let mut picked: Vec<Vec<f64>> = bins
+        .iter()
+        .map(|&b| Vec::with_capacity(hist[b] as usize))
+        .collect();
+    for c in chunks {
+        for &x in c {
+            let k = slot[bin(x)];
+            if k != u8::MAX {
+                picked[k as usize].push(x);
+            }
+        }
+    }
+    let mut at = |r: u64| -> f64 {
+        let Some(&(_, b, below)) = wanted.iter().find(|w| w.0 == r) else {
+            return f64::NAN;
+        };
+        let v = &mut picked[slot[b] as usize];
+        match v.get_mut(..) {
+            Some(v) if ((r - below) as usize) < v.len() => {
+                *v.select_nth_unstable_by((r - below) as usize, f64::total_cmp)
+                    .1
+            }
+            _ => f64::NAN,
+        }
+    };
+    let mut q = [0.0; 3];
+    for (out, p) in q.iter_mut().zip([0.25, 0.5, 0.75]) {
+        let pos = p * (n - 1) as f64;
+        let lo = pos.floor() as u64;
+        let hi = (lo + 1).min(n - 1);
+        let (a, b) = (at(lo), at(hi));
+        *out = lerp(a, b, pos - lo as f64);
+    }
+    [n as f64, mean, std, s.min, q[0], q[1], q[2], s.max]
+}
+
 /// The non-null values of the numeric columns `cols` (distinct), moved out of the table.
 fn numeric_values(t: super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
     let mut columns: Vec<Option<Column>> = t.into_columns().into_iter().map(Some).collect();
@@ -286,49 +479,101 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
         .map(|&i| df.schema.names[i].clone())
         .collect();
 
-    // Pass 1: moments, and every value while the total stays within the budget.
+    // Pass 1: every value while the total stays within the budget (else moments).
     let cols = numeric.clone();
     let parts = df.partition_nodes_with(&layer_name("describe-gather"), move |_, t| {
         let values = numeric_values(t, &cols);
-        let moments = values.iter().map(|v| Moments::of(v)).collect();
-        let fits = values.iter().map(Vec::len).sum::<usize>() <= budget;
-        Ok(Gathered {
-            moments,
-            values: fits.then_some(values),
-        })
+        let mut g = Gathered {
+            dropped: vec![Moments::of(&[]); values.len()],
+            kept: Some(Kept {
+                summaries: values.iter().map(|v| Summary::of(v)).collect(),
+                chunks: values.into_iter().map(|v| vec![v]).collect(),
+            }),
+        };
+        if g.kept.as_ref().is_some_and(|k| k.len() > budget) {
+            g.drop_values();
+        }
+        Ok(g)
     });
     let gathered = tree(
         parts,
         "describe-combine",
-        move |mut a: Gathered, b: Gathered| {
-            a.moments
-                .iter_mut()
-                .zip(&b.moments)
-                .for_each(|(x, y)| x.merge(y));
-            a.values = match (a.values.take(), b.values) {
-                (Some(mut va), Some(vb))
-                    if a.moments.iter().map(|m| m.n as usize).sum::<usize>() <= budget =>
-                {
-                    va.iter_mut()
-                        .zip(vb)
-                        .for_each(|(x, mut y)| x.append(&mut y));
-                    Some(va)
-                }
-                _ => None,
+        move |mut a: Gathered, mut b: Gathered| {
+            let fits = match (&a.kept, &b.kept) {
+                (Some(x), Some(y)) => x.len() + y.len() <= budget,
+                _ => false,
             };
+            if !fits {
+                a.drop_values();
+                b.drop_values();
+            }
+            a.dropped
+                .iter_mut()
+                .zip(&b.dropped)
+                .for_each(|(x, y)| x.merge(y));
+            if let (Some(x), Some(y)) = (&mut a.kept, b.kept) {
+                x.summaries
+                    .iter_mut()
+                    .zip(&y.summaries)
+                    .for_each(|(p, q)| p.merge(q));
+                x.chunks
+                    .iter_mut()
+                    .zip(y.chunks)
+                    .for_each(|(p, q)| p.extend(q));
+            }
             a
         },
     );
-    let names1 = names.clone();
-    let plan1 = then(gathered, layer_name("describe-plan"), move |g: Gathered| {
-        Ok(Plan1 {
-            done: g.values.map(|values| Description {
-                columns: names1.clone(),
-                values: values.into_iter().map(stats).collect(),
-            }),
-            moments: g.moments,
+    // The exact statistics of each column, columns in parallel (each reads the gathered
+    // chunks in place).
+    let column_nodes: Vec<NodeRef> = (0..numeric.len())
+        .map(|j| {
+            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                let g: &Gathered = inp.get(0)?;
+                let out: Option<[f64; 8]> = g
+                    .kept
+                    .as_ref()
+                    .map(|k| column_stats(&k.summaries[j], &k.chunks[j]));
+                Ok(Arc::new(out))
+            };
+            new_node(
+                Key::index(layer_name("describe-column"), &[j as u64]),
+                Deps::One([gathered.clone()]),
+                NodeKind::Call,
+                false,
+                body,
+            )
         })
-    });
+        .collect();
+    let names1 = names.clone();
+    let plan1 = {
+        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+            let done = (1..inp.len())
+                .map(|k| inp.take::<Option<[f64; 8]>>(k))
+                .collect::<Result<Option<Vec<[f64; 8]>>, _>>()?;
+            let g: &Gathered = inp.get(0)?;
+            let done = match (&g.kept, done) {
+                (Some(_), Some(values)) => Some(Description {
+                    columns: names1.clone(),
+                    values,
+                }),
+                _ => None,
+            };
+            Ok(Arc::new(Plan1 {
+                done,
+                moments: g.dropped.clone(),
+            }))
+        };
+        let mut deps = vec![gathered];
+        deps.extend(column_nodes);
+        new_node(
+            Key::index(layer_name("describe-plan"), &[0]),
+            Deps::from(deps),
+            NodeKind::Call,
+            false,
+            body,
+        )
+    };
 
     // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.
     let cols = numeric.clone();

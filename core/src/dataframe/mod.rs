@@ -16,6 +16,7 @@
 //! | `df.groupby("k").sum()` | `df.groupby("k").sum()` |
 
 mod csv;
+mod csv_scan;
 mod describe;
 mod expr;
 mod frame_of;
