@@ -514,3 +514,63 @@ proptest! {
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
+
+#[test]
+fn blank_lines_spaces_and_bytes_that_are_not_text() {
+    let d = scratch("odd");
+    // blank lines (either ending) are skipped, also in one-column files
+    write(&d, "one.csv", "a\r\n1.5\r\n\r\n2\r\n\n");
+    let t = dd::read_csv(&pat(&d, "one.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.column("a").unwrap(), &Column::F64(vec![1.5, 2.0]));
+    write(&d, "words.csv", "s\r\nx\r\n\r\ny");
+    let t = dd::read_csv(&pat(&d, "words.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(
+        t.column("s").unwrap(),
+        &Column::Str(vec![Some("x".into()), Some("y".into())])
+    );
+    // spaces around numbers and booleans are dropped; other whitespace is not
+    write(&d, "sp.csv", "x,b\n 1.5 , True\n2,False\n");
+    let declared = CsvOptions::default()
+        .dtype("x", DType::F64)
+        .dtype("b", DType::Bool);
+    let t = dd::read_csv(&pat(&d, "sp.csv"), declared)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.column("x").unwrap(), &Column::F64(vec![1.5, 2.0]));
+    assert_eq!(t.column("b").unwrap(), &Column::Bool(vec![true, false]));
+    write(&d, "tab.csv", "b\nTrue\n\tTrue\n");
+    let e = dd::read_csv(
+        &pat(&d, "tab.csv"),
+        CsvOptions::default().dtype("b", DType::Bool),
+    )
+    .unwrap()
+    .compute()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("tab.csv:3") && e.contains("\"b\""), "{e}");
+    // bytes that are not UTF-8: an error naming the line, or readable text when widening
+    std::fs::write(d.join("bin.csv"), b"n,s\n1,ok\n2,\xff\xfe\n").unwrap();
+    let e = dd::read_csv(&pat(&d, "bin.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bin.csv:3") && e.contains("\"s\""), "{e}");
+    let t = dd::read_csv(&pat(&d, "bin.csv"), CsvOptions::default().widen(true))
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        t.column("s").unwrap().text(1).as_deref(),
+        Some("\u{fffd}\u{fffd}")
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

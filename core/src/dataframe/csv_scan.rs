@@ -164,9 +164,16 @@ impl<'a> Scanner<'a> {
         let mut p = 0;
         while p < b.len() {
             self.lineno += 1;
-            if b[p] == b'\n' {
-                p += 1; // blank line
-                continue;
+            match (b[p], b.get(p + 1)) {
+                (b'\n', _) => {
+                    p += 1; // blank line
+                    continue;
+                }
+                (b'\r', Some(b'\n') | None) => {
+                    p += 2;
+                    continue;
+                }
+                _ => {}
             }
             if std::mem::take(&mut self.skip_header) {
                 p = memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |i| p + i + 1);
@@ -219,7 +226,7 @@ impl<'a> Scanner<'a> {
                 Column::Bool(v) => {
                     let (field, end) = field_at(b, p, delim, last);
                     let s = std::str::from_utf8(field).ok()?;
-                    v.push(super::csv::parse_bool(s.trim())?);
+                    v.push(super::csv::parse_bool(trim_spaces(s))?);
                     p = end;
                 }
                 Column::Str(v) => {
@@ -292,7 +299,10 @@ impl<'a> Scanner<'a> {
             if push(col, field).is_err() {
                 let taken = std::mem::replace(col, Column::Bool(Vec::new()));
                 *col = taken.cast(DType::Str);
-                let _ = push(col, field);
+                if let Column::Str(v) = col {
+                    // text that is not UTF-8, kept readable
+                    v.push(Some(String::from_utf8_lossy(field).into_owned()));
+                }
             }
         }
         Ok(())
@@ -385,18 +395,23 @@ pub(super) fn ragged(path: &Path, line: u64, want: usize, got: usize) -> Error {
     }
 }
 
+/// A number or boolean with spaces around it is read without them (then without any
+/// surrounding whitespace, as pandas does).
+#[inline]
+fn trim_spaces(s: &str) -> &str {
+    if s.starts_with(' ') || s.ends_with(' ') {
+        s.trim()
+    } else {
+        s
+    }
+}
+
 /// Appends a field to a column as `str::parse` reads it (surrounding spaces trimmed for
 /// numbers and booleans); on failure, the column's type.
 fn push(col: &mut Column, field: &[u8]) -> Result<(), DType> {
     let s = std::str::from_utf8(field)
         .map_err(|_| col.dtype())
-        .map(|s| {
-            if s.starts_with(' ') || s.ends_with(' ') {
-                s.trim()
-            } else {
-                s
-            }
-        });
+        .map(trim_spaces);
     match col {
         Column::F64(v) => {
             let x = if field.is_empty() {

@@ -1,5 +1,6 @@
 //! `describe`: count, mean, std, min, quartiles and max of every numeric column, exact.
 
+use super::column_stats::{column_stats, lerp, sum_of, Summary};
 use super::table::{format_floats, write_grid, Column};
 use super::DataFrame;
 use crate::bag::layer_name;
@@ -69,81 +70,8 @@ impl fmt::Display for Description {
     }
 }
 
-/// A Neumaier-compensated running sum (close to exact; numpy's pairwise sum is within a
-/// few units in the last place of it). Mergeable, so partial sums combine in the tree.
-#[derive(Clone, Copy, Debug, Default)]
-struct Sum {
-    s: f64,
-    c: f64,
-}
-
-impl Sum {
-    #[inline(always)]
-    fn add(&mut self, x: f64) {
-        let t = self.s + x;
-        self.c += if self.s.abs() >= x.abs() {
-            (self.s - t) + x
-        } else {
-            (x - t) + self.s
-        };
-        self.s = t;
-    }
-
-    fn merge(&mut self, o: &Sum) {
-        self.add(o.s);
-        self.c += o.c;
-    }
-
-    fn get(&self) -> f64 {
-        self.s + self.c
-    }
-}
-
-/// Calls `f(lane, x)` for each `x` of `xs`, `x` going to lane `i % 4`, so that four
-/// independent accumulators can overlap their work instead of waiting for each other.
-#[inline(always)]
-fn for_each_in_lanes(xs: &[f64], mut f: impl FnMut(usize, f64)) {
-    let mut quads = xs.chunks_exact(4);
-    for q in &mut quads {
-        f(0, q[0]);
-        f(1, q[1]);
-        f(2, q[2]);
-        f(3, q[3]);
-    }
-    for (lane, &x) in quads.remainder().iter().enumerate() {
-        f(lane, x);
-    }
-}
-
-/// Merges four lanes of sums in a fixed order.
-fn merge_lanes(lanes: [Sum; 4]) -> Sum {
-    let [mut a, b, c, d] = lanes;
-    a.merge(&b);
-    a.merge(&c);
-    a.merge(&d);
-    a
-}
-
-/// The compensated sum of `f(x)` over `xs`, in four lanes merged in a fixed order.
-#[inline]
-fn sum_of(xs: &[f64], f: impl Fn(f64) -> f64) -> Sum {
-    let mut lanes = [Sum::default(); 4];
-    for_each_in_lanes(xs, |k, x| lanes[k].add(f(x)));
-    merge_lanes(lanes)
-}
-
 fn sum(xs: &[f64]) -> f64 {
     sum_of(xs, |x| x).get()
-}
-
-/// numpy's linear interpolation (`_lerp`), exact at the ends.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    let d = b - a;
-    if t >= 0.5 {
-        b - d * (1.0 - t)
-    } else {
-        a + d * t
-    }
 }
 
 /// Quantile `q` of `v` (method "linear"), selecting order statistics in place.
@@ -199,11 +127,6 @@ pub const DEFAULT_BUDGET: usize = 1 << 27;
 /// Bins of the histogram pass when the values do not fit the budget.
 const BINS: usize = 1 << 16;
 
-/// Bins locating the order statistics among gathered values: few enough that the counts
-/// stay in the fastest caches while the values stream past (128 KiB), enough that the bins
-/// holding the quartiles hold a tiny share of the values.
-const GATHERED_BINS: usize = 1 << 14;
-
 /// Mergeable moments and extremes of one column (Chan et al.'s parallel variance).
 #[derive(Clone, Copy, Debug)]
 struct Moments {
@@ -246,41 +169,6 @@ impl Moments {
         self.mean += d * o.n as f64 / n as f64;
         self.m2 += o.m2 + d * d * self.n as f64 * o.n as f64 / n as f64;
         self.n = n;
-        self.min = self.min.min(o.min);
-        self.max = self.max.max(o.max);
-    }
-}
-
-/// Count, compensated sum and extremes of the gathered values of one column.
-#[derive(Clone, Copy, Debug)]
-struct Summary {
-    n: u64,
-    sum: Sum,
-    min: f64,
-    max: f64,
-}
-
-impl Summary {
-    /// One pass over `v`.
-    fn of(v: &[f64]) -> Summary {
-        let mut sums = [Sum::default(); 4];
-        let (mut lo, mut hi) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
-        for_each_in_lanes(v, |k, x| {
-            sums[k].add(x);
-            lo[k] = if x < lo[k] { x } else { lo[k] };
-            hi[k] = if x > hi[k] { x } else { hi[k] };
-        });
-        Summary {
-            n: v.len() as u64,
-            sum: merge_lanes(sums),
-            min: lo.into_iter().fold(f64::INFINITY, f64::min),
-            max: hi.into_iter().fold(f64::NEG_INFINITY, f64::max),
-        }
-    }
-
-    fn merge(&mut self, o: &Summary) {
-        self.n += o.n;
-        self.sum.merge(&o.sum);
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
     }
@@ -364,102 +252,6 @@ fn lerp_rank(n: u64, q: f64, at: impl Fn(u64) -> f64) -> f64 {
     let lo = pos.floor() as u64;
     let hi = (lo + 1).min(n - 1);
     lerp(at(lo), at(hi), pos - lo as f64)
-}
-
-/// pandas' statistics of one column from its gathered values (in chunks), without copying
-/// them: one pass adds up the squared deviations and counts the values in [`GATHERED_BINS`] equal
-/// bins between min and max (bins keep the values' order, as rounding is monotonic); the
-/// bins holding the order statistics the quartiles need are found from the counts, and a
-/// second pass gathers only their values, where each order statistic is selected
-/// (`select_nth_unstable`) at its rank within its bin.
-fn column_stats(s: &Summary, chunks: &[Vec<f64>]) -> [f64; 8] {
-    let n = s.n;
-    if n == 0 {
-        return stats(Vec::new());
-    }
-    let mean = s.sum.get() / n as f64;
-    let scale = GATHERED_BINS as f64 / (s.max - s.min);
-    // a constant column, or a range too wide for a float: one bin holds everything
-    let binned = scale.is_finite() && scale > 0.0;
-    let bin = |x: f64| -> usize {
-        if binned {
-            (((x - s.min) * scale) as usize).min(GATHERED_BINS - 1)
-        } else {
-            0
-        }
-    };
-    let mut hist = vec![0u64; GATHERED_BINS];
-    let mut dev = [Sum::default(); 4];
-    for c in chunks {
-        if binned {
-            for_each_in_lanes(c, |k, x| {
-                dev[k].add((x - mean) * (x - mean));
-                hist[bin(x)] += 1;
-            });
-        } else {
-            for_each_in_lanes(c, |k, x| dev[k].add((x - mean) * (x - mean)));
-        }
-    }
-    if !binned {
-        hist[0] = n;
-    }
-    let std = if n > 1 {
-        (merge_lanes(dev).get() / (n - 1) as f64).sqrt()
-    } else {
-        f64::NAN
-    };
-    // (rank, bin, values in earlier bins) of each needed order statistic
-    let (mut below, mut b) = (0u64, 0usize);
-    let wanted: Vec<(u64, usize, u64)> = ranks(n)
-        .into_iter()
-        .map(|r| {
-            while b < GATHERED_BINS && below + hist[b] <= r {
-                below += hist[b];
-                b += 1;
-            }
-            (r, b.min(GATHERED_BINS - 1), below)
-        })
-        .collect();
-    let mut bins: Vec<usize> = wanted.iter().map(|w| w.1).collect();
-    bins.dedup();
-    let mut slot = vec![u8::MAX; GATHERED_BINS];
-    for (k, &b) in bins.iter().enumerate() {
-        slot[b] = k as u8;
-    }
-    let mut picked: Vec<Vec<f64>> = bins
-        .iter()
-        .map(|&b| Vec::with_capacity(hist[b] as usize))
-        .collect();
-    for c in chunks {
-        for &x in c {
-            let k = slot[bin(x)];
-            if k != u8::MAX {
-                picked[k as usize].push(x);
-            }
-        }
-    }
-    let mut at = |r: u64| -> f64 {
-        let Some(&(_, b, below)) = wanted.iter().find(|w| w.0 == r) else {
-            return f64::NAN;
-        };
-        let v = &mut picked[slot[b] as usize];
-        match v.get_mut(..) {
-            Some(v) if ((r - below) as usize) < v.len() => {
-                *v.select_nth_unstable_by((r - below) as usize, f64::total_cmp)
-                    .1
-            }
-            _ => f64::NAN,
-        }
-    };
-    let mut q = [0.0; 3];
-    for (out, p) in q.iter_mut().zip([0.25, 0.5, 0.75]) {
-        let pos = p * (n - 1) as f64;
-        let lo = pos.floor() as u64;
-        let hi = (lo + 1).min(n - 1);
-        let (a, b) = (at(lo), at(hi));
-        *out = lerp(a, b, pos - lo as f64);
-    }
-    [n as f64, mean, std, s.min, q[0], q[1], q[2], s.max]
 }
 
 /// The non-null values of the numeric columns `cols` (distinct), moved out of the table.

@@ -15,6 +15,7 @@
 //! | `df.sort_values("word", false).head(5)?` | `df.sort_values("word", ascending=False).head(5)` |
 //! | `df.groupby("k").sum()` | `df.groupby("k").sum()` |
 
+mod column_stats;
 mod csv;
 mod csv_scan;
 mod describe;
