@@ -574,3 +574,60 @@ fn blank_lines_spaces_and_bytes_that_are_not_text() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn quoted_files_read_and_fail_by_line_after_the_fast_path_hands_over() {
+    let d = scratch("quoted");
+    // quotes from the start: the csv crate reads the block
+    write(&d, "q.csv", "a,b\n\"x,y\",1\n\"say \"\"hi\"\"\",2\n");
+    let t = dd::read_csv(&pat(&d, "q.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.column("a").unwrap().text(0).as_deref(), Some("x,y"));
+    assert_eq!(
+        t.column("a").unwrap().text(1).as_deref(),
+        Some("say \"hi\"")
+    );
+    assert_eq!(t.column("b").unwrap(), &Column::I64(vec![1, 2]));
+    // the first quote far into the file (past the first read): rows before it are read by
+    // the fast path, and errors after it still name the right line
+    let mut long = String::from("a,b\n");
+    for i in 0..100_000 {
+        long.push_str(&format!("{i},{}\n", i * 2));
+    }
+    let ok = format!("{long}\"7\",8\n");
+    write(&d, "late-ok.csv", &ok);
+    let t = dd::read_csv(&pat(&d, "late-ok.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.len(), 100_001);
+    assert_eq!(t.column("a").unwrap().f64(100_000), Some(7.0));
+    write(&d, "late-ragged.csv", &format!("{long}\"7\",8\n1,2,3\n"));
+    for bs in [None, Some(1 << 20)] {
+        let e = dd::read_csv(
+            &pat(&d, "late-ragged.csv"),
+            CsvOptions::default().blocksize(bs),
+        )
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("late-ragged.csv:100003") && e.contains("expected 2 fields"),
+            "{e}"
+        );
+    }
+    write(&d, "late-type.csv", &format!("{long}\"7\",8\n9,\"oops\"\n"));
+    let e = dd::read_csv(&pat(&d, "late-type.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("late-type.csv:100003") && e.contains("\"b\"") && e.contains("oops"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -19,7 +19,10 @@ pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%"
 /// computed as pandas does (std with ddof = 1, quartiles by linear interpolation between
 /// order statistics, nulls skipped). Quartiles are exact in bounded memory: while the
 /// numeric values fit the memory budget (see [`DataFrame::describe_with`]) they are gathered
-/// and the statistics computed as pandas computes them; past it, two more passes over the
+/// (8 bytes a value, never copied) and each column's statistics are computed from them in
+/// one more pass, columns in parallel (each order statistic selected among the values of a
+/// window that a sample places around it, or of a histogram bin when the window misses it);
+/// mean and std within a few units in the last place of pandas'. Past it, two more passes over the
 /// data find each needed order statistic through a 65 536-bin histogram and read back only
 /// the values of those bins (exact, in memory proportional to the values sharing a bin with
 /// a quartile), and mean and std come from mergeable moments (Chan et al.), equal to
