@@ -479,20 +479,22 @@ proptest! {
         crlf in any::<bool>(),
         blank_every in 0usize..7,
         blocksize in proptest::option::of(8u64..400),
+        delim in proptest::sample::select(vec![',', ';', '\t', '|']),
     ) {
         let d = scratch("oracle");
         let eol = if crlf { "\r\n" } else { "\n" };
-        let mut text = format!("f,i,s{eol}");
+        let mut text = format!("f{delim}i{delim}s{eol}");
         for (k, (f, i, s)) in rows.iter().enumerate() {
-            text.push_str(&format!("{f},{i},{s}{eol}"));
+            text.push_str(&format!("{f}{delim}{i}{delim}{s}{eol}"));
             if blank_every > 0 && k % blank_every == 0 {
                 text.push_str(eol);
             }
         }
         write(&d, "t.csv", &text);
-        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delim as u8).from_reader(text.as_bytes());
         let records: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-        let df = dd::read_csv(&pat(&d, "t.csv"), CsvOptions::default().blocksize(blocksize)).unwrap();
+        let opts = CsvOptions::default().blocksize(blocksize).delimiter(delim as u8);
+        let df = dd::read_csv(&pat(&d, "t.csv"), opts).unwrap();
         let t = df.compute_with(Scheduler::threads(2)).unwrap();
         prop_assert_eq!(t.len(), records.len());
         for (c, (name, dtype)) in df.dtypes().into_iter().enumerate() {
@@ -555,6 +557,17 @@ fn blank_lines_spaces_and_bytes_that_are_not_text() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("tab.csv:3") && e.contains("\"b\""), "{e}");
+    // a delimiter that could be part of a number splits fields first
+    write(&d, "dot.csv", "1.5.x\n2.25.y\n");
+    let t = dd::read_csv(
+        &pat(&d, "dot.csv"),
+        CsvOptions::default().header(false).delimiter(b'.'),
+    )
+    .unwrap()
+    .compute()
+    .unwrap();
+    assert_eq!(t.column("0").unwrap(), &Column::I64(vec![1, 2]));
+    assert_eq!(t.column("1").unwrap(), &Column::I64(vec![5, 25]));
     // bytes that are not UTF-8: an error naming the line, or readable text when widening
     std::fs::write(d.join("bin.csv"), b"n,s\n1,ok\n2,\xff\xfe\n").unwrap();
     let e = dd::read_csv(&pat(&d, "bin.csv"), CsvOptions::default())

@@ -133,6 +133,7 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     let paths = expand(pattern)?;
     let mut names: Option<Vec<String>> = None;
     let mut inferred: Vec<Option<DType>> = Vec::new();
+    let mut nulls: Vec<bool> = Vec::new();
     let mut blocks = Vec::new();
     for path in &paths {
         let gz = path.extension().is_some_and(|e| e == "gz");
@@ -183,6 +184,7 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
         match &names {
             None => {
                 inferred = vec![None; file_names.len()];
+                nulls = vec![false; file_names.len()];
                 names = Some(file_names);
             }
             Some(n) if *n != file_names => {
@@ -202,8 +204,9 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
                 return Err(ragged(path, first_data_line + row as u64, ncols, rec.len()));
             }
             for (c, field) in rec.iter().enumerate() {
-                if let Some(t) = infer(field) {
-                    inferred[c] = Some(inferred[c].map_or(t, |p| p.widen(t)));
+                match infer(field) {
+                    Some(t) => inferred[c] = Some(inferred[c].map_or(t, |p| p.widen(t))),
+                    None => nulls[c] |= field.is_empty(),
                 }
             }
         }
@@ -233,8 +236,18 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
         }
     }
     let names = names.unwrap_or_default();
-    // declared types win; columns with no value in any sample are floats (all NaN), as in pandas
-    let mut dtypes: Vec<DType> = inferred.iter().map(|d| d.unwrap_or(DType::F64)).collect();
+    // declared types win; columns with no value in any sample are floats (all NaN), and
+    // integers or booleans with a missing value are floats or text, as in pandas
+    let mut dtypes: Vec<DType> = inferred
+        .iter()
+        .zip(&nulls)
+        .map(|(d, &null)| match (d, null) {
+            (None, _) => DType::F64,
+            (Some(DType::I64), true) => DType::F64,
+            (Some(DType::Bool), true) => DType::Str,
+            (Some(d), _) => *d,
+        })
+        .collect();
     for (col, d) in &opts.dtypes {
         let i = super::table::position(&names, col)?;
         dtypes[i] = *d;

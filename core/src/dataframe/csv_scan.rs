@@ -69,6 +69,9 @@ pub(super) struct Scanner<'a> {
     base: LineBase<'a>,
     schema: &'a Schema,
     delimiter: u8,
+    /// Whether a number's end can be told by the parser: not when the delimiter could be
+    /// part of a number (`.`, `e`, a digit…), where fields are split first.
+    numbers_in_place: bool,
     widen: bool,
     cols: Vec<Column>,
     rows: usize,
@@ -89,6 +92,7 @@ impl<'a> Scanner<'a> {
             base,
             schema,
             delimiter,
+            numbers_in_place: !(delimiter.is_ascii_alphanumeric() || b".+-_".contains(&delimiter)),
             widen,
             cols: schema.dtypes.iter().map(|&d| Column::empty(d, 0)).collect(),
             rows: 0,
@@ -199,6 +203,9 @@ impl<'a> Scanner<'a> {
     #[inline]
     fn fast_row(&mut self, b: &[u8], mut p: usize) -> Option<usize> {
         let delim = self.delimiter;
+        if !self.numbers_in_place {
+            return None;
+        }
         let n = self.cols.len();
         for (c, col) in self.cols.iter_mut().enumerate() {
             let last = c + 1 == n;
