@@ -155,6 +155,18 @@ fn quantile_ranks(n: u64, q: f64) -> (u64, u64, f64) {
     ((lo), (lo + 1).min(n - 1), pos - lo as f64)
 }
 
+/// The description of a column without values (pandas: count 0, the rest NaN).
+pub(super) const EMPTY: [f64; 8] = [
+    0.0,
+    f64::NAN,
+    f64::NAN,
+    f64::NAN,
+    f64::NAN,
+    f64::NAN,
+    f64::NAN,
+    f64::NAN,
+];
+
 /// count, mean, std (ddof = 1), min, 25 %, 50 %, 75 %, max of the values in `chunks`
 /// (no NaN), which `s` summarises.
 pub(super) fn column_stats(s: &Summary, chunks: &[Vec<f64>]) -> [f64; 8] {
@@ -164,8 +176,7 @@ pub(super) fn column_stats(s: &Summary, chunks: &[Vec<f64>]) -> [f64; 8] {
 fn column_stats_with(s: &Summary, chunks: &[Vec<f64>], sample: usize) -> [f64; 8] {
     let n = s.n;
     if n == 0 {
-        let nan = f64::NAN;
-        return [0.0, nan, nan, nan, nan, nan, nan, nan];
+        return EMPTY;
     }
     let mean = s.sum.get() / n as f64;
     let ranks: Vec<(u64, u64, f64)> = QS.iter().map(|&q| quantile_ranks(n, q)).collect();

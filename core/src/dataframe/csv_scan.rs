@@ -150,8 +150,11 @@ impl<'a> Scanner<'a> {
                 // size the columns from the first chunk's rows per byte, once
                 reserved = true;
                 if let Some(len) = len {
-                    let want = (self.rows as u64 * len / consumed.max(1)) as usize;
-                    let extra = (want + want / 16 + 16).saturating_sub(self.rows);
+                    // a row takes at least a byte a field: the block holds no more rows
+                    let most = len / self.cols.len().max(1) as u64 + 1;
+                    let want = (self.rows as u64).saturating_mul(len) / consumed.max(1);
+                    let want = (want + want / 16 + 16).min(most) as usize;
+                    let extra = want.saturating_sub(self.rows);
                     self.cols.iter_mut().for_each(|c| c.reserve(extra));
                 }
             }

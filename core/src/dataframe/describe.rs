@@ -1,6 +1,6 @@
 //! `describe`: count, mean, std, min, quartiles and max of every numeric column, exact.
 
-use super::column_stats::{column_stats, lerp, sum_of, Summary};
+use super::column_stats::{column_stats, lerp, sum_of, Summary, EMPTY};
 use super::table::{format_floats, write_grid, Column};
 use super::DataFrame;
 use crate::bag::layer_name;
@@ -75,53 +75,6 @@ impl fmt::Display for Description {
 
 fn sum(xs: &[f64]) -> f64 {
     sum_of(xs, |x| x).get()
-}
-
-/// Quantile `q` of `v` (method "linear"), selecting order statistics in place.
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let pos = q * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let (_, a, rest) = v.select_nth_unstable_by(lo, f64::total_cmp);
-    let a = *a;
-    let b = if hi == lo {
-        a
-    } else {
-        rest.iter().copied().fold(f64::INFINITY, f64::min)
-    };
-    lerp(a, b, pos - lo as f64)
-}
-
-fn stats(mut v: Vec<f64>) -> [f64; 8] {
-    let n = v.len();
-    if n == 0 {
-        return [
-            0.0,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-        ];
-    }
-    let mean = sum(&v) / n as f64;
-    let std = if n > 1 {
-        (sum_of(&v, |x| (x - mean) * (x - mean)).get() / (n - 1) as f64).sqrt()
-    } else {
-        f64::NAN
-    };
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let q1 = quantile(&mut v, 0.25);
-    let q2 = quantile(&mut v, 0.5);
-    let q3 = quantile(&mut v, 0.75);
-    [n as f64, mean, std, min, q1, q2, q3, max]
 }
 
 /// Default memory budget of [`DataFrame::describe`]: 2^27 values (1 GiB of floats).
@@ -497,7 +450,7 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
             .zip(picked)
             .map(|((m, want), mut vals)| {
                 if m.n == 0 {
-                    return stats(Vec::new());
+                    return EMPTY;
                 }
                 let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
                 vals.sort_by(f64::total_cmp);
