@@ -1,19 +1,41 @@
-//! `read_csv` + `describe` over many CSV files, against a single-threaded csv-crate parse and
-//! exact describe of the same files, measured in the same run.
+//! `read_csv` + `describe` over many CSV files, next to what a user could pick instead,
+//! measured in the same run on the same files with the same number of threads:
+//!
+//! - the yardstick `csvstats` (a hand-optimised single-purpose parser + exact describe: the
+//!   machine's pace), when built;
+//! - pyarrow, DuckDB and polars (`csv_describe_libs.py`), when their virtual environment
+//!   exists.
 //!
 //! ```sh
-//! cargo run --release --example bench_dataframe                    # 20 files x 1 000 000 rows x 5 floats (~2.5 GB)
+//! cargo run --release --example bench_dataframe                    # 20 files x 1 000 000 rows x 5 floats (1.93 GB)
 //! cargo run --release --example bench_dataframe -- --rows 100000   # smaller
+//! cargo run --release --example bench_dataframe -- --threads 2 --reps 3
 //! ```
 //!
-//! Each measurement runs in a child process so its peak RSS (VmHWM) is its own.
+//! The yardsticks live in `../shared/yardsticks` (`DAGR_YARDSTICKS` to change it); build
+//! them and their Python environment as their README says:
+//!
+//! ```sh
+//! cargo build --release --manifest-path ../shared/yardsticks/Cargo.toml --target-dir target/yardsticks
+//! python3 -m venv target/yardsticks/venv
+//! target/yardsticks/venv/bin/pip install pyarrow==26.0.1 duckdb==2.0.1 polars==2.1.0 numpy pandas
+//! ```
+//!
+//! Every program runs in a child process: one untimed warm-up, then `--reps` timed runs, of
+//! which the median is shown (input bytes / 10^6 / seconds; files in the page cache). Peak
+//! RSS is the child's VmHWM: dagr reports its own; the others' is sampled every 10 ms (a
+//! memory-mapping program counts the file pages it touches). Each program's statistics are
+//! compared with dagr's (largest relative difference over all columns and statistics).
 
 use dagr::bag as db;
 use dagr::dataframe as dd;
+use dagr::prelude::Scheduler;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::process::Command;
-use std::time::Instant;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const DIR: &str = "data/bench-csv";
 const FILES: usize = 20;
@@ -21,7 +43,7 @@ const COLS: usize = 5;
 
 fn generate(rows: usize) -> u64 {
     let marker = format!("{DIR}/.rows-{rows}");
-    if std::path::Path::new(&marker).exists() {
+    if Path::new(&marker).exists() {
         return size();
     }
     let _ = std::fs::remove_dir_all(DIR);
@@ -48,7 +70,7 @@ fn generate(rows: usize) -> u64 {
     size()
 }
 
-fn files() -> Vec<std::path::PathBuf> {
+fn files() -> Vec<PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(DIR)
         .expect("dir")
         .map(|e| e.expect("entry").path())
@@ -65,131 +87,262 @@ fn size() -> u64 {
         .sum()
 }
 
-/// The baseline: one thread, the csv crate, every value kept for exact quantiles.
-fn baseline() -> Vec<[f64; 8]> {
-    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); COLS];
-    let mut rec = csv::ByteRecord::new();
-    for f in files() {
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_path(&f)
-            .expect("open");
-        while r.read_byte_record(&mut rec).expect("record") {
-            for (c, field) in rec.iter().enumerate() {
-                let x: f64 = std::str::from_utf8(field)
-                    .expect("utf8")
-                    .parse()
-                    .expect("float");
-                cols[c].push(x);
-            }
-        }
-    }
-    cols.into_iter()
-        .map(|mut v| {
-            v.sort_by(f64::total_cmp);
-            let n = v.len() as f64;
-            let mean = v.iter().sum::<f64>() / n;
-            let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-            let q = |q: f64| {
-                let pos = q * (n - 1.0);
-                let lo = pos.floor() as usize;
-                let hi = (lo + 1).min(v.len() - 1);
-                v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-            };
-            [n, mean, std, v[0], q(0.25), q(0.5), q(0.75), v[v.len() - 1]]
-        })
-        .collect()
-}
-
-fn dagr_describe() -> Vec<[f64; 8]> {
+/// dagr's describe as `{"0": {"count": .., "mean": .., ...}, ...}`.
+fn dagr_describe(threads: usize) -> serde_json::Value {
     let df = dd::read_csv(
         &format!("{DIR}/x*.csv"),
         dd::CsvOptions::default().header(false),
     )
     .expect("read_csv");
-    let d = df.describe().compute().expect("describe");
-    d.columns()
-        .iter()
-        .map(|c| {
-            let mut row = [0.0; 8];
-            for (i, s) in dd::describe_rows().iter().enumerate() {
-                row[i] = d.get(s, c).expect("stat");
-            }
-            row
-        })
-        .collect()
+    let d = df
+        .describe()
+        .compute_with(Scheduler::threads(threads))
+        .expect("describe");
+    let mut out = serde_json::Map::new();
+    for c in d.columns() {
+        let mut col = serde_json::Map::new();
+        for s in dd::describe_rows() {
+            col.insert(s.to_string(), d.get(s, c).expect("stat").into());
+        }
+        out.insert(c.clone(), col.into());
+    }
+    out.into()
 }
 
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn vm_hwm_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+}
+
+/// The child side: warm-up, timed runs, then one line of JSON.
+fn child(threads: usize, reps: usize, bytes: u64) {
+    let mut rates = Vec::new();
+    let mut stats = dagr_describe(threads);
+    for _ in 0..reps {
+        let t = Instant::now();
+        stats = dagr_describe(threads);
+        rates.push(bytes as f64 / 1e6 / t.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    let rss = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+        .and_then(|s| vm_hwm_kb(&s))
+        .unwrap_or(0);
+    let out = serde_json::json!({ "rate": rates[rates.len() / 2], "rss_kb": rss, "stats": stats });
+    println!("{out}");
+}
+
+/// A finished child: its standard output and its sampled peak RSS.
+struct Ran {
+    stdout: String,
+    peak_kb: u64,
+    ok: bool,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Ran {
+    let mut child = match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Ran {
+                stdout: String::new(),
+                peak_kb: 0,
+                ok: false,
+                stderr: e.to_string(),
+            }
+        }
+    };
+    let mut pipe = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let mut errpipe = child.stderr.take().expect("stderr");
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = errpipe.read_to_string(&mut s);
+        s
+    });
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    let status = loop {
+        if let Some(status) = std::fs::read_to_string(&status_path)
+            .ok()
+            .and_then(|s| vm_hwm_kb(&s))
+        {
+            peak_kb = peak_kb.max(status);
+        }
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => break None,
+        }
+    };
+    Ran {
+        stdout: reader.join().unwrap_or_default(),
+        peak_kb,
+        ok: status.is_some_and(|s| s.success()),
+        stderr: err_reader.join().unwrap_or_default(),
+    }
+}
+
+/// "`… threads=N: X MB/s`" as the yardsticks print it, last line.
+fn rate_of(stdout: &str) -> Option<f64> {
+    let last = stdout.lines().rev().find(|l| l.contains("MB/s"))?;
+    last.rsplit(": ")
+        .next()?
+        .trim_end_matches(" MB/s")
+        .parse()
+        .ok()
+}
+
+/// The first line of `stdout` that is a JSON object.
+fn json_of(stdout: &str) -> Option<serde_json::Value> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .find_map(|l| serde_json::from_str(l).ok())
+}
+
+/// The largest relative difference between two describe tables.
+fn max_rel_diff(a: &serde_json::Value, b: &serde_json::Value) -> Option<f64> {
+    let a = a.as_object()?;
+    let mut worst = 0.0f64;
+    for (col, stats) in a {
+        for (stat, x) in stats.as_object()? {
+            let x = x.as_f64()?;
+            let y = b.get(col)?.get(stat)?.as_f64()?;
+            worst = worst.max((x - y).abs() / x.abs().max(1e-300));
+        }
+    }
+    Some(worst)
+}
+
+struct Row {
+    label: String,
+    rate: f64,
+    peak_kb: u64,
+    diff: Option<f64>,
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1)?.parse().ok())
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--child") {
-        let start = Instant::now();
-        let stats = if args[i + 1] == "baseline" {
-            baseline()
-        } else {
-            dagr_describe()
-        };
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{secs} {} {:.12} {:.12}",
-            peak_rss_kb(),
-            stats[0][1],
-            stats[0][5]
-        );
+    let threads: usize = arg(&args, "--threads").unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let reps: usize = arg(&args, "--reps").unwrap_or(3).max(1);
+    if args.iter().any(|a| a == "--child") {
+        child(threads, reps, size());
         return;
     }
-    let rows: usize = args
-        .iter()
-        .position(|a| a == "--rows")
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(1_000_000);
+    let rows: usize = arg(&args, "--rows").unwrap_or(1_000_000);
     let t = Instant::now();
     let bytes = generate(rows);
     println!(
-        "{FILES} files x {rows} rows x {COLS} floats: {:.2} GB (generated or reused in {:.1} s)",
+        "{FILES} files x {rows} rows x {COLS} floats: {:.2} GB (generated or reused in {:.1} s); \
+         {threads} threads, median of {reps} runs after a warm-up",
         bytes as f64 / 1e9,
         t.elapsed().as_secs_f64()
     );
     for f in files() {
         let _ = std::fs::read(f); // page cache
     }
+    let (t, r) = (threads.to_string(), reps.to_string());
     let me = std::env::current_exe().expect("exe");
-    println!(
-        "\n{:<44} {:>8} {:>8} {:>10}  mean(0), median(0)",
-        "", "seconds", "MB/s", "peak RSS"
-    );
-    let mut rates = Vec::new();
-    for (what, label) in [
-        ("baseline", "csv crate + exact describe, 1 thread"),
-        ("dagr", "dd::read_csv + describe, threads"),
-    ] {
-        let out = Command::new(&me)
-            .args(["--child", what])
-            .output()
-            .expect("child");
-        let s = String::from_utf8_lossy(&out.stdout).to_string();
-        let mut it = s.split_whitespace();
-        let secs: f64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(f64::NAN);
-        let rss: f64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
-        let rest: Vec<&str> = it.collect();
-        let rate = bytes as f64 / 1e6 / secs;
-        rates.push(rate);
+    let ran = run(Command::new(&me).args(["--child", "--threads", &t, "--reps", &r]));
+    let Some(dagr) = json_of(&ran.stdout) else {
+        eprintln!("dagr failed: {}", ran.stderr);
+        std::process::exit(1);
+    };
+    let reference = dagr["stats"].clone();
+    let mut rows_out = vec![Row {
+        label: "dagr: dd::read_csv + describe".into(),
+        rate: dagr["rate"].as_f64().unwrap_or(f64::NAN),
+        peak_kb: dagr["rss_kb"].as_u64().unwrap_or(0).max(ran.peak_kb),
+        diff: Some(0.0),
+    }];
+
+    let yard = std::env::var("DAGR_YARDSTICKS").unwrap_or_else(|_| "../shared/yardsticks".into());
+    let csvstats = Path::new("target/yardsticks/release/csvstats");
+    if csvstats.exists() {
+        let ran = run(Command::new(csvstats).args(["--threads", &t, "--reps", &r, "--json", DIR]));
+        match rate_of(&ran.stdout) {
+            Some(rate) if ran.ok => rows_out.push(Row {
+                label: "yardstick: csvstats".into(),
+                rate,
+                peak_kb: ran.peak_kb,
+                diff: json_of(&ran.stdout).and_then(|j| max_rel_diff(&reference, &j)),
+            }),
+            _ => eprintln!("csvstats failed: {}", ran.stderr.trim()),
+        }
+    } else {
         println!(
-            "{label:<44} {secs:>8.2} {rate:>8.0} {:>7.0} MB  {}",
-            rss / 1024.0,
-            rest.join(" ")
+            "(no yardstick: build it with `cargo build --release --manifest-path \
+             {yard}/Cargo.toml --target-dir target/yardsticks`)"
         );
     }
-    println!("\ndagr / baseline: {:.2}x", rates[1] / rates[0]);
+
+    let python = Path::new("target/yardsticks/venv/bin/python");
+    let script = format!("{yard}/py/csv_describe_libs.py");
+    if python.exists() && Path::new(&script).exists() {
+        let glob = format!("{DIR}/*.csv");
+        for lib in ["pyarrow", "duckdb", "polars"] {
+            let ran = run(Command::new(python).args([
+                script.as_str(),
+                lib,
+                &glob,
+                "--threads",
+                &t,
+                "--reps",
+                &r,
+            ]));
+            let version = ran
+                .stdout
+                .lines()
+                .find(|l| l.starts_with(lib) && l.contains("rates"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("")
+                .to_owned();
+            match rate_of(&ran.stdout) {
+                Some(rate) if ran.ok => rows_out.push(Row {
+                    label: format!("{lib} {version}"),
+                    rate,
+                    peak_kb: ran.peak_kb,
+                    diff: json_of(&ran.stdout).and_then(|j| max_rel_diff(&reference, &j)),
+                }),
+                _ => eprintln!("{lib} failed: {}", ran.stderr.trim()),
+            }
+        }
+    } else {
+        println!(
+            "(no pyarrow / DuckDB / polars: make their environment with `python3 -m venv \
+             target/yardsticks/venv && target/yardsticks/venv/bin/pip install pyarrow==26.0.1 \
+             duckdb==2.0.1 polars==2.1.0 numpy pandas`)"
+        );
+    }
+
+    println!(
+        "\n{:<34} {:>8} {:>12} {:>10}  max rel diff from dagr",
+        "", "MB/s", "dagr / this", "peak RSS"
+    );
+    let ours = rows_out[0].rate;
+    for row in &rows_out {
+        println!(
+            "{:<34} {:>8.0} {:>11.2}x {:>7.0} MB  {}",
+            row.label,
+            row.rate,
+            ours / row.rate,
+            row.peak_kb as f64 / 1024.0,
+            row.diff.map_or("-".into(), |d| format!("{d:.1e}"))
+        );
+    }
 }

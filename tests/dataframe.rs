@@ -382,3 +382,265 @@ fn csv_round_trip_and_bag_to_dataframe() {
     assert!(b.to_dataframe(&["only-one"]).is_err());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A float field as files spell them (some are not floats: the column is then read as text).
+fn float_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => any::<f64>().prop_map(|x| x.to_string()),
+        2 => (-1e6f64..1e6).prop_map(|x| x.to_string()),
+        1 => any::<f64>().prop_map(|x| format!("{x:e}")),
+        1 => (-1e3f64..1e3).prop_map(|x| format!("{x:.3}")),
+        2 => proptest::sample::select(vec![
+            "", " 1.5", "2.5 ", "inf", "-inf", "NaN", "nan", "1e5", ".5", "5.", "+2.5", "-0",
+            "1E-7", "123456789012345678901234567890",
+        ])
+        .prop_map(String::from),
+    ]
+}
+
+/// An integer field (19-digit values and signs included).
+fn int_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => any::<i64>().prop_map(|x| x.to_string()),
+        2 => (-1000i64..1000).prop_map(|x| x.to_string()),
+        1 => proptest::sample::select(vec!["+7", "0007", "-0", " 12", "9223372036854775807"])
+            .prop_map(String::from),
+    ]
+}
+
+/// A text field, sometimes quoted (with the delimiter inside).
+fn word_text() -> impl Strategy<Value = String> {
+    proptest::sample::select(vec![
+        "a",
+        "bé",
+        "",
+        "x y",
+        "True",
+        "7",
+        "\"q,uo\"",
+        "\"say \"\"hi\"\"\"",
+    ])
+    .prop_map(String::from)
+}
+
+/// The values of a field as `read_csv` documents them, from the csv crate's unquoted field.
+fn oracle_column(dtype: DType, fields: &[String]) -> Column {
+    let num = |f: &String| f.trim().to_owned();
+    match dtype {
+        DType::F64 => Column::F64(
+            fields
+                .iter()
+                .map(|f| {
+                    if f.is_empty() {
+                        f64::NAN
+                    } else {
+                        num(f).parse().unwrap()
+                    }
+                })
+                .collect(),
+        ),
+        DType::I64 => Column::I64(fields.iter().map(|f| num(f).parse().unwrap()).collect()),
+        DType::Bool => Column::Bool(
+            fields
+                .iter()
+                .map(|f| ["True", "true", "TRUE"].contains(&num(f).as_str()))
+                .collect(),
+        ),
+        DType::Str => Column::Str(
+            fields
+                .iter()
+                .map(|f| (!f.is_empty()).then(|| f.clone()))
+                .collect(),
+        ),
+    }
+}
+
+/// Columns equal, floats compared bit for bit (so NaN equals NaN).
+fn same_column(a: &Column, b: &Column) -> bool {
+    match (a, b) {
+        (Column::F64(x), Column::F64(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+        }
+        _ => a == b,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The fast path against the csv crate: every field typed as the inferred dtype says,
+    /// whatever the line endings, blank lines, quoting and block boundaries.
+    #[test]
+    fn read_csv_matches_the_csv_crate(
+        rows in proptest::collection::vec((float_text(), int_text(), word_text()), 1..60),
+        crlf in any::<bool>(),
+        blank_every in 0usize..7,
+        blocksize in proptest::option::of(8u64..400),
+        delim in proptest::sample::select(vec![',', ';', '\t', '|']),
+    ) {
+        let d = scratch("oracle");
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("f{delim}i{delim}s{eol}");
+        for (k, (f, i, s)) in rows.iter().enumerate() {
+            text.push_str(&format!("{f}{delim}{i}{delim}{s}{eol}"));
+            if blank_every > 0 && k % blank_every == 0 {
+                text.push_str(eol);
+            }
+        }
+        write(&d, "t.csv", &text);
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delim as u8).from_reader(text.as_bytes());
+        let records: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+        let opts = CsvOptions::default().blocksize(blocksize).delimiter(delim as u8);
+        let df = dd::read_csv(&pat(&d, "t.csv"), opts).unwrap();
+        let t = df.compute_with(Scheduler::threads(2)).unwrap();
+        prop_assert_eq!(t.len(), records.len());
+        for (c, (name, dtype)) in df.dtypes().into_iter().enumerate() {
+            let fields: Vec<String> = records.iter().map(|r| r[c].to_owned()).collect();
+            let want = oracle_column(dtype, &fields);
+            let got = t.column(&name).unwrap();
+            prop_assert!(same_column(got, &want), "{}: {:?} vs {:?}", name, got, want);
+            if dtype == DType::F64 {
+                let xs = want.to_f64().unwrap();
+                if xs.iter().filter(|x| !x.is_nan()).count() > 1 && xs.iter().all(|x| x.is_nan() || x.abs() < 1e12) {
+                    let desc = df.describe().compute().unwrap();
+                    for (s, stat) in dd::describe_rows().iter().enumerate() {
+                        let (g, w) = (desc.get(stat, &name).unwrap(), oracle_describe(&xs)[s]);
+                        prop_assert!(close(g, w) || (["mean", "std"].contains(stat) && (g - w).abs() <= 1e-9 * w.abs()), "{} {}: {} vs {}", name, stat, g, w);
+                    }
+                }
+            }
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
+
+#[test]
+fn blank_lines_spaces_and_bytes_that_are_not_text() {
+    let d = scratch("odd");
+    // blank lines (either ending) are skipped, also in one-column files
+    write(&d, "one.csv", "a\r\n1.5\r\n\r\n2\r\n\n");
+    let t = dd::read_csv(&pat(&d, "one.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.column("a").unwrap(), &Column::F64(vec![1.5, 2.0]));
+    write(&d, "words.csv", "s\r\nx\r\n\r\ny");
+    let t = dd::read_csv(&pat(&d, "words.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(
+        t.column("s").unwrap(),
+        &Column::Str(vec![Some("x".into()), Some("y".into())])
+    );
+    // spaces around numbers and booleans are dropped; other whitespace is not
+    write(&d, "sp.csv", "x,b\n 1.5 , True\n2,False\n");
+    let declared = CsvOptions::default()
+        .dtype("x", DType::F64)
+        .dtype("b", DType::Bool);
+    let t = dd::read_csv(&pat(&d, "sp.csv"), declared)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.column("x").unwrap(), &Column::F64(vec![1.5, 2.0]));
+    assert_eq!(t.column("b").unwrap(), &Column::Bool(vec![true, false]));
+    write(&d, "tab.csv", "b\nTrue\n\tTrue\n");
+    let e = dd::read_csv(
+        &pat(&d, "tab.csv"),
+        CsvOptions::default().dtype("b", DType::Bool),
+    )
+    .unwrap()
+    .compute()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("tab.csv:3") && e.contains("\"b\""), "{e}");
+    // a delimiter that could be part of a number splits fields first
+    write(&d, "dot.csv", "1.5.x\n2.25.y\n");
+    let t = dd::read_csv(
+        &pat(&d, "dot.csv"),
+        CsvOptions::default().header(false).delimiter(b'.'),
+    )
+    .unwrap()
+    .compute()
+    .unwrap();
+    assert_eq!(t.column("0").unwrap(), &Column::I64(vec![1, 2]));
+    assert_eq!(t.column("1").unwrap(), &Column::I64(vec![5, 25]));
+    // bytes that are not UTF-8: an error naming the line, or readable text when widening
+    std::fs::write(d.join("bin.csv"), b"n,s\n1,ok\n2,\xff\xfe\n").unwrap();
+    let e = dd::read_csv(&pat(&d, "bin.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bin.csv:3") && e.contains("\"s\""), "{e}");
+    let t = dd::read_csv(&pat(&d, "bin.csv"), CsvOptions::default().widen(true))
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        t.column("s").unwrap().text(1).as_deref(),
+        Some("\u{fffd}\u{fffd}")
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn quoted_files_read_and_fail_by_line_after_the_fast_path_hands_over() {
+    let d = scratch("quoted");
+    // quotes from the start: the csv crate reads the block
+    write(&d, "q.csv", "a,b\n\"x,y\",1\n\"say \"\"hi\"\"\",2\n");
+    let t = dd::read_csv(&pat(&d, "q.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.column("a").unwrap().text(0).as_deref(), Some("x,y"));
+    assert_eq!(
+        t.column("a").unwrap().text(1).as_deref(),
+        Some("say \"hi\"")
+    );
+    assert_eq!(t.column("b").unwrap(), &Column::I64(vec![1, 2]));
+    // the first quote far into the file (past the first read): rows before it are read by
+    // the fast path, and errors after it still name the right line
+    let mut long = String::from("a,b\n");
+    for i in 0..100_000 {
+        long.push_str(&format!("{i},{}\n", i * 2));
+    }
+    let ok = format!("{long}\"7\",8\n");
+    write(&d, "late-ok.csv", &ok);
+    let t = dd::read_csv(&pat(&d, "late-ok.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(t.len(), 100_001);
+    assert_eq!(t.column("a").unwrap().f64(100_000), Some(7.0));
+    write(&d, "late-ragged.csv", &format!("{long}\"7\",8\n1,2,3\n"));
+    for bs in [None, Some(1 << 20)] {
+        let e = dd::read_csv(
+            &pat(&d, "late-ragged.csv"),
+            CsvOptions::default().blocksize(bs),
+        )
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("late-ragged.csv:100003") && e.contains("expected 2 fields"),
+            "{e}"
+        );
+    }
+    write(&d, "late-type.csv", &format!("{long}\"7\",8\n9,\"oops\"\n"));
+    let e = dd::read_csv(&pat(&d, "late-type.csv"), CsvOptions::default())
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("late-type.csv:100003") && e.contains("\"b\"") && e.contains("oops"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

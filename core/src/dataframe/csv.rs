@@ -1,6 +1,7 @@
 //! CSV in and out: `read_csv` with dtype inference, `to_csv`.
 
-use super::table::{Column, DType, Table};
+use super::csv_scan::{ragged, LineBase, Scanner};
+use super::table::{DType, Table};
 use super::{DataFrame, Schema};
 use crate::atomic_file::write_atomic;
 use crate::bag::layer_name;
@@ -132,6 +133,7 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     let paths = expand(pattern)?;
     let mut names: Option<Vec<String>> = None;
     let mut inferred: Vec<Option<DType>> = Vec::new();
+    let mut nulls: Vec<bool> = Vec::new();
     let mut blocks = Vec::new();
     for path in &paths {
         let gz = path.extension().is_some_and(|e| e == "gz");
@@ -182,6 +184,7 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
         match &names {
             None => {
                 inferred = vec![None; file_names.len()];
+                nulls = vec![false; file_names.len()];
                 names = Some(file_names);
             }
             Some(n) if *n != file_names => {
@@ -201,8 +204,9 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
                 return Err(ragged(path, first_data_line + row as u64, ncols, rec.len()));
             }
             for (c, field) in rec.iter().enumerate() {
-                if let Some(t) = infer(field) {
-                    inferred[c] = Some(inferred[c].map_or(t, |p| p.widen(t)));
+                match infer(field) {
+                    Some(t) => inferred[c] = Some(inferred[c].map_or(t, |p| p.widen(t))),
+                    None => nulls[c] |= field.is_empty(),
                 }
             }
         }
@@ -232,8 +236,18 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
         }
     }
     let names = names.unwrap_or_default();
-    // declared types win; columns with no value in any sample are floats (all NaN), as in pandas
-    let mut dtypes: Vec<DType> = inferred.iter().map(|d| d.unwrap_or(DType::F64)).collect();
+    // declared types win; columns with no value in any sample are floats (all NaN), and
+    // integers or booleans with a missing value are floats or text, as in pandas
+    let mut dtypes: Vec<DType> = inferred
+        .iter()
+        .zip(&nulls)
+        .map(|(d, &null)| match (d, null) {
+            (None, _) => DType::F64,
+            (Some(DType::I64), true) => DType::F64,
+            (Some(DType::Bool), true) => DType::Str,
+            (Some(d), _) => *d,
+        })
+        .collect();
     for (col, d) in &opts.dtypes {
         let i = super::table::position(&names, col)?;
         dtypes[i] = *d;
@@ -266,7 +280,7 @@ fn reader<R: Read>(opts: &CsvOptions, r: R) -> csv::Reader<R> {
 }
 
 /// The narrowest type a field fits; `None` for an empty (null) field.
-fn infer(field: &[u8]) -> Option<DType> {
+pub(super) fn infer(field: &[u8]) -> Option<DType> {
     if field.is_empty() {
         return None;
     }
@@ -282,7 +296,7 @@ fn infer(field: &[u8]) -> Option<DType> {
     })
 }
 
-fn parse_bool(s: &str) -> Option<bool> {
+pub(super) fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "True" | "true" | "TRUE" => Some(true),
         "False" | "false" | "FALSE" => Some(false),
@@ -298,69 +312,20 @@ fn csv_error(path: &Path, e: &csv::Error) -> Error {
     }
 }
 
-fn ragged(path: &Path, line: u64, want: usize, got: usize) -> Error {
-    Error::Csv {
-        path: path.to_owned(),
-        line,
-        message: format!("expected {want} fields, found {got}"),
+/// The offset of the first line starting at or after `at` (a row belongs to the block its
+/// first byte lies in): just after the first line break at or after `at - 1`.
+fn line_start_at(path: &Path, at: u64) -> Result<u64, Error> {
+    if at == 0 {
+        return Ok(0);
     }
-}
-
-/// Lines before byte `offset` of a file (only on error paths).
-fn lines_before(path: &Path, offset: u64) -> u64 {
-    File::open(path)
-        .map(|f| {
-            BufReader::new(f)
-                .take(offset)
-                .bytes()
-                .filter(|b| matches!(b, Ok(b'\n')))
-                .count() as u64
-        })
-        .unwrap_or(0)
-}
-
-/// Reads a block's bytes: from its first row start to the end of the last row that starts
-/// before the block's end (or the whole file). Returns the bytes and their file offset.
-fn block_bytes(block: &Block) -> Result<(Vec<u8>, u64), Error> {
-    let path = &*block.path;
-    let mut buf = Vec::new();
-    if block.start == 0 {
-        let mut src = open(path, block.gz)?;
-        match block.end {
-            None => {
-                src.read_to_end(&mut buf).map_err(io(path))?;
-            }
-            Some(end) => {
-                let mut r = BufReader::with_capacity(1 << 16, src);
-                (&mut r).take(end).read_to_end(&mut buf).map_err(io(path))?;
-                if buf.last().is_some_and(|&b| b != b'\n') {
-                    r.read_until(b'\n', &mut buf).map_err(io(path))?;
-                }
-            }
-        }
-        return Ok((buf, 0));
-    }
-    // A row belongs to the block its first byte lies in: begin after the first line break
-    // at or after `start - 1`.
     let mut f = File::open(path).map_err(io(path))?;
-    f.seek(SeekFrom::Start(block.start - 1)).map_err(io(path))?;
-    let mut r = BufReader::with_capacity(1 << 16, f);
+    f.seek(SeekFrom::Start(at - 1)).map_err(io(path))?;
+    let mut r = BufReader::with_capacity(1 << 12, f);
     let skipped = r.read_until(b'\n', &mut Vec::new()).map_err(io(path))? as u64;
-    let first = block.start - 1 + skipped;
-    let end = block.end.unwrap_or(u64::MAX);
-    if first < end {
-        (&mut r)
-            .take(end - first)
-            .read_to_end(&mut buf)
-            .map_err(io(path))?;
-        if buf.last().is_some_and(|&b| b != b'\n') {
-            r.read_until(b'\n', &mut buf).map_err(io(path))?;
-        }
-    }
-    Ok((buf, first))
+    Ok(at - 1 + skipped)
 }
 
-/// Parses one block into a table of the agreed schema.
+/// Parses one block into a table of the agreed schema (see [`csv_scan`](super::csv_scan)).
 fn parse_block(
     block: &Block,
     opts: &CsvOptions,
@@ -368,193 +333,27 @@ fn parse_block(
     widen: bool,
 ) -> Result<Table, Error> {
     let path = &*block.path;
-    let (bytes, first) = block_bytes(block)?;
-    let line_base = || {
-        if first == 0 {
-            0
-        } else {
-            lines_before(path, first)
-        }
-    };
-    let ncols = schema.dtypes.len();
-    let rows_hint = bytes.len() / (8 * ncols.max(1)) + 16;
-    let mut cols: Vec<Column> = schema
-        .dtypes
-        .iter()
-        .map(|&d| Column::empty(d, rows_hint))
-        .collect();
-    let store = |cols: &mut Vec<Column>,
-                 c: usize,
-                 field: &[u8],
-                 line: &dyn Fn() -> u64|
-     -> Result<(), Error> {
-        if let Err(bad) = push(&mut cols[c], field) {
-            if !widen {
-                return Err(Error::CsvValue {
-                    path: path.to_owned(),
-                    line: line(),
-                    column: schema.names[c].clone(),
-                    value: String::from_utf8_lossy(field).into_owned(),
-                    dtype: bad,
-                });
-            }
-            let to = bad.widen(infer(field).unwrap_or(DType::F64));
-            let col = std::mem::replace(&mut cols[c], Column::Bool(Vec::new()));
-            cols[c] = col.cast(to);
-            if push(&mut cols[c], field).is_err() {
-                let col = std::mem::replace(&mut cols[c], Column::Bool(Vec::new()));
-                cols[c] = col.cast(DType::Str);
-                let _ = push(&mut cols[c], field);
-            }
-        }
-        Ok(())
-    };
-    let store_str = |cols: &mut Vec<Column>,
-                     c: usize,
-                     field: &str,
-                     line: &dyn Fn() -> u64|
-     -> Result<(), Error> {
-        if push_str(&mut cols[c], field).is_ok() {
-            return Ok(());
-        }
-        store(cols, c, field.as_bytes(), line)
-    };
-    let text = if bytes.contains(&b'"') {
-        None
+    let first = line_start_at(path, block.start)?;
+    let (src, len): (Box<dyn Read>, Option<u64>) = if block.gz {
+        (open(path, true)?, None)
     } else {
-        std::str::from_utf8(&bytes).ok()
+        let mut f = File::open(path).map_err(io(path))?;
+        let file_len = f.metadata().map_err(io(path))?.len();
+        let last = match block.end {
+            Some(end) if end < file_len => line_start_at(path, end)?,
+            _ => file_len,
+        };
+        f.seek(SeekFrom::Start(first)).map_err(io(path))?;
+        let len = last.saturating_sub(first);
+        (Box::new(f.take(len)), Some(len))
     };
-    if let Some(text) = text {
-        // Fast path: valid UTF-8 (checked once for the block) and no quoting anywhere, so
-        // rows are lines and fields are split on the delimiter, in one pass over the bytes.
-        let b = text.as_bytes();
-        let delim = opts.delimiter;
-        let mut lineno = 0u64;
-        let mut skip_header = block.header;
-        let mut pos = 0;
-        while pos < b.len() {
-            lineno += 1;
-            let line_start = pos;
-            let mut c = 0;
-            let mut field_start = pos;
-            let skip = std::mem::take(&mut skip_header);
-            loop {
-                let at_end = pos == b.len();
-                let byte = if at_end { b'\n' } else { b[pos] };
-                if byte == delim || byte == b'\n' {
-                    let mut field = &text[field_start..pos];
-                    if byte == b'\n' {
-                        field = field.strip_suffix('\r').unwrap_or(field);
-                    }
-                    let blank = byte == b'\n' && c == 0 && field.is_empty();
-                    if !skip && !blank {
-                        let at = || line_base() + lineno;
-                        if c == ncols {
-                            let found = text[line_start..pos].split(delim as char).count();
-                            return Err(ragged(path, at(), ncols, found));
-                        }
-                        store_str(&mut cols, c, field, &at)?;
-                    }
-                    c += 1;
-                    pos += 1;
-                    field_start = pos;
-                    if byte == b'\n' {
-                        if !skip && !blank && c != ncols {
-                            return Err(ragged(path, line_base() + lineno, ncols, c));
-                        }
-                        break;
-                    }
-                } else {
-                    pos += 1;
-                }
-            }
-        }
-    } else {
-        let mut rdr = reader(opts, &bytes[..]);
-        let mut rec = csv::ByteRecord::new();
-        let mut skip_header = block.header;
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let mut err = csv_error(path, &e);
-                    if let Error::Csv { line, .. } = &mut err {
-                        *line += line_base();
-                    }
-                    return Err(err);
-                }
-            }
-            if std::mem::take(&mut skip_header) {
-                continue;
-            }
-            let at = || line_base() + rec.position().map_or(0, |p| p.line());
-            if rec.len() != ncols {
-                return Err(ragged(path, at(), ncols, rec.len()));
-            }
-            for (c, field) in rec.iter().enumerate() {
-                store(&mut cols, c, field, &at)?;
-            }
-        }
-    }
-    Ok(Table::from_parts(schema.names.clone(), cols))
-}
-
-/// Appends a field known to be UTF-8 to a column; on failure, the column's type.
-#[inline]
-fn push_str(col: &mut Column, s: &str) -> Result<(), DType> {
-    let t = if s.starts_with(' ') || s.ends_with(' ') {
-        s.trim()
-    } else {
-        s
-    };
-    match col {
-        Column::F64(v) => v.push(if s.is_empty() {
-            f64::NAN
-        } else {
-            t.parse::<f64>().map_err(|_| DType::F64)?
-        }),
-        Column::I64(v) => v.push(t.parse::<i64>().map_err(|_| DType::I64)?),
-        Column::Bool(v) => v.push(parse_bool(t).ok_or(DType::Bool)?),
-        Column::Str(v) => v.push(if s.is_empty() {
-            None
-        } else {
-            Some(s.to_owned())
-        }),
-    }
-    Ok(())
-}
-
-/// Appends a field to a column; on failure, the column's type.
-#[inline]
-fn push(col: &mut Column, field: &[u8]) -> Result<(), DType> {
-    let s = std::str::from_utf8(field)
-        .map_err(|_| col.dtype())
-        .map(|s| {
-            if s.starts_with(' ') || s.ends_with(' ') {
-                s.trim()
-            } else {
-                s
-            }
-        });
-    match col {
-        Column::F64(v) => {
-            let x = if field.is_empty() {
-                f64::NAN
-            } else {
-                s?.parse::<f64>().map_err(|_| DType::F64)?
-            };
-            v.push(x);
-        }
-        Column::I64(v) => v.push(s?.parse::<i64>().map_err(|_| DType::I64)?),
-        Column::Bool(v) => v.push(parse_bool(s?).ok_or(DType::Bool)?),
-        Column::Str(v) => v.push(if field.is_empty() {
-            None
-        } else {
-            Some(s?.to_owned())
-        }),
-    }
-    Ok(())
+    let base = LineBase { path, first };
+    let mut scanner = Scanner::new(base, schema, opts.delimiter, widen, block.header);
+    scanner.read(src, len)?;
+    Ok(Table::from_parts(
+        schema.names.clone(),
+        scanner.into_columns(),
+    ))
 }
 
 impl DataFrame {

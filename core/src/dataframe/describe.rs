@@ -1,11 +1,12 @@
 //! `describe`: count, mean, std, min, quartiles and max of every numeric column, exact.
 
+use super::column_stats::{column_stats, lerp, sum_of, Summary, EMPTY};
 use super::table::{format_floats, write_grid, Column};
 use super::DataFrame;
 use crate::bag::layer_name;
 use crate::delayed::Delayed;
-use crate::node::{new_node, Deps, NodeKind, NodeRef};
-use crate::tree::{combine_tree, then};
+use crate::node::{Deps, NodeKind, NodeRef};
+use crate::tree::combine_tree;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskResult};
 use std::fmt;
@@ -18,7 +19,10 @@ pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%"
 /// computed as pandas does (std with ddof = 1, quartiles by linear interpolation between
 /// order statistics, nulls skipped). Quartiles are exact in bounded memory: while the
 /// numeric values fit the memory budget (see [`DataFrame::describe_with`]) they are gathered
-/// and the statistics computed as pandas computes them; past it, two more passes over the
+/// (8 bytes a value, never copied) and each column's statistics are computed from them in
+/// one more pass, columns in parallel (each order statistic selected among the values of a
+/// window that a sample places around it, or of a histogram bin when the window misses it);
+/// mean and std within a few units in the last place of pandas'. Past it, two more passes over the
 /// data find each needed order statistic through a 65 536-bin histogram and read back only
 /// the values of those bins (exact, in memory proportional to the values sharing a bin with
 /// a quartile), and mean and std come from mergeable moments (Chan et al.), equal to
@@ -69,77 +73,8 @@ impl fmt::Display for Description {
     }
 }
 
-/// Neumaier-compensated sum: close to numpy's pairwise sum on long columns.
 fn sum(xs: &[f64]) -> f64 {
-    let (mut s, mut c) = (0.0f64, 0.0f64);
-    for &x in xs {
-        let t = s + x;
-        c += if s.abs() >= x.abs() {
-            (s - t) + x
-        } else {
-            (x - t) + s
-        };
-        s = t;
-    }
-    s + c
-}
-
-/// numpy's linear interpolation (`_lerp`), exact at the ends.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    let d = b - a;
-    if t >= 0.5 {
-        b - d * (1.0 - t)
-    } else {
-        a + d * t
-    }
-}
-
-/// Quantile `q` of `v` (method "linear"), selecting order statistics in place.
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let pos = q * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let (_, a, rest) = v.select_nth_unstable_by(lo, f64::total_cmp);
-    let a = *a;
-    let b = if hi == lo {
-        a
-    } else {
-        rest.iter().copied().fold(f64::INFINITY, f64::min)
-    };
-    lerp(a, b, pos - lo as f64)
-}
-
-fn stats(mut v: Vec<f64>) -> [f64; 8] {
-    let n = v.len();
-    if n == 0 {
-        return [
-            0.0,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-        ];
-    }
-    let mean = sum(&v) / n as f64;
-    let dev: Vec<f64> = v.iter().map(|x| (x - mean) * (x - mean)).collect();
-    let std = if n > 1 {
-        (sum(&dev) / (n - 1) as f64).sqrt()
-    } else {
-        f64::NAN
-    };
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let q1 = quantile(&mut v, 0.25);
-    let q2 = quantile(&mut v, 0.5);
-    let q3 = quantile(&mut v, 0.75);
-    [n as f64, mean, std, min, q1, q2, q3, max]
+    sum_of(xs, |x| x).get()
 }
 
 /// Default memory budget of [`DataFrame::describe`]: 2^27 values (1 GiB of floats).
@@ -149,7 +84,7 @@ pub const DEFAULT_BUDGET: usize = 1 << 27;
 const BINS: usize = 1 << 16;
 
 /// Mergeable moments and extremes of one column (Chan et al.'s parallel variance).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Moments {
     n: u64,
     mean: f64,
@@ -159,23 +94,26 @@ struct Moments {
 }
 
 impl Moments {
+    /// Two passes over `v`: the mean from a compensated sum, then the squared deviations.
     fn of(v: &[f64]) -> Moments {
-        let mut m = Moments {
-            n: 0,
-            mean: 0.0,
-            m2: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-        };
-        for &x in v {
-            m.n += 1;
-            let d = x - m.mean;
-            m.mean += d / m.n as f64;
-            m.m2 += d * (x - m.mean);
-            m.min = m.min.min(x);
-            m.max = m.max.max(x);
+        let n = v.len() as u64;
+        if n == 0 {
+            return Moments {
+                n,
+                mean: 0.0,
+                m2: 0.0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+            };
         }
-        m
+        let mean = sum(v) / n as f64;
+        Moments {
+            n,
+            mean,
+            m2: sum_of(v, |x| (x - mean) * (x - mean)).get(),
+            min: v.iter().copied().fold(f64::INFINITY, f64::min),
+            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
     }
 
     fn merge(&mut self, o: &Moments) {
@@ -192,15 +130,41 @@ impl Moments {
     }
 }
 
-/// Pass 1: moments, and the values themselves while they fit the budget.
-#[derive(Clone, Debug)]
+/// Per column, the values gathered so far, as the partitions' chunks in partition order
+/// (combining moves chunks, never values), and their summary.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    summaries: Vec<Summary>,
+    chunks: Vec<Vec<Vec<f64>>>,
+}
+
+impl Kept {
+    fn len(&self) -> usize {
+        self.summaries.iter().map(|s| s.n as usize).sum()
+    }
+}
+
+/// Pass 1: the values while they all fit the budget; past it, the moments of the values
+/// let go (computed when they are let go).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Gathered {
-    moments: Vec<Moments>,
-    values: Option<Vec<Vec<f64>>>,
+    dropped: Vec<Moments>,
+    kept: Option<Kept>,
+}
+
+impl Gathered {
+    /// Lets the kept values go, keeping their moments.
+    fn drop_values(&mut self) {
+        if let Some(k) = self.kept.take() {
+            for (m, chunks) in self.dropped.iter_mut().zip(&k.chunks) {
+                chunks.iter().for_each(|c| m.merge(&Moments::of(c)));
+            }
+        }
+    }
 }
 
 /// After pass 1: either the answer, or what pass 2 must look for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Plan1 {
     done: Option<Description>,
     moments: Vec<Moments>,
@@ -208,7 +172,7 @@ struct Plan1 {
 
 /// After pass 2: per column, the (rank, bin, values in earlier bins) of each order
 /// statistic the quartiles need.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Plan2 {
     done: Option<Description>,
     moments: Vec<Moments>,
@@ -262,7 +226,7 @@ fn numeric_values(t: super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
 }
 
 /// A combine tree over `level` folding pairs with `f`.
-fn tree<S: crate::delayed::Data>(
+fn tree<S: crate::Wired>(
     level: Vec<NodeRef>,
     name: &str,
     f: impl Fn(S, S) -> S + Send + Sync + 'static,
@@ -279,7 +243,7 @@ fn tree<S: crate::delayed::Data>(
         &layer_name(name),
         &[],
         false,
-        None,
+        Some(crate::wire_of::<S>()),
         Arc::new(combine),
     )
 }
@@ -293,54 +257,103 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
         .map(|&i| df.schema.names[i].clone())
         .collect();
 
-    // Pass 1: moments, and every value while the total stays within the budget.
+    // Pass 1: every value while the total stays within the budget (else moments).
     let cols = numeric.clone();
     let parts = df.partition_nodes_with(&layer_name("describe-gather"), move |_, t| {
         let values = numeric_values(t, &cols);
-        let moments = values.iter().map(|v| Moments::of(v)).collect();
-        let fits = values.iter().map(Vec::len).sum::<usize>() <= budget;
-        Ok(Gathered {
-            moments,
-            values: fits.then_some(values),
-        })
+        let mut g = Gathered {
+            dropped: vec![Moments::of(&[]); values.len()],
+            kept: Some(Kept {
+                summaries: values.iter().map(|v| Summary::of(v)).collect(),
+                chunks: values.into_iter().map(|v| vec![v]).collect(),
+            }),
+        };
+        if g.kept.as_ref().is_some_and(|k| k.len() > budget) {
+            g.drop_values();
+        }
+        Ok(g)
     });
     let gathered = tree(
         parts,
         "describe-combine",
-        move |mut a: Gathered, b: Gathered| {
-            a.moments
-                .iter_mut()
-                .zip(&b.moments)
-                .for_each(|(x, y)| x.merge(y));
-            a.values = match (a.values.take(), b.values) {
-                (Some(mut va), Some(vb))
-                    if a.moments.iter().map(|m| m.n as usize).sum::<usize>() <= budget =>
-                {
-                    va.iter_mut()
-                        .zip(vb)
-                        .for_each(|(x, mut y)| x.append(&mut y));
-                    Some(va)
-                }
-                _ => None,
+        move |mut a: Gathered, mut b: Gathered| {
+            let fits = match (&a.kept, &b.kept) {
+                (Some(x), Some(y)) => x.len() + y.len() <= budget,
+                _ => false,
             };
+            if !fits {
+                a.drop_values();
+                b.drop_values();
+            }
+            a.dropped
+                .iter_mut()
+                .zip(&b.dropped)
+                .for_each(|(x, y)| x.merge(y));
+            if let (Some(x), Some(y)) = (&mut a.kept, b.kept) {
+                x.summaries
+                    .iter_mut()
+                    .zip(&y.summaries)
+                    .for_each(|(p, q)| p.merge(q));
+                x.chunks
+                    .iter_mut()
+                    .zip(y.chunks)
+                    .for_each(|(p, q)| p.extend(q));
+            }
             a
         },
     );
+    // The exact statistics of each column, columns in parallel (each reads the gathered
+    // chunks in place).
+    let column_nodes: Vec<NodeRef> = (0..numeric.len())
+        .map(|j| {
+            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                let g: &Gathered = inp.get(0)?;
+                let out: Option<[f64; 8]> = g
+                    .kept
+                    .as_ref()
+                    .map(|k| column_stats(&k.summaries[j], &k.chunks[j]));
+                Ok(Arc::new(out))
+            };
+            crate::node::new_wired_node(
+                Key::index(layer_name("describe-column"), &[j as u64]),
+                Deps::One([gathered.clone()]),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<Option<[f64; 8]>>()),
+                body,
+            )
+        })
+        .collect();
     let names1 = names.clone();
-    let plan1 = then(
-        gathered,
-        layer_name("describe-plan"),
-        None,
-        move |g: Gathered| {
-            Ok(Plan1 {
-                done: g.values.map(|values| Description {
+    let plan1 = {
+        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+            let done = (1..inp.len())
+                .map(|k| inp.take::<Option<[f64; 8]>>(k))
+                .collect::<Result<Option<Vec<[f64; 8]>>, _>>()?;
+            let g: &Gathered = inp.get(0)?;
+            let done = match (&g.kept, done) {
+                (Some(_), Some(values)) => Some(Description {
                     columns: names1.clone(),
-                    values: values.into_iter().map(stats).collect(),
+                    values,
                 }),
-                moments: g.moments,
-            })
-        },
-    );
+                _ => None,
+            };
+            Ok(Arc::new(Plan1 {
+                done,
+                moments: g.dropped.clone(),
+            }))
+        };
+        let mut deps = vec![gathered];
+        deps.extend(column_nodes);
+        crate::node::new_wired_node(
+            Key::index(layer_name("describe-plan"), &[0]),
+            Deps::from(deps),
+            NodeKind::Call,
+            false,
+            Some(crate::wire_of::<Plan1>()),
+            body,
+        )
+    };
 
     // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.
     let cols = numeric.clone();
@@ -396,11 +409,12 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
                 wanted,
             }))
         };
-        new_node(
+        crate::node::new_wired_node(
             Key::index(layer_name("describe-locate"), &[0]),
             Deps::Two([plan1, hist]),
             NodeKind::Call,
             false,
+            Some(crate::wire_of::<Plan2>()),
             body,
         )
     };
@@ -446,7 +460,7 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
             .zip(picked)
             .map(|((m, want), mut vals)| {
                 if m.n == 0 {
-                    return stats(Vec::new());
+                    return EMPTY;
                 }
                 let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
                 vals.sort_by(f64::total_cmp);
@@ -506,7 +520,7 @@ fn refine_pass<P, S>(
 ) -> Vec<NodeRef>
 where
     P: crate::delayed::Data + Finished,
-    S: crate::delayed::Data + Default,
+    S: crate::Wired + Default,
 {
     let f = Arc::new(f);
     let name = layer_name(name);
@@ -534,11 +548,12 @@ where
                 Some(n) => Deps::Two([n.clone(), plan.clone()]),
                 None => Deps::One([plan.clone()]),
             };
-            new_node(
+            crate::node::new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
                 deps,
                 NodeKind::Call,
                 false,
+                Some(crate::wire_of::<S>()),
                 body,
             )
         })

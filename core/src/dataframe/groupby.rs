@@ -57,7 +57,7 @@ pub struct GroupBy {
     by: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 enum KeyVal {
     Bool(bool),
     I64(i64),
@@ -107,7 +107,7 @@ fn key_at(c: &Column, i: usize) -> Option<KeyVal> {
 }
 
 /// Partial aggregate of one column in one group.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Acc {
     count: u64,
     sum: f64,
@@ -274,7 +274,7 @@ impl GroupBy {
             &layer_name("groupby-agg"),
             &[],
             false,
-            None,
+            Some(crate::wire_of::<Partial>()),
             Arc::new(merge),
         );
         let aggs: Vec<Agg> = aggs.iter().map(|(_, a)| *a).collect();

@@ -15,7 +15,9 @@
 //! | `df.sort_values("word", false).head(5)?` | `df.sort_values("word", ascending=False).head(5)` |
 //! | `df.groupby("k").sum()` | `df.groupby("k").sum()` |
 
+mod column_stats;
 mod csv;
+mod csv_scan;
 mod describe;
 mod expr;
 mod frame_of;
@@ -35,7 +37,7 @@ pub use groupby::{Agg, GroupBy};
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
-use crate::delayed::{Data, Delayed};
+use crate::delayed::Delayed;
 use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tokenize::fresh_token;
 use crate::Error;
@@ -171,18 +173,18 @@ impl DataFrame {
     }
 
     /// One node per partition computing `f(partition index, table)`.
-    pub(crate) fn partition_nodes_with<S: Data>(
+    pub(crate) fn partition_nodes_with<S: crate::Wired>(
         &self,
         name: &Arc<str>,
         f: impl Fn(usize, Table) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let gen = self.gen.clone();
-        let wire = Some(crate::wire::known_wire::<S>());
+        let wire = Some(crate::wire_of::<S>());
         crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| f(i, gen(i, v)?))
     }
 
     /// Lazy values of `f` over each partition.
-    pub(crate) fn map_partitions_to<S: Data>(
+    pub(crate) fn map_partitions_to<S: crate::Wired>(
         &self,
         f: impl Fn(usize, Table) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<Delayed<S>> {

@@ -105,6 +105,26 @@ impl Column {
         self.len() == 0
     }
 
+    /// Keeps the first `n` rows.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        match self {
+            Column::Bool(v) => v.truncate(n),
+            Column::I64(v) => v.truncate(n),
+            Column::F64(v) => v.truncate(n),
+            Column::Str(v) => v.truncate(n),
+        }
+    }
+
+    /// Makes room for `extra` more rows.
+    pub(crate) fn reserve(&mut self, extra: usize) {
+        match self {
+            Column::Bool(v) => v.reserve(extra),
+            Column::I64(v) => v.reserve(extra),
+            Column::F64(v) => v.reserve(extra),
+            Column::Str(v) => v.reserve(extra),
+        }
+    }
+
     /// Whether value `i` is null (NaN or `None`).
     pub fn is_null(&self, i: usize) -> bool {
         match self {
