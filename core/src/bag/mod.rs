@@ -17,19 +17,25 @@
 //! | `b.frequencies().topk(10, \|(_, n)\| *n)` | `b.frequencies().topk(10, key=1)` |
 //! | `b.compute()?` | `b.compute()` |
 
+mod column;
+mod counts;
+mod kernels;
 mod reduce;
+mod repr;
 mod strings;
 pub(crate) mod text;
 
+pub use column::TextColumn;
 pub use reduce::ToF64;
 pub use strings::StrMethods;
-pub use text::{read_text, read_text_with, TextOptions};
+pub use text::{read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE};
 
 use crate::delayed::{Data, Delayed};
 use crate::node::{new_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::fresh_token;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
+use repr::{ColKind, ColPart};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
@@ -63,6 +69,8 @@ pub struct Bag<T> {
     /// Per partition, the node whose value it starts from (`None`: generated from nothing).
     inputs: Arc<[Option<NodeRef>]>,
     gen: Gen<T>,
+    /// The same partitions as columns, for text bags (see `repr`).
+    col: Option<repr::Col>,
 }
 
 impl<T> Clone for Bag<T> {
@@ -71,6 +79,7 @@ impl<T> Clone for Bag<T> {
             name: self.name.clone(),
             inputs: self.inputs.clone(),
             gen: self.gen.clone(),
+            col: self.col.clone(),
         }
     }
 }
@@ -122,6 +131,7 @@ pub fn from_sequence<T: Data>(
         name: layer_name("from-sequence"),
         inputs: vec![None; n].into(),
         gen,
+        col: None,
     })
 }
 
@@ -148,14 +158,7 @@ pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Erro
 
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
 fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
-    let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
-    let arc = v.downcast::<Vec<T>>().map_err(|_| {
-        TaskError::new(format!(
-            "partition is not a Vec<{}>",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
+    repr::take_input::<Vec<T>>(v)
 }
 
 impl<T: Data> Bag<T> {
@@ -166,6 +169,7 @@ impl<T: Data> Bag<T> {
             name,
             inputs: nodes.into_iter().map(Some).collect(),
             gen,
+            col: None,
         }
     }
 
@@ -183,6 +187,7 @@ impl<T: Data> Bag<T> {
             name: layer_name(what),
             inputs: self.inputs.clone(),
             gen,
+            col: None,
         }
     }
 
@@ -202,6 +207,7 @@ impl<T: Data> Bag<T> {
             name: layer_name(op),
             inputs: self.inputs.clone(),
             gen: Arc::new(move |i, v, e| Ok(step(gen(i, v, e)?))),
+            col: None,
         }
     }
 
@@ -247,6 +253,16 @@ impl<T: Data> Bag<T> {
         T: IntoIterator<Item = U>,
         T::IntoIter: 'static,
     {
+        if let Some(col) = self.col_of(&[ColKind::Split]) {
+            // the words stay spans of the partition's buffer
+            return self.with_col(
+                "flatten",
+                col.then(ColKind::Words, |p| match p {
+                    ColPart::Split(c) => Ok(ColPart::Words(c)),
+                    other => Ok(other),
+                }),
+            );
+        }
         self.pipe("flatten", |it| Box::new(it.flatten()))
     }
 
