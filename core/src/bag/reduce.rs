@@ -8,7 +8,7 @@
 //! match a sequential pass over the items.
 
 use super::column::TextColumn;
-use super::counts::{Tally, WordCounts};
+use super::counts::{PartialCounts, Tally, WordCounts};
 use super::kernels;
 use super::repr::{cast, take_input, Col, ColKind, ColPart};
 use super::{layer_name, Bag, PartIter};
@@ -67,7 +67,7 @@ impl<T: Data> Bag<T> {
         &self,
         col: &Col,
         name: &str,
-        part: impl Fn(ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
+        part: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
@@ -105,7 +105,7 @@ impl<T: Data> Bag<T> {
             return self.col_reduction(
                 col,
                 "count",
-                |p| {
+                |_, p| {
                     Ok(match p {
                         ColPart::Text(c) | ColPart::Split(c) => c.len() as u64,
                         ColPart::Words(c) => kernels::count_words(c.as_str()),
@@ -225,7 +225,7 @@ impl<T: Data> Bag<T> {
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
             let d = self.col_reduction(col, "distinct", count_strings, merge_counts, |t| {
-                Ok(t.into_keys())
+                Ok(t.finish().into_keys())
             });
             let col = Col::new(ColKind::Text, |_, v, _| {
                 Ok(ColPart::Text(take_input::<TextColumn>(v)?))
@@ -266,7 +266,9 @@ impl<T: Data> Bag<T> {
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
             // strings counted as borrowed bytes; partial tables merge in the tree
-            let d = self.col_reduction(col, "frequencies", count_strings, merge_counts, Ok);
+            let d = self.col_reduction(col, "frequencies", count_strings, merge_counts, |t| {
+                Ok(t.finish())
+            });
             let col = Col::new(ColKind::Counts, |_, v, _| {
                 Ok(ColPart::Counts(take_input::<WordCounts>(v)?))
             });
@@ -408,7 +410,7 @@ impl<T: Data> Bag<T> {
             let d = self.col_reduction(
                 col,
                 "topk",
-                move |p| match p {
+                move |_, p| match p {
                     ColPart::Counts(t) => top_of_counts(&t, k, &*key),
                     _ => Err(TaskError::new("topk: not a column of counts")),
                 },
@@ -446,18 +448,20 @@ impl<T: Data> Bag<T> {
     }
 }
 
-/// A partition's strings counted (the part step of `frequencies` and `distinct`).
-fn count_strings(p: ColPart) -> Result<WordCounts, TaskError> {
+/// Partition `i`'s strings counted (the part step of `frequencies` and `distinct`).
+fn count_strings(i: usize, p: ColPart) -> Result<PartialCounts, TaskError> {
     match p {
         ColPart::Words(c) => {
             let mut t = Tally::with_capacity(distinct_estimate(c.as_str().len()));
             t.add_words(c.as_str());
-            Ok(t.finish())
+            drop(c);
+            Ok(t.into_partial(i))
         }
         ColPart::Text(c) => {
             let mut t = Tally::with_capacity(c.len().min(1 << 16));
             t.add_items(&c);
-            Ok(t.finish())
+            drop(c);
+            Ok(t.into_partial(i))
         }
         ColPart::Split(_) | ColPart::Counts(_) => {
             Err(TaskError::new("frequencies: not a column of strings"))
@@ -465,14 +469,14 @@ fn count_strings(p: ColPart) -> Result<WordCounts, TaskError> {
     }
 }
 
-fn merge_counts(parts: Vec<WordCounts>) -> Result<WordCounts, TaskError> {
-    Ok(WordCounts::merge(parts))
+fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
+    Ok(PartialCounts::merge(parts))
 }
 
 /// A first guess at the number of distinct words in `bytes` bytes of text (Heaps' law,
 /// distinct ~ sqrt(words), on the generous side), so that the table grows rarely.
 fn distinct_estimate(bytes: usize) -> usize {
-    ((bytes as f64).sqrt() * 24.0) as usize
+    ((bytes as f64).sqrt() * 48.0) as usize
 }
 
 /// `topk` of one partition of counts: each entry is shown to `key` through one reused

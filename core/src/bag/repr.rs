@@ -159,17 +159,17 @@ impl<T: Data> Bag<T> {
         self.col.as_ref().filter(|c| kinds.contains(&c.kind))
     }
 
-    /// One node per partition running `consume` over the partition's column.
+    /// One node per partition running `consume` over the partition's number and column.
     pub(crate) fn col_nodes_with<S: Data>(
         &self,
         col: &Col,
         name: &Arc<str>,
-        consume: impl Fn(ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
+        consume: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let gen = col.gen.clone();
         crate::tree::partition_nodes(&self.inputs, name, move |i, v| {
             let err: ErrSlot = Rc::default();
-            let out = consume(gen(i, v, &err)?);
+            let out = consume(i, gen(i, v, &err)?);
             let failed = err.borrow_mut().take();
             match failed {
                 Some(e) => Err(e),

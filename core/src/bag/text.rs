@@ -428,7 +428,7 @@ impl<T: Data + Display> Bag<T> {
         let paths2 = paths.clone();
         let written = match self.col_of(&[ColKind::Text, ColKind::Words]) {
             // a text column's buffer is already the file: every item followed by '\n'
-            Some(col) => self.col_nodes_with(col, &name, |p| Ok(p.into_text()?.text)),
+            Some(col) => self.col_nodes_with(col, &name, |_, p| Ok(p.into_text()?.text)),
             None => self.partition_nodes_with(&name, |it| {
                 use std::fmt::Write;
                 let mut text = String::new();
