@@ -51,9 +51,31 @@ pub(crate) fn strip_punctuation(col: TextColumn) -> TextColumn {
     for i in 0..offsets.len() - 1 {
         let (a, b) = (offsets[i], offsets[i + 1]);
         offsets[i] = w;
-        for r in a..b {
-            let c = bytes[r];
-            bytes[w] = c;
+        // eight bytes at a time, in a register: the punctuation bytes are squeezed out
+        // and the eight bytes written at `w`, which then moves by the bytes kept (the
+        // write never reaches unread bytes: w <= r)
+        let item = &mut bytes[..b];
+        let mut r = a;
+        while r + 8 <= b {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&item[r..r + 8]);
+            let mut x = u64::from_le_bytes(eight);
+            let punct = punctuation8(x);
+            let mut bits = punct;
+            while bits != 0 {
+                // the highest punctuation byte first, so lower positions stay put
+                let top = 63 - bits.leading_zeros();
+                bits &= !(1u64 << top);
+                let below = low_bytes8((top / 8) as usize);
+                x = (x & below) | ((x >> 8) & !below);
+            }
+            item[w..w + 8].copy_from_slice(&x.to_le_bytes());
+            w += 8 - punct.count_ones() as usize;
+            r += 8;
+        }
+        for r in r..b {
+            let c = item[r];
+            item[w] = c;
             w += usize::from(!c.is_ascii_punctuation());
         }
     }
@@ -92,6 +114,20 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 #[inline(always)]
 fn ascii_below(x: u64, n: u8) -> u64 {
     !(((x & !HIGH) + ONES * u64::from(0x80 - n)) | x) & HIGH
+}
+
+/// Bit 7 of each byte is set where that byte of `x` is ASCII punctuation (Python's
+/// `string.punctuation`: `!` to `/`, `:` to `@`, `[` to `` ` ``, `{` to `~`).
+#[inline(always)]
+fn punctuation8(x: u64) -> u64 {
+    let within = |lo: u8, hi: u8| ascii_below(x, hi + 1) & !ascii_below(x, lo);
+    within(b'!', b'/') | within(b':', b'@') | within(b'[', b'`') | within(b'{', b'~')
+}
+
+/// The low `k` bytes (`k < 8`) of a little-endian word.
+#[inline(always)]
+fn low_bytes8(k: usize) -> u64 {
+    (1u64 << (8 * k)) - 1
 }
 
 /// Bit `i` is set where byte `i` of the eight is ASCII whitespace (`\t \n \v \f \r` and
@@ -231,6 +267,20 @@ mod tests {
         for k in 58..66 {
             let s = format!("{}\u{3000}{}", "a".repeat(k), "b".repeat(70));
             assert_eq!(words(&s), s.split_whitespace().collect::<Vec<_>>(), "{k}");
+        }
+    }
+
+    #[test]
+    fn punctuation_bytes_are_found_exactly() {
+        for b in 0..=255u8 {
+            let x = u64::from_le_bytes([b'a', b, b'z', 0x80, b, 0xff, b' ', b]);
+            let got = punctuation8(x);
+            let want: u64 = [b'a', b, b'z', 0x80, b, 0xff, b' ', b]
+                .iter()
+                .enumerate()
+                .map(|(k, c)| u64::from(c.is_ascii_punctuation()) << (8 * k + 7))
+                .sum();
+            assert_eq!(got, want, "{b}");
         }
     }
 

@@ -2,11 +2,17 @@
 //!
 //! A [`Bag<T>`] is a list of partitions, one task each when computed. Transformations
 //! (`map`, `filter`, `flat_map`, `flatten`, the `.str()` methods) do not create tasks: they
-//! compose the partition's item pipeline, so `read_text → split → flatten → frequencies`
-//! runs as one task per partition that streams lines into a counting table without an
-//! intermediate `Vec` between steps. Aggregations run per partition and combine partial
+//! compose the partition's pipeline. Aggregations run per partition and combine partial
 //! results in a fixed tree (fan-in [`SPLIT_EVERY`]), so results do not depend on the
 //! scheduler and memory stays bounded by a few partial results per worker.
+//!
+//! Text is kept as columns: a partition of strings is one buffer plus offsets
+//! ([`TextColumn`]), read in one go per block. The `.str()` kernels rewrite that buffer,
+//! `split().flatten()` leaves the words where they are, and `count`, `frequencies`,
+//! `distinct`, `topk` and `to_textfiles` read the buffer directly; `frequencies` counts
+//! words as borrowed bytes in a prefetching hash table. So `read_text → split → flatten →
+//! frequencies → topk` builds no `String` until its result. Items become owned `String`s
+//! only where user code asks for them (`map`, `filter`, `take`, `compute`, ...).
 //!
 //! | dagr | Dask |
 //! |---|---|
