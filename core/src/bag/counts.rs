@@ -61,16 +61,6 @@ pub(crate) struct WordCounts {
 }
 
 impl WordCounts {
-    /// Number of distinct keys.
-    pub(crate) fn len(&self) -> usize {
-        self.counts.len()
-    }
-
-    /// Key `i` (in order of first appearance) and its count.
-    pub(crate) fn get(&self, i: usize) -> Option<(&str, u64)> {
-        Some((self.keys.get(i)?, *self.counts.get(i)?))
-    }
-
     /// The keys, in order of first appearance.
     pub(crate) fn into_keys(self) -> TextColumn {
         self.keys
@@ -120,6 +110,21 @@ impl PartialCounts {
             shards.push(acc.into_shard());
         }
         PartialCounts { shards }
+    }
+
+    /// Number of distinct keys.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.counts.len()).sum()
+    }
+
+    /// Calls `f(key, count, rank)` for every key, in no particular order; ranks order keys
+    /// by first appearance.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&str, u64, u64)) {
+        for s in &self.shards {
+            for ((key, &n), &r) in s.keys.iter().zip(&s.counts).zip(&s.ranks) {
+                f(key, n, r);
+            }
+        }
     }
 
     /// The counts, keys in order of first appearance.

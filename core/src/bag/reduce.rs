@@ -8,7 +8,7 @@
 //! match a sequential pass over the items.
 
 use super::column::TextColumn;
-use super::counts::{PartialCounts, Tally, WordCounts};
+use super::counts::{PartialCounts, Tally};
 use super::kernels;
 use super::repr::{cast, take_input, Col, ColKind, ColPart};
 use super::{layer_name, Bag, PartIter};
@@ -266,11 +266,10 @@ impl<T: Data> Bag<T> {
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
             // strings counted as borrowed bytes; partial tables merge in the tree
-            let d = self.col_reduction(col, "frequencies", count_strings, merge_counts, |t| {
-                Ok(t.finish())
-            });
+            // ordered by first appearance only when items are asked for (topk needs not)
+            let d = self.col_reduction(col, "frequencies", count_strings, merge_counts, Ok);
             let col = Col::new(ColKind::Counts, |_, v, _| {
-                Ok(ColPart::Counts(take_input::<WordCounts>(v)?))
+                Ok(ColPart::Counts(take_input::<PartialCounts>(v)?))
             });
             return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col);
         }
@@ -482,37 +481,41 @@ fn distinct_estimate(bytes: usize) -> usize {
 /// `topk` of one partition of counts: each entry is shown to `key` through one reused
 /// `(String, u64)`, so only the `k` winners are allocated.
 fn top_of_counts<T: 'static, K: Ord>(
-    t: &WordCounts,
+    t: &PartialCounts,
     k: usize,
     key: &dyn Fn(&T) -> K,
 ) -> Result<Vec<T>, TaskError> {
+    if std::any::TypeId::of::<T>() != std::any::TypeId::of::<(String, u64)>() {
+        return Err(TaskError::new("topk: counts read as another item type"));
+    }
     let mut scratch: (String, u64) = (String::new(), 0);
-    let mut heap: BinaryHeap<Ranked<K, usize>> = BinaryHeap::with_capacity(k + 1);
-    for i in 0..t.len() {
-        let Some((word, n)) = t.get(i) else { break };
+    // ranked by key, then by first appearance (the rank, as two halves)
+    let mut heap: BinaryHeap<Ranked<K, (String, u64)>> = BinaryHeap::with_capacity(k + 1);
+    t.for_each(|word, n, rank| {
         scratch.0.clear();
         scratch.0.push_str(word);
         scratch.1 = n;
-        let item = (&scratch as &dyn std::any::Any)
-            .downcast_ref::<T>()
-            .ok_or_else(|| TaskError::new("topk: counts read as another item type"))?;
+        let Some(item) = (&scratch as &dyn std::any::Any).downcast_ref::<T>() else {
+            return;
+        };
+        let pos = ((rank >> 32) as usize, (rank & u64::from(u32::MAX)) as usize);
         let r = Ranked {
             key: key(item),
-            pos: (0, i),
-            item: i,
+            pos,
+            item: (String::new(), n),
         };
-        if heap.len() < k {
+        if heap.len() < k || heap.peek().is_some_and(|worst| r < *worst) {
+            let r = Ranked {
+                item: (word.to_owned(), n),
+                ..r
+            };
             heap.push(r);
-        } else if heap.peek().is_some_and(|worst| r < *worst) {
-            heap.pop();
-            heap.push(r);
+            if heap.len() > k {
+                heap.pop();
+            }
         }
-    }
-    let best: Vec<(String, u64)> = heap
-        .into_sorted_vec()
-        .into_iter()
-        .filter_map(|r| t.get(r.item).map(|(w, n)| (w.to_owned(), n)))
-        .collect();
+    });
+    let best: Vec<(String, u64)> = heap.into_sorted_vec().into_iter().map(|r| r.item).collect();
     cast(best)
 }
 

@@ -9,7 +9,7 @@
 //! meet generically, [`cast`], checks the types and reports a mismatch as an error.
 
 use super::column::TextColumn;
-use super::counts::WordCounts;
+use super::counts::PartialCounts;
 use super::{kernels, layer_name, Bag, ErrSlot, Gen, PartIter};
 use crate::delayed::Data;
 use crate::node::NodeRef;
@@ -36,7 +36,7 @@ pub(crate) enum ColPart {
     Text(TextColumn),
     Split(TextColumn),
     Words(TextColumn),
-    Counts(WordCounts),
+    Counts(PartialCounts),
 }
 
 /// Builds partition `i`'s column from its input (if it has one).
@@ -111,7 +111,7 @@ impl ColPart {
                     .collect::<Vec<String>>()
             })),
             ColPart::Words(c) => cast_iter(kernels::words_column(&c).into_strings()),
-            ColPart::Counts(t) => cast_iter(t.into_pairs()),
+            ColPart::Counts(t) => cast_iter(t.finish().into_pairs()),
         }
     }
 
