@@ -142,7 +142,23 @@ fn read_text_line_endings_empty_files_and_gzip() {
     assert_eq!(b.npartitions(), 5);
     let want = ["one", "two", "three", "four", "", "", "last", "five", "six"];
     for s in schedulers() {
-        assert_eq!(b.compute_with(s).unwrap(), want);
+        assert_eq!(b.compute_with(s.clone()).unwrap(), want);
+        // the same files read as columns (blocks, CRLF, gzip)
+        assert_eq!(b.count().compute_with(s.clone()).unwrap(), 9);
+        assert_eq!(
+            b.str().upper().compute_with(s.clone()).unwrap(),
+            want.map(str::to_uppercase)
+        );
+        let words = b.str().split().flatten();
+        assert_eq!(
+            words.compute_with(s.clone()).unwrap(),
+            ["one", "two", "three", "four", "last", "five", "six"]
+        );
+        assert_eq!(words.count().compute_with(s.clone()).unwrap(), 7);
+        assert_eq!(
+            b.distinct().compute_with(s).unwrap(),
+            ["one", "two", "three", "four", "", "last", "five", "six"]
+        );
     }
     // a single path works too
     assert_eq!(
