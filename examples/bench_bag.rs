@@ -1,69 +1,32 @@
-//! Word count over a generated corpus: dagr bags against a hand-written single-threaded
-//! HashMap count of the same files, measured in the same run.
+//! Word count over a generated corpus: dagr bags next to the `wordcount` yardstick (a
+//! hand-optimised word count, see `shared/yardsticks`), both measured in the same run.
 //!
 //! ```sh
-//! cargo run --release --example bench_bag                 # 200 MB corpus in data/wiki/AA
-//! cargo run --release --example bench_bag -- --mb 20      # smaller
+//! cargo build --release --manifest-path ../shared/yardsticks/Cargo.toml --target-dir target/yardsticks
+//! cargo run --release --example bench_bag                   # 200 MB corpus in data/wiki/AA
+//! cargo run --release --example bench_bag -- --mb 20        # smaller
+//! cargo run --release --example bench_bag -- --threads 1    # pool size (default 2)
 //! ```
 //!
-//! Each measurement runs in a child process so its peak RSS (VmHWM) is its own.
+//! Two pipelines: `read_text → str.split → flatten → frequencies → topk(10)` ("plain") and
+//! the same after `str.strip_punctuation → str.lower` with `topk(5)` ("clean"), against the
+//! yardstick's `--mode plain` and `--mode clean`. Each dagr measurement runs in a child
+//! process so its peak RSS (VmHWM) is its own; the yardstick and dagr runs alternate, and
+//! the medians and the median of the per-round ratios are printed, so that other load on
+//! the machine weighs on both alike.
 
 #[path = "common/corpus.rs"]
 mod corpus;
 
 use dagr::bag as db;
 use dagr::prelude::*;
-use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 const DIR: &str = "data/wiki/AA";
-
-fn files() -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(DIR)
-        .expect("corpus")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    v.sort();
-    v
-}
-
-/// The baseline: one thread, std's HashMap, no allocation for words already counted.
-fn baseline_top(k: usize, clean: bool) -> Vec<(String, u64)> {
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    let mut text = String::new();
-    for f in files() {
-        text.clear();
-        std::fs::File::open(&f)
-            .and_then(|mut h| h.read_to_string(&mut text))
-            .expect("read");
-        let owned;
-        let body: &str = if clean {
-            owned = text
-                .chars()
-                .filter(|c| !c.is_ascii_punctuation())
-                .collect::<String>()
-                .to_lowercase();
-            &owned
-        } else {
-            &text
-        };
-        for w in body.split_whitespace() {
-            match counts.get_mut(w) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.insert(w.to_owned(), 1);
-                }
-            }
-        }
-    }
-    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.truncate(k);
-    v
-}
+const YARDSTICK: &str = "target/yardsticks/release/wordcount";
+const ROUNDS: usize = 3;
 
 fn dagr_top(k: usize, clean: bool, sched: Scheduler) -> Vec<(String, u64)> {
     let text = db::read_text(&format!("{DIR}/*")).expect("read_text");
@@ -92,83 +55,162 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// Child mode: run one measurement, print "seconds rss_kb top".
-fn child(what: &str) {
-    let start = Instant::now();
-    let top = match what {
-        "baseline" => baseline_top(10, false),
-        "baseline-clean" => baseline_top(5, true),
-        "dagr-sync" => dagr_top(10, false, Scheduler::sync()),
-        "dagr" => dagr_top(10, false, Scheduler::default()),
-        "dagr-clean" => dagr_top(5, true, Scheduler::default()),
+/// Child mode: one untimed run, then three timed ones; prints
+/// "median_seconds peak_rss_kb top3".
+fn child(what: &str, threads: usize) {
+    let sched = || match threads {
+        0 => Scheduler::sync(),
+        n => Scheduler::threads(n),
+    };
+    let (k, clean) = match what {
+        "plain" => (10, false),
+        "clean" => (5, true),
         _ => panic!("unknown measurement {what}"),
     };
-    let secs = start.elapsed().as_secs_f64();
-    println!("{secs} {} {:?}", peak_rss_kb(), &top[..top.len().min(3)]);
+    let _ = dagr_top(k, clean, sched());
+    let mut secs = Vec::new();
+    let mut top = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        top = dagr_top(k, clean, sched());
+        secs.push(start.elapsed().as_secs_f64());
+    }
+    secs.sort_by(f64::total_cmp);
+    println!(
+        "{} {} {:?}",
+        secs[1],
+        peak_rss_kb(),
+        &top[..top.len().min(3)]
+    );
+}
+
+/// One dagr measurement in a child process: (MB/s, peak RSS in MB, top 3).
+fn run_dagr(what: &str, threads: usize, mbytes: f64) -> (f64, f64, String) {
+    let me = std::env::current_exe().expect("exe");
+    let out = Command::new(me)
+        .args(["--child", what, "--threads", &threads.to_string()])
+        .output()
+        .expect("child");
+    let s = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut it = s.splitn(3, ' ');
+    let secs: f64 = it
+        .next()
+        .and_then(|x| x.trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    let rss: f64 = it.next().and_then(|x| x.trim().parse().ok()).unwrap_or(0.0);
+    let top = it.next().unwrap_or("").trim().to_string();
+    (mbytes / secs, rss / 1024.0, top)
+}
+
+/// One yardstick run (median of 3 timed passes after one untimed): MB/s.
+fn run_yardstick(mode: &str, threads: usize) -> Option<f64> {
+    let top = if mode == "plain" { "10" } else { "5" };
+    let out = Command::new(YARDSTICK)
+        .args(["--threads", &threads.max(1).to_string(), "--mode", mode])
+        .args(["--top", top, "--reps", "3", DIR])
+        .output()
+        .ok()?;
+    let s = String::from_utf8_lossy(&out.stdout);
+    let last = s.lines().last()?;
+    last.rsplit(':')
+        .next()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1)?.parse().ok()
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--child") {
-        child(&args[i + 1]);
+    let threads: usize = arg(&args, "--threads").unwrap_or(2);
+    if let Some(what) = arg::<String>(&args, "--child") {
+        child(&what, threads);
         return;
     }
-    let mb: usize = args
-        .iter()
-        .position(|a| a == "--mb")
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(200);
+    let mb: usize = arg(&args, "--mb").unwrap_or(200);
     let nfiles = 20;
     let bytes = corpus::generate(Path::new(DIR), nfiles, (mb << 20) / nfiles).expect("corpus");
-    // warm the page cache
-    for f in files() {
-        let _ = std::fs::read(f);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(DIR)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let largest = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap_or(0);
+    for f in &files {
+        let _ = std::fs::read(f); // warm the page cache
     }
     let mbytes = bytes as f64 / 1e6;
+    let have_yardstick = Path::new(YARDSTICK).exists();
     println!(
-        "word count over {nfiles} files, {mbytes:.0} MB (page cache warm), median of 3 runs\n"
+        "word count over {nfiles} files, {mbytes:.0} MB (largest {:.1} MB), page cache warm, \
+         {threads} thread(s); {ROUNDS} rounds alternating yardstick and dagr, each the median \
+         of 3 passes\n",
+        largest as f64 / 1e6
     );
-    println!(
-        "{:<42} {:>8} {:>8} {:>10}",
-        "", "seconds", "MB/s", "peak RSS"
-    );
-    let me = std::env::current_exe().expect("exe");
-    let mut rates = HashMap::new();
-    for (what, label) in [
-        ("baseline", "hand-written HashMap, 1 thread, top 10"),
-        ("dagr-sync", "dagr, sync scheduler, top 10"),
-        ("dagr", "dagr, threads (all cores), top 10"),
-        ("baseline-clean", "hand-written, strip punct + lower, top 5"),
-        ("dagr-clean", "dagr, strip_punctuation + lower, top 5"),
-    ] {
-        let mut runs: Vec<(f64, u64, String)> = (0..3)
-            .map(|_| {
-                let out = Command::new(&me)
-                    .args(["--child", what])
-                    .output()
-                    .expect("child");
-                let s = String::from_utf8_lossy(&out.stdout).to_string();
-                let mut it = s.splitn(3, ' ');
-                let secs: f64 = it
-                    .next()
-                    .and_then(|x| x.trim().parse().ok())
-                    .unwrap_or(f64::NAN);
-                let rss: u64 = it.next().and_then(|x| x.trim().parse().ok()).unwrap_or(0);
-                (secs, rss, it.next().unwrap_or("").trim().to_string())
-            })
-            .collect();
-        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (secs, rss, top) = runs[1].clone();
-        rates.insert(what, mbytes / secs);
+    if !have_yardstick {
         println!(
-            "{label:<42} {secs:>8.3} {:>8.0} {:>7.0} MB   {top}",
-            mbytes / secs,
-            rss as f64 / 1024.0
+            "(yardstick not built: cargo build --release --manifest-path \
+             ../shared/yardsticks/Cargo.toml --target-dir target/yardsticks)\n"
         );
     }
     println!(
-        "\ndagr threads / baseline: {:.2}x (top 10), {:.2}x (clean top 5)",
-        rates["dagr"] / rates["baseline"],
-        rates["dagr-clean"] / rates["baseline-clean"]
+        "{:<52} {:>8} {:>8} {:>10}",
+        "pipeline", "MB/s", "ratio", "peak RSS"
     );
+    for (mode, label) in [
+        ("plain", "split, flatten, frequencies, topk 10"),
+        ("clean", "strip_punctuation, lower, split, ..., topk 5"),
+    ] {
+        let (mut ys, mut ds, mut ratios, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0.0);
+        let mut top = String::new();
+        for _ in 0..ROUNDS {
+            let y = if have_yardstick {
+                run_yardstick(mode, threads)
+            } else {
+                None
+            };
+            let (d, r, t) = run_dagr(mode, threads, mbytes);
+            if let Some(y) = y {
+                ys.push(y);
+                ratios.push(d / y);
+            }
+            ds.push(d);
+            rss = f64::max(rss, r);
+            top = t;
+        }
+        if !ys.is_empty() {
+            println!(
+                "{:<52} {:>8.0}",
+                format!("yardstick wordcount --mode {mode}"),
+                median(ys)
+            );
+        }
+        let ratio = if ratios.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{:.2}x", median(ratios))
+        };
+        println!(
+            "{:<52} {:>8.0} {:>8} {:>7.0} MB   {top}",
+            format!("dagr {label}"),
+            median(ds),
+            ratio,
+            rss
+        );
+    }
 }

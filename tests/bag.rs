@@ -142,7 +142,23 @@ fn read_text_line_endings_empty_files_and_gzip() {
     assert_eq!(b.npartitions(), 5);
     let want = ["one", "two", "three", "four", "", "", "last", "five", "six"];
     for s in schedulers() {
-        assert_eq!(b.compute_with(s).unwrap(), want);
+        assert_eq!(b.compute_with(s.clone()).unwrap(), want);
+        // the same files read as columns (blocks, CRLF, gzip)
+        assert_eq!(b.count().compute_with(s.clone()).unwrap(), 9);
+        assert_eq!(
+            b.str().upper().compute_with(s.clone()).unwrap(),
+            want.map(str::to_uppercase)
+        );
+        let words = b.str().split().flatten();
+        assert_eq!(
+            words.compute_with(s.clone()).unwrap(),
+            ["one", "two", "three", "four", "last", "five", "six"]
+        );
+        assert_eq!(words.count().compute_with(s.clone()).unwrap(), 7);
+        assert_eq!(
+            b.distinct().compute_with(s).unwrap(),
+            ["one", "two", "three", "four", "", "last", "five", "six"]
+        );
     }
     // a single path works too
     assert_eq!(
@@ -282,4 +298,154 @@ fn from_sequence_partitions_like_dask() {
             .npartitions(),
         1
     );
+}
+
+/// Python's `str.split()` words of every line (whitespace as `char::is_whitespace`).
+fn words_of(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|l| l.split_whitespace().map(str::to_owned))
+        .collect()
+}
+
+fn clean(line: &str) -> String {
+    line.chars()
+        .filter(|c| !c.is_ascii_punctuation())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Text files read as columns (any block size, CRLF or LF, Unicode text and whitespace)
+    /// against the same work done with plain iterators over the lines written.
+    #[test]
+    fn text_columns_match_plain_iterators(
+        files in proptest::collection::vec(
+            (proptest::collection::vec("[ a-zA-Z0-9éÉßΣς,.!?;'\u{a0}\u{3000}\u{2009}\t_-]{0,40}", 0..30), any::<bool>(), any::<bool>()),
+            1..4),
+        blocksize in prop_oneof![Just(1u64), Just(7), Just(64), Just(1000), Just(1 << 20)],
+    ) {
+        let d = scratch(&format!("prop-{blocksize}"));
+        let mut lines: Vec<String> = Vec::new();
+        for (i, (ls, crlf, last_newline)) in files.iter().enumerate() {
+            let eol = if *crlf { "\r\n" } else { "\n" };
+            let mut text = ls.join(eol);
+            if *last_newline && !ls.is_empty() {
+                text.push_str(eol);
+            }
+            // an empty last line without a line break is no line at all
+            let mut items = ls.clone();
+            if !last_newline && items.last().is_some_and(String::is_empty) {
+                items.pop();
+            }
+            lines.extend(items);
+            std::fs::write(d.join(format!("f{i}.txt")), text).unwrap();
+        }
+        let pattern = format!("{}/*.txt", d.display());
+        let b = db::read_text_with(&pattern, db::TextOptions::default().blocksize(blocksize)).unwrap();
+        let words = words_of(&lines);
+        let cleaned: Vec<String> = lines.iter().map(|l| clean(l)).collect();
+        let clean_words = words_of(&cleaned);
+        for s in schedulers() {
+            prop_assert_eq!(b.compute_with(s.clone()).unwrap(), lines.clone());
+            prop_assert_eq!(b.count().compute_with(s.clone()).unwrap(), lines.len() as u64);
+            let w = b.str().split().flatten();
+            prop_assert_eq!(w.compute_with(s.clone()).unwrap(), words.clone());
+            prop_assert_eq!(w.count().compute_with(s.clone()).unwrap(), words.len() as u64);
+            prop_assert_eq!(w.frequencies().compute_with(s.clone()).unwrap(), freqs(&words));
+            prop_assert_eq!(
+                w.frequencies().topk(4, |(_, n)| *n).compute_with(s.clone()).unwrap(),
+                topk(&freqs(&words), 4, |(_, n)| *n)
+            );
+            let mut seen = std::collections::HashSet::new();
+            let distinct: Vec<String> = words.iter().filter(|x| seen.insert(*x)).cloned().collect();
+            prop_assert_eq!(w.distinct().compute_with(s.clone()).unwrap(), distinct);
+            let c = b.str().strip_punctuation().str().lower();
+            prop_assert_eq!(c.compute_with(s.clone()).unwrap(), cleaned.clone());
+            let cw = c.str().split().flatten();
+            prop_assert_eq!(
+                cw.frequencies().topk(5, |(_, n)| *n).compute_with(s.clone()).unwrap(),
+                topk(&freqs(&clean_words), 5, |(_, n)| *n)
+            );
+            prop_assert_eq!(b.frequencies().compute_with(s.clone()).unwrap(), freqs(&lines));
+            let split: Vec<Vec<String>> = lines.iter().map(|l| l.split_whitespace().map(str::to_owned).collect()).collect();
+            prop_assert_eq!(b.str().split().compute_with(s.clone()).unwrap(), split);
+            prop_assert_eq!(b.str().upper().compute_with(s.clone()).unwrap(), lines.iter().map(|l| l.to_uppercase()).collect::<Vec<_>>());
+            // user code on items after column steps
+            let lens: Vec<usize> = words.iter().map(|w| w.len()).collect();
+            prop_assert_eq!(w.map(|x| x.len()).compute_with(s.clone()).unwrap(), lens);
+            // words lowered after splitting, and counted
+            let lw: Vec<String> = words.iter().map(|x| x.to_lowercase()).collect();
+            prop_assert_eq!(w.str().lower().frequencies().compute_with(s.clone()).unwrap(), freqs(&lw));
+        }
+        prop_assert_eq!(b.take(3).unwrap(), lines.iter().take(3).cloned().collect::<Vec<_>>());
+        let out = b.str().split().flatten().to_textfiles(&format!("{}/out/*.txt", d.display())).unwrap();
+        let mut written = String::new();
+        for f in out {
+            written.push_str(&std::fs::read_to_string(f).unwrap());
+        }
+        prop_assert_eq!(written, words.iter().map(|w| format!("{w}\n")).collect::<String>());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
+
+#[test]
+fn default_blocks_keep_workers_busy_and_lines_whole() {
+    let d = scratch("default-blocks");
+    // one file larger than the default block: several partitions, every line once
+    let line = "a line of text that repeats, with words\n";
+    let n = (db::DEFAULT_BLOCKSIZE as usize * 5 / 2) / line.len() + 3;
+    std::fs::write(d.join("big.txt"), line.repeat(n)).unwrap();
+    let b = db::read_text(d.join("big.txt").to_str().unwrap()).unwrap();
+    assert_eq!(b.npartitions(), 3);
+    assert_eq!(b.count().compute().unwrap(), n as u64);
+    let whole = db::read_text_with(
+        d.join("big.txt").to_str().unwrap(),
+        db::TextOptions::default().whole_files(),
+    )
+    .unwrap();
+    assert_eq!(whole.npartitions(), 1);
+    let top = b.str().split().flatten().frequencies().topk(1, |(_, n)| *n);
+    assert_eq!(top.compute().unwrap(), vec![("a".to_string(), n as u64)]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn invalid_utf8_in_a_column_names_file_and_line() {
+    let d = scratch("utf8-col");
+    let path = d.join("bad.txt");
+    std::fs::write(&path, b"fine\nalso fine\nbad \xff byte\nok\n").unwrap();
+    for bs in [4, 10, 1 << 20] {
+        let b = db::read_text_with(
+            path.to_str().unwrap(),
+            db::TextOptions::default().blocksize(bs),
+        )
+        .unwrap();
+        let err = b
+            .str()
+            .split()
+            .flatten()
+            .frequencies()
+            .compute()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("bad.txt:3") && text.contains("UTF-8"),
+            "{bs}: {text}"
+        );
+        assert!(b.count().compute().is_err());
+    }
+    let lossy = db::read_text_with(
+        path.to_str().unwrap(),
+        db::TextOptions::default().lossy(true),
+    )
+    .unwrap();
+    let words = lossy.str().split().flatten().compute().unwrap();
+    assert_eq!(
+        words,
+        ["fine", "also", "fine", "bad", "\u{fffd}", "byte", "ok"]
+    );
+    std::fs::remove_dir_all(&d).unwrap();
 }

@@ -2,11 +2,17 @@
 //!
 //! A [`Bag<T>`] is a list of partitions, one task each when computed. Transformations
 //! (`map`, `filter`, `flat_map`, `flatten`, the `.str()` methods) do not create tasks: they
-//! compose the partition's item pipeline, so `read_text → split → flatten → frequencies`
-//! runs as one task per partition that streams lines into a counting table without an
-//! intermediate `Vec` between steps. Aggregations run per partition and combine partial
+//! compose the partition's pipeline. Aggregations run per partition and combine partial
 //! results in a fixed tree (fan-in [`SPLIT_EVERY`]), so results do not depend on the
 //! scheduler and memory stays bounded by a few partial results per worker.
+//!
+//! Text is kept as columns: a partition of strings is one buffer plus offsets
+//! ([`TextColumn`]), read in one go per block. The `.str()` kernels rewrite that buffer,
+//! `split().flatten()` leaves the words where they are, and `count`, `frequencies`,
+//! `distinct`, `topk` and `to_textfiles` read the buffer directly; `frequencies` counts
+//! words as borrowed bytes in a prefetching hash table. So `read_text → split → flatten →
+//! frequencies → topk` builds no `String` until its result. Items become owned `String`s
+//! only where user code asks for them (`map`, `filter`, `take`, `compute`, ...).
 //!
 //! | dagr | Dask |
 //! |---|---|
@@ -17,13 +23,18 @@
 //! | `b.frequencies().topk(10, \|(_, n)\| *n)` | `b.frequencies().topk(10, key=1)` |
 //! | `b.compute()?` | `b.compute()` |
 
+mod column;
+mod counts;
+mod kernels;
 mod reduce;
+mod repr;
 mod strings;
 pub(crate) mod text;
 
+pub use column::TextColumn;
 pub use reduce::ToF64;
 pub use strings::StrMethods;
-pub use text::{read_text, read_text_with, TextOptions};
+pub use text::{read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE};
 
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
@@ -31,6 +42,7 @@ use crate::tokenize::fresh_token;
 use crate::Error;
 use crate::Wired;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
+use repr::{ColKind, ColPart};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
@@ -64,6 +76,8 @@ pub struct Bag<T> {
     /// Per partition, the node whose value it starts from (`None`: generated from nothing).
     inputs: Arc<[Option<NodeRef>]>,
     gen: Gen<T>,
+    /// The same partitions as columns, for text bags (see `repr`).
+    col: Option<repr::Col>,
 }
 
 impl<T> Clone for Bag<T> {
@@ -72,6 +86,7 @@ impl<T> Clone for Bag<T> {
             name: self.name.clone(),
             inputs: self.inputs.clone(),
             gen: self.gen.clone(),
+            col: self.col.clone(),
         }
     }
 }
@@ -123,6 +138,7 @@ pub fn from_sequence<T: Wired>(
         name: layer_name("from-sequence"),
         inputs: vec![None; n].into(),
         gen,
+        col: None,
     })
 }
 
@@ -149,14 +165,7 @@ pub fn from_delayed<T: Wired>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Err
 
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
 fn take_vec<T: Wired>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
-    let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
-    let arc = v.downcast::<Vec<T>>().map_err(|_| {
-        TaskError::new(format!(
-            "partition is not a Vec<{}>",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
+    repr::take_input::<Vec<T>>(v)
 }
 
 impl<T: Wired> Bag<T> {
@@ -167,6 +176,7 @@ impl<T: Wired> Bag<T> {
             name,
             inputs: nodes.into_iter().map(Some).collect(),
             gen,
+            col: None,
         }
     }
 
@@ -184,6 +194,7 @@ impl<T: Wired> Bag<T> {
             name: layer_name(what),
             inputs: self.inputs.clone(),
             gen,
+            col: None,
         }
     }
 
@@ -203,6 +214,7 @@ impl<T: Wired> Bag<T> {
             name: layer_name(op),
             inputs: self.inputs.clone(),
             gen: Arc::new(move |i, v, e| Ok(step(gen(i, v, e)?))),
+            col: None,
         }
     }
 
@@ -248,6 +260,16 @@ impl<T: Wired> Bag<T> {
         T: IntoIterator<Item = U>,
         T::IntoIter: 'static,
     {
+        if let Some(col) = self.col_of(&[ColKind::Split]) {
+            // the words stay spans of the partition's buffer
+            return self.with_col(
+                "flatten",
+                col.then(ColKind::Words, |p| match p {
+                    ColPart::Split(c) => Ok(ColPart::Words(c)),
+                    other => Ok(other),
+                }),
+            );
+        }
         self.pipe("flatten", |it| Box::new(it.flatten()))
     }
 

@@ -7,6 +7,10 @@
 //! by partition, order-sensitive results (first appearance in `frequencies`, ties in `topk`)
 //! match a sequential pass over the items.
 
+use super::column::TextColumn;
+use super::counts::{PartialCounts, Tally};
+use super::kernels;
+use super::repr::{cast, take_input, Col, ColKind, ColPart};
 use super::{layer_name, Bag, PartIter};
 use crate::delayed::Delayed;
 use crate::hash::FastMap;
@@ -56,6 +60,30 @@ impl<T: Wired> Bag<T> {
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
         let parts: Vec<NodeRef> = self.partition_nodes_with(&part_name, part);
+        Self::tree_reduce(name, parts, combine, finish)
+    }
+
+    /// [`Bag::try_reduction`] over the partitions' column view.
+    fn col_reduction<S: Wired, R: Wired>(
+        &self,
+        col: &Col,
+        name: &str,
+        part: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
+        combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        let part_name = layer_name(&format!("{name}-part"));
+        let parts: Vec<NodeRef> = self.col_nodes_with(col, &part_name, part);
+        Self::tree_reduce(name, parts, combine, finish)
+    }
+
+    /// Combines partial results in the fixed tree, then finishes.
+    fn tree_reduce<S: Wired, R: Wired>(
+        name: &str,
+        parts: Vec<NodeRef>,
+        combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
         let root = combine_tree(
             parts,
             &layer_name(&format!("{name}-agg")),
@@ -74,6 +102,22 @@ impl<T: Wired> Bag<T> {
 
     /// Number of items (Dask: `Bag.count`).
     pub fn count(&self) -> Delayed<u64> {
+        if let Some(col) = &self.col {
+            // counted on the columns: no item is built
+            return self.col_reduction(
+                col,
+                "count",
+                |_, p| {
+                    Ok(match p {
+                        ColPart::Text(c) | ColPart::Split(c) => c.len() as u64,
+                        ColPart::Words(c) => kernels::count_words(c.as_str()),
+                        ColPart::Counts(t) => t.len() as u64,
+                    })
+                },
+                |v| Ok(v.into_iter().sum()),
+                Ok,
+            );
+        }
         self.reduction(
             "count",
             |it| it.count() as u64,
@@ -181,6 +225,15 @@ impl<T: Wired> Bag<T> {
     where
         T: Hash + Eq,
     {
+        if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
+            let d = self.col_reduction(col, "distinct", count_strings, merge_counts, |t| {
+                Ok(t.finish().into_keys())
+            });
+            let col = Col::new(ColKind::Text, |_, v, _| {
+                Ok(ColPart::Text(take_input::<TextColumn>(v)?))
+            });
+            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col);
+        }
         let d = self.reduction(
             "distinct",
             |it| {
@@ -213,6 +266,15 @@ impl<T: Wired> Bag<T> {
     where
         T: Hash + Eq,
     {
+        if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
+            // strings counted as borrowed bytes; partial tables merge in the tree
+            // ordered by first appearance only when items are asked for (topk needs not)
+            let d = self.col_reduction(col, "frequencies", count_strings, merge_counts, Ok);
+            let col = Col::new(ColKind::Counts, |_, v, _| {
+                Ok(ColPart::Counts(take_input::<PartialCounts>(v)?))
+            });
+            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col);
+        }
         let d = self.reduction(
             "frequencies",
             |it| {
@@ -330,6 +392,34 @@ impl<T: Wired> Bag<T> {
         }
         let key = Arc::new(key);
         let key2 = key.clone();
+        let combine = move |parts: Vec<Vec<T>>| {
+            let mut all: Vec<Ranked<K, T>> = parts
+                .into_iter()
+                .enumerate()
+                .flat_map(|(p, v)| v.into_iter().enumerate().map(move |(i, x)| (p, i, x)))
+                .map(|(p, i, x)| Ranked {
+                    key: key2(&x),
+                    pos: (p, i),
+                    item: x,
+                })
+                .collect();
+            all.sort();
+            all.truncate(k);
+            all.into_iter().map(|r| r.item).collect()
+        };
+        if let Some(col) = self.col_of(&[ColKind::Counts]) {
+            let d = self.col_reduction(
+                col,
+                "topk",
+                move |_, p| match p {
+                    ColPart::Counts(t) => top_of_counts(&t, k, &*key),
+                    _ => Err(TaskError::new("topk: not a column of counts")),
+                },
+                move |parts| Ok(combine(parts)),
+                Ok,
+            );
+            return self.reduced_bag(d);
+        }
         let d = self.reduction(
             "topk",
             move |it| {
@@ -352,25 +442,83 @@ impl<T: Wired> Bag<T> {
                 best.truncate(k);
                 best
             },
-            move |parts| {
-                let mut all: Vec<Ranked<K, T>> = parts
-                    .into_iter()
-                    .enumerate()
-                    .flat_map(|(p, v)| v.into_iter().enumerate().map(move |(i, x)| (p, i, x)))
-                    .map(|(p, i, x)| Ranked {
-                        key: key2(&x),
-                        pos: (p, i),
-                        item: x,
-                    })
-                    .collect();
-                all.sort();
-                all.truncate(k);
-                all.into_iter().map(|r| r.item).collect()
-            },
+            combine,
             |v| v,
         );
         self.reduced_bag(d)
     }
+}
+
+/// Partition `i`'s strings counted (the part step of `frequencies` and `distinct`).
+fn count_strings(i: usize, p: ColPart) -> Result<PartialCounts, TaskError> {
+    match p {
+        ColPart::Words(c) => {
+            let mut t = Tally::with_capacity(distinct_estimate(c.as_str().len()));
+            t.add_words(c.as_str());
+            drop(c);
+            Ok(t.into_partial(i))
+        }
+        ColPart::Text(c) => {
+            let mut t = Tally::with_capacity(c.len().min(1 << 16));
+            t.add_items(&c);
+            drop(c);
+            Ok(t.into_partial(i))
+        }
+        ColPart::Split(_) | ColPart::Counts(_) => {
+            Err(TaskError::new("frequencies: not a column of strings"))
+        }
+    }
+}
+
+fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
+    Ok(PartialCounts::merge(parts))
+}
+
+/// A first guess at the number of distinct words in `bytes` bytes of text (Heaps' law,
+/// distinct ~ sqrt(words), on the generous side), so that the table grows rarely.
+fn distinct_estimate(bytes: usize) -> usize {
+    ((bytes as f64).sqrt() * 48.0) as usize
+}
+
+/// `topk` of one partition of counts: each entry is shown to `key` through one reused
+/// `(String, u64)`, so only the `k` winners are allocated.
+fn top_of_counts<T: 'static, K: Ord>(
+    t: &PartialCounts,
+    k: usize,
+    key: &dyn Fn(&T) -> K,
+) -> Result<Vec<T>, TaskError> {
+    if std::any::TypeId::of::<T>() != std::any::TypeId::of::<(String, u64)>() {
+        return Err(TaskError::new("topk: counts read as another item type"));
+    }
+    let mut scratch: (String, u64) = (String::new(), 0);
+    // ranked by key, then by first appearance (the rank, as two halves)
+    let mut heap: BinaryHeap<Ranked<K, (String, u64)>> = BinaryHeap::with_capacity(k + 1);
+    t.for_each(|word, n, rank| {
+        scratch.0.clear();
+        scratch.0.push_str(word);
+        scratch.1 = n;
+        let Some(item) = (&scratch as &dyn std::any::Any).downcast_ref::<T>() else {
+            return;
+        };
+        let pos = ((rank >> 32) as usize, (rank & u64::from(u32::MAX)) as usize);
+        let r = Ranked {
+            key: key(item),
+            pos,
+            item: (String::new(), n),
+        };
+        if heap.len() < k || heap.peek().is_some_and(|worst| r < *worst) {
+            let r = Ranked {
+                item: (word.to_owned(), n),
+                ..r
+            };
+            heap.push(r);
+            if heap.len() > k {
+                heap.pop();
+            }
+        }
+    });
+    let best: Vec<(String, u64)> = heap.into_sorted_vec().into_iter().map(|r| r.item).collect();
+    cast(best)
 }
 
 /// Counts in order of first appearance: one table probe per item (the rank of first

@@ -1,5 +1,8 @@
 //! The `.str` accessor of bags of strings (Dask: `Bag.str`).
 
+use super::column::TextColumn;
+use super::kernels;
+use super::repr::{Col, ColKind, ColPart};
 use super::Bag;
 use crate::Wired;
 use std::collections::HashMap;
@@ -7,6 +10,11 @@ use std::sync::Arc;
 
 /// String methods applied to every item of a bag of strings; each returns a new bag (no task
 /// of its own: the step joins the partition's pipeline).
+///
+/// `lower`, `upper`, `strip_punctuation` and `split` work on the partition as one buffer
+/// (a [`TextColumn`](super::TextColumn)): one pass over the bytes, nothing allocated per
+/// item, and `split().flatten()` leaves the words where they are for `frequencies`,
+/// `count` or `distinct` to read.
 ///
 /// ```
 /// use dagr_core::bag as db;
@@ -29,9 +37,34 @@ impl<'a, T: Wired + AsRef<str>> StrMethods<'a, T> {
         self.bag.map(move |s| f(s.as_ref()))
     }
 
-    /// Splits on whitespace (Python's `str.split()`).
+    /// The bag's strings as a column view: the bag's own, or one collected from its items.
+    fn column(&self) -> Col {
+        match self.bag.col_of(&[ColKind::Text, ColKind::Words]) {
+            Some(c) if c.kind == ColKind::Text => c.clone(),
+            Some(c) => c.then(ColKind::Text, |p| Ok(ColPart::Text(p.into_text()?))),
+            None => {
+                let gen = self.bag.gen.clone();
+                Col::new(ColKind::Text, move |i, v, e| {
+                    Ok(ColPart::Text(gen(i, v, e)?.collect::<TextColumn>()))
+                })
+            }
+        }
+    }
+
+    /// A bag applying the column kernel `f` to every partition.
+    fn kernel(&self, op: &str, f: fn(TextColumn) -> TextColumn) -> Bag<String> {
+        let col = self
+            .column()
+            .then(ColKind::Text, move |p| Ok(ColPart::Text(f(p.into_text()?))));
+        self.bag.with_col(op, col)
+    }
+
+    /// Splits on whitespace (Python's `str.split()`; whitespace as `char::is_whitespace`).
     pub fn split(&self) -> Bag<Vec<String>> {
-        self.each(|s| s.split_whitespace().map(str::to_owned).collect())
+        let col = self
+            .column()
+            .then(ColKind::Split, |p| Ok(ColPart::Split(p.into_text()?)));
+        self.bag.with_col("split", col)
     }
 
     /// Splits on a separator (Python's `str.split(sep)`).
@@ -42,12 +75,12 @@ impl<'a, T: Wired + AsRef<str>> StrMethods<'a, T> {
 
     /// Lower case (Unicode).
     pub fn lower(&self) -> Bag<String> {
-        self.each(str::to_lowercase)
+        self.kernel("lower", kernels::lower)
     }
 
     /// Upper case (Unicode).
     pub fn upper(&self) -> Bag<String> {
-        self.each(str::to_uppercase)
+        self.kernel("upper", kernels::upper)
     }
 
     /// Removes leading and trailing whitespace (Python's `str.strip()`).
@@ -58,7 +91,7 @@ impl<'a, T: Wired + AsRef<str>> StrMethods<'a, T> {
     /// Removes ASCII punctuation, Python's `string.punctuation` (the notebook's
     /// `str.translate({ord(c): None for c in string.punctuation})`).
     pub fn strip_punctuation(&self) -> Bag<String> {
-        self.each(|s| s.chars().filter(|c| !c.is_ascii_punctuation()).collect())
+        self.kernel("strip-punctuation", kernels::strip_punctuation)
     }
 
     /// Maps characters through `table`: `Some(c)` replaces, `None` deletes, absent keys are

@@ -1,5 +1,7 @@
 //! Text files in and out: `read_text` (one item per line) and `to_textfiles`.
 
+use super::column::TextColumn;
+use super::repr::{Col, ColKind, ColPart};
 use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
 use crate::atomic_file::write_atomic;
 use crate::delayed::Delayed;
@@ -20,17 +22,43 @@ use std::sync::Arc;
 /// let opts = TextOptions::default().blocksize(64 << 20).lossy(true);
 /// # drop(opts);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TextOptions {
     blocksize: Option<u64>,
     lossy: bool,
 }
 
+/// The default [`TextOptions::blocksize`]: 32 MiB. Small files stay one partition each; a
+/// large file is cut into enough partitions to keep every worker busy (a 2 GB file gives
+/// 64), while a partition and its word-count table stay a few tens of MB.
+pub const DEFAULT_BLOCKSIZE: u64 = 32 << 20;
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            blocksize: Some(DEFAULT_BLOCKSIZE),
+            lossy: false,
+        }
+    }
+}
+
 impl TextOptions {
     /// Splits each uncompressed file into partitions of about `bytes` bytes, cut at line
-    /// boundaries (Dask's `blocksize`). Default: one partition per file.
+    /// boundaries (Dask's `blocksize`); a line belongs to the partition its first byte lies
+    /// in. Default: [`DEFAULT_BLOCKSIZE`].
     pub fn blocksize(mut self, bytes: u64) -> Self {
         self.blocksize = Some(bytes.max(1));
+        self
+    }
+
+    /// One partition per file, whatever its size (Dask's `blocksize=None`).
+    ///
+    /// ```
+    /// let opts = dagr_core::bag::TextOptions::default().whole_files();
+    /// # drop(opts);
+    /// ```
+    pub fn whole_files(mut self) -> Self {
+        self.blocksize = None;
         self
     }
 
@@ -52,7 +80,12 @@ struct Block {
 
 /// Lines of the files matching `pattern` (a path or a glob), one item per line with the
 /// line ending (`\n` or `\r\n`) removed; `.gz` files are decompressed (Dask:
-/// `db.read_text`). Files are taken in sorted order, one partition per file.
+/// `db.read_text`). Files are taken in sorted order, one partition per file or, for files
+/// larger than [`TextOptions::blocksize`], per block of the file.
+///
+/// Each partition is read in one go into one buffer (a [`TextColumn`]) when the `.str()`
+/// methods, `split`, `count`, `frequencies`, `distinct` or `to_textfiles` need it, and
+/// streamed line by line when user code asks for items (`map`, `filter`, `take`, ...).
 ///
 /// ```no_run
 /// let lines = dagr_core::bag::read_text("data/wiki/AA/*")?;
@@ -98,11 +131,16 @@ pub fn read_text_with(pattern: &str, opts: TextOptions) -> Result<Bag<String>, E
     let blocks: Arc<[Block]> = blocks.into();
     let lossy = opts.lossy;
     let n = blocks.len();
+    let blocks2 = blocks.clone();
     let gen: Gen<String> = Arc::new(move |i, _, err| lines(&blocks[i], lossy, err));
+    let col = Col::new(ColKind::Text, move |i, _, _| {
+        Ok(ColPart::Text(read_block(&blocks2[i], lossy)?))
+    });
     Ok(Bag {
         name: layer_name("read-text"),
         inputs: vec![None; n].into(),
         gen,
+        col: Some(col),
     })
 }
 
@@ -136,6 +174,113 @@ fn io_err(path: &Path, source: std::io::Error) -> TaskError {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Reads a block's lines into one column: the block's bytes in one read, then the rest of
+/// its last line.
+fn read_block(block: &Block, lossy: bool) -> Result<TextColumn, TaskError> {
+    let path = &block.path;
+    let mut file = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut buf = Vec::new();
+    let mut first = 0;
+    if block.gz {
+        flate2::read::MultiGzDecoder::new(file)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_err(path, e))?;
+    } else {
+        if block.start > 0 {
+            first = line_start_after(&mut file, block.start - 1).map_err(|e| io_err(path, e))?;
+        }
+        match block.end {
+            None => {
+                file.seek(SeekFrom::Start(first))
+                    .map_err(|e| io_err(path, e))?;
+                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                buf.reserve_exact(len.saturating_sub(first) as usize + 1);
+                file.read_to_end(&mut buf).map_err(|e| io_err(path, e))?;
+            }
+            Some(end) if first < end => {
+                file.seek(SeekFrom::Start(first))
+                    .map_err(|e| io_err(path, e))?;
+                // room for the block and a typical line past its end, with no regrowth
+                buf.reserve_exact((end - first) as usize + (1 << 16));
+                (&mut file)
+                    .take(end - first)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| io_err(path, e))?;
+                if buf.len() as u64 == end - first && buf.last() != Some(&b'\n') {
+                    finish_line(&mut file, &mut buf).map_err(|e| io_err(path, e))?;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    let text = match String::from_utf8(buf) {
+        Ok(text) => text,
+        Err(e) if lossy => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => {
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let in_block = memchr::memchr_iter(b'\n', &bytes[..bad]).count() as u64 + 1;
+            return Err(TaskError::new(Error::InvalidUtf8 {
+                path: path.to_path_buf(),
+                line: lines_before(path, first) + in_block,
+            }));
+        }
+    };
+    Ok(TextColumn::from_lines(text))
+}
+
+/// The offset just past the first line break at or after `from` (the file's length if
+/// there is none).
+fn line_start_after(file: &mut File, from: u64) -> std::io::Result<u64> {
+    file.seek(SeekFrom::Start(from))?;
+    let mut chunk = vec![0u8; 1 << 14];
+    let mut pos = from;
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(pos);
+        }
+        if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
+            return Ok(pos + i as u64 + 1);
+        }
+        pos += n as u64;
+    }
+}
+
+/// Appends the rest of the current line (through its line break) to `buf`.
+fn finish_line(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut chunk = vec![0u8; 1 << 14];
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
+            buf.extend_from_slice(&chunk[..=i]);
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Number of line breaks in the first `bytes` bytes of a file (for error messages).
+fn lines_before(path: &Path, bytes: u64) -> u64 {
+    File::open(path)
+        .map(|f| {
+            let mut r = BufReader::new(f).take(bytes);
+            let mut n = 0;
+            let mut chunk = vec![0u8; 1 << 16];
+            while let Ok(k) = r.read(&mut chunk) {
+                if k == 0 {
+                    break;
+                }
+                n += memchr::memchr_iter(b'\n', &chunk[..k]).count() as u64;
+            }
+            n
+        })
+        .unwrap_or(0)
 }
 
 /// Opens a block and streams its lines.
@@ -195,16 +340,7 @@ impl Lines {
     /// The 1-based line number in the whole file of the current line (the lines before
     /// the block are counted only now, on the error path).
     fn file_line(&self) -> u64 {
-        let before = File::open(&self.block.path)
-            .map(|f| {
-                BufReader::new(f)
-                    .take(self.first)
-                    .bytes()
-                    .filter(|b| matches!(b, Ok(b'\n')))
-                    .count() as u64
-            })
-            .unwrap_or(0);
-        before + self.line_in_block
+        lines_before(&self.block.path, self.first) + self.line_in_block
     }
 }
 
@@ -301,14 +437,18 @@ impl<T: Wired + Display> Bag<T> {
         let paths = output_paths(pattern, self.npartitions())?;
         let name = layer_name("to-textfiles");
         let paths2 = paths.clone();
-        let written = self.partition_nodes_with(&name, |it| {
-            use std::fmt::Write;
-            let mut text = String::new();
-            for x in it {
-                let _ = writeln!(text, "{x}");
-            }
-            text
-        });
+        let written = match self.col_of(&[ColKind::Text, ColKind::Words]) {
+            // a text column's buffer is already the file: every item followed by '\n'
+            Some(col) => self.col_nodes_with(col, &name, |_, p| Ok(p.into_text()?.text)),
+            None => self.partition_nodes_with(&name, |it| {
+                use std::fmt::Write;
+                let mut text = String::new();
+                for x in it {
+                    let _ = writeln!(text, "{x}");
+                }
+                text
+            }),
+        };
         let writes: Vec<Delayed<()>> = written
             .into_iter()
             .zip(paths2)

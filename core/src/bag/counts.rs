@@ -1,0 +1,538 @@
+//! Counting strings without owning them: the table behind `frequencies` and `distinct` of
+//! text bags.
+//!
+//! Words are looked up as borrowed bytes of a partition's buffer. A table slot holds a
+//! word's first 16 bytes as two machine words with its length and count, so words of up to
+//! 16 bytes (nearly all of them) are hashed, compared and counted without touching key
+//! memory; a key is copied into the distinct-keys column only on its first insertion. Keys
+//! are numbered in order of first appearance, which is the order `frequencies` reports
+//! them in, and partial tables merge in that order.
+//!
+//! A partition's table is cut by hash into [`SHARDS`] shards when it is handed on
+//! ([`PartialCounts`]), each key tagged with its rank of first appearance in the whole bag
+//! (partition, position). Merging partial tables then works shard by shard with a table
+//! small enough to stay in cache, and never holds a table of all the keys; the final step
+//! orders the keys by rank.
+//!
+//! The table is open addressing with linear probing over 32-byte slots. A table of a few
+//! hundred thousand words does not fit in the caches, so nearly every rare word is a cache
+//! miss; lookups are therefore software-pipelined: a word is hashed and its slot prefetched
+//! when the tokenizer finds it, and it is counted [`RING`] words later, so that the misses
+//! of consecutive words overlap instead of queueing. (A `hashbrown` table, which cannot be
+//! prefetched, counted the benchmark corpus 2–3× slower.)
+
+use super::column::TextColumn;
+
+/// How many words ahead of the one being counted are hashed and prefetched.
+const RING: usize = 16;
+
+/// Number of shards of a partial table (a power of two).
+const SHARDS: usize = 64;
+
+/// Marks an empty slot (`idx` of a key is always below it).
+const EMPTY: u32 = u32::MAX;
+
+/// A table slot: the word's first 16 bytes (zero padded), its length, its number in order
+/// of first appearance and its count. 32 bytes, aligned, so a slot is one cache access.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
+struct Slot {
+    w0: u64,
+    w1: u64,
+    len: u32,
+    idx: u32,
+    count: u64,
+}
+
+const VACANT: Slot = Slot {
+    w0: 0,
+    w1: 0,
+    len: 0,
+    idx: EMPTY,
+    count: 0,
+};
+
+/// Distinct strings in order of first appearance with how often each occurred: the
+/// result of `frequencies` over text. A plain owned value (a column and a vector).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct WordCounts {
+    keys: TextColumn,
+    counts: Vec<u64>,
+}
+
+impl WordCounts {
+    /// The keys, in order of first appearance.
+    pub(crate) fn into_keys(self) -> TextColumn {
+        self.keys
+    }
+
+    /// The keys with their counts, as owned pairs.
+    pub(crate) fn into_pairs(self) -> impl Iterator<Item = (String, u64)> {
+        let counts = self.counts;
+        self.keys.into_strings().zip(counts)
+    }
+}
+
+/// The keys of one shard with their counts and ranks.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Shard {
+    keys: TextColumn,
+    counts: Vec<u64>,
+    /// `partition << 32 | position` of each key's first appearance.
+    ranks: Vec<u64>,
+}
+
+/// A partial result of counting: the keys seen in some partitions, cut into shards by
+/// hash, each key with its count and rank of first appearance. A plain owned value.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PartialCounts {
+    shards: Vec<Shard>,
+}
+
+impl PartialCounts {
+    /// Merges partial results given in partition order, shard by shard: counts add up and
+    /// each key keeps its first rank.
+    pub(crate) fn merge(parts: Vec<PartialCounts>) -> PartialCounts {
+        let mut parts: Vec<std::vec::IntoIter<Shard>> =
+            parts.into_iter().map(|p| p.shards.into_iter()).collect();
+        let mut shards = Vec::with_capacity(SHARDS);
+        for _ in 0..SHARDS {
+            let mut these = parts.iter_mut().map(|p| p.next().unwrap_or_default());
+            let mut acc = Tally::from(these.next().unwrap_or_default());
+            for p in these {
+                let text = p.keys.as_str();
+                let mut ring = Ring::new();
+                for ((w, &n), &r) in p.keys.offsets.windows(2).zip(&p.counts).zip(&p.ranks) {
+                    acc.push(&mut ring, text, w[0], w[1] - 1, n, r);
+                }
+                acc.drain(&mut ring, text);
+            }
+            shards.push(acc.into_shard());
+        }
+        PartialCounts { shards }
+    }
+
+    /// Number of distinct keys.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.counts.len()).sum()
+    }
+
+    /// Calls `f(key, count, rank)` for every key, in no particular order; ranks order keys
+    /// by first appearance.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&str, u64, u64)) {
+        for s in &self.shards {
+            for ((key, &n), &r) in s.keys.iter().zip(&s.counts).zip(&s.ranks) {
+                f(key, n, r);
+            }
+        }
+    }
+
+    /// The counts, keys in order of first appearance.
+    pub(crate) fn finish(self) -> WordCounts {
+        let mut order: Vec<(u64, u32, u32)> = Vec::new();
+        for (s, shard) in self.shards.iter().enumerate() {
+            order.extend((shard.ranks.iter().enumerate()).map(|(j, &r)| (r, s as u32, j as u32)));
+        }
+        order.sort_unstable();
+        let bytes = self.shards.iter().map(|s| s.keys.text.len()).sum();
+        let mut keys = TextColumn::with_capacity(bytes, order.len());
+        let mut counts = Vec::with_capacity(order.len());
+        for &(_, s, j) in &order {
+            let shard = &self.shards[s as usize];
+            keys.push(shard.keys.get(j as usize).unwrap_or_default());
+            counts.push(shard.counts[j as usize]);
+        }
+        WordCounts { keys, counts }
+    }
+}
+
+const K0: u64 = 0x2d35_8dcc_aa6c_78a5;
+const K1: u64 = 0x8bb8_4b93_962e_acc9;
+const K2: u64 = 0x4b33_a62e_d433_d4a3;
+
+/// The high and low halves of the full product, folded.
+#[inline(always)]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+/// The low `k` bytes (`k <= 8`) of a little-endian word.
+#[inline(always)]
+fn low_bytes(k: usize) -> u64 {
+    if k >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * k)) - 1
+    }
+}
+
+#[inline(always)]
+fn load8(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = bytes.len().min(8);
+    w[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(w)
+}
+
+/// `(w0, w1)`: the first 16 bytes of `text[a..b]`, zero padded. Reads past `b` (masked
+/// off) when the buffer allows, which saves a copy per word.
+#[inline(always)]
+fn head(text: &[u8], a: usize, b: usize) -> (u64, u64) {
+    let len = b - a;
+    match text.get(a..a + 16) {
+        Some(h) => {
+            let (x, y) = h.split_at(8);
+            let w0 = u64::from_le_bytes(x.try_into().unwrap_or_default());
+            let w1 = u64::from_le_bytes(y.try_into().unwrap_or_default());
+            (w0 & low_bytes(len), w1 & low_bytes(len.saturating_sub(8)))
+        }
+        None => {
+            let word = &text[a..b];
+            (load8(word), load8(word.get(8..).unwrap_or_default()))
+        }
+    }
+}
+
+/// Hash of a word given its head: long words mix in their remaining bytes.
+#[inline(always)]
+fn hash_word(word: &[u8], w0: u64, w1: u64) -> u64 {
+    let h = fold_mul(w0 ^ K0, w1 ^ K1);
+    if word.len() <= 16 {
+        return fold_mul(h, K2 ^ word.len() as u64);
+    }
+    let mut h = h;
+    for chunk in word[16..].chunks(8) {
+        h = fold_mul(h ^ load8(chunk), K1);
+    }
+    fold_mul(h, K2 ^ word.len() as u64)
+}
+
+/// Asks the CPU to bring `p`'s cache line in; it does not wait for it.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of the x86_64 baseline, and a prefetch is only a hint: it reads
+    // nothing the program can observe and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// A word found but not yet counted.
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    a: usize,
+    b: usize,
+    w0: u64,
+    w1: u64,
+    hash: u64,
+    n: u64,
+    rank: u64,
+}
+
+/// The words between being found and being counted.
+struct Ring {
+    words: [Pending; RING],
+    pushed: usize,
+}
+
+impl Ring {
+    fn new() -> Ring {
+        Ring {
+            words: [Pending::default(); RING],
+            pushed: 0,
+        }
+    }
+}
+
+/// Counting in progress: the distinct keys so far and the table that finds them.
+pub(crate) struct Tally {
+    keys: TextColumn,
+    slots: Vec<Slot>,
+    /// `64 - log2(slots.len())`: a hash's top bits pick its first slot.
+    shift: u32,
+    /// When merging: the rank of each key (counting within a partition numbers keys by
+    /// position instead).
+    ranks: Option<Vec<u64>>,
+}
+
+impl Tally {
+    /// An empty tally with room for about `distinct` keys.
+    pub(crate) fn with_capacity(distinct: usize) -> Tally {
+        let n = (distinct * 10 / 7 + 1).next_power_of_two().max(16);
+        Tally {
+            keys: TextColumn::with_capacity(distinct * 8, distinct),
+            slots: vec![VACANT; n],
+            shift: 64 - n.trailing_zeros(),
+            ranks: None,
+        }
+    }
+
+    /// Continues counting from a shard, keeping ranks.
+    fn from(shard: Shard) -> Tally {
+        let mut t = Tally::with_capacity(shard.counts.len() * 2);
+        let text = shard.keys.as_str().as_bytes();
+        for (i, (w, &n)) in shard.keys.offsets.windows(2).zip(&shard.counts).enumerate() {
+            let (a, b) = (w[0], w[1] - 1);
+            let (w0, w1) = head(text, a, b);
+            let slot = Slot {
+                w0,
+                w1,
+                len: (b - a) as u32,
+                idx: i as u32,
+                count: n,
+            };
+            t.place(hash_word(&text[a..b], w0, w1), slot);
+        }
+        t.keys = shard.keys;
+        t.ranks = Some(shard.ranks);
+        t
+    }
+
+    /// Number of distinct keys.
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Puts a slot of a key known to be absent into the first free place of its run.
+    fn place(&mut self, hash: u64, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        while self.slots[i].idx != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    /// Doubles the table.
+    fn grow(&mut self) {
+        let bigger = vec![VACANT; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        self.shift -= 1;
+        for s in old.into_iter().filter(|s| s.idx != EMPTY) {
+            let hash = if s.len <= 16 {
+                hash_word(&[0; 16][..s.len as usize], s.w0, s.w1)
+            } else {
+                let key = self.keys.get(s.idx as usize).unwrap_or_default();
+                hash_word(key.as_bytes(), s.w0, s.w1)
+            };
+            self.place(hash, s);
+        }
+    }
+
+    /// Counts `n` more of `text[a..b]`, inserting it if new.
+    #[inline(always)]
+    fn count(&mut self, text: &str, p: Pending) {
+        let word = &text.as_bytes()[p.a..p.b];
+        let len = word.len() as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = (p.hash >> self.shift) as usize;
+        loop {
+            let s = &self.slots[i];
+            if s.idx == EMPTY {
+                break;
+            }
+            if s.w0 == p.w0
+                && s.w1 == p.w1
+                && s.len == len
+                && (len <= 16 || self.keys.get(s.idx as usize).map(str::as_bytes) == Some(word))
+            {
+                self.slots[i].count += p.n;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        // a new key: keep the load under 7/10
+        let idx = self.len() as u32;
+        let slot = Slot {
+            w0: p.w0,
+            w1: p.w1,
+            len,
+            idx,
+            count: p.n,
+        };
+        if (self.len() + 1) * 10 > self.slots.len() * 7 {
+            self.keys.push(&text[p.a..p.b]);
+            self.grow();
+            self.place(p.hash, slot);
+        } else {
+            self.keys.push(&text[p.a..p.b]);
+            self.slots[i] = slot;
+        }
+        if let Some(ranks) = &mut self.ranks {
+            ranks.push(p.rank);
+        }
+    }
+
+    /// Hashes `text[a..b]`, prefetches its slot and counts the word found [`RING`] words
+    /// ago.
+    #[inline(always)]
+    fn push(&mut self, ring: &mut Ring, text: &str, a: usize, b: usize, n: u64, rank: u64) {
+        let bytes = text.as_bytes();
+        let (w0, w1) = head(bytes, a, b);
+        let hash = hash_word(&bytes[a..b], w0, w1);
+        prefetch(
+            self.slots
+                .as_ptr()
+                .wrapping_add((hash >> self.shift) as usize),
+        );
+        let p = Pending {
+            a,
+            b,
+            w0,
+            w1,
+            hash,
+            n,
+            rank,
+        };
+        let old = std::mem::replace(&mut ring.words[ring.pushed % RING], p);
+        if ring.pushed >= RING {
+            self.count(text, old);
+        }
+        ring.pushed += 1;
+    }
+
+    /// Counts the words still in the ring.
+    fn drain(&mut self, ring: &mut Ring, text: &str) {
+        for k in ring.pushed.saturating_sub(RING)..ring.pushed {
+            self.count(text, ring.words[k % RING]);
+        }
+        ring.pushed = 0;
+    }
+
+    /// Counts every word of `text` (split on whitespace).
+    pub(crate) fn add_words(&mut self, text: &str) {
+        let mut ring = Ring::new();
+        super::kernels::for_each_word(text, |a, b| self.push(&mut ring, text, a, b, 1, 0));
+        self.drain(&mut ring, text);
+    }
+
+    /// Counts every item of `col`.
+    pub(crate) fn add_items(&mut self, col: &TextColumn) {
+        let text = col.as_str();
+        let mut ring = Ring::new();
+        for w in col.offsets.windows(2) {
+            self.push(&mut ring, text, w[0], w[1] - 1, 1, 0);
+        }
+        self.drain(&mut ring, text);
+    }
+
+    /// The counts of the keys in order of their numbers.
+    fn counts(&self) -> Vec<u64> {
+        let mut counts = vec![0; self.len()];
+        for s in self.slots.iter().filter(|s| s.idx != EMPTY) {
+            counts[s.idx as usize] = s.count;
+        }
+        counts
+    }
+
+    /// The counts of partition `part`, cut into shards (the table is dropped).
+    pub(crate) fn into_partial(self, part: usize) -> PartialCounts {
+        let counts = self.counts();
+        drop(self.slots);
+        // which shard each key goes to, then shards of exactly the size they need
+        let text = self.keys.as_str().as_bytes();
+        let which: Vec<u8> = self
+            .keys
+            .offsets
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1] - 1);
+                let (w0, w1) = head(text, a, b);
+                (hash_word(&text[a..b], w0, w1) as usize % SHARDS) as u8
+            })
+            .collect();
+        let mut sizes = [(0usize, 0usize); SHARDS];
+        for (&s, w) in which.iter().zip(self.keys.offsets.windows(2)) {
+            sizes[s as usize].0 += w[1] - w[0] - 1;
+            sizes[s as usize].1 += 1;
+        }
+        let mut shards: Vec<Shard> = sizes
+            .iter()
+            .map(|&(bytes, n)| Shard {
+                keys: TextColumn::with_capacity(bytes, n),
+                counts: Vec::with_capacity(n),
+                ranks: Vec::with_capacity(n),
+            })
+            .collect();
+        for (i, (&s, &n)) in which.iter().zip(&counts).enumerate() {
+            let shard = &mut shards[s as usize];
+            shard.keys.push(self.keys.get(i).unwrap_or_default());
+            shard.counts.push(n);
+            shard.ranks.push((part as u64) << 32 | i as u64);
+        }
+        PartialCounts { shards }
+    }
+
+    /// The merged shard (the table is dropped).
+    fn into_shard(self) -> Shard {
+        let counts = self.counts();
+        Shard {
+            keys: self.keys,
+            counts,
+            ranks: self.ranks.unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oracle(words: &[&str]) -> Vec<(String, u64)> {
+        let mut want: Vec<(String, u64)> = Vec::new();
+        for w in words {
+            match want.iter_mut().find(|(k, _)| k == w) {
+                Some((_, n)) => *n += 1,
+                None => want.push((w.to_string(), 1)),
+            }
+        }
+        want
+    }
+
+    #[test]
+    fn counts_in_order_of_first_appearance_and_merges() {
+        let long = "a-word-longer-than-sixteen-bytes";
+        let mut text = format!("b a {long} b c a {long}x {long} é b ");
+        // enough distinct words to grow the table several times
+        for i in 0..3000 {
+            text.push_str(&format!("w{} ", i % 1700));
+            text.push_str(&format!("{long}{} ", i % 50));
+        }
+        let mut t = Tally::with_capacity(1);
+        t.add_words(&text);
+        let t = t.into_partial(0);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut want = oracle(&words);
+        let alone = PartialCounts::merge(vec![t.clone()]).finish();
+        assert_eq!(alone.into_pairs().collect::<Vec<_>>(), want);
+        let mut other = Tally::with_capacity(0);
+        other.add_words("z b z");
+        let merged: Vec<(String, u64)> = PartialCounts::merge(vec![t, other.into_partial(1)])
+            .finish()
+            .into_pairs()
+            .collect();
+        if let Some(e) = want.iter_mut().find(|(k, _)| k == "b") {
+            e.1 += 1;
+        }
+        want.push(("z".into(), 2));
+        assert_eq!(merged, want);
+    }
+
+    #[test]
+    fn items_with_empty_strings() {
+        let col: TextColumn = ["", "x", "", "a-much-longer-item-than-16", "x"]
+            .into_iter()
+            .collect();
+        let mut t = Tally::with_capacity(0);
+        t.add_items(&col);
+        let got: Vec<(String, u64)> = t.into_partial(0).finish().into_pairs().collect();
+        assert_eq!(
+            got,
+            oracle(&["", "x", "", "a-much-longer-item-than-16", "x"])
+        );
+    }
+}

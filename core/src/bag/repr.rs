@@ -1,0 +1,181 @@
+//! How a bag's partitions are made: as a stream of items (every bag) and, for text, also
+//! as columns that the `.str()` kernels and the aggregations work on directly.
+//!
+//! A text bag carries both views of the same partitions. The item stream serves user code
+//! (`map`, `filter`, `compute`, ...); the column view serves the `.str()` kernels,
+//! `split`/`flatten`, `count`, `frequencies`, `distinct`, `topk` and `to_textfiles`, which
+//! then never build a `String` per item. Steps that run user code on items drop the column
+//! view. The item types match the column kinds ([`ColKind`]); the one place where the two
+//! meet generically, [`cast`], checks the types and reports a mismatch as an error.
+
+use super::column::TextColumn;
+use super::counts::PartialCounts;
+use super::{kernels, layer_name, Bag, ErrSlot, Gen, PartIter};
+use crate::delayed::Data;
+use crate::node::NodeRef;
+use dagr_runtime::{TaskError, Value};
+use std::any::{type_name, Any};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// What a column partition holds, and the bag item type it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ColKind {
+    /// `Bag<String>`: one item per entry.
+    Text,
+    /// `Bag<Vec<String>>`: the whitespace-separated words of each entry.
+    Split,
+    /// `Bag<String>`: the words of all entries, flattened.
+    Words,
+    /// `Bag<(String, u64)>`: distinct strings with their counts.
+    Counts,
+}
+
+/// One partition in column form; the variant is the [`ColKind`].
+pub(crate) enum ColPart {
+    Text(TextColumn),
+    Split(TextColumn),
+    Words(TextColumn),
+    Counts(PartialCounts),
+}
+
+/// Builds partition `i`'s column from its input (if it has one).
+pub(crate) type ColGen =
+    Arc<dyn Fn(usize, Option<Value>, &ErrSlot) -> Result<ColPart, TaskError> + Send + Sync>;
+
+/// A bag's column view.
+#[derive(Clone)]
+pub(crate) struct Col {
+    pub(crate) kind: ColKind,
+    pub(crate) gen: ColGen,
+}
+
+impl Col {
+    pub(crate) fn new(
+        kind: ColKind,
+        gen: impl Fn(usize, Option<Value>, &ErrSlot) -> Result<ColPart, TaskError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Col {
+        Col {
+            kind,
+            gen: Arc::new(gen),
+        }
+    }
+
+    /// A column view of kind `kind` computed from this one by `step`.
+    pub(crate) fn then(
+        &self,
+        kind: ColKind,
+        step: impl Fn(ColPart) -> Result<ColPart, TaskError> + Send + Sync + 'static,
+    ) -> Col {
+        let gen = self.gen.clone();
+        Col::new(kind, move |i, v, e| step(gen(i, v, e)?))
+    }
+}
+
+/// Moves `a` into a `B` when they are the same type (the column views are built only for
+/// bags whose item type matches their kind, so a mismatch is a bug, reported as an error).
+pub(crate) fn cast<A: 'static, B: 'static>(a: A) -> Result<B, TaskError> {
+    let mut slot = Some(a);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<B>>()
+        .and_then(Option::take)
+        .ok_or_else(|| {
+            TaskError::new(format!(
+                "a column of {} read as items of {}",
+                type_name::<A>(),
+                type_name::<B>()
+            ))
+        })
+}
+
+fn cast_iter<X: 'static, T: 'static>(
+    it: impl Iterator<Item = X> + 'static,
+) -> Result<PartIter<T>, TaskError> {
+    let it: PartIter<X> = Box::new(it);
+    cast(it)
+}
+
+impl ColPart {
+    /// The partition's items, as the bag's item type `T`.
+    pub(crate) fn into_items<T: 'static>(self) -> Result<PartIter<T>, TaskError> {
+        match self {
+            ColPart::Text(c) => cast_iter(c.into_strings()),
+            ColPart::Split(c) => cast_iter((0..c.len()).map(move |i| {
+                c.get(i)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<String>>()
+            })),
+            ColPart::Words(c) => cast_iter(kernels::words_column(&c).into_strings()),
+            ColPart::Counts(t) => cast_iter(t.finish().into_pairs()),
+        }
+    }
+
+    /// The strings this partition's items are, as a column (words are copied into one).
+    pub(crate) fn into_text(self) -> Result<TextColumn, TaskError> {
+        match self {
+            ColPart::Text(c) => Ok(c),
+            ColPart::Words(c) => Ok(kernels::words_column(&c)),
+            ColPart::Split(_) | ColPart::Counts(_) => {
+                Err(TaskError::new("a column of lists or pairs used as strings"))
+            }
+        }
+    }
+}
+
+/// Takes a partition's column out of its input value (moved when this is the last use).
+pub(crate) fn take_input<C: Data>(v: Option<Value>) -> Result<C, TaskError> {
+    let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
+    let arc = v
+        .downcast::<C>()
+        .map_err(|_| TaskError::new(format!("partition is not a {}", type_name::<C>())))?;
+    Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
+}
+
+impl<T: Data> Bag<T> {
+    /// A bag over `inputs` whose partitions are made by `col`; its items are the column's.
+    pub(crate) fn from_col(name: Arc<str>, inputs: Arc<[Option<NodeRef>]>, col: Col) -> Bag<T> {
+        let cg = col.gen.clone();
+        let gen: Gen<T> = Arc::new(move |i, v, e| cg(i, v, e)?.into_items::<T>());
+        Bag {
+            name,
+            inputs,
+            gen,
+            col: Some(col),
+        }
+    }
+
+    /// A bag with this bag's partitions made by the column view `col`.
+    pub(crate) fn with_col<U: Data>(&self, op: &str, col: Col) -> Bag<U> {
+        Bag::from_col(layer_name(op), self.inputs.clone(), col)
+    }
+
+    /// The column view, if this bag has one of one of `kinds`.
+    pub(crate) fn col_of(&self, kinds: &[ColKind]) -> Option<&Col> {
+        self.col.as_ref().filter(|c| kinds.contains(&c.kind))
+    }
+
+    /// One node per partition running `consume` over the partition's number and column.
+    pub(crate) fn col_nodes_with<S: crate::Wired>(
+        &self,
+        col: &Col,
+        name: &Arc<str>,
+        consume: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
+    ) -> Vec<NodeRef> {
+        let gen = col.gen.clone();
+        let wire = Some(crate::wire_of::<S>());
+        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
+            let err: ErrSlot = Rc::default();
+            let out = consume(i, gen(i, v, &err)?);
+            let failed = err.borrow_mut().take();
+            match failed {
+                Some(e) => Err(e),
+                None => out,
+            }
+        })
+    }
+}
