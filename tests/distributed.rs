@@ -270,9 +270,34 @@ fn data_dir(cluster: &Cluster) -> std::path::PathBuf {
     dir
 }
 
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Reading {
+    station: String,
+    celsius: f64,
+}
+
 fn bag_cases(cluster: &Cluster, dir: &std::path::Path) {
     let s = cluster.scheduler();
     let t = Scheduler::threads(2);
+    // items of the user's own type cross once registered
+    dagr::wire::register::<Reading>();
+    let readings = db::from_sequence(
+        (0..200)
+            .map(|i| Reading {
+                station: format!("s{}", i % 7),
+                celsius: (i * 37 % 50) as f64 - 10.0,
+            })
+            .collect::<Vec<_>>(),
+        9,
+    )
+    .unwrap();
+    let warm = readings.filter(|r| r.celsius > 20.0);
+    assert_eq!(
+        warm.compute_with(s.clone()).unwrap(),
+        warm.compute_with(t.clone()).unwrap()
+    );
+    let hottest = readings.map(|r| r.celsius).max();
+    assert_eq!(hottest.compute_with(s.clone()).unwrap(), 39.0);
     let text = db::read_text(&format!("{}/text/*.txt", dir.display())).unwrap();
     let words = text.str().split().flatten();
     let top = words.frequencies().topk(5, |(_, n)| *n);

@@ -111,7 +111,9 @@ pub fn known_wire<T: 'static>() -> Wire {
         char,
         String,
         (),
-        crate::dataframe::Table
+        crate::dataframe::Table,
+        crate::bag::TextColumn,
+        crate::bag::counts::PartialCounts
     );
     if TypeId::of::<T>() == TypeId::of::<(f64, f64)>() {
         return wire_of::<(f64, f64)>();
@@ -119,7 +121,41 @@ pub fn known_wire<T: 'static>() -> Wire {
     if TypeId::of::<T>() == TypeId::of::<Vec<Vec<f64>>>() {
         return wire_of::<Vec<Vec<f64>>>();
     }
-    Opaque::<T>::WIRE
+    if TypeId::of::<T>() == TypeId::of::<(f64, u64)>() {
+        return wire_of::<(f64, u64)>();
+    }
+    let registry = REGISTRY.read().unwrap_or_else(|p| p.into_inner());
+    match registry.as_ref().and_then(|r| r.get(&TypeId::of::<T>())) {
+        Some(&w) => w,
+        None => Opaque::<T>::WIRE,
+    }
+}
+
+/// Codecs of types registered with [`register`], by type.
+static REGISTRY: std::sync::RwLock<Option<crate::FastMap<std::any::TypeId, Wire>>> =
+    std::sync::RwLock::new(None);
+
+/// Lets values of `T` cross between the ranks of a cluster where the code that makes them
+/// cannot require serde of them: bag items and partial results of your own types, and
+/// [`Delayed::map`](crate::Delayed::map) results. Registers `T`, `Vec<T>`, `Option<T>`,
+/// `(T, u64)` and `Vec<(T, u64)>` (a bag's partitions and frequencies). Call it on every
+/// rank before building the graphs (types of `#[delayed]` functions need no registration).
+///
+/// ```
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// struct Reading { station: String, celsius: f64 }
+/// dagr_core::wire::register::<Reading>();
+/// assert!(dagr_core::wire::known_wire::<Vec<Reading>>().can_encode());
+/// ```
+pub fn register<T: Wired>() {
+    use std::any::TypeId;
+    let mut registry = REGISTRY.write().unwrap_or_else(|p| p.into_inner());
+    let r = registry.get_or_insert_with(Default::default);
+    r.insert(TypeId::of::<T>(), wire_of::<T>());
+    r.insert(TypeId::of::<Vec<T>>(), wire_of::<Vec<T>>());
+    r.insert(TypeId::of::<Option<T>>(), wire_of::<Option<T>>());
+    r.insert(TypeId::of::<(T, u64)>(), wire_of::<(T, u64)>());
+    r.insert(TypeId::of::<Vec<(T, u64)>>(), wire_of::<Vec<(T, u64)>>());
 }
 
 /// Picks a type's wire where the type is known but whether it implements serde is not (the

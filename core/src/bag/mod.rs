@@ -24,7 +24,7 @@
 //! | `b.compute()?` | `b.compute()` |
 
 mod column;
-mod counts;
+pub(crate) mod counts;
 mod kernels;
 mod reduce;
 mod repr;
@@ -39,8 +39,8 @@ pub use text::{read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE};
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::fresh_token;
+use crate::Data;
 use crate::Error;
-use crate::Wired;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
 use repr::{ColKind, ColPart};
 use std::cell::RefCell;
@@ -109,7 +109,7 @@ pub(crate) fn layer_name(op: &str) -> Arc<str> {
 /// assert_eq!(b.npartitions(), 2);
 /// # Ok::<(), dagr_core::Error>(())
 /// ```
-pub fn from_sequence<T: Wired>(
+pub fn from_sequence<T: Data>(
     items: impl IntoIterator<Item = T>,
     npartitions: usize,
 ) -> Result<Bag<T>, Error> {
@@ -150,7 +150,7 @@ pub fn from_sequence<T: Wired>(
 /// assert_eq!(b.count().compute()?, 3);
 /// # Ok::<(), dagr_core::Error>(())
 /// ```
-pub fn from_delayed<T: Wired>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Error> {
+pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Error> {
     if parts.is_empty() {
         return Err(Error::InvalidArgument {
             what: "from_delayed",
@@ -164,11 +164,11 @@ pub fn from_delayed<T: Wired>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Err
 }
 
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
-fn take_vec<T: Wired>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
+fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
     repr::take_input::<Vec<T>>(v)
 }
 
-impl<T: Wired> Bag<T> {
+impl<T: Data> Bag<T> {
     /// A bag over nodes that each produce one partition's `Vec<T>`.
     pub(crate) fn from_nodes(name: Arc<str>, nodes: Vec<NodeRef>) -> Bag<T> {
         let gen: Gen<T> = Arc::new(|_, v, _| Ok(Box::new(take_vec::<T>(v)?.into_iter())));
@@ -204,7 +204,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// A new bag applying `step` to every partition's stream (no task of its own).
-    fn pipe<U: Wired>(
+    fn pipe<U: Data>(
         &self,
         op: &str,
         step: impl Fn(PartIter<T>) -> PartIter<U> + Send + Sync + 'static,
@@ -219,7 +219,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// Applies `f` to every item (Dask: `Bag.map`).
-    pub fn map<U: Wired>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
+    pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
         let f = Arc::new(f);
         self.pipe("map", move |it| {
             let f = f.clone();
@@ -237,7 +237,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// Maps every item to several and concatenates them (Dask: `Bag.map(f).flatten()`).
-    pub fn flat_map<U: Wired, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<U>
+    pub fn flat_map<U: Data, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<U>
     where
         I: IntoIterator<Item = U> + 'static,
     {
@@ -255,7 +255,7 @@ impl<T: Wired> Bag<T> {
     /// assert_eq!(b.flatten().compute()?, vec![1, 2, 3]);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn flatten<U: Wired>(&self) -> Bag<U>
+    pub fn flatten<U: Data>(&self) -> Bag<U>
     where
         T: IntoIterator<Item = U>,
         T::IntoIter: 'static,
@@ -274,7 +274,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// Applies `f` to each whole partition (Dask: `Bag.map_partitions`).
-    pub fn map_partitions<U: Wired>(
+    pub fn map_partitions<U: Data>(
         &self,
         f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
     ) -> Bag<U> {
@@ -298,13 +298,13 @@ impl<T: Wired> Bag<T> {
     }
 
     /// One node per partition running `consume` over the partition's stream.
-    pub(crate) fn partition_nodes_with<S: Wired>(
+    pub(crate) fn partition_nodes_with<S: Data>(
         &self,
         name: &Arc<str>,
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let gen = self.gen.clone();
-        let wire = Some(crate::wire_of::<S>());
+        let wire = Some(crate::wire::known_wire::<S>());
         crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
             let err: ErrSlot = Rc::default();
             let out = consume(gen(i, v, &err)?);
@@ -344,7 +344,7 @@ impl<T: Wired> Bag<T> {
             Deps::from(parts),
             NodeKind::Call,
             false,
-            Some(crate::wire_of::<Vec<T>>()),
+            Some(crate::wire::known_wire::<Vec<T>>()),
             body,
         ))
     }
@@ -400,7 +400,7 @@ impl<T: Wired> Bag<T> {
                     deps,
                     NodeKind::Call,
                     false,
-                    Some(crate::wire_of::<Vec<T>>()),
+                    Some(crate::wire::known_wire::<Vec<T>>()),
                     body,
                 ));
             }
@@ -423,7 +423,7 @@ impl<T: Wired> Bag<T> {
                     deps,
                     NodeKind::Call,
                     false,
-                    Some(crate::wire_of::<Vec<T>>()),
+                    Some(crate::wire::known_wire::<Vec<T>>()),
                     body,
                 ));
             }

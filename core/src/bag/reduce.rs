@@ -16,8 +16,8 @@ use crate::delayed::Delayed;
 use crate::hash::FastMap;
 use crate::node::NodeRef;
 use crate::tree::{combine_tree, then};
+use crate::Data;
 use crate::Error;
-use crate::{wire_of, Wired};
 use dagr_runtime::TaskError;
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
@@ -25,7 +25,7 @@ use std::collections::BinaryHeap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-impl<T: Wired> Bag<T> {
+impl<T: Data> Bag<T> {
     /// The general aggregation: `part` folds one partition's items, `combine` merges partial
     /// results (given in partition order), `finish` turns the last one into the answer.
     ///
@@ -40,7 +40,7 @@ impl<T: Wired> Bag<T> {
     /// assert_eq!(longest.compute()?, 3);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn reduction<S: Wired, R: Wired>(
+    pub fn reduction<S: Data, R: Data>(
         &self,
         name: &str,
         part: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
@@ -51,7 +51,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// [`Bag::reduction`] whose combine and finish steps may fail.
-    pub(crate) fn try_reduction<S: Wired, R: Wired>(
+    pub(crate) fn try_reduction<S: Data, R: Data>(
         &self,
         name: &str,
         part: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
@@ -64,7 +64,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// [`Bag::try_reduction`] over the partitions' column view.
-    fn col_reduction<S: Wired, R: Wired>(
+    fn col_reduction<S: Data, R: Data>(
         &self,
         col: &Col,
         name: &str,
@@ -78,7 +78,7 @@ impl<T: Wired> Bag<T> {
     }
 
     /// Combines partial results in the fixed tree, then finishes.
-    fn tree_reduce<S: Wired, R: Wired>(
+    fn tree_reduce<S: Data, R: Data>(
         name: &str,
         parts: Vec<NodeRef>,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
@@ -89,14 +89,19 @@ impl<T: Wired> Bag<T> {
             &layer_name(&format!("{name}-agg")),
             &[],
             false,
-            Some(wire_of::<S>()),
+            Some(crate::wire::known_wire::<S>()),
             Arc::new(combine),
         );
-        Delayed::from_node(then(root, layer_name(name), Some(wire_of::<R>()), finish))
+        Delayed::from_node(then(
+            root,
+            layer_name(name),
+            Some(crate::wire::known_wire::<R>()),
+            finish,
+        ))
     }
 
     /// A one-partition bag holding a reduction's result.
-    fn reduced_bag<U: Wired>(&self, d: Delayed<Vec<U>>) -> Bag<U> {
+    fn reduced_bag<U: Data>(&self, d: Delayed<Vec<U>>) -> Bag<U> {
         Bag::from_nodes(layer_name("reduced"), vec![d.node])
     }
 
@@ -204,7 +209,7 @@ impl<T: Wired> Bag<T> {
     /// assert_eq!(total_len.compute()?, 6);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn fold<A: Wired>(
+    pub fn fold<A: Data>(
         &self,
         binop: impl Fn(A, T) -> A + Send + Sync + 'static,
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
@@ -296,7 +301,7 @@ impl<T: Wired> Bag<T> {
 
     /// Groups items by `key`, in order of first appearance (Dask: `Bag.groupby`, computed
     /// in memory).
-    pub fn groupby<K: Wired + Hash + Eq>(
+    pub fn groupby<K: Data + Hash + Eq>(
         &self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> Bag<(K, Vec<T>)> {
@@ -323,7 +328,7 @@ impl<T: Wired> Bag<T> {
     /// assert_eq!(sums.compute()?, vec![(false, 25), (true, 30)]);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn foldby<K: Wired + Hash + Eq, A: Wired>(
+    pub fn foldby<K: Data + Hash + Eq, A: Data>(
         &self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
         binop: impl Fn(A, T) -> A + Send + Sync + 'static,

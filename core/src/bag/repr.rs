@@ -160,14 +160,14 @@ impl<T: Data> Bag<T> {
     }
 
     /// One node per partition running `consume` over the partition's number and column.
-    pub(crate) fn col_nodes_with<S: crate::Wired>(
+    pub(crate) fn col_nodes_with<S: Data>(
         &self,
         col: &Col,
         name: &Arc<str>,
         consume: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let gen = col.gen.clone();
-        let wire = Some(crate::wire_of::<S>());
+        let wire = Some(crate::wire::known_wire::<S>());
         crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
             let err: ErrSlot = Rc::default();
             let out = consume(i, gen(i, v, &err)?);

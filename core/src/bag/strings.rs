@@ -4,7 +4,7 @@ use super::column::TextColumn;
 use super::kernels;
 use super::repr::{Col, ColKind, ColPart};
 use super::Bag;
-use crate::Wired;
+use crate::Data;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,12 +28,12 @@ pub struct StrMethods<'a, T = String> {
     bag: &'a Bag<T>,
 }
 
-impl<'a, T: Wired + AsRef<str>> StrMethods<'a, T> {
+impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
     pub(super) fn new(bag: &'a Bag<T>) -> Self {
         StrMethods { bag }
     }
 
-    fn each<U: Wired>(&self, f: impl Fn(&str) -> U + Send + Sync + 'static) -> Bag<U> {
+    fn each<U: Data>(&self, f: impl Fn(&str) -> U + Send + Sync + 'static) -> Bag<U> {
         self.bag.map(move |s| f(s.as_ref()))
     }
 

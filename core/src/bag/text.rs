@@ -6,8 +6,8 @@ use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
 use crate::atomic_file::write_atomic;
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind};
+use crate::Data;
 use crate::Error;
-use crate::Wired;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::fmt::Display;
 use std::fs::File;
@@ -408,7 +408,7 @@ pub(crate) fn output_paths(pattern: &str, n: usize) -> Result<Vec<PathBuf>, Erro
     Ok(paths)
 }
 
-impl<T: Wired + Display> Bag<T> {
+impl<T: Data + Display> Bag<T> {
     /// Writes one text file per partition, one item per line (Dask: `Bag.to_textfiles`).
     /// The `*` in `pattern` becomes the partition number; missing directories are created;
     /// each file is written under a temporary name and renamed into place when complete.

@@ -106,7 +106,7 @@ row_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
 row_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
 row_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
 
-impl<R: IntoRow + crate::Wired> Bag<R> {
+impl<R: IntoRow> Bag<R> {
     /// A dataframe with one row per tuple, columns named `names`, one partition per bag
     /// partition (Dask: `Bag.to_dataframe(columns=…)`).
     ///
