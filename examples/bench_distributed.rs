@@ -10,69 +10,27 @@
 //! `--n N` sets the graph size (tasks of the chain and of the independent shape; the tree
 //! has the power of two at or below it, the wavefront its square root squared).
 
+#[path = "common/shapes.rs"]
+mod shapes;
+
 use dagr::distributed::Cluster;
 use dagr::prelude::*;
 use std::time::{Duration, Instant};
 
-#[delayed]
-fn leaf(i: i64) -> i64 {
-    i
-}
-#[delayed]
-fn add(a: i64, b: i64) -> i64 {
-    a.wrapping_add(b)
-}
-#[delayed]
-fn inc(a: i64) -> i64 {
-    a + 1
-}
-#[delayed]
-fn ident(a: i64) -> i64 {
-    a
-}
-#[delayed]
-fn total(xs: Vec<i64>) -> i64 {
-    xs.iter().sum()
-}
-
 fn independent(n: usize) -> Delayed<i64> {
-    total((0..n as i64).map(leaf).collect::<Vec<_>>())
+    shapes::independent(n)
 }
 
 fn tree(n: usize) -> Delayed<i64> {
-    let depth = usize::BITS - 1 - n.max(2).leading_zeros();
-    let mut level: Vec<Delayed<i64>> = (0..1i64 << depth).map(|_| leaf(1)).collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|p| add(&p[0], &p[1])).collect();
-    }
-    level.pop().expect("a root")
+    shapes::tree(usize::BITS - 1 - n.max(2).leading_zeros())
 }
 
 fn chain(n: usize) -> Delayed<i64> {
-    let mut last = leaf(0);
-    for _ in 1..n {
-        last = inc(last);
-    }
-    last
+    shapes::chain(n)
 }
 
 fn wavefront(n: usize) -> Delayed<i64> {
-    let side = (n as f64).sqrt() as usize;
-    let mut prev: Vec<Delayed<i64>> = Vec::new();
-    for i in 0..side {
-        let mut row: Vec<Delayed<i64>> = Vec::with_capacity(side);
-        for j in 0..side {
-            let cell = match (i, j) {
-                (0, 0) => leaf(1),
-                (0, _) => ident(&row[j - 1]),
-                (_, 0) => ident(&prev[0]),
-                _ => add(&prev[j], &row[j - 1]),
-            };
-            row.push(cell);
-        }
-        prev = row;
-    }
-    prev.pop().expect("a corner")
+    shapes::wavefront((n as f64).sqrt() as usize)
 }
 
 fn arg(name: &str) -> Option<usize> {

@@ -20,9 +20,13 @@
 //! the median over reps of its time over the plain run of the same rep, in wall time and
 //! (on Linux) in CPU time, which other processes on the machine disturb less.
 
+#[path = "common/shapes.rs"]
+mod shapes;
+
 use dagr::diagnostics::{Profiler, ProgressBar};
 use dagr::prelude::*;
 use dagr::runtime::{Key, NodeId, Task, TaskGraph};
+use shapes::{inc, leaf};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -31,27 +35,6 @@ use std::time::{Duration, Instant};
 const N: usize = 1_000_000;
 const TREE_DEPTH: u32 = 20;
 const SIDE: usize = 1000;
-
-#[delayed]
-fn leaf(i: i64) -> i64 {
-    i
-}
-#[delayed]
-fn add(a: i64, b: i64) -> i64 {
-    a.wrapping_add(b)
-}
-#[delayed]
-fn inc(a: i64) -> i64 {
-    a + 1
-}
-#[delayed]
-fn ident(a: i64) -> i64 {
-    a
-}
-#[delayed]
-fn total(xs: Vec<i64>) -> i64 {
-    xs.iter().sum()
-}
 
 fn int_task(v: i64) -> Task {
     Task::once(move |_| Ok(Arc::new(v)))
@@ -153,41 +136,19 @@ fn raw_wavefront() -> (TaskGraph, NodeId) {
 // ----- the same shapes as Delayed graphs ------------------------------------------------
 
 fn delayed_independent() -> Delayed<i64> {
-    total((0..N as i64).map(leaf).collect::<Vec<_>>())
+    shapes::independent(N)
 }
 
 fn delayed_tree() -> Delayed<i64> {
-    let mut level: Vec<Delayed<i64>> = (0..1i64 << TREE_DEPTH).map(|_| leaf(1)).collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|p| add(&p[0], &p[1])).collect();
-    }
-    level.pop().unwrap()
+    shapes::tree(TREE_DEPTH)
 }
 
 fn delayed_chain() -> Delayed<i64> {
-    let mut last = leaf(0);
-    for _ in 1..N {
-        last = inc(last);
-    }
-    last
+    shapes::chain(N)
 }
 
 fn delayed_wavefront() -> Delayed<i64> {
-    let mut prev: Vec<Delayed<i64>> = Vec::with_capacity(SIDE);
-    for i in 0..SIDE {
-        let mut row: Vec<Delayed<i64>> = Vec::with_capacity(SIDE);
-        for j in 0..SIDE {
-            let cell = match (i, j) {
-                (0, 0) => leaf(1),
-                (0, _) => ident(&row[j - 1]),
-                (_, 0) => ident(&prev[0]),
-                _ => add(&prev[j], &row[j - 1]),
-            };
-            row.push(cell);
-        }
-        prev = row;
-    }
-    prev.pop().unwrap()
+    shapes::wavefront(SIDE)
 }
 
 // ----- baselines -------------------------------------------------------------------------
