@@ -61,9 +61,17 @@ pub(crate) fn strip_punctuation(col: TextColumn) -> TextColumn {
             eight.copy_from_slice(&item[r..r + 8]);
             let mut x = u64::from_le_bytes(eight);
             let punct = punctuation8(x);
-            let mut bits = punct;
+            // the highest punctuation byte first, so lower positions stay put; without a
+            // branch for the common cases of none or one (then `below` keeps all of x)
+            let top = 63 - (punct | 1).leading_zeros();
+            let below = if punct == 0 {
+                u64::MAX
+            } else {
+                low_bytes8((top / 8) as usize)
+            };
+            x = (x & below) | ((x >> 8) & !below);
+            let mut bits = punct & !(1u64 << top);
             while bits != 0 {
-                // the highest punctuation byte first, so lower positions stay put
                 let top = 63 - bits.leading_zeros();
                 bits &= !(1u64 << top);
                 let below = low_bytes8((top / 8) as usize);

@@ -486,7 +486,8 @@ fn distinct_estimate(bytes: usize) -> usize {
 }
 
 /// `topk` of one partition of counts: each entry is shown to `key` through one reused
-/// `(String, u64)`, so only the `k` winners are allocated.
+/// `(String, u64)`, so a `String` is allocated only for an entry that enters the best `k`
+/// so far. Ties go to the earlier first appearance (the rank), as in the ordered list.
 fn top_of_counts<T: 'static, K: Ord>(
     t: &PartialCounts,
     k: usize,
