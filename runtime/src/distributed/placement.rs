@@ -191,7 +191,7 @@ fn without_token(name: &str) -> impl Iterator<Item = &str> {
 /// need, its key (without tokens, see `without_token`), its inputs and whether it holds a
 /// value.
 pub(crate) fn fingerprint(g: &TaskGraph, outputs: &[NodeId], needed: &[bool]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FxHasher::default();
     g.len().hash(&mut h);
     for (i, &need) in needed.iter().enumerate() {
         if !need {
@@ -208,6 +208,33 @@ pub(crate) fn fingerprint(g: &TaskGraph, outputs: &[NodeId], needed: &[bool]) ->
         o.index().hash(&mut h);
     }
     h.finish()
+}
+
+/// The multiply-rotate hash of rustc (FxHash): fast, deterministic across processes, and
+/// strong enough to tell graphs apart.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 #[cfg(test)]
