@@ -119,11 +119,13 @@ fn main() -> Result<(), dagr::Error> {
         let secs = start.elapsed().as_secs_f64();
         let after = cluster.stats();
         println!(
-            "rank {rank}: {what:<14} {secs:7.3} s {:8.1} MB/s  {:>6} tasks  sent {:>10} B  received {:>10} B",
+            "rank {rank}: {what:<13} {secs:6.3} s {:7.1} MB/s {:>5} tasks  sent {:>10} B in {:>3} msgs  received {:>10} B in {:>3} msgs",
             bytes as f64 / 1e6 / secs,
             after.tasks_run - before.tasks_run,
             after.bytes_sent - before.bytes_sent,
+            after.messages_sent - before.messages_sent,
             after.bytes_received - before.bytes_received,
+            after.messages_received - before.messages_received,
         );
     };
 

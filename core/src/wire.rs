@@ -158,6 +158,79 @@ pub fn register<T: Wired>() {
     r.insert(TypeId::of::<Vec<(T, u64)>>(), wire_of::<Vec<(T, u64)>>());
 }
 
+/// Columns of floats as raw bytes on the wire (one copy each way, instead of one call of the
+/// serializer per value): `#[serde(with = "crate::wire::f64_chunks")]` on a
+/// `Vec<Vec<Vec<f64>>>` (per column, its chunks).
+pub(crate) mod f64_chunks {
+    use serde::de::{Deserializer, Error, Visitor};
+    use serde::ser::{SerializeSeq, Serializer};
+    use serde::{Deserialize, Serialize};
+    use std::fmt;
+
+    /// One chunk: its values' little-endian bytes.
+    struct Raw<'a>(&'a [f64]);
+
+    impl Serialize for Raw<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut bytes = Vec::with_capacity(self.0.len() * 8);
+            for x in self.0 {
+                bytes.extend_from_slice(&x.to_le_bytes());
+            }
+            s.serialize_bytes(&bytes)
+        }
+    }
+
+    pub(crate) fn serialize<S: Serializer>(
+        cols: &[Vec<Vec<f64>>],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(cols.len()))?;
+        for col in cols {
+            let raw: Vec<Raw<'_>> = col.iter().map(|c| Raw(c)).collect();
+            seq.serialize_element(&raw)?;
+        }
+        seq.end()
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<Vec<Vec<f64>>>, D::Error> {
+        let cols: Vec<Vec<F64s>> = Deserialize::deserialize(d)?;
+        Ok(cols
+            .into_iter()
+            .map(|col| col.into_iter().map(|c| c.0).collect())
+            .collect())
+    }
+
+    /// A chunk read back from its bytes.
+    struct F64s(Vec<f64>);
+
+    impl<'de> Deserialize<'de> for F64s {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<F64s, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = F64s;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("the bytes of a chunk of floats")
+                }
+                fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<F64s, E> {
+                    if v.len() % 8 != 0 {
+                        return Err(E::invalid_length(v.len(), &self));
+                    }
+                    Ok(F64s(
+                        v.chunks_exact(8)
+                            .map(|w| {
+                                f64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+                            })
+                            .collect(),
+                    ))
+                }
+            }
+            d.deserialize_bytes(V)
+        }
+    }
+}
+
 /// Picks a type's wire where the type is known but whether it implements serde is not (the
 /// macros' expansions): `(&Probe::<T>::new()).wire()` is serde's codec when `T` has it, and
 /// one that names the type otherwise (autoref specialisation: the first trait applies to
@@ -197,6 +270,20 @@ impl<T: 'static> ProbeOpaque for &Probe<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_chunks_cross_as_bytes() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Cols(#[serde(with = "super::f64_chunks")] Vec<Vec<Vec<f64>>>);
+        let cols = Cols(vec![
+            vec![vec![1.5, -0.0, f64::INFINITY], vec![]],
+            vec![vec![2.0; 1000]],
+        ]);
+        let bytes = postcard::to_allocvec(&cols).unwrap();
+        // the values' bytes and a few of framing, not one serializer call per value
+        assert!(bytes.len() < 8 * 1003 + 16, "{}", bytes.len());
+        assert_eq!(postcard::from_bytes::<Cols>(&bytes).unwrap(), cols);
+    }
 
     #[test]
     #[allow(clippy::needless_borrow)] // the borrow is the point: it picks the trait

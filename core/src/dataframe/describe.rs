@@ -135,6 +135,7 @@ impl Moments {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Kept {
     summaries: Vec<Summary>,
+    #[serde(with = "crate::wire::f64_chunks")]
     chunks: Vec<Vec<Vec<f64>>>,
 }
 
