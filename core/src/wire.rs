@@ -304,3 +304,174 @@ mod tests {
         );
     }
 }
+
+/// Array blocks on the wire: the shape, then the elements' little-endian bytes in logical
+/// order (one pass each way, no per-value serializer call).
+struct BlockCodec<T, A>(PhantomData<fn() -> (T, A)>);
+
+/// How a block type is built from its shape and elements.
+trait BlockKind<T: crate::array::Element>: Send + Sync + 'static {
+    fn view(v: &Value) -> Option<ndarray::ArrayViewD<'_, T>>;
+    fn build(a: ndarray::ArrayD<T>) -> Value;
+}
+
+impl<T: crate::array::Element> BlockKind<T> for ndarray::ArcArray<T, ndarray::IxDyn> {
+    fn view(v: &Value) -> Option<ndarray::ArrayViewD<'_, T>> {
+        v.downcast_ref::<Self>().map(|a| a.view())
+    }
+    fn build(a: ndarray::ArrayD<T>) -> Value {
+        Arc::new(a.into_shared())
+    }
+}
+
+impl<T: crate::array::Element> BlockKind<T> for ndarray::ArrayD<T> {
+    fn view(v: &Value) -> Option<ndarray::ArrayViewD<'_, T>> {
+        v.downcast_ref::<Self>().map(|a| a.view())
+    }
+    fn build(a: ndarray::ArrayD<T>) -> Value {
+        Arc::new(a)
+    }
+}
+
+impl<T: crate::array::Element, A: BlockKind<T>> Codec for BlockCodec<T, A> {
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<A>()
+    }
+    fn encode(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), BoxError> {
+        let a =
+            A::view(value).ok_or_else(|| format!("the value is not a `{}`", self.type_name()))?;
+        out.reserve(4 + 8 * a.ndim() + a.len() * std::mem::size_of::<T>());
+        out.extend_from_slice(&(a.ndim() as u32).to_le_bytes());
+        for &d in a.shape() {
+            out.extend_from_slice(&(d as u64).to_le_bytes());
+        }
+        a.iter().for_each(|&x| x.put_le(out));
+        Ok(())
+    }
+    fn decode(&self, b: &[u8]) -> Result<Value, BoxError> {
+        let short = || format!("a `{}` cut short", self.type_name());
+        let ndim = u32::from_le_bytes(b.get(..4).ok_or_else(short)?.try_into()?) as usize;
+        let mut shape = Vec::with_capacity(ndim);
+        for k in 0..ndim {
+            let at = 4 + 8 * k;
+            shape.push(
+                u64::from_le_bytes(b.get(at..at + 8).ok_or_else(short)?.try_into()?) as usize,
+            );
+        }
+        let width = std::mem::size_of::<T>();
+        let body = &b[4 + 8 * ndim..];
+        let n: usize = shape.iter().product();
+        if body.len() != n * width {
+            return Err(short().into());
+        }
+        let elems: Vec<T> = body
+            .chunks_exact(width)
+            .map(|c| T::get_le(c).unwrap_or_default())
+            .collect();
+        Ok(A::build(ndarray::ArrayD::from_shape_vec(shape, elems)?))
+    }
+}
+
+/// The wire of `S` for the nodes of an `Array<T>`: raw bytes for its blocks, serde for the
+/// rest (partial results).
+pub(crate) fn array_node_wire<T: crate::array::Element, S: Wired>() -> Wire {
+    use std::any::TypeId;
+    if TypeId::of::<S>() == TypeId::of::<ndarray::ArcArray<T, ndarray::IxDyn>>() {
+        return &BlockCodec::<T, ndarray::ArcArray<T, ndarray::IxDyn>>(PhantomData);
+    }
+    if TypeId::of::<S>() == TypeId::of::<ndarray::ArrayD<T>>() {
+        return &BlockCodec::<T, ndarray::ArrayD<T>>(PhantomData);
+    }
+    wire_of::<S>()
+}
+
+/// `#[serde(with = …)]` modules sending a `Vec` of numbers as its little-endian bytes.
+macro_rules! raw_vec {
+    ($module:ident, $t:ty) => {
+        #[doc = concat!("A `Vec<", stringify!($t), ">` as raw little-endian bytes.")]
+        pub(crate) mod $module {
+            use serde::de::{Deserializer, Error, Visitor};
+            use serde::Serializer;
+            use std::fmt;
+
+            pub(crate) fn serialize<S: Serializer>(v: &[$t], s: S) -> Result<S::Ok, S::Error> {
+                let mut bytes = Vec::with_capacity(v.len() * std::mem::size_of::<$t>());
+                v.iter()
+                    .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+                s.serialize_bytes(&bytes)
+            }
+
+            pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+                d: D,
+            ) -> Result<Vec<$t>, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Vec<$t>;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(concat!("the bytes of ", stringify!($t), "s"))
+                    }
+                    fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<$t>, E> {
+                        const W: usize = std::mem::size_of::<$t>();
+                        if b.len() % W != 0 {
+                            return Err(E::invalid_length(b.len(), &self));
+                        }
+                        Ok(b.chunks_exact(W)
+                            .map(|c| {
+                                let mut w = [0u8; W];
+                                w.copy_from_slice(c);
+                                <$t>::from_le_bytes(w)
+                            })
+                            .collect())
+                    }
+                }
+                d.deserialize_bytes(V)
+            }
+        }
+    };
+}
+raw_vec!(raw_f64, f64);
+raw_vec!(raw_i64, i64);
+
+#[cfg(test)]
+mod raw_tests {
+    use super::*;
+
+    #[test]
+    fn blocks_and_columns_round_trip_as_raw_bytes() {
+        let a = ndarray::ArrayD::from_shape_vec(
+            vec![2, 3],
+            vec![1.5f32, -2.0, 0.0, 4.0, 5.0, f32::NAN],
+        )
+        .unwrap();
+        let w = array_node_wire::<f32, ndarray::ArcArray<f32, ndarray::IxDyn>>();
+        let v: Value = Arc::new(a.t().to_owned().into_shared());
+        let mut bytes = Vec::new();
+        w.encode(&v, &mut bytes).unwrap();
+        assert_eq!(bytes.len(), 4 + 2 * 8 + 6 * 4);
+        let back = w.decode(&bytes).unwrap();
+        let back = back
+            .downcast_ref::<ndarray::ArcArray<f32, ndarray::IxDyn>>()
+            .unwrap();
+        assert_eq!(back.shape(), &[3, 2]);
+        assert!(back
+            .iter()
+            .zip(a.t().iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(w.decode(&bytes[..bytes.len() - 1]).is_err());
+
+        let t = crate::dataframe::Table::new(
+            vec!["x".into(), "n".into()],
+            vec![
+                crate::dataframe::Column::F64(vec![0.25; 100]),
+                crate::dataframe::Column::I64((0..100).collect()),
+            ],
+        )
+        .unwrap();
+        let bytes = postcard::to_allocvec(&t).unwrap();
+        assert!(bytes.len() < 1600 + 32, "{}", bytes.len());
+        assert_eq!(
+            postcard::from_bytes::<crate::dataframe::Table>(&bytes).unwrap(),
+            t
+        );
+    }
+}

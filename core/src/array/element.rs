@@ -39,6 +39,12 @@ pub trait Element:
     fn from_i128(v: i128) -> Self;
     /// The bits that identify the value, for tokens.
     fn bits(self) -> u64;
+    /// Appends the value's little-endian bytes (blocks cross between ranks this way).
+    #[doc(hidden)]
+    fn put_le(self, out: &mut Vec<u8>);
+    /// Reads a value from the start of `b` (as many bytes as the type has).
+    #[doc(hidden)]
+    fn get_le(b: &[u8]) -> Option<Self>;
 
     /// Converts to another element type with Rust's `as` semantics (NumPy's `astype`).
     #[inline]
@@ -115,6 +121,10 @@ macro_rules! int_element {
             #[inline] fn from_f64(v: f64) -> Self { v as $t }
             #[inline] fn from_i128(v: i128) -> Self { v as $t }
             #[inline] fn bits(self) -> u64 { self as u64 }
+            #[inline] fn put_le(self, out: &mut Vec<u8>) { out.extend_from_slice(&self.to_le_bytes()) }
+            #[inline] fn get_le(b: &[u8]) -> Option<Self> {
+                Some(<$t>::from_le_bytes(b.get(..std::mem::size_of::<$t>())?.try_into().ok()?))
+            }
         }
         impl Number for $t {
             const ZERO: Self = 0;
@@ -151,6 +161,10 @@ macro_rules! float_element {
             #[inline] fn from_f64(v: f64) -> Self { v as $t }
             #[inline] fn from_i128(v: i128) -> Self { v as $t }
             #[inline] fn bits(self) -> u64 { self.to_bits() as u64 }
+            #[inline] fn put_le(self, out: &mut Vec<u8>) { out.extend_from_slice(&self.to_le_bytes()) }
+            #[inline] fn get_le(b: &[u8]) -> Option<Self> {
+                Some(<$t>::from_le_bytes(b.get(..std::mem::size_of::<$t>())?.try_into().ok()?))
+            }
         }
         impl Number for $t {
             const ZERO: Self = 0.0;
@@ -192,6 +206,14 @@ impl Element for bool {
     #[inline]
     fn bits(self) -> u64 {
         self as u64
+    }
+    #[inline]
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    #[inline]
+    fn get_le(b: &[u8]) -> Option<Self> {
+        b.first().map(|&x| x != 0)
     }
 }
 

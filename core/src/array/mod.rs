@@ -266,7 +266,7 @@ impl<T: Element> Array<T> {
                     let chunk = src.block(&idx, &mut cur)?;
                     Ok(Arc::new(consume(&idx, chunk)?))
                 };
-                let wire = Some(crate::wire_of::<S>());
+                let wire = Some(crate::wire::array_node_wire::<T, S>());
                 new_wired_node(key, Deps::from(deps), NodeKind::Call, true, wire, body)
             })
             .collect()
@@ -341,7 +341,7 @@ impl<T: Element> Array<T> {
                 Deps::from(blocks.to_vec()),
                 NodeKind::Call,
                 true,
-                Some(crate::wire_of::<ndarray::ArrayD<T>>()),
+                Some(crate::wire::array_node_wire::<T, ndarray::ArrayD<T>>()),
                 body,
             )
         })

@@ -199,7 +199,7 @@ impl<T: Element> Array<T> {
                     Deps::One([root]),
                     NodeKind::Call,
                     true,
-                    Some(wire_of::<ArcArray<U, IxDyn>>()),
+                    Some(crate::wire::array_node_wire::<U, ArcArray<U, IxDyn>>()),
                     body,
                 )
             })

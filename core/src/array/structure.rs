@@ -348,7 +348,7 @@ impl<T: Element> Array<T> {
                     name.clone(),
                     &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
                 );
-                let wire = Some(crate::wire_of::<ArcArray<T, IxDyn>>());
+                let wire = Some(crate::wire::array_node_wire::<T, ArcArray<T, IxDyn>>());
                 new_wired_node(key, Deps::from(deps), NodeKind::Call, true, wire, body)
             })
             .collect();

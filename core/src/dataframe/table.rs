@@ -62,9 +62,9 @@ pub enum Column {
     /// Booleans.
     Bool(Vec<bool>),
     /// Integers.
-    I64(Vec<i64>),
+    I64(#[serde(with = "crate::wire::raw_i64")] Vec<i64>),
     /// Floats (NaN is null).
-    F64(Vec<f64>),
+    F64(#[serde(with = "crate::wire::raw_f64")] Vec<f64>),
     /// Strings (`None` is null).
     Str(Vec<Option<String>>),
 }
