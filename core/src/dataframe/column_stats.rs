@@ -147,7 +147,7 @@ const SAMPLE: usize = 1 << 16;
 
 /// Bins of the fallback (few enough that the counts, 128 KiB, stay in cache while the
 /// values stream past).
-pub(super) const BINS: usize = 1 << 14;
+const BINS: usize = 1 << 14;
 
 /// The quartiles.
 const QS: [f64; 3] = [0.25, 0.5, 0.75];
@@ -156,7 +156,7 @@ const QS: [f64; 3] = [0.25, 0.5, 0.75];
 fn quantile_ranks(n: u64, q: f64) -> (u64, u64, f64) {
     let pos = q * (n - 1) as f64;
     let lo = pos.floor() as u64;
-    ((lo), (lo + 1).min(n - 1), pos - lo as f64)
+    (lo, (lo + 1).min(n - 1), pos - lo as f64)
 }
 
 /// The description of a column without values (pandas: count 0, the rest NaN).
