@@ -21,11 +21,14 @@
 //! target/yardsticks/venv/bin/pip install pyarrow==26.0.1 duckdb==2.0.1 polars==2.1.0 numpy pandas
 //! ```
 //!
-//! Every program runs in a child process: one untimed warm-up, then `--reps` timed runs, of
-//! which the median is shown (input bytes / 10^6 / seconds; files in the page cache). Peak
-//! RSS is the child's VmHWM: dagr reports its own; the others' is sampled every 10 ms (a
-//! memory-mapping program counts the file pages it touches). Each program's statistics are
-//! compared with dagr's (largest relative difference over all columns and statistics).
+//! Every program runs in child processes and the median of `--reps` timed runs is shown
+//! (input bytes / 10^6 / seconds; files in the page cache). dagr and the yardstick take
+//! turns, a process each with one untimed warm-up and one timed run, so that both meet the
+//! same machine; then each Python engine runs once, with a warm-up and `--reps` runs. Peak
+//! RSS is the child's VmHWM: dagr reports its own after its first run; the others' is
+//! sampled every 10 ms over all their runs (a memory-mapping program counts the file pages
+//! it touches). Each program's statistics are compared with dagr's (largest relative
+//! difference over all columns and statistics).
 
 use dagr::bag as db;
 use dagr::dataframe as dd;
@@ -120,16 +123,18 @@ fn vm_hwm_kb(status: &str) -> Option<u64> {
 fn child(threads: usize, reps: usize, bytes: u64) {
     let mut rates = Vec::new();
     let mut stats = dagr_describe(threads);
+    // the peak of one run (later runs reuse freed memory in ways that vary with the
+    // allocator's state, not with dagr)
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| vm_hwm_kb(&s))
+        .unwrap_or(0);
     for _ in 0..reps {
         let t = Instant::now();
         stats = dagr_describe(threads);
         rates.push(bytes as f64 / 1e6 / t.elapsed().as_secs_f64());
     }
     rates.sort_by(f64::total_cmp);
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| vm_hwm_kb(&s))
-        .unwrap_or(0);
     let out = serde_json::json!({ "rate": rates[rates.len() / 2], "rss_kb": rss, "stats": stats });
     println!("{out}");
 }
@@ -221,6 +226,11 @@ fn max_rel_diff(a: &serde_json::Value, b: &serde_json::Value) -> Option<f64> {
     Some(worst)
 }
 
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 struct Row {
     label: String,
     rate: f64,
@@ -258,33 +268,58 @@ fn main() {
     }
     let (t, r) = (threads.to_string(), reps.to_string());
     let me = std::env::current_exe().expect("exe");
-    let ran = run(Command::new(&me).args(["--child", "--threads", &t, "--reps", &r]));
-    let Some(dagr) = json_of(&ran.stdout) else {
-        eprintln!("dagr failed: {}", ran.stderr);
-        std::process::exit(1);
-    };
-    let reference = dagr["stats"].clone();
-    let mut rows_out = vec![Row {
-        label: "dagr: dd::read_csv + describe".into(),
-        rate: dagr["rate"].as_f64().unwrap_or(f64::NAN),
-        peak_kb: dagr["rss_kb"].as_u64().unwrap_or(0).max(ran.peak_kb),
-        diff: Some(0.0),
-    }];
-
+    // dagr and the yardstick take turns, so that both meet the same machine (other work on
+    // it comes and goes): `reps` rounds of one warm-up and one timed run each
     let yard = std::env::var("DAGR_YARDSTICKS").unwrap_or_else(|_| "../shared/yardsticks".into());
     let csvstats = Path::new("target/yardsticks/release/csvstats");
-    if csvstats.exists() {
-        let ran = run(Command::new(csvstats).args(["--threads", &t, "--reps", &r, "--json", DIR]));
-        match rate_of(&ran.stdout) {
-            Some(rate) if ran.ok => rows_out.push(Row {
-                label: "yardstick: csvstats".into(),
-                rate,
-                peak_kb: ran.peak_kb,
-                diff: json_of(&ran.stdout).and_then(|j| max_rel_diff(&reference, &j)),
-            }),
-            _ => eprintln!("csvstats failed: {}", ran.stderr.trim()),
+    let (mut dagr_rates, mut dagr_peak, mut reference) = (Vec::new(), 0, None);
+    let (mut yard_rates, mut yard_peak, mut yard_stats) = (Vec::new(), 0, None);
+    for _ in 0..reps {
+        let ran = run(Command::new(&me).args(["--child", "--threads", &t, "--reps", "1"]));
+        let Some(dagr) = json_of(&ran.stdout) else {
+            eprintln!("dagr failed: {}", ran.stderr);
+            std::process::exit(1);
+        };
+        dagr_rates.push(dagr["rate"].as_f64().unwrap_or(f64::NAN));
+        dagr_peak = dagr_peak.max(dagr["rss_kb"].as_u64().unwrap_or(0));
+        reference = Some(dagr["stats"].clone());
+        if csvstats.exists() {
+            let args = [
+                "--threads",
+                &t,
+                "--reps",
+                "1",
+                "--warmup",
+                "1",
+                "--json",
+                DIR,
+            ];
+            let ran = run(Command::new(csvstats).args(args));
+            match rate_of(&ran.stdout) {
+                Some(rate) if ran.ok => {
+                    yard_rates.push(rate);
+                    yard_peak = yard_peak.max(ran.peak_kb);
+                    yard_stats = json_of(&ran.stdout);
+                }
+                _ => eprintln!("csvstats failed: {}", ran.stderr.trim()),
+            }
         }
-    } else {
+    }
+    let reference = reference.unwrap_or_default();
+    let mut rows_out = vec![Row {
+        label: "dagr: dd::read_csv + describe".into(),
+        rate: median(&mut dagr_rates),
+        peak_kb: dagr_peak,
+        diff: Some(0.0),
+    }];
+    if !yard_rates.is_empty() {
+        rows_out.push(Row {
+            label: "yardstick: csvstats".into(),
+            rate: median(&mut yard_rates),
+            peak_kb: yard_peak,
+            diff: yard_stats.and_then(|j| max_rel_diff(&reference, &j)),
+        });
+    } else if !csvstats.exists() {
         println!(
             "(no yardstick: build it with `cargo build --release --manifest-path \
              {yard}/Cargo.toml --target-dir target/yardsticks`)"

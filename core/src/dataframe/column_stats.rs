@@ -91,9 +91,13 @@ pub(super) fn sum_of(xs: &[f64], f: impl Fn(f64) -> f64) -> Sum {
 /// Count, compensated sum and extremes of some values of a column (no NaN).
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Summary {
+    /// Number of values.
     pub(super) n: u64,
+    /// Their sum.
     pub(super) sum: Sum,
+    /// The smallest (+inf for none).
     pub(super) min: f64,
+    /// The largest (-inf for none).
     pub(super) max: f64,
 }
 
@@ -143,7 +147,7 @@ const SAMPLE: usize = 1 << 16;
 
 /// Bins of the fallback (few enough that the counts, 128 KiB, stay in cache while the
 /// values stream past).
-pub(super) const BINS: usize = 1 << 14;
+const BINS: usize = 1 << 14;
 
 /// The quartiles.
 const QS: [f64; 3] = [0.25, 0.5, 0.75];
@@ -152,7 +156,7 @@ const QS: [f64; 3] = [0.25, 0.5, 0.75];
 fn quantile_ranks(n: u64, q: f64) -> (u64, u64, f64) {
     let pos = q * (n - 1) as f64;
     let lo = pos.floor() as u64;
-    ((lo), (lo + 1).min(n - 1), pos - lo as f64)
+    (lo, (lo + 1).min(n - 1), pos - lo as f64)
 }
 
 /// The description of a column without values (pandas: count 0, the rest NaN).
@@ -201,17 +205,6 @@ fn column_stats_with(s: &Summary, chunks: &[Vec<f64>], sample: usize) -> [f64; 8
     [n as f64, mean, std, s.min, q[0], q[1], q[2], s.max]
 }
 
-/// The value of global index `i` of the column.
-fn value_at(chunks: &[Vec<f64>], mut i: usize) -> f64 {
-    for c in chunks {
-        if i < c.len() {
-            return c[i];
-        }
-        i -= c.len();
-    }
-    f64::NAN
-}
-
 /// One window per quartile, from a sample of `sample` values evenly spaced through the
 /// column: the sample's values about 6 standard errors of the quantile below and above it.
 fn windows(
@@ -221,14 +214,23 @@ fn windows(
     ranks: &[(u64, u64, f64)],
 ) -> [(f64, f64); 3] {
     let m = sample.max(2);
-    let mut v: Vec<f64> = (0..m)
-        .map(|i| {
-            value_at(
-                chunks,
-                ((2 * i + 1) as u128 * n as u128 / (2 * m) as u128) as usize,
-            )
-        })
-        .collect();
+    // the values at indices (i + 1/2) n / m, walking through the chunks once
+    let mut v = Vec::with_capacity(m);
+    let (mut c, mut start) = (0, 0usize);
+    for i in 0..m {
+        let at = ((2 * i + 1) as u128 * n as u128 / (2 * m) as u128) as usize;
+        while c < chunks.len() && at >= start + chunks[c].len() {
+            start += chunks[c].len();
+            c += 1;
+        }
+        if let Some(&x) = chunks.get(c).and_then(|chunk| chunk.get(at - start)) {
+            v.push(x);
+        }
+    }
+    let m = v.len();
+    if m < 2 {
+        return [(f64::NEG_INFINITY, f64::INFINITY); 3];
+    }
     v.sort_unstable_by(f64::total_cmp);
     let mut out = [(0.0, 0.0); 3];
     for (k, &q) in QS.iter().enumerate() {

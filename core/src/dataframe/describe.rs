@@ -226,6 +226,28 @@ fn numeric_values(t: super::Table, cols: &[usize]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The non-null values of the numeric columns `cols` (distinct), moved out of the table,
+/// with their summaries: one pass when there is no null (a NaN makes the sum NaN, and only
+/// then are the nulls removed and the values summarised again).
+fn summarised_values(t: super::Table, cols: &[usize]) -> (Vec<Vec<f64>>, Vec<Summary>) {
+    let mut columns: Vec<Option<Column>> = t.into_columns().into_iter().map(Some).collect();
+    cols.iter()
+        .map(|&i| {
+            let mut v = match columns[i].take() {
+                Some(Column::F64(v)) => v,
+                Some(c) => c.to_f64().unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let mut s = Summary::of(&v);
+            if s.sum.get().is_nan() {
+                v.retain(|x| !x.is_nan());
+                s = Summary::of(&v);
+            }
+            (v, s)
+        })
+        .unzip()
+}
+
 /// A combine tree over `level` folding pairs with `f`.
 fn tree<S: crate::Wired>(
     level: Vec<NodeRef>,
@@ -261,11 +283,11 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
     // Pass 1: every value while the total stays within the budget (else moments).
     let cols = numeric.clone();
     let parts = df.partition_nodes_with(&layer_name("describe-gather"), move |_, t| {
-        let values = numeric_values(t, &cols);
+        let (values, summaries) = summarised_values(t, &cols);
         let mut g = Gathered {
             dropped: vec![Moments::of(&[]); values.len()],
             kept: Some(Kept {
-                summaries: values.iter().map(|v| Summary::of(v)).collect(),
+                summaries,
                 chunks: values.into_iter().map(|v| vec![v]).collect(),
             }),
         };
