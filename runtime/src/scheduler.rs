@@ -95,7 +95,11 @@ impl Scheduler {
         false
     }
 
-    /// The cluster a distributed scheduler computes on.
+    /// The cluster a distributed scheduler computes on (`None` for the others).
+    ///
+    /// ```
+    /// assert!(dagr_runtime::Scheduler::threads(2).cluster().is_none());
+    /// ```
     #[cfg(feature = "mpi")]
     pub fn cluster(&self) -> Option<crate::distributed::Cluster> {
         self.cluster
@@ -104,6 +108,10 @@ impl Scheduler {
     }
 
     /// For a distributed scheduler whose outputs go to one rank only: that rank.
+    ///
+    /// ```
+    /// assert_eq!(dagr_runtime::Scheduler::default().output_rank(), None);
+    /// ```
     pub fn output_rank(&self) -> Option<usize> {
         #[cfg(feature = "mpi")]
         if self.cluster.is_some() {

@@ -429,6 +429,15 @@ impl<T: Data + Display> Bag<T> {
 
     /// [`Bag::to_textfiles`] on the given scheduler (on a cluster's, each rank writes its own
     /// partitions).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("dagr-doc-textfiles-with-{}", std::process::id()));
+    /// let b = dagr_core::bag::from_sequence(vec![1, 2, 3], 3)?;
+    /// let files = b.to_textfiles_with(&format!("{}/*.txt", dir.display()), dagr_core::Scheduler::sync())?;
+    /// assert_eq!(std::fs::read_to_string(&files[2]).unwrap(), "3\n");
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
     pub fn to_textfiles_with(
         &self,
         pattern: &str,

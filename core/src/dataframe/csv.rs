@@ -366,6 +366,15 @@ impl DataFrame {
 
     /// [`DataFrame::to_csv`] on the given scheduler (on a cluster's, each rank writes its own
     /// partitions).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("dagr-doc-to-csv-with-{}", std::process::id()));
+    /// let df = dagr_core::bag::from_sequence(vec![(1_i64, 0.5), (2, 1.5)], 1)?.to_dataframe(&["n", "x"])?;
+    /// let files = df.to_csv_with(&format!("{}/*.csv", dir.display()), dagr_core::Scheduler::sync())?;
+    /// assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), "n,x\n1,0.5\n2,1.5\n");
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
     pub fn to_csv_with(
         &self,
         pattern: &str,
