@@ -296,6 +296,41 @@ fn scenarios(cluster: &Cluster) {
     let n = cluster.size() as u64 * 2;
     let want: u64 = (0..n).map(|b| b * (3 << 20)).sum();
     assert_eq!(values(sched.run(g, &[total]).unwrap()), vec![want]);
+    // many small values: batched, and batches past their size limit sent on the way
+    let mut g = TaskGraph::new();
+    let small: Vec<NodeId> = (0..20_000u64)
+        .map(|b| {
+            let id = g
+                .add(
+                    Key::index("small", &[b]),
+                    &[],
+                    Task::once(move |_| Ok(Arc::new(vec![b as u8; 1000]))),
+                )
+                .unwrap();
+            g.set_wire(id, &Bytes);
+            id
+        })
+        .collect();
+    let total = g
+        .add(
+            Key::token("small-total", 0),
+            &small,
+            Task::once(|inp| {
+                let mut s = 0u64;
+                for k in 0..inp.len() {
+                    s += inp
+                        .get::<Vec<u8>>(k)?
+                        .iter()
+                        .map(|&x| x as u64)
+                        .sum::<u64>();
+                }
+                Ok(Arc::new(s))
+            }),
+        )
+        .unwrap();
+    g.set_wire(total, U64_WIRE);
+    let want: u64 = (0..20_000u64).map(|b| (b % 256) * 1000).sum();
+    assert_eq!(values(sched.run(g, &[total]).unwrap()), vec![want]);
     let stats = cluster.stats();
     if cluster.size() > 1 {
         assert!(

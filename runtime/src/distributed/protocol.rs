@@ -50,6 +50,10 @@ pub(crate) const PROGRESS: u32 = 3;
 pub(crate) const BATCH: u32 = 4;
 /// Values at most this large travel in batches (copied once); larger ones alone.
 const BATCH_VALUE: usize = 64 << 10;
+/// A batch is sent when it grows past this, without waiting for the turn to end.
+const BATCH_BYTES: usize = 8 << 20;
+/// The largest message: MPI counts elements in a C `int`.
+pub(crate) const MAX_MESSAGE: usize = i32::MAX as usize;
 /// How often a rank tells rank 0 its progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Bytes of a message's header.
@@ -136,7 +140,7 @@ struct Batches {
 }
 
 impl Batches {
-    fn add(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, o: Outgoing) {
+    fn add(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, run: u32, o: Outgoing) {
         let Some((_, _, node, payload)) = parse(&o.bytes) else {
             return;
         };
@@ -153,20 +157,28 @@ impl Batches {
             buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             buf.extend_from_slice(payload);
             *count += 1;
+            if buf.len() > BATCH_BYTES {
+                self.flush_one(t, c, tag, run, d as usize);
+            }
         }
     }
 
     fn flush(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, run: u32) {
-        for (d, (buf, count)) in self.open.iter_mut().enumerate() {
-            if *count == 0 {
-                continue;
-            }
-            let mut msg = header(BATCH, run, *count);
-            msg.extend_from_slice(buf);
-            buf.clear();
-            *count = 0;
-            send_all(t, c, tag, &[d as u32], &msg.into());
+        for d in 0..self.open.len() {
+            self.flush_one(t, c, tag, run, d);
         }
+    }
+
+    fn flush_one(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, run: u32, d: usize) {
+        let (buf, count) = &mut self.open[d];
+        if *count == 0 {
+            return;
+        }
+        let mut msg = header(BATCH, run, *count);
+        msg.extend_from_slice(buf);
+        buf.clear();
+        *count = 0;
+        send_all(t, c, tag, &[d as u32], &msg.into());
     }
 }
 
@@ -274,7 +286,7 @@ pub(crate) fn run(
                 }
             };
             busy = true;
-            batches.add(t, cfg.counters, tag, o);
+            batches.add(t, cfg.counters, tag, cfg.run, o);
         }
         batches.flush(t, cfg.counters, tag, cfg.run);
         // what other ranks sent
@@ -389,7 +401,7 @@ pub(crate) fn run(
                 // every send task has run: whatever they encoded is in the channel
                 match rx.try_recv() {
                     Ok(o) => {
-                        batches.add(t, cfg.counters, tag, o);
+                        batches.add(t, cfg.counters, tag, cfg.run, o);
                         batches.flush(t, cfg.counters, tag, cfg.run);
                         continue;
                     }

@@ -155,6 +155,15 @@ pub(crate) fn split(
                     wire.type_name()
                 ))
             })?;
+            if bytes.len() > protocol::MAX_MESSAGE {
+                return Err(TaskError::new(format!(
+                    "its value (a `{}`) is {} bytes, more than one message carries ({}); \
+                     split it into more chunks or partitions",
+                    wire.type_name(),
+                    bytes.len(),
+                    protocol::MAX_MESSAGE
+                )));
+            }
             // The calling thread has hung up only when the run is over.
             let _ = outbox.send(Outgoing {
                 dests,
