@@ -166,6 +166,34 @@ fn gather(cluster: &Cluster, x: u64) -> Vec<u64> {
     out
 }
 
+/// The sum of the bytes of `n` blocks of `size` bytes (block `b` filled with `b as u8`),
+/// made on their owners and summed by one task.
+fn block_sum(sched: &Scheduler, n: u64, size: usize) -> u64 {
+    let mut g = TaskGraph::new();
+    let blocks: Vec<NodeId> = (0..n)
+        .map(|b| {
+            let make = Task::once(move |_| Ok(Arc::new(vec![b as u8; size])));
+            let id = g.add(Key::index("block", &[b]), &[], make).unwrap();
+            g.set_wire(id, &Bytes);
+            id
+        })
+        .collect();
+    let sum = Task::once(|inp| {
+        let mut s = 0u64;
+        for k in 0..inp.len() {
+            s += inp
+                .get::<Vec<u8>>(k)?
+                .iter()
+                .map(|&x| x as u64)
+                .sum::<u64>();
+        }
+        Ok(Arc::new(s))
+    });
+    let total = g.add(Key::token("total", 0), &blocks, sum).unwrap();
+    g.set_wire(total, U64_WIRE);
+    values(sched.run(g, &[total]).unwrap())[0]
+}
+
 fn digest(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
@@ -260,77 +288,15 @@ fn scenarios(cluster: &Cluster) {
         Ok(v) => assert_eq!((cluster.size(), values(v)), (1, vec![1])),
         other => panic!("{other:?}"),
     }
-    // 5. large values (past MPI's eager limit), one block per rank, all gathered
-    let mut g = TaskGraph::new();
-    let blocks: Vec<NodeId> = (0..cluster.size() as u64 * 2)
-        .map(|b| {
-            let id = g
-                .add(
-                    Key::index("block", &[b]),
-                    &[],
-                    Task::once(move |_| Ok(Arc::new(vec![b as u8; 3 << 20]))),
-                )
-                .unwrap();
-            g.set_wire(id, &Bytes);
-            id
-        })
-        .collect();
-    let total = g
-        .add(
-            Key::token("total", 0),
-            &blocks,
-            Task::once(|inp| {
-                let mut s = 0u64;
-                for k in 0..inp.len() {
-                    s += inp
-                        .get::<Vec<u8>>(k)?
-                        .iter()
-                        .map(|&x| x as u64)
-                        .sum::<u64>();
-                }
-                Ok(Arc::new(s))
-            }),
-        )
-        .unwrap();
-    g.set_wire(total, U64_WIRE);
+    // 5. large values (past MPI's eager limit), two blocks per rank, all gathered
     let n = cluster.size() as u64 * 2;
-    let want: u64 = (0..n).map(|b| b * (3 << 20)).sum();
-    assert_eq!(values(sched.run(g, &[total]).unwrap()), vec![want]);
+    assert_eq!(
+        block_sum(&sched, n, 3 << 20),
+        (0..n).map(|b| b * (3 << 20)).sum::<u64>()
+    );
     // many small values: batched, and batches past their size limit sent on the way
-    let mut g = TaskGraph::new();
-    let small: Vec<NodeId> = (0..20_000u64)
-        .map(|b| {
-            let id = g
-                .add(
-                    Key::index("small", &[b]),
-                    &[],
-                    Task::once(move |_| Ok(Arc::new(vec![b as u8; 1000]))),
-                )
-                .unwrap();
-            g.set_wire(id, &Bytes);
-            id
-        })
-        .collect();
-    let total = g
-        .add(
-            Key::token("small-total", 0),
-            &small,
-            Task::once(|inp| {
-                let mut s = 0u64;
-                for k in 0..inp.len() {
-                    s += inp
-                        .get::<Vec<u8>>(k)?
-                        .iter()
-                        .map(|&x| x as u64)
-                        .sum::<u64>();
-                }
-                Ok(Arc::new(s))
-            }),
-        )
-        .unwrap();
-    g.set_wire(total, U64_WIRE);
     let want: u64 = (0..20_000u64).map(|b| (b % 256) * 1000).sum();
-    assert_eq!(values(sched.run(g, &[total]).unwrap()), vec![want]);
+    assert_eq!(block_sum(&sched, 20_000, 1000), want);
     let stats = cluster.stats();
     if cluster.size() > 1 {
         assert!(
