@@ -61,8 +61,6 @@ pub(crate) struct Job {
     outputs_left: AtomicUsize,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
-    /// The node whose failure is `error` (`u32::MAX`: none, or cancelled from outside).
-    failed_node: AtomicU32,
     /// What to tell about each task, if anything: one branch per task start and end when
     /// nothing.
     watch: Option<Watch>,
@@ -198,7 +196,6 @@ impl Job {
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
-            failed_node: AtomicU32::new(u32::MAX),
             watch: observer.and_then(Watch::new),
             id: RunId::next(),
             tasks: to_run,
@@ -268,14 +265,11 @@ impl Job {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// If the run failed: the error, rendered, and the node whose task failed (`None` when
-    /// the run was cancelled from outside).
+    /// If the run failed: its error, rendered.
     #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
-    pub(crate) fn error_summary(&self) -> Option<(String, Option<u32>)> {
+    pub(crate) fn error_message(&self) -> Option<String> {
         let slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
-        let node = self.failed_node.load(Ordering::Relaxed);
-        slot.as_ref()
-            .map(|e| (e.to_string(), (node != u32::MAX).then_some(node)))
+        slot.as_ref().map(|e| e.to_string())
     }
 
     /// Runs node `i`, which the caller owns (a root, or its `pending` reached zero by the
@@ -345,7 +339,6 @@ impl Job {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(make(self.keys[i as usize].clone()));
-            self.failed_node.store(i, Ordering::Relaxed);
         }
         self.failed.store(true, Ordering::Release);
     }

@@ -374,9 +374,9 @@ pub(crate) fn run(
         }
         // a failure here: tell everyone, once, and stop waiting for values
         if own_failure.is_none() && job.has_failed() && !cancelled_from_outside {
-            let (message, _) = job
-                .error_summary()
-                .unwrap_or_else(|| ("the run failed".to_owned(), None));
+            let message = job
+                .error_message()
+                .unwrap_or_else(|| "the run failed".to_owned());
             let mut bytes = header(ABORT, cfg.run, u32::MAX);
             bytes.extend_from_slice(message.as_bytes());
             let others: Vec<u32> = (0..ranks).filter(|&d| d != me).collect();
