@@ -11,8 +11,9 @@ use crate::Data;
 use dagr_runtime::{BoxError, Codec, Opaque, Value, Wire};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::any::TypeId;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// A value that can cross between processes: `Data` with serde's `Serialize` and
 /// `Deserialize` (Dask: picklable).
@@ -70,70 +71,42 @@ pub fn wire_of<T: Wired>() -> Wire {
 /// assert!(!known_wire::<std::fs::File>().can_encode());
 /// ```
 pub fn known_wire<T: 'static>() -> Wire {
-    use std::any::TypeId;
-    macro_rules! known {
-        ($($t:ty),* $(,)?) => {
-            $(
-                if TypeId::of::<T>() == TypeId::of::<$t>() {
-                    return wire_of::<$t>();
-                }
-                if TypeId::of::<T>() == TypeId::of::<Vec<$t>>() {
-                    return wire_of::<Vec<$t>>();
-                }
-                if TypeId::of::<T>() == TypeId::of::<Option<$t>>() {
-                    return wire_of::<Option<$t>>();
-                }
-                if TypeId::of::<T>() == TypeId::of::<($t, u64)>() {
-                    return wire_of::<($t, u64)>();
-                }
-                if TypeId::of::<T>() == TypeId::of::<Vec<($t, u64)>>() {
-                    return wire_of::<Vec<($t, u64)>>();
-                }
-            )*
-        };
-    }
-    known!(
-        i8,
-        i16,
-        i32,
-        i64,
-        i128,
-        u8,
-        u16,
-        u32,
-        u64,
-        u128,
-        usize,
-        isize,
-        f32,
-        f64,
-        bool,
-        char,
-        String,
-        (),
-        crate::dataframe::Table,
-        crate::bag::TextColumn,
-        crate::bag::counts::PartialCounts
-    );
-    if TypeId::of::<T>() == TypeId::of::<(f64, f64)>() {
-        return wire_of::<(f64, f64)>();
-    }
-    if TypeId::of::<T>() == TypeId::of::<Vec<Vec<f64>>>() {
-        return wire_of::<Vec<Vec<f64>>>();
-    }
-    if TypeId::of::<T>() == TypeId::of::<(f64, u64)>() {
-        return wire_of::<(f64, u64)>();
-    }
-    let registry = REGISTRY.read().unwrap_or_else(|p| p.into_inner());
-    match registry.as_ref().and_then(|r| r.get(&TypeId::of::<T>())) {
+    let registry = REGISTRY.get_or_init(|| RwLock::new(standard_wires()));
+    let registry = registry.read().unwrap_or_else(|p| p.into_inner());
+    match registry.get(&TypeId::of::<T>()) {
         Some(&w) => w,
         None => Opaque::<T>::WIRE,
     }
 }
 
-/// Codecs of types registered with [`register`], by type.
-static REGISTRY: std::sync::RwLock<Option<crate::FastMap<std::any::TypeId, Wire>>> =
-    std::sync::RwLock::new(None);
+/// Codecs by type: the standard and library types, then those given to [`register`].
+static REGISTRY: OnceLock<RwLock<crate::FastMap<TypeId, Wire>>> = OnceLock::new();
+
+/// The wires of `T` and of the forms bags make of it (partitions, frequencies, options).
+fn insert_forms<T: Wired>(r: &mut crate::FastMap<TypeId, Wire>) {
+    r.insert(TypeId::of::<T>(), wire_of::<T>());
+    r.insert(TypeId::of::<Vec<T>>(), wire_of::<Vec<T>>());
+    r.insert(TypeId::of::<Option<T>>(), wire_of::<Option<T>>());
+    r.insert(TypeId::of::<(T, u64)>(), wire_of::<(T, u64)>());
+    r.insert(TypeId::of::<Vec<(T, u64)>>(), wire_of::<Vec<(T, u64)>>());
+}
+
+fn standard_wires() -> crate::FastMap<TypeId, Wire> {
+    let mut r = crate::FastMap::default();
+    macro_rules! forms {
+        ($($t:ty),*) => { $(insert_forms::<$t>(&mut r);)* };
+    }
+    forms!(i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, usize, isize, f32, f64, bool);
+    forms!(
+        char,
+        String,
+        (),
+        crate::dataframe::Table,
+        crate::bag::TextColumn
+    );
+    forms!(crate::bag::counts::PartialCounts, (f64, f64), Vec<Vec<f64>>);
+    r
+}
 
 /// Lets values of `T` cross between the ranks of a cluster where the code that makes them
 /// cannot require serde of them: bag items and partial results of your own types, and
@@ -148,86 +121,48 @@ static REGISTRY: std::sync::RwLock<Option<crate::FastMap<std::any::TypeId, Wire>
 /// assert!(dagr_core::wire::known_wire::<Vec<Reading>>().can_encode());
 /// ```
 pub fn register<T: Wired>() {
-    use std::any::TypeId;
-    let mut registry = REGISTRY.write().unwrap_or_else(|p| p.into_inner());
-    let r = registry.get_or_insert_with(Default::default);
-    r.insert(TypeId::of::<T>(), wire_of::<T>());
-    r.insert(TypeId::of::<Vec<T>>(), wire_of::<Vec<T>>());
-    r.insert(TypeId::of::<Option<T>>(), wire_of::<Option<T>>());
-    r.insert(TypeId::of::<(T, u64)>(), wire_of::<(T, u64)>());
-    r.insert(TypeId::of::<Vec<(T, u64)>>(), wire_of::<Vec<(T, u64)>>());
+    let registry = REGISTRY.get_or_init(|| RwLock::new(standard_wires()));
+    insert_forms::<T>(&mut registry.write().unwrap_or_else(|p| p.into_inner()));
 }
 
 /// Columns of floats as raw bytes on the wire (one copy each way, instead of one call of the
 /// serializer per value): `#[serde(with = "crate::wire::f64_chunks")]` on a
-/// `Vec<Vec<Vec<f64>>>` (per column, its chunks).
+/// `Vec<Vec<Vec<f64>>>` (per column, its chunks), each chunk as [`raw_f64`] sends it.
 pub(crate) mod f64_chunks {
-    use serde::de::{Deserializer, Error, Visitor};
-    use serde::ser::{SerializeSeq, Serializer};
-    use serde::{Deserialize, Serialize};
-    use std::fmt;
+    use serde::ser::Serializer;
+    use serde::{Deserialize, Deserializer, Serialize};
 
-    /// One chunk: its values' little-endian bytes.
-    struct Raw<'a>(&'a [f64]);
+    /// A chunk, borrowed to be sent.
+    struct Out<'a>(&'a [f64]);
 
-    impl Serialize for Raw<'_> {
+    impl Serialize for Out<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut bytes = Vec::with_capacity(self.0.len() * 8);
-            for x in self.0 {
-                bytes.extend_from_slice(&x.to_le_bytes());
-            }
-            s.serialize_bytes(&bytes)
+            super::raw_f64::serialize(self.0, s)
         }
     }
+
+    /// A chunk received.
+    #[derive(Deserialize)]
+    struct In(#[serde(with = "super::raw_f64")] Vec<f64>);
 
     pub(crate) fn serialize<S: Serializer>(
         cols: &[Vec<Vec<f64>>],
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(cols.len()))?;
-        for col in cols {
-            let raw: Vec<Raw<'_>> = col.iter().map(|c| Raw(c)).collect();
-            seq.serialize_element(&raw)?;
-        }
-        seq.end()
+        s.collect_seq(
+            cols.iter()
+                .map(|col| col.iter().map(|c| Out(c)).collect::<Vec<_>>()),
+        )
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Vec<Vec<Vec<f64>>>, D::Error> {
-        let cols: Vec<Vec<F64s>> = Deserialize::deserialize(d)?;
+        let cols: Vec<Vec<In>> = Deserialize::deserialize(d)?;
         Ok(cols
             .into_iter()
             .map(|col| col.into_iter().map(|c| c.0).collect())
             .collect())
-    }
-
-    /// A chunk read back from its bytes.
-    struct F64s(Vec<f64>);
-
-    impl<'de> Deserialize<'de> for F64s {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<F64s, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = F64s;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("the bytes of a chunk of floats")
-                }
-                fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<F64s, E> {
-                    if v.len() % 8 != 0 {
-                        return Err(E::invalid_length(v.len(), &self));
-                    }
-                    Ok(F64s(
-                        v.chunks_exact(8)
-                            .map(|w| {
-                                f64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
-                            })
-                            .collect(),
-                    ))
-                }
-            }
-            d.deserialize_bytes(V)
-        }
     }
 }
 
