@@ -30,11 +30,11 @@
 //! it touches). Each program's statistics are compared with dagr's (largest relative
 //! difference over all columns and statistics).
 
-use dagr::bag as db;
+#[path = "common/csv_files.rs"]
+mod csv_files;
+
 use dagr::dataframe as dd;
 use dagr::prelude::Scheduler;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,34 +42,10 @@ use std::time::{Duration, Instant};
 
 const DIR: &str = "data/bench-csv";
 const FILES: usize = 20;
-const COLS: usize = 5;
+use csv_files::COLS;
 
 fn generate(rows: usize) -> u64 {
-    let marker = format!("{DIR}/.rows-{rows}");
-    if Path::new(&marker).exists() {
-        return size();
-    }
-    let _ = std::fs::remove_dir_all(DIR);
-    std::fs::create_dir_all(DIR).expect("mkdir");
-    db::from_sequence(0..FILES, FILES)
-        .expect("bag")
-        .map(move |f| {
-            let mut rng = StdRng::seed_from_u64(f as u64);
-            let mut text = String::with_capacity(rows * COLS * 20);
-            for _ in 0..rows {
-                for c in 0..COLS {
-                    if c > 0 {
-                        text.push(',');
-                    }
-                    text.push_str(&rng.random::<f64>().to_string());
-                }
-                text.push('\n');
-            }
-            std::fs::write(format!("{DIR}/x{f:03}.csv"), text).is_ok()
-        })
-        .compute()
-        .expect("generate");
-    std::fs::write(&marker, "").expect("marker");
+    csv_files::generate(DIR, FILES, rows).expect("generate");
     size()
 }
 

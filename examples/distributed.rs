@@ -15,14 +15,14 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/csv_files.rs"]
+mod csv_files;
 
 use dagr::array as da;
 use dagr::bag as db;
 use dagr::dataframe as dd;
 use dagr::distributed::Cluster;
 use dagr::prelude::*;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use std::path::Path;
 use std::time::Instant;
 
@@ -30,7 +30,6 @@ const TEXT: &str = "data/distributed/text";
 const ARRAY: &str = "data/distributed/array.dat";
 const CSV: &str = "data/distributed/csv";
 const CSV_FILES: usize = 20;
-const COLS: usize = 5;
 
 fn arg(name: &str) -> Option<usize> {
     let args: Vec<String> = std::env::args().collect();
@@ -50,33 +49,7 @@ fn generate(mb: usize, slabs: usize, rows: usize) -> Result<(), dagr::Error> {
         let x = da::random::random(&[slabs, 1000, 1000], &[1, 1000, 1000], 7)?;
         x.to_memmap(ARRAY)?;
     }
-    let marker = format!("{CSV}/.rows-{rows}");
-    if !Path::new(&marker).exists() {
-        let _ = std::fs::remove_dir_all(CSV);
-        std::fs::create_dir_all(CSV).map_err(|e| dagr::Error::Io {
-            path: CSV.into(),
-            source: e,
-        })?;
-        let written = db::from_sequence(0..CSV_FILES, CSV_FILES)?
-            .map(move |f| {
-                let mut rng = StdRng::seed_from_u64(f as u64);
-                let mut text = String::with_capacity(rows * COLS * 20);
-                for _ in 0..rows {
-                    for c in 0..COLS {
-                        if c > 0 {
-                            text.push(',');
-                        }
-                        text.push_str(&rng.random::<f64>().to_string());
-                    }
-                    text.push('\n');
-                }
-                std::fs::write(format!("{CSV}/x{f:03}.csv"), text).is_ok()
-            })
-            .compute()?;
-        if written.iter().all(|&ok| ok) {
-            let _ = std::fs::write(&marker, "");
-        }
-    }
+    csv_files::generate(CSV, CSV_FILES, rows)?;
     Ok(())
 }
 
