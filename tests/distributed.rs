@@ -239,6 +239,32 @@ fn diagnostics_cases(cluster: &Cluster) {
     }
 }
 
+/// The columns of `csv-big/b-{f}.csv`, larger than describe's samples: `a` is uniform (its
+/// quartiles lie in the windows the samples place), `b` is 0 exactly where the samples
+/// look and in [1, 2) elsewhere (its windows miss, and the bins find the quartiles).
+fn big_columns(f: u64) -> (Vec<f64>, Vec<f64>) {
+    let (rows, sample) = (100_000usize, 1usize << 14);
+    let mut trap = vec![false; rows];
+    for k in 0..sample {
+        trap[(2 * k + 1) * rows / (2 * sample)] = true;
+    }
+    let mut x = f + 1;
+    let a: Vec<f64> = (0..rows)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect();
+    let b = a
+        .iter()
+        .zip(&trap)
+        .map(|(u, &t)| if t { 0.0 } else { 1.0 + u })
+        .collect();
+    (a, b)
+}
+
 /// Files every rank reads, written by rank 0.
 fn data_dir(cluster: &Cluster) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("distributed");
@@ -264,6 +290,15 @@ fn data_dir(cluster: &Cluster) -> std::path::PathBuf {
                 csv.push_str(&format!("{k},n{},{}\n", k % 7, (k * 37 % 101) as f64 / 4.0));
             }
             std::fs::write(dir.join(format!("csv/t-{f}.csv")), csv).unwrap();
+        }
+        std::fs::create_dir_all(dir.join("csv-big")).unwrap();
+        for f in 0..3 {
+            let (a, b) = big_columns(f);
+            let mut csv = String::from("a,b\n");
+            for (x, y) in a.iter().zip(&b) {
+                csv.push_str(&format!("{x},{y}\n"));
+            }
+            std::fs::write(dir.join(format!("csv-big/b-{f}.csv")), csv).unwrap();
         }
     }
     cluster.barrier();
@@ -368,6 +403,41 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
         d.compute_with(s.clone()).unwrap(),
         d.compute_with(t.clone()).unwrap()
     );
+    // the values too many for the budget are read again
+    let d = df.describe_with(30);
+    assert_eq!(
+        d.compute_with(s.clone()).unwrap(),
+        d.compute_with(t.clone()).unwrap()
+    );
+    let wide = dd::read_csv(
+        &format!("{}/csv-big/*.csv", dir.display()),
+        dd::CsvOptions::default(),
+    )
+    .unwrap();
+    let d = wide.describe();
+    let got = d.compute_with(s.clone()).unwrap();
+    assert_eq!(got, d.compute_with(t.clone()).unwrap());
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for f in 0..3 {
+        let (x, y) = big_columns(f);
+        a.extend(x);
+        b.extend(y);
+    }
+    for (name, mut v) in [("a", a), ("b", b)] {
+        v.sort_by(f64::total_cmp);
+        for (stat, q) in [("25%", 0.25), ("50%", 0.5), ("75%", 0.75)] {
+            // numpy's linear quantile
+            let pos = (v.len() - 1) as f64 * q;
+            let (lo, t) = (pos.floor() as usize, pos.fract());
+            let want = v[lo] + (v[lo + 1] - v[lo]) * t;
+            let got = got.get(stat, name).unwrap();
+            assert!(
+                (got - want).abs() <= 1e-15,
+                "{name} {stat}: {got}, want {want}"
+            );
+        }
+        assert_eq!(got.get("min", name).unwrap(), v[0]);
+    }
     let big = df.filter(col("score").gt(12.5));
     assert_eq!(
         big.compute_with(s.clone()).unwrap(),

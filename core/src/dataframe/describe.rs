@@ -1,6 +1,32 @@
 //! `describe`: count, mean, std, min, quartiles and max of every numeric column, exact.
+//!
+//! Every partition is read once and its values stay where they were read (on its worker,
+//! or on its rank under the distributed scheduler); only small things travel:
+//!
+//! 1. **Read** (a task per partition): each numeric column's values (nulls dropped), their
+//!    [`Summary`] and a sample of them evenly spaced through the partition. The values are
+//!    held for pass 2 while the memory budget allows (one budget per process, shared by the
+//!    partitions of one `describe`); past it they are let go and pass 2 reads the partition
+//!    again.
+//! 2. **Plan** (a tree over the summaries and samples): count, mean, min and max of each
+//!    column, and for each quartile a window of values around the samples' estimate of it,
+//!    about six standard errors of the estimate wide on each side. A column whose samples
+//!    hold every value has its quartiles already.
+//! 3. **Windows** (a task per partition, on the partition's values): the squared deviations
+//!    from the mean, and for each window the number of values below it and the values in
+//!    it (a fraction of a percent of the column), combined in a tree. An order statistic of
+//!    rank `r` with `below <= r < below + inside` is the value of rank `r - below` among the
+//!    window's values: exact.
+//! 4. **Bins** (two more passes over the data, only for a column whose quartile fell outside
+//!    its window, as data with a pattern can make a sample miss): counts in 65 536 bins
+//!    between min and max locate each order statistic's bin, and a last pass keeps only
+//!    the values of those bins.
+//!
+//! Every combination runs in a fixed tree, so the result is the same on every scheduler.
 
-use super::column_stats::{column_stats, lerp, sum_of, Summary, EMPTY};
+use super::column_stats::{
+    in_windows, lerp, quantile_ranks, windows_pass, Sum, Summary, EMPTY, QS,
+};
 use super::table::{format_floats, write_grid, Column};
 use super::DataFrame;
 use crate::bag::layer_name;
@@ -8,8 +34,9 @@ use crate::delayed::Delayed;
 use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tree::combine_tree;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The row labels of a description, in order.
@@ -17,16 +44,9 @@ pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%"
 
 /// The result of [`DataFrame::describe`]: one column of statistics per numeric column,
 /// computed as pandas does (std with ddof = 1, quartiles by linear interpolation between
-/// order statistics, nulls skipped). Quartiles are exact in bounded memory: while the
-/// numeric values fit the memory budget (see [`DataFrame::describe_with`]) they are gathered
-/// (8 bytes a value, never copied) and each column's statistics are computed from them in
-/// one more pass, columns in parallel (each order statistic selected among the values of a
-/// window that a sample places around it, or of a histogram bin when the window misses it);
-/// mean and std within a few units in the last place of pandas'. Past it, two more passes over the
-/// data find each needed order statistic through a 65 536-bin histogram and read back only
-/// the values of those bins (exact, in memory proportional to the values sharing a bin with
-/// a quartile), and mean and std come from mergeable moments (Chan et al.), equal to
-/// pandas' to within floating-point rounding.
+/// order statistics, nulls skipped). The quartiles are exact, and the data is read once
+/// while the numeric values fit the memory budget (see [`DataFrame::describe_with`]);
+/// mean and std are within a few units in the last place of pandas'.
 ///
 /// ```
 /// use dagr_core::bag as db;
@@ -73,142 +93,312 @@ impl fmt::Display for Description {
     }
 }
 
-fn sum(xs: &[f64]) -> f64 {
-    sum_of(xs, |x| x).get()
-}
-
 /// Default memory budget of [`DataFrame::describe`]: 2^27 values (1 GiB of floats).
 pub const DEFAULT_BUDGET: usize = 1 << 27;
 
-/// Bins of the histogram pass when the values do not fit the budget.
+/// Points of each partition's sample of a column.
+const PART_SAMPLE: usize = 1 << 14;
+
+/// Points a combined sample keeps (it is thinned when it holds twice as many).
+const SAMPLE_POINTS: usize = 1 << 16;
+
+/// Bins of the fallback passes.
 const BINS: usize = 1 << 16;
 
-/// Mergeable moments and extremes of one column (Chan et al.'s parallel variance).
-#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
-struct Moments {
-    n: u64,
-    mean: f64,
-    m2: f64,
-    min: f64,
-    max: f64,
+/// Windows that hold nothing (for columns whose order statistics are known).
+const NO_WINDOWS: [(f64, f64); 3] = [(f64::INFINITY, f64::NEG_INFINITY); 3];
+
+/// Points of a sample standing for `weight` values each.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Run {
+    weight: f64,
+    #[serde(with = "crate::wire::raw_f64")]
+    x: Vec<f64>,
 }
 
-impl Moments {
-    /// Two passes over `v`: the mean from a compensated sum, then the squared deviations.
-    fn of(v: &[f64]) -> Moments {
-        let n = v.len() as u64;
-        if n == 0 {
-            return Moments {
-                n,
-                mean: 0.0,
-                m2: 0.0,
-                min: f64::INFINITY,
-                max: f64::NEG_INFINITY,
+/// Values sampled from a column, to estimate where its order statistics lie.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Sample {
+    runs: Vec<Run>,
+    /// The variance of a rank estimate divided by `q (1 - q)`: the sum of `n² / m` over the
+    /// partitions sampled with `m` points for `n > m` values.
+    var: f64,
+    /// A bound on the rank error that thinning added.
+    err: f64,
+}
+
+impl Sample {
+    /// `m` values of `v` evenly spaced through it (all of them when there are no more).
+    fn of(v: &[f64], m: usize) -> Sample {
+        let n = v.len();
+        if n <= m {
+            return Sample {
+                runs: vec![Run {
+                    weight: 1.0,
+                    x: v.to_vec(),
+                }],
+                var: 0.0,
+                err: 0.0,
             };
         }
-        let mean = sum(v) / n as f64;
-        Moments {
-            n,
-            mean,
-            m2: sum_of(v, |x| (x - mean) * (x - mean)).get(),
-            min: v.iter().copied().fold(f64::INFINITY, f64::min),
-            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        let at = |k: usize| ((2 * k + 1) as u128 * n as u128 / (2 * m) as u128) as usize;
+        Sample {
+            runs: vec![Run {
+                weight: n as f64 / m as f64,
+                x: (0..m).map(|k| v[at(k)]).collect(),
+            }],
+            var: (n as f64).powi(2) / m as f64,
+            err: 0.0,
         }
     }
 
-    fn merge(&mut self, o: &Moments) {
-        if o.n == 0 {
-            return;
+    fn points(&self) -> usize {
+        self.runs.iter().map(|r| r.x.len()).sum()
+    }
+
+    /// Whether the points are the values themselves.
+    fn is_exact(&self) -> bool {
+        self.var == 0.0 && self.err == 0.0
+    }
+
+    /// The points in order, with their weights.
+    fn sorted(&self) -> Vec<(f64, f64)> {
+        let mut p: Vec<(f64, f64)> = self
+            .runs
+            .iter()
+            .flat_map(|r| r.x.iter().map(move |&x| (x, r.weight)))
+            .collect();
+        p.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        p
+    }
+
+    fn merge(&mut self, o: Sample) {
+        self.runs.extend(o.runs);
+        self.var += o.var;
+        self.err += o.err;
+        if self.points() > 2 * SAMPLE_POINTS {
+            self.thin(SAMPLE_POINTS);
         }
-        let n = self.n + o.n;
-        let d = o.mean - self.mean;
-        self.mean += d * o.n as f64 / n as f64;
-        self.m2 += o.m2 + d * d * self.n as f64 * o.n as f64 / n as f64;
-        self.n = n;
-        self.min = self.min.min(o.min);
-        self.max = self.max.max(o.max);
+    }
+
+    /// Replaces the points by `m` points of equal weight at evenly spaced ranks among them
+    /// (each rank estimate moves by at most that weight).
+    fn thin(&mut self, m: usize) {
+        let p = self.sorted();
+        let step = p.iter().map(|q| q.1).sum::<f64>() / m as f64;
+        let (mut cum, mut j) = (0.0, 0);
+        let x = (0..m)
+            .map(|k| {
+                let target = (k as f64 + 0.5) * step;
+                while j + 1 < p.len() && cum + p[j].1 <= target {
+                    cum += p[j].1;
+                    j += 1;
+                }
+                p[j].0
+            })
+            .collect();
+        self.runs = vec![Run { weight: step, x }];
+        self.err += step;
     }
 }
 
-/// Per column, the values gathered so far, as the partitions' chunks in partition order
-/// (combining moves chunks, never values), and their summary.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct Kept {
+/// What pass 1 learns of a partition (or of several): per column, a summary and a sample.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Sketch {
     summaries: Vec<Summary>,
-    #[serde(with = "crate::wire::f64_chunks")]
-    chunks: Vec<Vec<Vec<f64>>>,
+    samples: Vec<Sample>,
 }
 
-impl Kept {
-    fn len(&self) -> usize {
-        self.summaries.iter().map(|s| s.n as usize).sum()
-    }
-}
-
-/// Pass 1: the values while they all fit the budget; past it, the moments of the values
-/// let go (computed when they are let go).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct Gathered {
-    dropped: Vec<Moments>,
-    kept: Option<Kept>,
-}
-
-impl Gathered {
-    /// Lets the kept values go, keeping their moments.
-    fn drop_values(&mut self) {
-        if let Some(k) = self.kept.take() {
-            for (m, chunks) in self.dropped.iter_mut().zip(&k.chunks) {
-                chunks.iter().for_each(|c| m.merge(&Moments::of(c)));
-            }
+impl Sketch {
+    fn merge(mut self, o: Sketch) -> Sketch {
+        for ((s, t), (p, q)) in self
+            .summaries
+            .iter_mut()
+            .zip(&mut self.samples)
+            .zip(o.summaries.iter().zip(o.samples))
+        {
+            s.merge(p);
+            t.merge(q);
         }
+        self
     }
 }
 
-/// After pass 1: either the answer, or what pass 2 must look for.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct Plan1 {
-    done: Option<Description>,
-    moments: Vec<Moments>,
+/// A share of the memory budget, given back when dropped.
+struct Reserved {
+    budget: Arc<AtomicUsize>,
+    n: usize,
 }
 
-/// After pass 2: per column, the (rank, bin, values in earlier bins) of each order
-/// statistic the quartiles need.
+impl Reserved {
+    fn take(budget: &Arc<AtomicUsize>, n: usize) -> Option<Reserved> {
+        budget
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| b.checked_sub(n))
+            .ok()
+            .map(|_| Reserved {
+                budget: budget.clone(),
+                n,
+            })
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.budget.fetch_add(self.n, Ordering::AcqRel);
+    }
+}
+
+/// A partition after pass 1: its sketch, and its values while the budget holds them. It
+/// stays with the partition (it has no wire): the tasks reading it run where it is.
+#[derive(Clone)]
+struct Part {
+    sketch: Sketch,
+    values: Option<Arc<(Vec<Vec<f64>>, Reserved)>>,
+}
+
+/// Per column, what pass 2 needs: the summary, the windows, and the order statistics
+/// (lower and upper of each quartile) when the sample already holds them.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct Plan2 {
+struct ColumnPlan {
+    summary: Summary,
+    windows: [(f64, f64); 3],
+    order: Option<Vec<f64>>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Plan {
+    columns: Vec<ColumnPlan>,
+}
+
+/// The quartiles' ranks of `n` values (lower, upper and the upper's weight).
+fn quartile_ranks(n: u64) -> Vec<(u64, u64, f64)> {
+    QS.iter().map(|&q| quantile_ranks(n, q)).collect()
+}
+
+/// The windows of a column from its merged sample.
+fn plan_column(summary: Summary, sample: &Sample) -> ColumnPlan {
+    let n = summary.n;
+    if n == 0 {
+        return ColumnPlan {
+            summary,
+            windows: NO_WINDOWS,
+            order: Some(Vec::new()),
+        };
+    }
+    let ranks = quartile_ranks(n);
+    let p = sample.sorted();
+    if sample.is_exact() && p.len() as u64 == n {
+        let order = ranks
+            .iter()
+            .flat_map(|&(lo, hi, _)| [p[lo as usize].0, p[hi as usize].0])
+            .collect();
+        return ColumnPlan {
+            summary,
+            windows: NO_WINDOWS,
+            order: Some(order),
+        };
+    }
+    // each point's estimated rank: the middle of the values it stands for
+    let mut est = Vec::with_capacity(p.len());
+    let mut cum = 0.0;
+    for &(_, w) in &p {
+        est.push(cum + w / 2.0);
+        cum += w;
+    }
+    let widest = p.iter().map(|q| q.1).fold(0.0, f64::max);
+    let mut windows = NO_WINDOWS;
+    for (k, &q) in QS.iter().enumerate() {
+        let margin = 6.0 * (q * (1.0 - q) * sample.var).sqrt() + sample.err + 2.0 * widest + 1.0;
+        let (lo, hi, _) = ranks[k];
+        // the last point surely below rank `lo`, the first surely above rank `hi`
+        let a = est.partition_point(|&e| e + margin <= lo as f64);
+        let b = est.partition_point(|&e| e - margin < hi as f64);
+        windows[k] = (
+            if a == 0 {
+                f64::NEG_INFINITY
+            } else {
+                p[a - 1].0
+            },
+            p.get(b).map_or(f64::INFINITY, |q| q.0),
+        );
+    }
+    ColumnPlan {
+        summary,
+        windows,
+        order: None,
+    }
+}
+
+/// Pass 2 over some values: per column the squared deviations from the mean, and for each
+/// window the values below it and in it.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Found {
+    dev: Vec<Sum>,
+    below: Vec<[u64; 3]>,
+    #[serde(with = "crate::wire::f64_chunks")]
+    inside: Vec<Vec<Vec<f64>>>,
+}
+
+impl Found {
+    fn of(plan: &Plan, values: &[Vec<f64>]) -> Found {
+        let mut f = Found::default();
+        for (c, v) in plan.columns.iter().zip(values) {
+            let mean = c.summary.sum.get() / c.summary.n.max(1) as f64;
+            let (dev, below, inside) = windows_pass(std::slice::from_ref(v), mean, c.windows);
+            f.dev.push(dev);
+            f.below.push(below);
+            f.inside.push(inside.into());
+        }
+        f
+    }
+
+    fn merge(mut self, o: Found) -> Found {
+        self.dev
+            .iter_mut()
+            .zip(&o.dev)
+            .for_each(|(a, b)| a.merge(b));
+        for (a, b) in self.below.iter_mut().zip(&o.below) {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+        for (a, b) in self.inside.iter_mut().zip(o.inside) {
+            a.iter_mut().zip(b).for_each(|(x, mut y)| x.append(&mut y));
+        }
+        self
+    }
+}
+
+/// After pass 2: the statistics, complete or lacking the quartiles of the `missing` columns.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Outcome {
     done: Option<Description>,
-    moments: Vec<Moments>,
+    stats: Vec<[f64; 8]>,
+    missing: Vec<bool>,
+    summaries: Vec<Summary>,
+}
+
+/// After the bins pass: per missing column, the (rank, bin, values in earlier bins) of each
+/// order statistic its quartiles need.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Located {
+    outcome: Outcome,
     wanted: Vec<Vec<(u64, usize, u64)>>,
 }
 
-fn bin_of(m: &Moments, x: f64) -> usize {
-    if m.max <= m.min {
+fn bin_of(s: &Summary, x: f64) -> usize {
+    if s.max <= s.min {
         return 0;
     }
-    (((x - m.min) / (m.max - m.min) * BINS as f64) as usize).min(BINS - 1)
+    (((x - s.min) / (s.max - s.min) * BINS as f64) as usize).min(BINS - 1)
 }
 
-/// The order statistics the linear quartiles need: floor and ceiling of `q * (n - 1)`.
-fn ranks(n: u64) -> Vec<u64> {
-    let mut r = Vec::new();
-    for q in [0.25, 0.5, 0.75] {
-        let pos = q * (n.saturating_sub(1)) as f64;
-        let lo = pos.floor() as u64;
-        r.push(lo);
-        r.push((lo + 1).min(n.saturating_sub(1)));
-    }
-    r.sort_unstable();
+/// The order statistics the quartiles need, in order, without repeats.
+fn needed_ranks(n: u64) -> Vec<u64> {
+    let mut r: Vec<u64> = quartile_ranks(n)
+        .iter()
+        .flat_map(|&(lo, hi, _)| [lo, hi])
+        .collect();
     r.dedup();
     r
-}
-
-fn lerp_rank(n: u64, q: f64, at: impl Fn(u64) -> f64) -> f64 {
-    if n == 0 {
-        return f64::NAN;
-    }
-    let pos = q * (n - 1) as f64;
-    let lo = pos.floor() as u64;
-    let hi = (lo + 1).min(n - 1);
-    lerp(at(lo), at(hi), pos - lo as f64)
 }
 
 /// The non-null values of the numeric columns `cols` (distinct), moved out of the table.
@@ -254,11 +444,11 @@ fn tree<S: crate::Wired>(
     name: &str,
     f: impl Fn(S, S) -> S + Send + Sync + 'static,
 ) -> NodeRef {
-    let combine = move |parts: Vec<S>| -> Result<S, dagr_runtime::TaskError> {
+    let combine = move |parts: Vec<S>| -> Result<S, TaskError> {
         let mut it = parts.into_iter();
         let first = it
             .next()
-            .ok_or_else(|| dagr_runtime::TaskError::new("nothing to combine"))?;
+            .ok_or_else(|| TaskError::new("nothing to combine"))?;
         Ok(it.fold(first, &f))
     };
     combine_tree(
@@ -271,7 +461,27 @@ fn tree<S: crate::Wired>(
     )
 }
 
+/// A task `name` of `deps` computing `f` from its inputs.
+fn step<S: crate::Wired>(
+    name: &str,
+    deps: Vec<NodeRef>,
+    f: impl Fn(&mut Inputs<'_>) -> Result<S, TaskError> + Send + Sync + 'static,
+) -> NodeRef {
+    crate::node::new_wired_node(
+        Key::index(layer_name(name), &[0]),
+        Deps::from(deps),
+        NodeKind::Call,
+        false,
+        Some(crate::wire_of::<S>()),
+        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp)?)) },
+    )
+}
+
 pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
+    describe_sampled(df, budget, PART_SAMPLE)
+}
+
+fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delayed<Description> {
     let numeric: Vec<usize> = (0..df.schema.dtypes.len())
         .filter(|&i| df.schema.dtypes[i].is_numeric())
         .collect();
@@ -280,121 +490,178 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
         .map(|&i| df.schema.names[i].clone())
         .collect();
 
-    // Pass 1: every value while the total stays within the budget (else moments).
-    let cols = numeric.clone();
-    let parts = df.partition_nodes_with(&layer_name("describe-gather"), move |_, t| {
-        let (values, summaries) = summarised_values(t, &cols);
-        let mut g = Gathered {
-            dropped: vec![Moments::of(&[]); values.len()],
-            kept: Some(Kept {
-                summaries,
-                chunks: values.into_iter().map(|v| vec![v]).collect(),
-            }),
-        };
-        if g.kept.as_ref().is_some_and(|k| k.len() > budget) {
-            g.drop_values();
-        }
-        Ok(g)
-    });
-    let gathered = tree(
-        parts,
-        "describe-combine",
-        move |mut a: Gathered, mut b: Gathered| {
-            let fits = match (&a.kept, &b.kept) {
-                (Some(x), Some(y)) => x.len() + y.len() <= budget,
-                _ => false,
-            };
-            if !fits {
-                a.drop_values();
-                b.drop_values();
-            }
-            a.dropped
-                .iter_mut()
-                .zip(&b.dropped)
-                .for_each(|(x, y)| x.merge(y));
-            if let (Some(x), Some(y)) = (&mut a.kept, b.kept) {
-                x.summaries
-                    .iter_mut()
-                    .zip(&y.summaries)
-                    .for_each(|(p, q)| p.merge(q));
-                x.chunks
-                    .iter_mut()
-                    .zip(y.chunks)
-                    .for_each(|(p, q)| p.extend(q));
-            }
-            a
+    // Pass 1: each partition's values (held while the budget allows) and sketch.
+    let budget = Arc::new(AtomicUsize::new(budget));
+    let (gen, cols) = (df.gen.clone(), numeric.clone());
+    let parts = crate::tree::partition_nodes(
+        &df.inputs,
+        &layer_name("describe-read"),
+        None,
+        move |i, v| {
+            let (values, summaries) = summarised_values(gen(i, v)?, &cols);
+            let samples = values.iter().map(|v| Sample::of(v, part_sample)).collect();
+            let n = values.iter().map(Vec::len).sum();
+            Ok(Part {
+                sketch: Sketch { summaries, samples },
+                values: Reserved::take(&budget, n).map(|r| Arc::new((values, r))),
+            })
         },
     );
-    // The exact statistics of each column, columns in parallel (each reads the gathered
-    // chunks in place).
-    let column_nodes: Vec<NodeRef> = (0..numeric.len())
-        .map(|j| {
-            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                let g: &Gathered = inp.get(0)?;
-                let out: Option<[f64; 8]> = g
-                    .kept
-                    .as_ref()
-                    .map(|k| column_stats(&k.summaries[j], &k.chunks[j]));
-                Ok(Arc::new(out))
-            };
+    let sketches: Vec<NodeRef> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
             crate::node::new_wired_node(
-                Key::index(layer_name("describe-column"), &[j as u64]),
-                Deps::One([gathered.clone()]),
+                Key::index(layer_name("describe-sketch"), &[i as u64]),
+                Deps::One([part.clone()]),
                 NodeKind::Call,
                 false,
-                Some(crate::wire_of::<Option<[f64; 8]>>()),
+                Some(crate::wire_of::<Sketch>()),
+                |inp: &mut Inputs<'_>| -> TaskResult {
+                    Ok(Arc::new(inp.get::<Part>(0)?.sketch.clone()))
+                },
+            )
+        })
+        .collect();
+    // Where each partition is: the passes that may read it again run there.
+    let anchors: Vec<NodeRef> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            crate::node::new_wired_node(
+                Key::index(layer_name("describe-anchor"), &[i as u64]),
+                Deps::One([part.clone()]),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<()>()),
+                |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(())) },
+            )
+        })
+        .collect();
+    let sketch = tree(sketches, "describe-sketch-combine", Sketch::merge);
+    let plan = step("describe-plan", vec![sketch], |inp| {
+        let s: Sketch = inp.take(0)?;
+        Ok(Plan {
+            columns: s
+                .summaries
+                .into_iter()
+                .zip(&s.samples)
+                .map(|(summary, sample)| plan_column(summary, sample))
+                .collect(),
+        })
+    });
+
+    // Pass 2: deviations and windows, on each partition's values where they are.
+    let windows: Vec<NodeRef> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let (gen, cols) = (df.gen.clone(), numeric.clone());
+            let input = df.inputs[i].clone();
+            let has_input = input.is_some();
+            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                let last = inp.len() - 1;
+                if let Some(held) = &inp.get::<Part>(0)?.values {
+                    return Ok(Arc::new(Found::of(inp.get(last)?, &held.0)));
+                }
+                // the budget let the values go: read the partition again
+                let v = if has_input {
+                    Some(inp.take_value(1)?)
+                } else {
+                    None
+                };
+                let values = numeric_values(gen(i, v)?, &cols);
+                Ok(Arc::new(Found::of(inp.get(last)?, &values)))
+            };
+            let mut deps = vec![part.clone()];
+            deps.extend(input);
+            deps.push(plan.clone());
+            crate::node::new_wired_node(
+                Key::index(layer_name("describe-windows"), &[i as u64]),
+                Deps::from(deps),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<Found>()),
                 body,
             )
         })
         .collect();
+    let found = tree(windows, "describe-windows-combine", Found::merge);
     let names1 = names.clone();
-    let plan1 = {
-        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-            let done = (1..inp.len())
-                .map(|k| inp.take::<Option<[f64; 8]>>(k))
-                .collect::<Result<Option<Vec<[f64; 8]>>, _>>()?;
-            let g: &Gathered = inp.get(0)?;
-            let done = match (&g.kept, done) {
-                (Some(_), Some(values)) => Some(Description {
-                    columns: names1.clone(),
-                    values,
-                }),
-                _ => None,
-            };
-            Ok(Arc::new(Plan1 {
-                done,
-                moments: g.dropped.clone(),
-            }))
+    let outcome = step("describe-found", vec![plan, found], move |inp| {
+        let plan: Plan = inp.take(0)?;
+        let found: Found = inp.take(1)?;
+        let mut out = Outcome {
+            done: None,
+            stats: Vec::new(),
+            missing: Vec::new(),
+            summaries: Vec::new(),
         };
-        let mut deps = vec![gathered];
-        deps.extend(column_nodes);
-        crate::node::new_wired_node(
-            Key::index(layer_name("describe-plan"), &[0]),
-            Deps::from(deps),
-            NodeKind::Call,
-            false,
-            Some(crate::wire_of::<Plan1>()),
-            body,
-        )
-    };
-
-    // Pass 2 (only when pass 1 overflowed): histograms locating each needed order statistic.
-    let cols = numeric.clone();
-    let hist_parts = refine_pass(df, &plan1, "describe-histogram", move |p: &Plan1, t| {
-        let values = numeric_values(t, &cols);
-        values
-            .iter()
-            .zip(&p.moments)
-            .map(|(v, m)| {
-                let mut h = vec![0u64; BINS];
-                v.iter().for_each(|&x| h[bin_of(m, x)] += 1);
-                h
-            })
-            .collect::<Vec<Vec<u64>>>()
+        for ((c, (dev, below)), inside) in plan
+            .columns
+            .into_iter()
+            .zip(found.dev.iter().zip(&found.below))
+            .zip(found.inside)
+        {
+            let n = c.summary.n;
+            let ranks = quartile_ranks(n.max(1));
+            let inside: [Vec<f64>; 3] = inside.try_into().unwrap_or_default();
+            let order = c.order.or_else(|| in_windows(&ranks, below, inside));
+            let mut stats = EMPTY;
+            if n > 0 {
+                stats[0] = n as f64;
+                stats[1] = c.summary.sum.get() / n as f64;
+                if n > 1 {
+                    stats[2] = (dev.get() / (n - 1) as f64).sqrt();
+                }
+                stats[3] = c.summary.min;
+                stats[7] = c.summary.max;
+                if let Some(order) = &order {
+                    for k in 0..3 {
+                        stats[4 + k] = lerp(order[2 * k], order[2 * k + 1], ranks[k].2);
+                    }
+                }
+            }
+            out.missing.push(n > 0 && order.is_none());
+            out.stats.push(stats);
+            out.summaries.push(c.summary);
+        }
+        if !out.missing.contains(&true) {
+            out.done = Some(Description {
+                columns: names1.clone(),
+                values: out.stats.clone(),
+            });
+        }
+        Ok(out)
     });
+
+    // Passes 3 and 4 (only for a column whose window missed): bins, then their values.
+    let cols = numeric.clone();
+    let hist_parts = refine_pass(
+        df,
+        &anchors,
+        &outcome,
+        "describe-bins",
+        move |o: &Outcome, t| {
+            let values = numeric_values(t, &cols);
+            values
+                .iter()
+                .zip(&o.summaries)
+                .zip(&o.missing)
+                .map(|((v, s), &missing)| {
+                    if !missing {
+                        return Vec::new();
+                    }
+                    let mut h = vec![0u64; BINS];
+                    v.iter().for_each(|&x| h[bin_of(s, x)] += 1);
+                    h
+                })
+                .collect::<Vec<Vec<u64>>>()
+        },
+    );
     let hist = tree(
         hist_parts,
-        "describe-histogram-sum",
+        "describe-bins-combine",
         |mut a: Vec<Vec<u64>>, b: Vec<Vec<u64>>| {
             a.iter_mut()
                 .zip(b)
@@ -402,66 +669,60 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
             a
         },
     );
-    let plan2 = {
-        let body = |inp: &mut Inputs<'_>| -> TaskResult {
-            let p1: Plan1 = inp.take(0)?;
-            let hist: Vec<Vec<u64>> = inp.take(1)?;
-            let wanted = if p1.done.is_some() {
-                Vec::new()
-            } else {
-                p1.moments
-                    .iter()
-                    .zip(&hist)
-                    .map(|(m, h)| {
-                        let mut out = Vec::new();
-                        let (mut below, mut b) = (0u64, 0usize);
-                        for r in ranks(m.n) {
-                            while b < BINS && below + h[b] <= r {
-                                below += h[b];
-                                b += 1;
-                            }
-                            out.push((r, b.min(BINS - 1), below));
+    let located = step("describe-locate", vec![outcome, hist], |inp| {
+        let outcome: Outcome = inp.take(0)?;
+        let hist: Vec<Vec<u64>> = inp.take(1)?;
+        let wanted = if outcome.done.is_some() {
+            Vec::new()
+        } else {
+            outcome
+                .summaries
+                .iter()
+                .zip(&hist)
+                .map(|(s, h)| {
+                    let (mut below, mut b) = (0u64, 0usize);
+                    let mut out = Vec::new();
+                    if h.is_empty() {
+                        return out;
+                    }
+                    for r in needed_ranks(s.n) {
+                        while b < BINS - 1 && below + h[b] <= r {
+                            below += h[b];
+                            b += 1;
                         }
-                        out
-                    })
-                    .collect()
-            };
-            Ok(Arc::new(Plan2 {
-                done: p1.done,
-                moments: p1.moments,
-                wanted,
-            }))
+                        out.push((r, b, below));
+                    }
+                    out
+                })
+                .collect()
         };
-        crate::node::new_wired_node(
-            Key::index(layer_name("describe-locate"), &[0]),
-            Deps::Two([plan1, hist]),
-            NodeKind::Call,
-            false,
-            Some(crate::wire_of::<Plan2>()),
-            body,
-        )
-    };
-
-    // Pass 3: the values of the few bins holding the order statistics.
-    let cols = numeric;
-    let pick_parts = refine_pass(df, &plan2, "describe-pick", move |p: &Plan2, t| {
-        let values = numeric_values(t, &cols);
-        values
-            .iter()
-            .zip(&p.moments)
-            .zip(&p.wanted)
-            .map(|((v, m), want)| {
-                if m.max <= m.min {
-                    return Vec::new(); // a constant column: every order statistic is known
-                }
-                let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
-                v.iter()
-                    .copied()
-                    .filter(|&x| bins.contains(&bin_of(m, x)))
-                    .collect()
-            })
-            .collect::<Vec<Vec<f64>>>()
+        Ok(Located { outcome, wanted })
     });
+    let cols = numeric;
+    let pick_parts = refine_pass(
+        df,
+        &anchors,
+        &located,
+        "describe-pick",
+        move |l: &Located, t| {
+            let values = numeric_values(t, &cols);
+            values
+                .iter()
+                .zip(&l.outcome.summaries)
+                .zip(&l.wanted)
+                .map(|((v, s), want)| {
+                    let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
+                    if bins.is_empty() {
+                        return Vec::new();
+                    }
+                    v.iter()
+                        .copied()
+                        .filter(|&x| bins.contains(&bin_of(s, x)))
+                        .collect()
+                })
+                .collect::<Vec<Vec<f64>>>()
+        },
+    );
     let picked = tree(
         pick_parts,
         "describe-pick-combine",
@@ -470,73 +731,54 @@ pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
             a
         },
     );
-    let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-        let p2: Plan2 = inp.take(0)?;
-        if let Some(d) = p2.done {
-            return Ok(Arc::new(d));
+    Delayed::from_node(step("describe", vec![located, picked], move |inp| {
+        let located: Located = inp.take(0)?;
+        if let Some(d) = located.outcome.done {
+            return Ok(d);
         }
         let picked: Vec<Vec<f64>> = inp.take(1)?;
-        let values = p2
-            .moments
-            .iter()
-            .zip(&p2.wanted)
+        let mut values = located.outcome.stats;
+        for (((stats, s), want), mut vals) in values
+            .iter_mut()
+            .zip(&located.outcome.summaries)
+            .zip(&located.wanted)
             .zip(picked)
-            .map(|((m, want), mut vals)| {
-                if m.n == 0 {
-                    return EMPTY;
+        {
+            if want.is_empty() {
+                continue;
+            }
+            vals.sort_by(f64::total_cmp);
+            // order statistic r lies in bin b after `below` smaller values: its index among
+            // the picked values counts the picked values of earlier bins too
+            let at = |r: u64| -> f64 {
+                if s.max <= s.min {
+                    return s.min;
                 }
-                let bins: Vec<usize> = want.iter().map(|w| w.1).collect();
-                vals.sort_by(f64::total_cmp);
-                // order statistic r lies in bin b after `below` smaller values: its index
-                // among the picked values counts the picked values of earlier bins too
-                let at = |r: u64| -> f64 {
-                    if m.max <= m.min {
-                        return m.min;
-                    }
-                    let &(_, b, below) = want.iter().find(|w| w.0 == r).unwrap_or(&want[0]);
-                    let earlier_picked = vals
-                        .iter()
-                        .filter(|&&x| bin_of(m, x) < b && bins.contains(&bin_of(m, x)))
-                        .count() as u64;
-                    let idx = (r - below + earlier_picked) as usize;
-                    vals.get(idx).copied().unwrap_or(f64::NAN)
+                let Some(&(_, b, below)) = want.iter().find(|w| w.0 == r) else {
+                    return f64::NAN;
                 };
-                let std = if m.n > 1 {
-                    (m.m2 / (m.n - 1) as f64).sqrt()
-                } else {
-                    f64::NAN
-                };
-                [
-                    m.n as f64,
-                    m.mean,
-                    std,
-                    m.min,
-                    lerp_rank(m.n, 0.25, at),
-                    lerp_rank(m.n, 0.5, at),
-                    lerp_rank(m.n, 0.75, at),
-                    m.max,
-                ]
-            })
-            .collect();
-        Ok(Arc::new(Description {
+                let earlier = vals.partition_point(|&x| bin_of(s, x) < b) as u64;
+                vals.get((r - below + earlier) as usize)
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            };
+            for (k, &(lo, hi, t)) in quartile_ranks(s.n).iter().enumerate() {
+                stats[4 + k] = lerp(at(lo), at(hi), t);
+            }
+        }
+        Ok(Description {
             columns: names.clone(),
             values,
-        }))
-    };
-    Delayed::from_node(crate::node::new_wired_node(
-        Key::index(layer_name("describe"), &[0]),
-        Deps::Two([plan2, picked]),
-        NodeKind::Call,
-        false,
-        Some(crate::wire_of::<Description>()),
-        body,
-    ))
+        })
+    }))
 }
 
 /// One task per partition reading `plan`'s result: when the plan is already complete it
 /// returns an empty result without reading the partition, else `f` over the partition.
+/// Each runs with its partition's anchor (a value of nothing, where the partition was read).
 fn refine_pass<P, S>(
     df: &DataFrame,
+    anchors: &[NodeRef],
     plan: &NodeRef,
     name: &str,
     f: impl Fn(&P, super::Table) -> S + Send + Sync + 'static,
@@ -567,13 +809,11 @@ where
                 let p: &P = inp.get(inp.len() - 1)?;
                 Ok(Arc::new(f(p, gen(i, v)?)))
             };
-            let deps = match input {
-                Some(n) => Deps::Two([n.clone(), plan.clone()]),
-                None => Deps::One([plan.clone()]),
-            };
+            let mut deps: Vec<NodeRef> = input.iter().cloned().collect();
+            deps.extend([anchors[i].clone(), plan.clone()]);
             crate::node::new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
-                deps,
+                Deps::from(deps),
                 NodeKind::Call,
                 false,
                 Some(crate::wire_of::<S>()),
@@ -587,14 +827,188 @@ trait Finished {
     fn finished(&self) -> bool;
 }
 
-impl Finished for Plan1 {
+impl Finished for Outcome {
     fn finished(&self) -> bool {
         self.done.is_some()
     }
 }
 
-impl Finished for Plan2 {
+impl Finished for Located {
     fn finished(&self) -> bool {
-        self.done.is_some()
+        self.outcome.done.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bag as db;
+    use crate::Scheduler;
+    use proptest::prelude::*;
+
+    /// pandas' description of `xs`, the plain way: sort everything.
+    fn sorted_stats(xs: &[f64]) -> [f64; 8] {
+        let mut v = xs.to_vec();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n == 0 {
+            return EMPTY;
+        }
+        let q = |q: f64| {
+            let (lo, hi, t) = quantile_ranks(n as u64, q);
+            lerp(v[lo as usize], v[hi as usize], t)
+        };
+        let mean = v.iter().sum::<f64>() / n as f64;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+        [
+            n as f64,
+            mean,
+            var.sqrt(),
+            v[0],
+            q(0.25),
+            q(0.5),
+            q(0.75),
+            v[n - 1],
+        ]
+    }
+
+    fn same(got: f64, want: f64, k: usize) -> bool {
+        if want.is_nan() {
+            return got.is_nan();
+        }
+        if (k == 1 || k == 2) && want.is_finite() {
+            (got - want).abs() <= 1e-9 * (1.0 + want.abs())
+        } else {
+            got.to_bits() == want.to_bits()
+        }
+    }
+
+    /// Describes `xs` in `parts` partitions with a sample of `sample` points per partition
+    /// and compares with the sorted values, on both schedulers.
+    fn check(xs: &[f64], parts: usize, budget: usize, sample: usize) -> Result<(), TestCaseError> {
+        let df = db::from_sequence(xs.iter().map(|&x| (x,)).collect::<Vec<_>>(), parts)
+            .unwrap()
+            .to_dataframe(&["x"])
+            .unwrap();
+        let want = sorted_stats(xs);
+        let d = describe_sampled(&df, budget, sample);
+        let sync = d.compute_with(Scheduler::sync()).unwrap();
+        let threads = d.compute_with(Scheduler::threads(2)).unwrap();
+        for (k, stat) in STATS.iter().enumerate() {
+            let got = sync.get(stat, "x").unwrap();
+            prop_assert_eq!(got.to_bits(), threads.get(stat, "x").unwrap().to_bits());
+            prop_assert!(same(got, want[k], k), "{}: {} vs {}", stat, got, want[k]);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn quartiles_are_the_sorted_values(
+            xs in proptest::collection::vec(-1e3f64..1e3, 0..400),
+            dup in 0u32..4,
+            order in 0u8..3,
+            parts in 1usize..7,
+            budget in proptest::sample::select(vec![0usize, 50, 1 << 20]),
+            sample in proptest::sample::select(vec![1usize, 2, 5, 16, 1 << 14]),
+        ) {
+            let mut xs = xs;
+            for x in xs.iter_mut() {
+                // few distinct values when dup > 0
+                if dup > 0 { *x = (*x / 10f64.powi(dup as i32)).round(); }
+            }
+            match order { 1 => xs.sort_by(f64::total_cmp), 2 => xs.sort_by(|a, b| b.total_cmp(a)), _ => {} }
+            check(&xs, parts, budget, sample)?;
+        }
+    }
+
+    fn uniform(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 11) as f64 / (1u64 << 53) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn windows_hold_the_quartiles_of_large_columns() {
+        // well-behaved data: the windows hold each order statistic and a small share of values
+        let xs = uniform(200_000, 1);
+        let mut sketch = Sketch::default();
+        let mut founds = Vec::new();
+        let parts: Vec<Vec<f64>> = xs.chunks(50_000).map(|c| c.to_vec()).collect();
+        for p in &parts {
+            let s = Sketch {
+                summaries: vec![Summary::of(p)],
+                samples: vec![Sample::of(p, 1 << 10)],
+            };
+            sketch = if sketch.summaries.is_empty() {
+                s
+            } else {
+                sketch.merge(s)
+            };
+        }
+        let plan = Plan {
+            columns: vec![plan_column(sketch.summaries[0], &sketch.samples[0])],
+        };
+        assert!(plan.columns[0].order.is_none());
+        for p in &parts {
+            founds.push(Found::of(&plan, std::slice::from_ref(p)));
+        }
+        let found = founds.into_iter().reduce(Found::merge).unwrap();
+        let inside: usize = found.inside[0].iter().map(Vec::len).sum();
+        // about 2 * 6 standard errors of each of the three quartiles' estimates
+        assert!(inside < xs.len() / 3, "{inside} values in the windows");
+        let inside: [Vec<f64>; 3] = found.inside[0].clone().try_into().unwrap();
+        assert!(in_windows(&quartile_ranks(xs.len() as u64), &found.below[0], inside).is_some());
+        check(&xs, 4, 1 << 20, 1 << 10).unwrap();
+        check(&xs, 4, 0, 1 << 10).unwrap();
+    }
+
+    #[test]
+    fn a_sample_that_misses_falls_back_to_bins() {
+        // every sampled position holds 0.0, the rest lies in [1, 2): the windows miss
+        let (n, m) = (100_000usize, 1024usize);
+        let mut xs: Vec<f64> = uniform(n, 7).into_iter().map(|x| 1.0 + x).collect();
+        for k in 0..m {
+            xs[(2 * k + 1) * n / (2 * m)] = 0.0;
+        }
+        let s = Sample::of(&xs, m);
+        let plan = plan_column(Summary::of(&xs), &s);
+        let found = Found::of(
+            &Plan {
+                columns: vec![plan],
+            },
+            std::slice::from_ref(&xs),
+        );
+        let inside: [Vec<f64>; 3] = found.inside[0].clone().try_into().unwrap();
+        assert!(in_windows(&quartile_ranks(n as u64), &found.below[0], inside).is_none());
+        check(&xs, 1, 1 << 20, m).unwrap();
+        check(&xs, 1, 0, m).unwrap();
+        // a constant column and extreme values
+        check(&[7.5; 300], 3, 1 << 20, 4).unwrap();
+        check(
+            &[f64::MIN_POSITIVE, 0.0, 1e300, 1.0, -2.0, 3.0],
+            2,
+            1 << 20,
+            1,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_budget_is_given_back() {
+        let budget = Arc::new(AtomicUsize::new(10));
+        let a = Reserved::take(&budget, 6).unwrap();
+        assert!(Reserved::take(&budget, 6).is_none());
+        drop(a);
+        assert!(Reserved::take(&budget, 10).is_some());
+        assert_eq!(budget.load(Ordering::Acquire), 10);
     }
 }

@@ -389,14 +389,15 @@ impl DataFrame {
         describe::describe(self, describe::DEFAULT_BUDGET)
     }
 
-    /// [`DataFrame::describe`] gathering at most `budget` values (8 bytes each) in memory;
-    /// larger data is described exactly in three passes instead of one.
+    /// [`DataFrame::describe`] holding at most `budget` values (8 bytes each) in memory
+    /// (per process) between its two passes; the partitions whose values do not fit are
+    /// read again for the second pass.
     ///
     /// ```
     /// use dagr_core::bag as db;
     /// let df = db::from_sequence((0..1000).map(|i| (i as f64,)), 4)?.to_dataframe(&["x"])?;
-    /// let small = df.describe_with(100).compute()?;    // three passes
-    /// let big = df.describe().compute()?;              // one pass
+    /// let small = df.describe_with(100).compute()?;    // reads the data twice
+    /// let big = df.describe().compute()?;              // reads it once
     /// assert_eq!(small.get("25%", "x")?, big.get("25%", "x")?);
     /// assert_eq!(small.get("25%", "x")?, 249.75);
     /// # Ok::<(), dagr_core::Error>(())
