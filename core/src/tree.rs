@@ -1,8 +1,9 @@
 //! The fixed combine tree every aggregation uses.
 //!
-//! Partial results are combined [`SPLIT_EVERY`] at a time, in order, level after level,
-//! until one is left (always at least one level, as Dask's aggregate step always runs).
-//! The tree's shape depends only on the number of inputs, so results are identical on every
+//! Partial results are combined in order, at most [`SPLIT_EVERY`] at a time, until one is
+//! left (always at least one combine step, as Dask's aggregate step always runs): the top
+//! levels halve the inputs, the levels below combine groups of consecutive inputs. The
+//! tree's shape depends only on the number of inputs, so results are identical on every
 //! scheduler, and the runtime's depth-first order keeps a few partial results per level
 //! alive at a time.
 
@@ -17,57 +18,105 @@ pub const SPLIT_EVERY: usize = 8;
 /// A combine step: partial results, in input order, to one.
 pub(crate) type Combine<S> = Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>;
 
-/// Combines the values of `level` into one node keyed `(name, *prefix, depth, j)`; `pure`
-/// nodes with equal keys are merged when planning.
+/// Levels at the top of a combine tree that halve their range instead of cutting it in
+/// groups of [`SPLIT_EVERY`].
+const HALVING_LEVELS: u32 = 3;
+
+/// Combines the values of `level` into one node; its nodes are keyed `(name, *prefix, j)`,
+/// numbered in the order they are made, and `pure` nodes with equal keys are merged when
+/// planning.
+///
+/// The tree is fixed by the number of inputs alone, so a result is the same on every
+/// scheduler. Its top [`HALVING_LEVELS`] levels halve the inputs (the first half rounded
+/// up), and below them groups of up to [`SPLIT_EVERY`] consecutive inputs combine level by
+/// level: the halves are the runs of inputs the distributed scheduler gives to 2, 4 or 8
+/// ranks, so each rank combines its own partial results before one crosses.
 ///
 /// `wire` is how the partial results cross between processes, when they can.
 pub(crate) fn combine_tree<S: Data>(
-    mut level: Vec<NodeRef>,
+    level: Vec<NodeRef>,
     name: &Arc<str>,
     prefix: &[u64],
     pure: bool,
     wire: Option<Wire>,
     combine: Combine<S>,
 ) -> NodeRef {
-    let mut depth = 0u64;
-    while depth == 0 || level.len() > 1 {
-        depth += 1;
-        level = level
-            .chunks(SPLIT_EVERY)
-            .enumerate()
-            .map(|(j, group)| {
-                let combine = combine.clone();
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let parts = (0..inp.len())
-                        .map(|k| inp.take::<S>(k))
-                        .collect::<Result<Vec<S>, _>>()?;
-                    Ok(Arc::new(combine(parts)?))
-                };
-                let mut key = prefix.to_vec();
-                key.extend([depth, j as u64]);
-                new_wired_node(
-                    Key::index(name.clone(), &key),
-                    Deps::from(group.to_vec()),
-                    NodeKind::Call,
-                    pure,
-                    wire,
-                    body,
-                )
-            })
-            .collect();
-    }
-    // Each level leaves at least one node: the first level's input is never empty for
-    // callers, and an empty one leaves an empty level only if `level` was empty.
-    level.pop().unwrap_or_else(|| {
+    if level.is_empty() {
         let body = |_: &mut Inputs<'_>| -> TaskResult { Err(TaskError::new("nothing to combine")) };
-        new_node(
+        return new_node(
             Key::index(name.clone(), prefix),
             Deps::Zero,
             NodeKind::Call,
             false,
             body,
+        );
+    }
+    let tree = Tree {
+        name,
+        prefix,
+        pure,
+        wire,
+        combine: &combine,
+    };
+    let mut count = 0;
+    tree.build(level, 0, true, &mut count)
+}
+
+/// What every node of one combine tree shares.
+struct Tree<'a, S> {
+    name: &'a Arc<str>,
+    prefix: &'a [u64],
+    pure: bool,
+    wire: Option<Wire>,
+    combine: &'a Combine<S>,
+}
+
+impl<S: Data> Tree<'_, S> {
+    /// The node combining `inputs`, `depth` levels below the root; `count` numbers the nodes
+    /// in the order they are made. The root always combines (one input included).
+    fn build(&self, mut inputs: Vec<NodeRef>, depth: u32, root: bool, count: &mut u64) -> NodeRef {
+        if inputs.len() == 1 && !root {
+            return inputs.pop().unwrap_or_else(|| unreachable!());
+        }
+        if inputs.len() > SPLIT_EVERY {
+            if depth < HALVING_LEVELS {
+                let right = inputs.split_off(inputs.len().div_ceil(2));
+                let left = self.build(inputs, depth + 1, false, count);
+                let right = self.build(right, depth + 1, false, count);
+                inputs = vec![left, right];
+            } else {
+                // groups of SPLIT_EVERY, level by level, up to at most SPLIT_EVERY nodes
+                while inputs.len() > SPLIT_EVERY {
+                    inputs = inputs
+                        .chunks(SPLIT_EVERY)
+                        .map(|group| self.node(group.to_vec(), count))
+                        .collect();
+                }
+            }
+        }
+        self.node(inputs, count)
+    }
+
+    fn node(&self, inputs: Vec<NodeRef>, count: &mut u64) -> NodeRef {
+        let combine = self.combine.clone();
+        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+            let parts = (0..inp.len())
+                .map(|k| inp.take::<S>(k))
+                .collect::<Result<Vec<S>, _>>()?;
+            Ok(Arc::new(combine(parts)?))
+        };
+        let mut key = self.prefix.to_vec();
+        key.push(*count);
+        *count += 1;
+        new_wired_node(
+            Key::index(self.name.clone(), &key),
+            Deps::from(inputs),
+            NodeKind::Call,
+            self.pure,
+            self.wire,
+            body,
         )
-    })
+    }
 }
 
 /// A node computing `f` from the value of `prior`; `wire`: how its value crosses.
@@ -122,4 +171,55 @@ pub(crate) fn partition_nodes<S: Data>(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(i: usize) -> NodeRef {
+        new_node(
+            Key::index(Arc::<str>::from("leaf"), &[i as u64]),
+            Deps::Zero,
+            NodeKind::Call,
+            false,
+            |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0u8)) },
+        )
+    }
+
+    /// The leaves under `n` in order, checking every combine node's fan-in on the way.
+    fn leaves_of(n: &NodeRef, out: &mut Vec<u64>) {
+        if n.key().prefix() == "leaf" {
+            out.push(n.key().index_value().unwrap()[0]);
+            return;
+        }
+        assert!((1..=SPLIT_EVERY).contains(&n.deps().len()));
+        n.deps().iter().for_each(|d| leaves_of(d, out));
+    }
+
+    #[test]
+    fn trees_keep_order_and_fan_in_and_halve_at_the_top() {
+        let name: Arc<str> = "combine".into();
+        let combine: Combine<u8> = Arc::new(|v: Vec<u8>| Ok(v[0]));
+        for n in 1..200 {
+            let root = combine_tree(
+                (0..n).map(leaf).collect(),
+                &name,
+                &[],
+                false,
+                None,
+                combine.clone(),
+            );
+            let mut got = Vec::new();
+            leaves_of(&root, &mut got);
+            assert_eq!(got, (0..n as u64).collect::<Vec<_>>());
+            if n > SPLIT_EVERY {
+                // the root's halves are the runs of inputs two ranks own: ⌊i·2/n⌋
+                let mut left = Vec::new();
+                leaves_of(&root.deps()[0], &mut left);
+                assert_eq!(left.len(), n.div_ceil(2));
+                assert!(left.iter().all(|&i| i as usize * 2 / n == 0));
+            }
+        }
+    }
 }

@@ -74,12 +74,125 @@ impl WordCounts {
 }
 
 /// The keys of one shard with their counts and ranks.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default)]
 struct Shard {
     keys: TextColumn,
     counts: Vec<u64>,
     /// `partition << 32 | position` of each key's first appearance.
     ranks: Vec<u64>,
+}
+
+/// On the wire a shard is its text; the keys' lengths only when a key holds a `'\n'` (else
+/// each key ends at the next one); the counts; and the ranks as differences from the one
+/// before (ascending within a shard, so one or two bytes each instead of five or more).
+mod shard_wire {
+    use super::{Shard, TextColumn};
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+    use serde::ser::{SerializeTuple, Serializer};
+    use serde::{Deserialize, Serialize};
+    use std::fmt;
+
+    /// Signed differences folded into unsigned numbers (zigzag), small either way.
+    fn fold(d: i64) -> u64 {
+        ((d << 1) ^ (d >> 63)) as u64
+    }
+
+    fn unfold(z: u64) -> i64 {
+        (z >> 1) as i64 ^ -((z & 1) as i64)
+    }
+
+    struct Steps<'a>(&'a [u64]);
+
+    impl Serialize for Steps<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut prev = 0u64;
+            s.collect_seq(self.0.iter().map(|&r| {
+                let d = r.wrapping_sub(prev) as i64;
+                prev = r;
+                fold(d)
+            }))
+        }
+    }
+
+    impl Serialize for Shard {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let keys = &self.keys;
+            let plain = memchr::memchr_iter(b'\n', keys.text.as_bytes()).count() == keys.len();
+            let lengths: Option<Vec<usize>> =
+                (!plain).then(|| keys.offsets.windows(2).map(|w| w[1] - w[0] - 1).collect());
+            let mut t = s.serialize_tuple(4)?;
+            t.serialize_element(&keys.text)?;
+            t.serialize_element(&lengths)?;
+            t.serialize_element(&self.counts)?;
+            t.serialize_element(&Steps(&self.ranks))?;
+            t.end()
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Shard {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Shard, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Shard;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a shard of counted keys")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shard, A::Error> {
+                    fn element<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
+                        seq: &mut A,
+                        i: usize,
+                    ) -> Result<T, A::Error> {
+                        seq.next_element()?
+                            .ok_or_else(|| de::Error::invalid_length(i, &"4 elements"))
+                    }
+                    let text: String = element(&mut seq, 0)?;
+                    let lengths: Option<Vec<usize>> = element(&mut seq, 1)?;
+                    let counts: Vec<u64> = element(&mut seq, 2)?;
+                    let steps: Vec<u64> = element(&mut seq, 3)?;
+                    let mut offsets = Vec::with_capacity(counts.len() + 1);
+                    offsets.push(0);
+                    match lengths {
+                        None => offsets
+                            .extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|p| p + 1)),
+                        Some(lengths) => {
+                            let mut at = 0usize;
+                            for n in lengths {
+                                at = at.saturating_add(n).saturating_add(1);
+                                offsets.push(at);
+                            }
+                        }
+                    }
+                    let mut prev = 0u64;
+                    let ranks: Vec<u64> = steps
+                        .into_iter()
+                        .map(|z| {
+                            prev = prev.wrapping_add(unfold(z) as u64);
+                            prev
+                        })
+                        .collect();
+                    let consistent = offsets.len() == counts.len() + 1
+                        && ranks.len() == counts.len()
+                        && offsets.last() == Some(&text.len())
+                        && offsets.windows(2).all(|w| {
+                            w[0] < w[1]
+                                && text.as_bytes()[w[1] - 1] == b'\n'
+                                && text.is_char_boundary(w[1] - 1)
+                        });
+                    if !consistent {
+                        return Err(de::Error::custom(
+                            "a shard whose keys, counts and ranks disagree",
+                        ));
+                    }
+                    Ok(Shard {
+                        keys: TextColumn { text, offsets },
+                        counts,
+                        ranks,
+                    })
+                }
+            }
+            d.deserialize_tuple(4, V)
+        }
+    }
 }
 
 /// A partial result of counting: the keys seen in some partitions, cut into shards by
@@ -535,5 +648,40 @@ mod tests {
             got,
             oracle(&["", "x", "", "a-much-longer-item-than-16", "x"])
         );
+    }
+
+    fn round_trip(p: &PartialCounts) -> PartialCounts {
+        postcard::from_bytes(&postcard::to_allocvec(p).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn partial_tables_cross_the_wire_whole() {
+        let mut t = Tally::with_capacity(0);
+        t.add_words("z b z é a-word-longer-than-sixteen-bytes b");
+        let mut u = Tally::with_capacity(0);
+        u.add_words("b q z");
+        let merged = PartialCounts::merge(vec![t.into_partial(3), u.into_partial(9)]);
+        let pairs = |p: &PartialCounts| {
+            let mut v = Vec::new();
+            p.for_each(|k, n, r| v.push((k.to_string(), n, r)));
+            v
+        };
+        assert_eq!(pairs(&round_trip(&merged)), pairs(&merged));
+        // items holding line breaks (and empty ones) keep their bounds
+        let col: TextColumn = ["two\nlines", "", "two\nlines", "x\n"]
+            .into_iter()
+            .collect();
+        let mut t = Tally::with_capacity(0);
+        t.add_items(&col);
+        let p = t.into_partial(0);
+        assert_eq!(pairs(&round_trip(&p)), pairs(&p));
+        // bytes that do not describe a shard are an error, not a panic
+        let mut bytes = postcard::to_allocvec(&merged).unwrap();
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(postcard::from_bytes::<PartialCounts>(&bytes[..cut]).is_err());
+        }
+        let at = bytes.iter().position(|&b| b == b'\n').unwrap();
+        bytes[at] = b'y';
+        assert!(postcard::from_bytes::<PartialCounts>(&bytes).is_err());
     }
 }
