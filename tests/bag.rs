@@ -359,6 +359,17 @@ proptest! {
                 w.frequencies().topk(4, |(_, n)| *n).compute_with(s.clone()).unwrap(),
                 topk(&freqs(&words), 4, |(_, n)| *n)
             );
+            // a key that is not the count, with ties among many groups of keys
+            let by_length = |(w, _): &(String, u64)| w.len();
+            prop_assert_eq!(
+                w.frequencies().topk(7, by_length).compute_with(s.clone()).unwrap(),
+                topk(&freqs(&words), 7, by_length)
+            );
+            // and the same counts after a step that keeps them whole
+            prop_assert_eq!(
+                w.frequencies().filter(|_| true).topk(3, |(_, n)| *n).compute_with(s.clone()).unwrap(),
+                topk(&freqs(&words), 3, |(_, n)| *n)
+            );
             let mut seen = std::collections::HashSet::new();
             let distinct: Vec<String> = words.iter().filter(|x| seen.insert(*x)).cloned().collect();
             prop_assert_eq!(w.distinct().compute_with(s.clone()).unwrap(), distinct);

@@ -100,6 +100,9 @@ pub(crate) trait NodeDyn: Body {
     fn take_deps(&mut self) -> Deps;
     /// How the node's value crosses between processes, if the code that built it knew.
     fn wire(&self) -> Option<Wire>;
+    /// Whether a distributed run places it by its chunk index, as sources are (see
+    /// `TaskGraph::set_spread`).
+    fn is_spread(&self) -> bool;
 }
 
 pub(crate) struct Node<F> {
@@ -108,6 +111,7 @@ pub(crate) struct Node<F> {
     pub(crate) kind: NodeKind,
     pub(crate) pure: bool,
     pub(crate) wire: Option<Wire>,
+    pub(crate) spread: bool,
     pub(crate) body: F,
 }
 
@@ -142,6 +146,9 @@ where
     }
     fn wire(&self) -> Option<Wire> {
         self.wire
+    }
+    fn is_spread(&self) -> bool {
+        self.spread
     }
 }
 
@@ -200,6 +207,25 @@ where
         kind,
         pure,
         wire,
+        spread: false,
+        body,
+    })
+}
+
+/// [`new_wired_node`] for a node a distributed run places by its chunk index, as it places
+/// sources, instead of with most of its inputs (the roots of reductions that should end
+/// on different processes).
+pub(crate) fn new_spread_node<F>(key: Key, deps: Deps, wire: Option<Wire>, body: F) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
+    Arc::new(Node {
+        key,
+        deps,
+        kind: NodeKind::Call,
+        pure: false,
+        wire,
+        spread: true,
         body,
     })
 }

@@ -98,6 +98,9 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
                         if node.kind() == crate::NodeKind::Data {
                             graph.set_replicated(id);
                         }
+                        if node.is_spread() {
+                            graph.set_spread(id);
+                        }
                     }
                     if node.is_pure() {
                         pure_ids.insert(node.key().clone(), id);

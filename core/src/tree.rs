@@ -8,7 +8,7 @@
 //! alive at a time.
 
 use crate::delayed::Data;
-use crate::node::{new_node, new_wired_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_node, new_spread_node, new_wired_node, Deps, NodeKind, NodeRef};
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value, Wire};
 use std::sync::Arc;
 
@@ -57,6 +57,30 @@ pub(crate) fn combine_tree<S: Data>(
         pure,
         wire,
         combine: &combine,
+        spread_root: false,
+    };
+    let mut count = 0;
+    tree.build(level, 0, true, &mut count)
+}
+
+/// [`combine_tree`] (not pure, at least one input) whose root a distributed run places by
+/// `prefix`, as it places sources: the roots of trees built with one `name` and prefixes
+/// `[0]`, `[1]`, … end on different ranks (each gathering its partial results there)
+/// instead of all where most inputs are.
+pub(crate) fn spread_combine_tree<S: Data>(
+    level: Vec<NodeRef>,
+    name: &Arc<str>,
+    prefix: &[u64],
+    wire: Option<Wire>,
+    combine: Combine<S>,
+) -> NodeRef {
+    let tree = Tree {
+        name,
+        prefix,
+        pure: false,
+        wire,
+        combine: &combine,
+        spread_root: true,
     };
     let mut count = 0;
     tree.build(level, 0, true, &mut count)
@@ -69,6 +93,7 @@ struct Tree<'a, S> {
     pure: bool,
     wire: Option<Wire>,
     combine: &'a Combine<S>,
+    spread_root: bool,
 }
 
 impl<S: Data> Tree<'_, S> {
@@ -89,15 +114,15 @@ impl<S: Data> Tree<'_, S> {
                 while inputs.len() > SPLIT_EVERY {
                     inputs = inputs
                         .chunks(SPLIT_EVERY)
-                        .map(|group| self.node(group.to_vec(), count))
+                        .map(|group| self.node(group.to_vec(), false, count))
                         .collect();
                 }
             }
         }
-        self.node(inputs, count)
+        self.node(inputs, root, count)
     }
 
-    fn node(&self, inputs: Vec<NodeRef>, count: &mut u64) -> NodeRef {
+    fn node(&self, inputs: Vec<NodeRef>, root: bool, count: &mut u64) -> NodeRef {
         let combine = self.combine.clone();
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
             let parts = (0..inp.len())
@@ -108,8 +133,12 @@ impl<S: Data> Tree<'_, S> {
         let mut key = self.prefix.to_vec();
         key.push(*count);
         *count += 1;
+        let key = Key::index(self.name.clone(), &key);
+        if root && self.spread_root {
+            return new_spread_node(key, Deps::from(inputs), self.wire, body);
+        }
         new_wired_node(
-            Key::index(self.name.clone(), &key),
+            key,
             Deps::from(inputs),
             NodeKind::Call,
             self.pure,

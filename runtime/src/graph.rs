@@ -153,6 +153,9 @@ pub struct TaskGraph {
     /// Nodes every process computes for itself when it needs them (cheap and deterministic,
     /// without inputs); empty until one is marked.
     pub(crate) replicated: Vec<bool>,
+    /// Nodes a distributed run spreads over the processes by their chunk index, as it
+    /// spreads sources; empty until one is marked.
+    pub(crate) spread: Vec<bool>,
 }
 
 impl TaskGraph {
@@ -172,6 +175,7 @@ impl TaskGraph {
             deps: Vec::with_capacity(edges),
             wires: Vec::new(),
             replicated: Vec::new(),
+            spread: Vec::new(),
         }
     }
 
@@ -264,6 +268,37 @@ impl TaskGraph {
         let i = node.index();
         self.tasks.get(i).is_some_and(Task::is_value)
             || self.replicated.get(i).copied().unwrap_or(false)
+    }
+
+    /// Marks `node` to be placed by a distributed run as its sources are, whatever its
+    /// inputs: the nodes of one layer (key name) with chunk keys are ordered by index and the
+    /// `p`-th of `N` runs on process `⌊p·R/N⌋`. For the roots of reductions that should end
+    /// on different processes (one per group of keys), instead of where most of their inputs
+    /// are.
+    ///
+    /// ```
+    /// use dagr_runtime::{Key, Task, TaskGraph};
+    /// use std::sync::Arc;
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::token("a", 1), &[], Task::once(|_| Ok(Arc::new(3_i64)))).unwrap();
+    /// let b = g.add(Key::index("group", &[1]), &[a], Task::once(|_| Ok(Arc::new(4_i64)))).unwrap();
+    /// g.set_spread(b);
+    /// assert!(g.is_spread(b) && !g.is_spread(a));
+    /// ```
+    pub fn set_spread(&mut self, node: NodeId) {
+        let i = node.index();
+        if i >= self.keys.len() {
+            return;
+        }
+        if self.spread.len() <= i {
+            self.spread.resize(self.keys.len().max(i + 1), false);
+        }
+        self.spread[i] = true;
+    }
+
+    /// Whether `node` is placed as sources are (see [`TaskGraph::set_spread`]).
+    pub fn is_spread(&self, node: NodeId) -> bool {
+        self.spread.get(node.index()).copied().unwrap_or(false)
     }
 
     /// The codec set for `node`, if any.

@@ -125,6 +125,7 @@ impl Job {
             deps,
             wires: _,
             replicated: _,
+            spread: _,
         } = graph;
         // Cull: deps always point backwards, so one reverse sweep marks every ancestor.
         let mut needed = vec![false; n];

@@ -22,6 +22,7 @@
 //! prefetched, counted the benchmark corpus 2–3× slower.)
 
 use super::column::TextColumn;
+use std::sync::Arc;
 
 /// How many words ahead of the one being counted are hashed and prefetched.
 const RING: usize = 16;
@@ -196,22 +197,50 @@ mod shard_wire {
 }
 
 /// A partial result of counting: the keys seen in some partitions, cut into shards by
-/// hash, each key with its count and rank of first appearance. A plain owned value.
+/// hash, each key with its count and rank of first appearance. A plain value (shards are
+/// shared, not copied, between the groups cut from one table).
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PartialCounts {
-    shards: Vec<Shard>,
+    shards: Vec<Arc<Shard>>,
 }
 
+/// Groups of shards the final merge of `frequencies` is cut into, each merged on its own
+/// (on its own rank of a cluster).
+pub(crate) const GROUPS: usize = 8;
+
 impl PartialCounts {
-    /// Merges partial results given in partition order, shard by shard: counts add up and
-    /// each key keeps its first rank.
+    /// The shards of group `g` of [`GROUPS`] (shared, not copied).
+    pub(crate) fn group(&self, g: usize) -> PartialCounts {
+        let per = self.shards.len().div_ceil(GROUPS);
+        PartialCounts {
+            shards: self
+                .shards
+                .iter()
+                .skip(g * per)
+                .take(per)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The groups of one table back together, in group order.
+    pub(crate) fn concat(groups: Vec<PartialCounts>) -> PartialCounts {
+        PartialCounts {
+            shards: groups.into_iter().flat_map(|g| g.shards).collect(),
+        }
+    }
+
+    /// Merges partial results given in partition order (all cut into the same shards),
+    /// shard by shard: counts add up and each key keeps its first rank.
     pub(crate) fn merge(parts: Vec<PartialCounts>) -> PartialCounts {
-        let mut parts: Vec<std::vec::IntoIter<Shard>> =
+        let count = parts.iter().map(|p| p.shards.len()).max().unwrap_or(0);
+        let mut parts: Vec<std::vec::IntoIter<Arc<Shard>>> =
             parts.into_iter().map(|p| p.shards.into_iter()).collect();
-        let mut shards = Vec::with_capacity(SHARDS);
-        for _ in 0..SHARDS {
+        let mut shards = Vec::with_capacity(count);
+        for _ in 0..count {
             let mut these = parts.iter_mut().map(|p| p.next().unwrap_or_default());
-            let mut acc = Tally::from(these.next().unwrap_or_default());
+            let first = these.next().unwrap_or_default();
+            let mut acc = Tally::from(Arc::try_unwrap(first).unwrap_or_else(|s| (*s).clone()));
             for p in these {
                 let text = p.keys.as_str();
                 let mut ring = Ring::new();
@@ -220,7 +249,7 @@ impl PartialCounts {
                 }
                 acc.drain(&mut ring, text);
             }
-            shards.push(acc.into_shard());
+            shards.push(Arc::new(acc.into_shard()));
         }
         PartialCounts { shards }
     }
@@ -578,7 +607,9 @@ impl Tally {
             shard.counts.push(n);
             shard.ranks.push((part as u64) << 32 | i as u64);
         }
-        PartialCounts { shards }
+        PartialCounts {
+            shards: shards.into_iter().map(Arc::new).collect(),
+        }
     }
 
     /// The merged shard (the table is dropped).

@@ -8,17 +8,17 @@
 //! match a sequential pass over the items.
 
 use super::column::TextColumn;
-use super::counts::{PartialCounts, Tally};
+use super::counts::{PartialCounts, Tally, GROUPS};
 use super::kernels;
-use super::repr::{cast, take_input, Col, ColKind, ColPart};
+use super::repr::{cast, take_input, Col, ColKind, ColPart, CountGroups};
 use super::{layer_name, Bag, PartIter};
 use crate::delayed::Delayed;
 use crate::hash::FastMap;
-use crate::node::NodeRef;
+use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tree::{combine_tree, then};
 use crate::Data;
 use crate::Error;
-use dagr_runtime::TaskError;
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
@@ -272,13 +272,32 @@ impl<T: Data> Bag<T> {
         T: Hash + Eq,
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
-            // strings counted as borrowed bytes; partial tables merge in the tree
+            // strings counted as borrowed bytes; the partial tables merge in a tree per
+            // group of keys, the groups' roots spread over a cluster's ranks; they are
             // ordered by first appearance only when items are asked for (topk needs not)
-            let d = self.col_reduction(col, "frequencies", count_strings, merge_counts, Ok);
-            let col = Col::new(ColKind::Counts, |_, v, _| {
+            let parts = self.col_nodes_with(col, &layer_name("frequencies-part"), count_strings);
+            let groups = count_groups(&parts);
+            let whole = crate::node::new_wired_node(
+                Key::index(layer_name("frequencies"), &[0]),
+                Deps::from(groups.clone()),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<PartialCounts>()),
+                |inp: &mut Inputs<'_>| -> TaskResult {
+                    let groups = (0..inp.len())
+                        .map(|k| inp.take::<PartialCounts>(k))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Arc::new(PartialCounts::concat(groups)))
+                },
+            );
+            let mut col = Col::new(ColKind::Counts, |_, v, _| {
                 Ok(ColPart::Counts(take_input::<PartialCounts>(v)?))
             });
-            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col);
+            col.groups = Some(CountGroups {
+                groups: groups.into(),
+                whole: whole.clone(),
+            });
+            return Bag::from_col(layer_name("reduced"), vec![Some(whole)].into(), col);
         }
         let d = self.reduction(
             "frequencies",
@@ -412,6 +431,63 @@ impl<T: Data> Bag<T> {
             all.truncate(k);
             all.into_iter().map(|r| r.item).collect()
         };
+        if let Some(g) = self.count_groups() {
+            // the best k of each group where it was merged; only those cross
+            let key = key.clone();
+            let tops: Vec<NodeRef> = g
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(j, group)| {
+                    let key = key.clone();
+                    crate::node::new_wired_node(
+                        Key::index(layer_name("topk-part"), &[j as u64]),
+                        Deps::One([group.clone()]),
+                        NodeKind::Call,
+                        false,
+                        Some(crate::wire_of::<Vec<RankedCount>>()),
+                        move |inp: &mut Inputs<'_>| -> TaskResult {
+                            let t: &PartialCounts = inp.get(0)?;
+                            Ok(Arc::new(ranked_top_of_counts(t, k, &*key)?))
+                        },
+                    )
+                })
+                .collect();
+            let combine =
+                move |parts: Vec<Vec<RankedCount>>| -> Result<Vec<RankedCount>, TaskError> {
+                    let mut all = parts
+                        .into_iter()
+                        .flatten()
+                        .map(|(item, rank)| {
+                            Ok(Ranked {
+                                key: key_of(&*key, &item)?,
+                                pos: rank_pos(rank),
+                                item: (item, rank),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, TaskError>>()?;
+                    all.sort();
+                    all.truncate(k);
+                    Ok(all.into_iter().map(|r| r.item).collect())
+                };
+            let root = combine_tree(
+                tops,
+                &layer_name("topk-agg"),
+                &[],
+                false,
+                Some(crate::wire_of::<Vec<RankedCount>>()),
+                Arc::new(combine),
+            );
+            let d = Delayed::from_node(then(
+                root,
+                layer_name("topk"),
+                Some(crate::wire::known_wire::<Vec<T>>()),
+                |best: Vec<RankedCount>| {
+                    cast::<_, Vec<T>>(best.into_iter().map(|(item, _)| item).collect::<Vec<_>>())
+                },
+            ));
+            return self.reduced_bag(d);
+        }
         if let Some(col) = self.col_of(&[ColKind::Counts]) {
             let d = self.col_reduction(
                 col,
@@ -479,10 +555,62 @@ fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
     Ok(PartialCounts::merge(parts))
 }
 
+/// The partial tables `parts` merged in one tree per group of keys ([`GROUPS`]), the
+/// groups' roots spread over a cluster's ranks.
+fn count_groups(parts: &[NodeRef]) -> Vec<NodeRef> {
+    let (cut, merge) = (
+        layer_name("frequencies-group"),
+        layer_name("frequencies-agg"),
+    );
+    (0..GROUPS)
+        .map(|g| {
+            let leaves = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    crate::node::new_wired_node(
+                        Key::index(cut.clone(), &[g as u64, i as u64]),
+                        Deps::One([part.clone()]),
+                        NodeKind::Call,
+                        false,
+                        Some(crate::wire_of::<PartialCounts>()),
+                        move |inp: &mut Inputs<'_>| -> TaskResult {
+                            Ok(Arc::new(inp.get::<PartialCounts>(0)?.group(g)))
+                        },
+                    )
+                })
+                .collect();
+            crate::tree::spread_combine_tree(
+                leaves,
+                &merge,
+                &[g as u64],
+                Some(crate::wire_of::<PartialCounts>()),
+                Arc::new(merge_counts),
+            )
+        })
+        .collect()
+}
+
 /// A first guess at the number of distinct words in `bytes` bytes of text (Heaps' law,
 /// distinct ~ sqrt(words), on the generous side), so that the table grows rarely.
 fn distinct_estimate(bytes: usize) -> usize {
     ((bytes as f64).sqrt() * 48.0) as usize
+}
+
+/// A counted string with its rank of first appearance.
+type RankedCount = ((String, u64), u64);
+
+/// The position in first-appearance order a rank stands for.
+fn rank_pos(rank: u64) -> (usize, usize) {
+    ((rank >> 32) as usize, (rank & u64::from(u32::MAX)) as usize)
+}
+
+/// `key` of a counted string, when the bag's items are counted strings.
+fn key_of<T: 'static, K>(key: &dyn Fn(&T) -> K, item: &(String, u64)) -> Result<K, TaskError> {
+    (item as &dyn std::any::Any)
+        .downcast_ref::<T>()
+        .map(key)
+        .ok_or_else(|| TaskError::new("topk: counts read as another item type"))
 }
 
 /// `topk` of one partition of counts: each entry is shown to `key` through one reused
@@ -493,12 +621,22 @@ fn top_of_counts<T: 'static, K: Ord>(
     k: usize,
     key: &dyn Fn(&T) -> K,
 ) -> Result<Vec<T>, TaskError> {
+    let best = ranked_top_of_counts(t, k, key)?;
+    cast(best.into_iter().map(|(item, _)| item).collect::<Vec<_>>())
+}
+
+/// [`top_of_counts`], each entry with its rank, best first.
+fn ranked_top_of_counts<T: 'static, K: Ord>(
+    t: &PartialCounts,
+    k: usize,
+    key: &dyn Fn(&T) -> K,
+) -> Result<Vec<RankedCount>, TaskError> {
     if std::any::TypeId::of::<T>() != std::any::TypeId::of::<(String, u64)>() {
         return Err(TaskError::new("topk: counts read as another item type"));
     }
     let mut scratch: (String, u64) = (String::new(), 0);
     // ranked by key, then by first appearance (the rank, as two halves)
-    let mut heap: BinaryHeap<Ranked<K, (String, u64)>> = BinaryHeap::with_capacity(k + 1);
+    let mut heap: BinaryHeap<Ranked<K, RankedCount>> = BinaryHeap::with_capacity(k + 1);
     t.for_each(|word, n, rank| {
         scratch.0.clear();
         scratch.0.push_str(word);
@@ -506,15 +644,14 @@ fn top_of_counts<T: 'static, K: Ord>(
         let Some(item) = (&scratch as &dyn std::any::Any).downcast_ref::<T>() else {
             return;
         };
-        let pos = ((rank >> 32) as usize, (rank & u64::from(u32::MAX)) as usize);
         let r = Ranked {
             key: key(item),
-            pos,
-            item: (String::new(), n),
+            pos: rank_pos(rank),
+            item: ((String::new(), n), rank),
         };
         if heap.len() < k || heap.peek().is_some_and(|worst| r < *worst) {
             let r = Ranked {
-                item: (word.to_owned(), n),
+                item: ((word.to_owned(), n), rank),
                 ..r
             };
             heap.push(r);
@@ -523,8 +660,7 @@ fn top_of_counts<T: 'static, K: Ord>(
             }
         }
     });
-    let best: Vec<(String, u64)> = heap.into_sorted_vec().into_iter().map(|r| r.item).collect();
-    cast(best)
+    Ok(heap.into_sorted_vec().into_iter().map(|r| r.item).collect())
 }
 
 /// Counts in order of first appearance: one table probe per item (the rank of first

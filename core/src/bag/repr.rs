@@ -48,6 +48,18 @@ pub(crate) type ColGen =
 pub(crate) struct Col {
     pub(crate) kind: ColKind,
     pub(crate) gen: ColGen,
+    /// For the counts `frequencies` made: the groups of its final merge (see
+    /// [`CountGroups`]).
+    pub(crate) groups: Option<CountGroups>,
+}
+
+/// The final merge of `frequencies` over text, cut into groups of keys, each merged on its
+/// own (on its own rank of a cluster): `whole` puts them together as the bag's one
+/// partition, while `topk` reads the groups where they are.
+#[derive(Clone)]
+pub(crate) struct CountGroups {
+    pub(crate) groups: Arc<[NodeRef]>,
+    pub(crate) whole: NodeRef,
 }
 
 impl Col {
@@ -61,6 +73,7 @@ impl Col {
         Col {
             kind,
             gen: Arc::new(gen),
+            groups: None,
         }
     }
 
@@ -157,6 +170,16 @@ impl<T: Data> Bag<T> {
     /// The column view, if this bag has one of one of `kinds`.
     pub(crate) fn col_of(&self, kinds: &[ColKind]) -> Option<&Col> {
         self.col.as_ref().filter(|c| kinds.contains(&c.kind))
+    }
+
+    /// The groups of counts this bag is the union of, when it is `frequencies`' result
+    /// itself.
+    pub(crate) fn count_groups(&self) -> Option<&CountGroups> {
+        let g = self.col_of(&[ColKind::Counts])?.groups.as_ref()?;
+        match &*self.inputs {
+            [Some(n)] if Arc::ptr_eq(n, &g.whole) => Some(g),
+            _ => None,
+        }
     }
 
     /// One node per partition running `consume` over the partition's number and column.

@@ -7,7 +7,8 @@
 //!    `('name', i, …)` is chunk `p` of the `N` sources of its layer (`name`), ordered by
 //!    index, and runs on rank `⌊p·R/N⌋`: each rank reads its own contiguous run of files,
 //!    blocks and partitions. Other sources (delayed calls) are numbered in graph order and
-//!    spread the same way.
+//!    spread the same way. Nodes marked [`TaskGraph::set_spread`] are placed as sources
+//!    whatever their inputs.
 //! 3. Any other task runs where most of its inputs are (ties: the earliest such input in
 //!    argument order), so chains and blockwise layers stay with their chunk and a combine
 //!    tree gathers partial results from as few ranks as possible.
@@ -88,7 +89,7 @@ pub(crate) fn place(g: &TaskGraph, outputs: &[NodeId], ranks: u32) -> Placement 
         if !needed[i] || is_value(i) {
             continue;
         }
-        if deps_of(g, i).iter().all(|&d| is_value(d as usize)) {
+        if g.is_spread(NodeId(i as u32)) || deps_of(g, i).iter().all(|&d| is_value(d as usize)) {
             is_source[i] = true;
             let key: &Key = &g.keys[i];
             match key.index_value() {
@@ -203,6 +204,7 @@ pub(crate) fn fingerprint(g: &TaskGraph, outputs: &[NodeId], needed: &[bool]) ->
         key.index_value().hash(&mut h);
         deps_of(g, i).hash(&mut h);
         g.is_replicated(NodeId(i as u32)).hash(&mut h);
+        g.is_spread(NodeId(i as u32)).hash(&mut h);
     }
     for o in outputs {
         o.index().hash(&mut h);
@@ -282,6 +284,27 @@ mod tests {
         assert_eq!(owners, vec![0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
         // 4 inputs on rank 0, 3 on each of the others: the total goes to rank 0
         assert_eq!(p.owner[total.index()], 0);
+    }
+
+    #[test]
+    fn spread_nodes_go_where_their_index_says() {
+        let mut g = TaskGraph::new();
+        let parts: Vec<NodeId> = (0..4u64)
+            .map(|i| g.add(Key::index("part", &[i]), &[], unit()).unwrap())
+            .collect();
+        // four groups, each combining every part: by their inputs all would go to rank 0
+        let groups: Vec<NodeId> = (0..4u64)
+            .map(|j| g.add(Key::index("group", &[j]), &parts, unit()).unwrap())
+            .collect();
+        let mut g = wired(g);
+        let p = place(&g, &groups, 2);
+        assert!(groups.iter().all(|j| p.owner[j.index()] == 0));
+        let before = fingerprint(&g, &groups, &p.needed);
+        groups.iter().for_each(|&j| g.set_spread(j));
+        let p = place(&g, &groups, 2);
+        let owners: Vec<u32> = groups.iter().map(|j| p.owner[j.index()]).collect();
+        assert_eq!(owners, vec![0, 0, 1, 1]);
+        assert_ne!(fingerprint(&g, &groups, &p.needed), before);
     }
 
     #[test]

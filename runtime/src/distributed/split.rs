@@ -107,6 +107,7 @@ pub(crate) fn split(
         deps,
         wires,
         replicated: _,
+        spread: _,
     } = graph;
     let wire_of = |i: usize| wires.get(i).copied().flatten();
     let mut local = TaskGraph::with_capacity(n, deps.len());
