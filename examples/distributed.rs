@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Flags: `--threads N` workers per rank (default: the host's cores shared by its ranks),
-//! `--local` computes with `Scheduler::threads(N)` instead of the cluster, `--mb M` text
-//! corpus size, `--slabs S` 8 MB slabs of the array, `--rows R` rows per CSV file (20 files).
+//! `--local` computes with `Scheduler::threads(N)` instead of the cluster, `--compress`
+//! deflates large values before they cross, `--mb M` text corpus size, `--slabs S` 8 MB
+//! slabs of the array, `--rows R` rows per CSV file (20 files).
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -68,6 +69,7 @@ fn main() -> Result<(), dagr::Error> {
     let cluster = Cluster::init()?;
     let (rank, ranks) = (cluster.rank(), cluster.size());
     let local = flag("--local");
+    cluster.compress(flag("--compress"));
     let threads = arg("--threads");
     let scheduler = match (local, threads) {
         (true, n) => Scheduler::threads(n.unwrap_or(0)),

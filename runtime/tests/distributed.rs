@@ -304,6 +304,25 @@ fn scenarios(cluster: &Cluster) {
             "{stats:?}"
         );
     }
+    // 6. compressed: the same values for a fraction of the bytes (blocks of one repeated
+    // byte deflate to almost nothing), and small values as they were
+    cluster.compress(true);
+    let before = cluster.stats();
+    assert_eq!(
+        block_sum(&sched, n, 3 << 20),
+        (0..n).map(|b| b * (3 << 20)).sum::<u64>()
+    );
+    assert_eq!(
+        block_sum(&sched, 2_000, 1000),
+        (0..2_000u64).map(|b| (b % 256) * 1000).sum::<u64>()
+    );
+    let after = cluster.stats();
+    let crossing = (n - n.div_ceil(cluster.size() as u64)) * (3 << 20);
+    assert!(
+        after.bytes_sent - before.bytes_sent < crossing / 50 + (4 << 20),
+        "{before:?} {after:?}"
+    );
+    cluster.compress(false);
     println!("rank {rank}/{}: ok {stats:?}", cluster.size());
 }
 

@@ -17,8 +17,9 @@
 //!
 //! # Messages
 //! A message is a 12-byte header (kind, run, node: little-endian `u32`s) and a payload:
-//! `DATA` carries the encoded value of a node, `ABORT` the rendered error of a rank whose
-//! run failed. Messages are tagged with the run's number modulo 2¹⁵, and a rank only asks
+//! `DATA` carries the encoded value of a node (`DEFLATED`: the same, compressed, for large
+//! values when the cluster compresses), `ABORT` the rendered error of a rank whose run
+//! failed. Messages are tagged with the run's number modulo 2¹⁵, and a rank only asks
 //! for its current run's tag, so a fast rank's next run cannot be mistaken for this one.
 //!
 //! # Failure
@@ -48,6 +49,10 @@ pub(crate) const PROGRESS: u32 = 3;
 /// Several small values for one rank: `(node, length, encoding)` after the header, whose
 /// node field is the count.
 pub(crate) const BATCH: u32 = 4;
+/// A `DATA` message whose payload is deflated (see [`Cluster::compress`](super::Cluster::compress)).
+pub(crate) const DEFLATED: u32 = 5;
+/// Encodings from this size on are deflated when the cluster compresses.
+pub(crate) const COMPRESS_FROM: usize = 256 << 10;
 /// Values at most this large travel in batches (copied once); larger ones alone.
 const BATCH_VALUE: usize = 64 << 10;
 /// A batch is sent when it grows past this, without waiting for the turn to end.
@@ -121,6 +126,27 @@ pub(crate) struct RunConfig<'a> {
     pub(crate) counters: &'a Counters,
     /// The one rank that receives the outputs (`None`: every rank).
     pub(crate) output_rank: Option<u32>,
+    /// Whether large values are deflated before they cross.
+    pub(crate) compress: bool,
+}
+
+/// Deflates `payload` (fastest level) after `header`, if that saves a tenth or more.
+pub(crate) fn deflated(header: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut out = header.to_vec();
+    out.reserve(payload.len() / 2);
+    let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+    z.write_all(payload).ok()?;
+    let out = z.finish().ok()?;
+    (out.len() - header.len() < payload.len() / 10 * 9).then_some(out)
+}
+
+/// The payload of a `DEFLATED` message.
+fn inflated(payload: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(payload.len() * 3);
+    flate2::read::DeflateDecoder::new(payload).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// One entry of a batch: its node, its encoding and what follows.
@@ -141,10 +167,11 @@ struct Batches {
 
 impl Batches {
     fn add(&mut self, t: &mut impl Transport, c: &Counters, tag: i32, run: u32, o: Outgoing) {
-        let Some((_, _, node, payload)) = parse(&o.bytes) else {
+        let Some((kind, _, node, payload)) = parse(&o.bytes) else {
             return;
         };
-        if payload.len() > BATCH_VALUE {
+        // (batch entries are plain values: a compressed one goes on its own)
+        if payload.len() > BATCH_VALUE || kind != DATA {
             send_all(t, c, tag, &o.dests, &o.bytes);
             return;
         }
@@ -220,7 +247,15 @@ pub(crate) fn run(
     };
     let all_tasks = check_wires(&graph, outputs, &placement, fanout)?;
     let (tx, rx) = mpsc::channel();
-    let local = split(graph, outputs, &placement, me, fanout, cfg.run, &tx)?;
+    let local = split(
+        graph,
+        outputs,
+        &placement,
+        me,
+        fanout,
+        (cfg.run, cfg.compress),
+        &tx,
+    )?;
     drop(tx);
     drop(placement);
     let job = Arc::new(Job::new(local.graph, &local.outputs, cfg.observer.clone())?);
@@ -331,6 +366,15 @@ pub(crate) fn run(
             };
             match kind {
                 DATA => deliver(node, payload),
+                DEFLATED => match inflated(payload) {
+                    Ok(bytes) => deliver(node, &bytes),
+                    Err(e) => {
+                        job.cancel(Error::Distributed(format!(
+                            "a compressed message from rank {src} does not inflate: {e}"
+                        )));
+                        cancel_imports(&mut imports);
+                    }
+                },
                 BATCH => {
                     let mut rest = payload;
                     for _ in 0..node {

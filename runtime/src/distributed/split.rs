@@ -94,7 +94,7 @@ pub(crate) fn split(
     p: &Placement,
     me: u32,
     f: Fanout,
-    run: u32,
+    (run, compress): (u32, bool),
     outbox: &Sender<Outgoing>,
 ) -> Result<LocalRun, Error> {
     let n = graph.len();
@@ -164,6 +164,12 @@ pub(crate) fn split(
                     bytes.len(),
                     protocol::MAX_MESSAGE
                 )));
+            }
+            if compress && bytes.len() >= protocol::COMPRESS_FROM {
+                let header = protocol::header(protocol::DEFLATED, run, node);
+                if let Some(smaller) = protocol::deflated(&header, &bytes[header.len()..]) {
+                    bytes = smaller;
+                }
             }
             // The calling thread has hung up only when the run is over.
             let _ = outbox.send(Outgoing {
