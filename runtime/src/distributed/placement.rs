@@ -9,9 +9,11 @@
 //!    blocks and partitions. Other sources (delayed calls) are numbered in graph order and
 //!    spread the same way. Nodes marked [`TaskGraph::set_spread`] are placed as sources
 //!    whatever their inputs.
-//! 3. Any other task runs where most of its inputs are (ties: the earliest such input in
-//!    argument order), so chains and blockwise layers stay with their chunk and a combine
-//!    tree gathers partial results from as few ranks as possible.
+//! 3. Any other task runs where most of its inputs are, so chains and blockwise layers stay
+//!    with their chunk and a combine tree gathers partial results from as few ranks as
+//!    possible. Ties go to the rank of its consumers when they all are on one of the tied
+//!    ranks (so a reduction leans towards where its result goes) and no input whose value
+//!    cannot be encoded is left behind, else to the earliest tied input in argument order.
 //! 4. A task whose value cannot be encoded moves, when all its consumers are on one rank, to
 //!    that rank, so its value never has to cross.
 
@@ -150,6 +152,36 @@ pub(crate) fn place(g: &TaskGraph, outputs: &[NodeId], ranks: u32) -> Placement 
         succ_start,
         succs,
     };
+    // Ties go to the consumers' rank, when it is one of the tied ranks: consumers first.
+    for i in (0..n).rev() {
+        if !placement.needed[i] || is_value(i) || is_source[i] {
+            continue;
+        }
+        let mut consumers = placement
+            .succs_of(i)
+            .iter()
+            .map(|&c| placement.owner[c as usize]);
+        let Some(target) = consumers.next() else {
+            continue;
+        };
+        if target == EVERYWHERE || target == placement.owner[i] || !consumers.all(|r| r == target) {
+            continue;
+        }
+        let ds = deps_of(g, i);
+        let here = placement.owner[i];
+        let count = |r: u32| {
+            ds.iter()
+                .filter(|&&d| placement.owner[d as usize] == r)
+                .count()
+        };
+        // (never away from an input whose value cannot cross)
+        let pinned = ds
+            .iter()
+            .any(|&d| placement.owner[d as usize] == here && !encodable(g, d as usize));
+        if !pinned && count(target) > 0 && count(target) == count(here) {
+            placement.owner[i] = target;
+        }
+    }
     // Values that cannot cross stay with their consumers when those agree on a rank.
     let mut is_output = vec![false; n];
     for o in outputs {
@@ -305,6 +337,30 @@ mod tests {
         let owners: Vec<u32> = groups.iter().map(|j| p.owner[j.index()]).collect();
         assert_eq!(owners, vec![0, 0, 1, 1]);
         assert_ne!(fingerprint(&g, &groups, &p.needed), before);
+    }
+
+    #[test]
+    fn ties_go_to_the_consumer() {
+        let mut g = TaskGraph::new();
+        let parts: Vec<NodeId> = (0..4u64)
+            .map(|i| g.add(Key::index("part", &[i]), &[], unit()).unwrap())
+            .collect();
+        // pair j combines the parts of ranks 2 and 3 (a tie) for root j, spread on rank j
+        let mut pairs = Vec::new();
+        let mut roots = Vec::new();
+        for j in 0..4u64 {
+            let pair = g.add(Key::token("pair", j), &parts[2..], unit()).unwrap();
+            pairs.push(pair);
+            let deps = [pair, parts[0], parts[1]];
+            roots.push(g.add(Key::index("root", &[j]), &deps, unit()).unwrap());
+        }
+        let mut g = wired(g);
+        roots.iter().for_each(|&r| g.set_spread(r));
+        let p = place(&g, &roots, 4);
+        let owners = |ids: &[NodeId]| ids.iter().map(|i| p.owner[i.index()]).collect::<Vec<_>>();
+        assert_eq!(owners(&roots), vec![0, 1, 2, 3]);
+        // towards the root when it is one of the tied ranks, else the earliest input's
+        assert_eq!(owners(&pairs), vec![2, 2, 2, 3]);
     }
 
     #[test]
