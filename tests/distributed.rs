@@ -403,6 +403,12 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
         d.compute_with(s.clone()).unwrap(),
         d.compute_with(t.clone()).unwrap()
     );
+    // persisted on the cluster (every rank holds every partition), then computed from
+    let held = df.persist_with(s.clone()).unwrap();
+    assert_eq!(
+        held.describe().compute_with(s.clone()).unwrap(),
+        d.compute_with(t.clone()).unwrap()
+    );
     // the values too many for the budget are read again
     let d = df.describe_with(30);
     assert_eq!(

@@ -98,6 +98,23 @@ impl<T: Data> Delayed<T> {
         self.extract(v)
     }
 
+    /// Computes the value once and returns a lazy value holding it, under the same key
+    /// (Dask: `Delayed.persist`); see [`crate::persist`].
+    ///
+    /// ```
+    /// let x = dagr_core::value(20).map(|x| x + 1).persist()?;
+    /// assert_eq!(x.map(|x| x * 2).compute()?, 42); // from the held 21
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn persist(&self) -> Result<Delayed<T>, Error> {
+        crate::persist::persist(self)
+    }
+
+    /// [`Delayed::persist`] on the given scheduler.
+    pub fn persist_with(&self, scheduler: Scheduler) -> Result<Delayed<T>, Error> {
+        crate::persist::persist_with(self, scheduler)
+    }
+
     pub(crate) fn extract(&self, v: Value) -> Result<T, Error> {
         let arc = v.downcast::<T>().map_err(|_| self.type_error())?;
         Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a)))

@@ -67,7 +67,8 @@ use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::{fresh_token, TokenHasher};
 use crate::Error;
-use blocks::{duplicate, Blocks, Chunk, Cursor, Failing, NodeBlocks, Src};
+pub(crate) use blocks::duplicate;
+use blocks::{Blocks, Chunk, Cursor, Failing, NodeBlocks, Src};
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
 use grid::Grid;
 use ndarray::{ArcArray, IxDyn, Slice};
@@ -294,6 +295,30 @@ impl<T: Element> Array<T> {
                 .into()
             })
             .clone()
+    }
+
+    /// This array with its blocks made by `nodes` (one per block, C order), which hold
+    /// their values (see [`crate::persist`]).
+    pub(crate) fn with_held(&self, nodes: Vec<NodeRef>) -> Array<T> {
+        Array::from_nodes(&self.name, self.token, (*self.grid).clone(), nodes)
+    }
+
+    /// Keeps the computed blocks in memory for the computations that follow (Dask:
+    /// `Array.persist`); see [`crate::persist`].
+    ///
+    /// ```
+    /// use dagr_core::array as da;
+    /// let x = da::random::random(&[1000, 1000], &[250, 250], 7)?.persist()?;
+    /// assert_eq!(x.mean().compute()?, x.mean().compute()?); // both from the held blocks
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn persist(&self) -> Result<Array<T>, Error> {
+        crate::persist::persist(self)
+    }
+
+    /// [`Array::persist`] on the given scheduler.
+    pub fn persist_with(&self, scheduler: Scheduler) -> Result<Array<T>, Error> {
+        crate::persist::persist_with(self, scheduler)
     }
 
     /// An array whose blocks are the values of `nodes` (one per block, C order).

@@ -316,6 +316,52 @@ impl<T: Data> Bag<T> {
         })
     }
 
+    /// The partitions as nodes to hold in memory: text as columns, other items as `Vec`s.
+    pub(crate) fn held_partition_nodes(&self) -> Vec<NodeRef> {
+        match self.col_of(&[repr::ColKind::Text]) {
+            Some(col) => self.col_nodes_with(col, &self.name, |_, p| match p {
+                repr::ColPart::Text(c) => Ok(c),
+                _ => Err(TaskError::new("persist: text read as another column")),
+            }),
+            None => self.partition_nodes(),
+        }
+    }
+
+    /// This bag with its partitions made by `nodes`, which hold the values
+    /// [`Bag::held_partition_nodes`] gives (see [`crate::persist`]).
+    pub(crate) fn with_held(&self, nodes: Vec<NodeRef>) -> Bag<T> {
+        if self.col_of(&[repr::ColKind::Text]).is_some() {
+            let col = repr::Col::new(repr::ColKind::Text, |_, v, _| {
+                Ok(repr::ColPart::Text(repr::take_input::<TextColumn>(v)?))
+            });
+            return Bag::from_col(
+                self.name.clone(),
+                nodes.into_iter().map(Some).collect(),
+                col,
+            );
+        }
+        Bag::from_nodes(self.name.clone(), nodes)
+    }
+
+    /// Keeps the computed partitions in memory for the computations that follow (Dask:
+    /// `Bag.persist`); see [`crate::persist`]. Text stays in its column form.
+    ///
+    /// ```
+    /// use dagr_core::bag as db;
+    /// let b = db::from_sequence(vec!["a b", "b c"], 2)?.persist()?;
+    /// let words = b.str().split().flatten();
+    /// assert_eq!(words.frequencies().compute()?, vec![("a".to_string(), 1), ("b".into(), 2), ("c".into(), 1)]);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn persist(&self) -> Result<Bag<T>, Error> {
+        crate::persist::persist(self)
+    }
+
+    /// [`Bag::persist`] on the given scheduler.
+    pub fn persist_with(&self, scheduler: crate::Scheduler) -> Result<Bag<T>, Error> {
+        crate::persist::persist_with(self, scheduler)
+    }
+
     /// The partitions as lazy values (Dask: `Bag.to_delayed`).
     pub fn to_delayed(&self) -> Vec<Delayed<Vec<T>>> {
         self.partition_nodes()

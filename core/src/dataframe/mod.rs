@@ -105,6 +105,36 @@ fn take_table(v: Option<Value>) -> Result<Table, TaskError> {
 
 impl DataFrame {
     /// A dataframe over nodes that each produce one partition's table.
+    /// The partitions as nodes giving their tables.
+    pub(crate) fn held_partition_nodes(&self) -> Vec<NodeRef> {
+        self.partition_nodes_with(&self.name, |_, t| Ok(t))
+    }
+
+    /// This frame with its partitions made by `nodes`, which hold their tables (see
+    /// [`crate::persist`]).
+    pub(crate) fn with_held(&self, nodes: Vec<NodeRef>) -> DataFrame {
+        DataFrame::from_nodes(self.name.clone(), self.schema.clone(), nodes)
+    }
+
+    /// Keeps the computed partitions in memory for the computations that follow (Dask:
+    /// `DataFrame.persist`); see [`crate::persist`].
+    ///
+    /// ```
+    /// use dagr_core::bag as db;
+    /// let df = db::from_sequence(vec![(1.0_f64,), (2.0,), (6.0,)], 2)?.to_dataframe(&["x"])?;
+    /// let df = df.persist()?;
+    /// assert_eq!(df.describe().compute()?.get("mean", "x")?, 3.0);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn persist(&self) -> Result<DataFrame, Error> {
+        crate::persist::persist(self)
+    }
+
+    /// [`DataFrame::persist`] on the given scheduler.
+    pub fn persist_with(&self, scheduler: crate::Scheduler) -> Result<DataFrame, Error> {
+        crate::persist::persist_with(self, scheduler)
+    }
+
     pub(crate) fn from_nodes(
         name: Arc<str>,
         schema: Arc<Schema>,
