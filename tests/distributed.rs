@@ -403,11 +403,54 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
         d.compute_with(s.clone()).unwrap(),
         d.compute_with(t.clone()).unwrap()
     );
-    // persisted on the cluster (every rank holds every partition), then computed from
+    // persisted on the cluster: each partition stays on the rank that computed it
+    let before = cluster.stats();
     let held = df.persist_with(s.clone()).unwrap();
+    let sent = cluster.stats().bytes_sent - before.bytes_sent;
+    assert!(sent < 1000, "{sent} bytes sent to persist");
     assert_eq!(
         held.describe().compute_with(s.clone()).unwrap(),
         d.compute_with(t.clone()).unwrap()
+    );
+    assert_eq!(
+        held.compute_with(s.clone()).unwrap(),
+        df.compute_with(t.clone()).unwrap()
+    );
+    if cluster.size() > 1 {
+        // on another scheduler a rank has only the partitions it holds
+        let e = held.compute_with(t.clone()).unwrap_err();
+        assert!(e.to_string().contains("persisted on rank"), "{e}");
+    }
+    let words = db::read_text(&format!("{}/text/*.txt", dir.display()))
+        .unwrap()
+        .str()
+        .split()
+        .flatten();
+    let counted = words.frequencies().topk(3, |(_, n)| *n);
+    let (held_words, held_x) = dagr::persist_with(
+        (
+            &words,
+            &dagr::array::random::random(&[40, 30], &[10, 30], 5).unwrap(),
+        ),
+        s.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        held_words
+            .frequencies()
+            .topk(3, |(_, n)| *n)
+            .compute_with(s.clone())
+            .unwrap(),
+        counted.compute_with(t.clone()).unwrap()
+    );
+    assert_eq!(
+        held_x.sum().compute_with(s.clone()).unwrap().to_bits(),
+        dagr::array::random::random(&[40, 30], &[10, 30], 5)
+            .unwrap()
+            .sum()
+            .compute_with(t.clone())
+            .unwrap()
+            .to_bits()
     );
     // the values too many for the budget are read again
     let d = df.describe_with(30);

@@ -103,6 +103,8 @@ pub(crate) trait NodeDyn: Body {
     /// Whether a distributed run places it by its chunk index, as sources are (see
     /// `TaskGraph::set_spread`).
     fn is_spread(&self) -> bool;
+    /// The rank a distributed run must run it on (a value only that rank holds).
+    fn pinned(&self) -> Option<usize>;
 }
 
 pub(crate) struct Node<F> {
@@ -112,6 +114,8 @@ pub(crate) struct Node<F> {
     pub(crate) pure: bool,
     pub(crate) wire: Option<Wire>,
     pub(crate) spread: bool,
+    /// The rank it is pinned to (`u32::MAX`: none).
+    pub(crate) pin: u32,
     pub(crate) body: F,
 }
 
@@ -149,6 +153,9 @@ where
     }
     fn is_spread(&self) -> bool {
         self.spread
+    }
+    fn pinned(&self) -> Option<usize> {
+        (self.pin != u32::MAX).then_some(self.pin as usize)
     }
 }
 
@@ -208,6 +215,7 @@ where
         pure,
         wire,
         spread: false,
+        pin: u32::MAX,
         body,
     })
 }
@@ -226,6 +234,25 @@ where
         pure: false,
         wire,
         spread: true,
+        pin: u32::MAX,
+        body,
+    })
+}
+
+/// A node holding a value only process `rank` of a distributed run has: a distributed run
+/// runs it there (`body` errs elsewhere).
+pub(crate) fn new_pinned_node<F>(key: Key, rank: usize, wire: Option<Wire>, body: F) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
+    Arc::new(Node {
+        key,
+        deps: Deps::Zero,
+        kind: NodeKind::Call,
+        pure: false,
+        wire,
+        spread: false,
+        pin: rank.min(u32::MAX as usize - 1) as u32,
         body,
     })
 }

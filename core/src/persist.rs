@@ -10,10 +10,10 @@ use crate::array::{Array, Element};
 use crate::bag::Bag;
 use crate::dataframe::DataFrame;
 use crate::delayed::{Data, Delayed};
-use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
+use crate::node::{new_pinned_node, new_wired_node, Deps, NodeKind, NodeRef};
 use crate::plan::plan;
 use crate::Error;
-use dagr_runtime::{Inputs, Scheduler, TaskResult, Value};
+use dagr_runtime::{Held as RankHeld, Inputs, Scheduler, TaskError, TaskResult, Value};
 
 /// The nodes a [`Persist`] holds, then the nodes holding their values (opaque).
 #[doc(hidden)]
@@ -53,9 +53,10 @@ pub trait Persist {
 /// collections holding them in memory (Dask: `dask.persist(a, b)`): later computations
 /// start from the held partitions.
 ///
-/// On a cluster ([`persist_with`] and a cluster's scheduler) every rank holds every
-/// partition, as every rank receives a computation's outputs; persist what fits every
-/// rank's memory (a reduced or filtered collection).
+/// On a cluster ([`persist_with`] and a cluster's scheduler) each partition stays on the
+/// rank that computed it, as Dask's stay on their workers: later computations on the
+/// cluster run their tasks on it there (and send it where another rank needs it); a
+/// computation on another scheduler can use only the partitions this rank holds.
 ///
 /// ```
 /// use dagr_core::{bag as db, value};
@@ -78,14 +79,23 @@ pub fn persist_with<P: Persist>(what: P, scheduler: Scheduler) -> Result<P::Outp
     };
     what.held_nodes(&mut held)?;
     let refs: Vec<&NodeRef> = held.nodes.iter().collect();
-    let p = plan(&refs, scheduler.is_distributed())?;
-    let values = scheduler.run(p.graph, &p.outputs)?;
-    held.nodes = held
-        .nodes
-        .iter()
-        .zip(values)
-        .map(|(n, v)| holding(n, v))
-        .collect();
+    let distributed = scheduler.is_distributed();
+    let p = plan(&refs, distributed)?;
+    held.nodes = if distributed {
+        let values = scheduler.run_held(p.graph, &p.outputs)?;
+        held.nodes
+            .iter()
+            .zip(values)
+            .map(|(n, h)| held_on(n, h))
+            .collect()
+    } else {
+        let values = scheduler.run(p.graph, &p.outputs)?;
+        held.nodes
+            .iter()
+            .zip(values)
+            .map(|(n, v)| holding(n, v))
+            .collect()
+    };
     Ok(what.rebuild(&mut held))
 }
 
@@ -100,6 +110,21 @@ fn holding(n: &NodeRef, v: Value) -> NodeRef {
         n.wire(),
         body,
     )
+}
+
+/// A node for the value of `n` that rank `h.rank` holds: the value there, an error elsewhere
+/// (where a distributed run never runs it).
+fn held_on(n: &NodeRef, h: RankHeld) -> NodeRef {
+    let (rank, value) = (h.rank, h.value);
+    let body = move |_: &mut Inputs<'_>| -> TaskResult {
+        value.clone().ok_or_else(|| {
+            TaskError::new(format!(
+                "its value was persisted on rank {rank} of a cluster and is held there only: \
+                 compute with the cluster's scheduler"
+            ))
+        })
+    };
+    new_pinned_node(n.key().clone(), rank, n.wire(), body)
 }
 
 impl<T: Data> Persist for Delayed<T> {

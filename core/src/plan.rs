@@ -101,6 +101,9 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
                         if node.is_spread() {
                             graph.set_spread(id);
                         }
+                        if let Some(rank) = node.pinned() {
+                            graph.pin(id, rank);
+                        }
                     }
                     if node.is_pure() {
                         pure_ids.insert(node.key().clone(), id);

@@ -156,6 +156,9 @@ pub struct TaskGraph {
     /// Nodes a distributed run spreads over the processes by their chunk index, as it
     /// spreads sources; empty until one is marked.
     pub(crate) spread: Vec<bool>,
+    /// The rank each node must run on, for nodes whose value only that process holds
+    /// (`u32::MAX`: free); empty until one is pinned.
+    pub(crate) pins: Vec<u32>,
 }
 
 impl TaskGraph {
@@ -176,6 +179,7 @@ impl TaskGraph {
             wires: Vec::new(),
             replicated: Vec::new(),
             spread: Vec::new(),
+            pins: Vec::new(),
         }
     }
 
@@ -299,6 +303,37 @@ impl TaskGraph {
     /// Whether `node` is placed as sources are (see [`TaskGraph::set_spread`]).
     pub fn is_spread(&self, node: NodeId) -> bool {
         self.spread.get(node.index()).copied().unwrap_or(false)
+    }
+
+    /// Pins `node` to process `rank` of a distributed run: it runs there whatever its
+    /// inputs, for a node whose value only that process holds (a partition persisted there,
+    /// see [`Scheduler::run_held`](crate::Scheduler::run_held)). Other schedulers ignore it.
+    ///
+    /// ```
+    /// use dagr_runtime::{Key, Task, TaskGraph};
+    /// use std::sync::Arc;
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::index("held", &[0]), &[], Task::once(|_| Ok(Arc::new(3_i64)))).unwrap();
+    /// g.pin(a, 1);
+    /// assert_eq!(g.pinned(a), Some(1));
+    /// ```
+    pub fn pin(&mut self, node: NodeId, rank: usize) {
+        let i = node.index();
+        if i >= self.keys.len() {
+            return;
+        }
+        if self.pins.len() <= i {
+            self.pins.resize(self.keys.len().max(i + 1), u32::MAX);
+        }
+        self.pins[i] = rank.min(u32::MAX as usize - 1) as u32;
+    }
+
+    /// The rank `node` is pinned to, if any (see [`TaskGraph::pin`]).
+    pub fn pinned(&self, node: NodeId) -> Option<u32> {
+        self.pins
+            .get(node.index())
+            .copied()
+            .filter(|&r| r != u32::MAX)
     }
 
     /// The codec set for `node`, if any.

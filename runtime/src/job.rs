@@ -126,6 +126,7 @@ impl Job {
             wires: _,
             replicated: _,
             spread: _,
+            pins: _,
         } = graph;
         // Cull: deps always point backwards, so one reverse sweep marks every ancestor.
         let mut needed = vec![false; n];

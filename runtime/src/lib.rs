@@ -45,5 +45,5 @@ pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult, Value};
 pub use job::Inputs;
 pub use key::{Key, KeyName};
 pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
-pub use scheduler::{current_worker, Scheduler};
+pub use scheduler::{current_worker, Held, Scheduler};
 pub use wire::{Codec, Opaque, Wire};

@@ -136,7 +136,8 @@ impl Scheduler {
     pub fn run(&self, graph: TaskGraph, outputs: &[NodeId]) -> Result<Vec<Value>, Error> {
         #[cfg(feature = "mpi")]
         if let Some(cluster) = &self.cluster {
-            return cluster.run(self, self.threads.unwrap_or(0), graph, outputs);
+            let threads = self.threads.unwrap_or(0);
+            return Ok(cluster.run(self, threads, (graph, outputs), false)?.values);
         }
         let job = Job::new(graph, outputs, self.observer.clone())?;
         if self.is_sync() {
@@ -155,6 +156,51 @@ impl Scheduler {
         job.finish()
     }
 
+    /// [`Scheduler::run`] where each output stays with the process that computed it (Dask:
+    /// `persist`, whose chunks stay on their workers): on a distributed scheduler each rank
+    /// gets the values of the outputs it owns and, for every output, the rank holding it
+    /// (run later graphs with such a value as a node [pinned](TaskGraph::pin) to that rank).
+    /// Other schedulers hold every output on rank 0, the one process.
+    ///
+    /// ```
+    /// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+    /// use std::sync::Arc;
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::index("part", &[0]), &[], Task::once(|_| Ok(Arc::new(5_i64)))).unwrap();
+    /// let held = Scheduler::threads(2).run_held(g, &[a]).unwrap();
+    /// assert_eq!(held[0].rank, 0);
+    /// assert_eq!(held[0].value.as_ref().unwrap().downcast_ref::<i64>(), Some(&5));
+    /// ```
+    pub fn run_held(&self, graph: TaskGraph, outputs: &[NodeId]) -> Result<Vec<Held>, Error> {
+        #[cfg(feature = "mpi")]
+        if let Some(cluster) = &self.cluster {
+            let threads = self.threads.unwrap_or(0);
+            let ran = cluster.run(self, threads, (graph, outputs), true)?;
+            let me = self.cluster().map_or(0, |c| c.rank());
+            let mut values = ran.values.into_iter();
+            return Ok(ran
+                .owners
+                .iter()
+                .map(|&r| Held {
+                    rank: r as usize,
+                    value: if r as usize == me {
+                        values.next()
+                    } else {
+                        None
+                    },
+                })
+                .collect());
+        }
+        Ok(self
+            .run(graph, outputs)?
+            .into_iter()
+            .map(|v| Held {
+                rank: 0,
+                value: Some(v),
+            })
+            .collect())
+    }
+
     fn start(&self, job: &Job, workers: usize) {
         if let Some(obs) = &self.observer {
             obs.on_run_start(&job.view(workers));
@@ -166,6 +212,15 @@ impl Scheduler {
             obs.on_run_end(&job.view(workers));
         }
     }
+}
+
+/// An output of [`Scheduler::run_held`]: the rank holding it and, on that rank, its value.
+#[derive(Clone)]
+pub struct Held {
+    /// The rank (process) holding the value.
+    pub rank: usize,
+    /// The value, on that rank (`None` on the others).
+    pub value: Option<Value>,
 }
 
 /// Index of the pool worker running the calling thread (`None` outside pools).

@@ -34,7 +34,7 @@ pub(crate) mod placement;
 pub(crate) mod protocol;
 mod split;
 
-use crate::{Error, NodeId, Scheduler, TaskGraph, Value};
+use crate::{Error, NodeId, Scheduler, TaskGraph};
 use protocol::{Counters, RunConfig};
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -209,14 +209,15 @@ impl Inner {
         format!("rank {} of {}", self.rank, self.size)
     }
 
-    /// Runs `graph` across the cluster (every rank calls this with the same graph).
+    /// Runs `graph` across the cluster (every rank calls this with the same graph); `keep`:
+    /// each output stays with the rank that computed it.
     pub(crate) fn run(
         &self,
         scheduler: &Scheduler,
         threads: usize,
-        graph: TaskGraph,
-        outputs: &[NodeId],
-    ) -> Result<Vec<Value>, Error> {
+        (graph, outputs): (TaskGraph, &[NodeId]),
+        keep: bool,
+    ) -> Result<protocol::Ran, Error> {
         if crate::current_worker().is_some() {
             return Err(Error::Distributed(
                 "a task cannot compute on the cluster (every rank would have to); compute \
@@ -233,6 +234,7 @@ impl Inner {
             counters: &self.counters,
             output_rank: scheduler.output_rank().map(|r| r as u32),
             compress: self.compress.load(Ordering::Relaxed),
+            keep,
         };
         protocol::run(&mut comm.mpi, cfg, graph, outputs)
     }

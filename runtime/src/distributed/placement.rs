@@ -8,7 +8,7 @@
 //!    index, and runs on rank `⌊p·R/N⌋`: each rank reads its own contiguous run of files,
 //!    blocks and partitions. Other sources (delayed calls) are numbered in graph order and
 //!    spread the same way. Nodes marked [`TaskGraph::set_spread`] are placed as sources
-//!    whatever their inputs.
+//!    whatever their inputs. A node pinned to a rank ([`TaskGraph::pin`]) runs there.
 //! 3. Any other task runs where most of its inputs are, so chains and blockwise layers stay
 //!    with their chunk and a combine tree gathers partial results from as few ranks as
 //!    possible. Ties go to the rank of its consumers when they all are on one of the tied
@@ -89,6 +89,11 @@ pub(crate) fn place(g: &TaskGraph, outputs: &[NodeId], ranks: u32) -> Placement 
     let mut is_source = vec![false; n];
     for i in 0..n {
         if !needed[i] || is_value(i) {
+            continue;
+        }
+        if let Some(r) = g.pinned(NodeId(i as u32)) {
+            is_source[i] = true;
+            owner[i] = r.min(ranks - 1);
             continue;
         }
         if g.is_spread(NodeId(i as u32)) || deps_of(g, i).iter().all(|&d| is_value(d as usize)) {
@@ -190,7 +195,12 @@ pub(crate) fn place(g: &TaskGraph, outputs: &[NodeId], ranks: u32) -> Placement 
         }
     }
     for i in (0..n).rev() {
-        if !placement.needed[i] || is_value(i) || encodable(g, i) || (is_output[i] && ranks > 1) {
+        if !placement.needed[i]
+            || is_value(i)
+            || encodable(g, i)
+            || (is_output[i] && ranks > 1)
+            || g.pinned(NodeId(i as u32)).is_some()
+        {
             continue;
         }
         let mut consumers = placement
@@ -237,6 +247,7 @@ pub(crate) fn fingerprint(g: &TaskGraph, outputs: &[NodeId], needed: &[bool]) ->
         deps_of(g, i).hash(&mut h);
         g.is_replicated(NodeId(i as u32)).hash(&mut h);
         g.is_spread(NodeId(i as u32)).hash(&mut h);
+        g.pinned(NodeId(i as u32)).hash(&mut h);
     }
     for o in outputs {
         o.index().hash(&mut h);

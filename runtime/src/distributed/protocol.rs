@@ -128,6 +128,15 @@ pub(crate) struct RunConfig<'a> {
     pub(crate) output_rank: Option<u32>,
     /// Whether large values are deflated before they cross.
     pub(crate) compress: bool,
+    /// Whether each output stays with the rank that computed it.
+    pub(crate) keep: bool,
+}
+
+/// What a run gives this rank: its outputs' values (the held ones only, when outputs stay
+/// with their owners) and the rank owning each output.
+pub(crate) struct Ran {
+    pub(crate) values: Vec<Value>,
+    pub(crate) owners: Vec<u32>,
 }
 
 /// Deflates `payload` (fastest level) after `header`, if that saves a tenth or more.
@@ -224,7 +233,7 @@ pub(crate) fn run(
     cfg: RunConfig<'_>,
     graph: TaskGraph,
     outputs: &[NodeId],
-) -> Result<Vec<Value>, Error> {
+) -> Result<Ran, Error> {
     if let Some(bad) = outputs.iter().find(|o| o.index() >= graph.len()) {
         return Err(Error::InvalidOutput(bad.index()));
     }
@@ -244,7 +253,15 @@ pub(crate) fn run(
     let fanout = Fanout {
         ranks,
         output_rank: cfg.output_rank,
+        keep: cfg.keep,
     };
+    let owners: Vec<u32> = outputs
+        .iter()
+        .map(|o| match placement.owner[o.index()] {
+            super::placement::EVERYWHERE => me,
+            r => r,
+        })
+        .collect();
     let all_tasks = check_wires(&graph, outputs, &placement, fanout)?;
     let (tx, rx) = mpsc::channel();
     let local = split(
@@ -486,5 +503,5 @@ pub(crate) fn run(
     }
     let mut values = job.finish()?;
     values.truncate(local.caller_outputs);
-    Ok(values)
+    Ok(Ran { values, owners })
 }

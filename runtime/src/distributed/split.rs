@@ -26,11 +26,13 @@ pub(crate) struct Fanout {
     pub(crate) ranks: u32,
     /// The one rank that receives the outputs (`None`: every rank).
     pub(crate) output_rank: Option<u32>,
+    /// Whether each output stays with its owner instead (no rank receives it).
+    pub(crate) keep: bool,
 }
 
 impl Fanout {
     fn receives_outputs(&self, rank: u32) -> bool {
-        self.output_rank.map_or(true, |r| r == rank)
+        !self.keep && self.output_rank.map_or(true, |r| r == rank)
     }
 }
 
@@ -108,6 +110,7 @@ pub(crate) fn split(
         wires,
         replicated: _,
         spread: _,
+        pins: _,
     } = graph;
     let wire_of = |i: usize| wires.get(i).copied().flatten();
     let mut local = TaskGraph::with_capacity(n, deps.len());
@@ -182,7 +185,15 @@ pub(crate) fn split(
         sends.push(s);
     }
     let mut local_outputs = Vec::with_capacity(outputs.len() + sends.len());
-    if f.receives_outputs(me) {
+    if f.keep {
+        // the outputs held here, in order
+        for o in outputs {
+            let owner = p.owner[o.index()];
+            if owner == me || owner == EVERYWHERE {
+                local_outputs.push(import(o.index(), &mut local, &mut local_id)?);
+            }
+        }
+    } else if f.receives_outputs(me) {
         for o in outputs {
             local_outputs.push(import(o.index(), &mut local, &mut local_id)?);
         }
