@@ -45,6 +45,37 @@ fn topk<T: Clone, K: Ord>(xs: &[T], k: usize, key: impl Fn(&T) -> K) -> Vec<T> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
 
+    /// fold counts `initial` once per partition (Dask), var/std follow Dask's formula with
+    /// its sums in its order.
+    #[test]
+    fn fold_and_var_as_dask(xs in proptest::collection::vec(-1e3f64..1e3, 1..200), parts in 1usize..9, ddof in 0u32..2) {
+        let b = db::from_sequence(xs.clone(), parts).unwrap();
+        let n = b.npartitions();
+        let chunks: Vec<&[f64]> = xs.chunks(xs.len().div_ceil(parts)).collect();
+        prop_assert_eq!(chunks.len(), n);
+        let want_fold: f64 = chunks.iter().map(|c| c.iter().fold(10.0, |a, x| a + x)).fold(None, |acc: Option<f64>, p| Some(acc.map_or(p, |a| a + p))).unwrap();
+        let (mut x2, mut x, mut m) = (0.0, 0.0, 0u64);
+        for c in &chunks {
+            let (mut s, mut t) = (0.0, 0.0);
+            for v in c.iter() {
+                s += v * v;
+                t += v;
+            }
+            x2 += s;
+            x += t;
+            m += c.len() as u64;
+        }
+        let m = m as f64;
+        let want_var = (x2 / m - (x / m) * (x / m)) * m / (m - ddof as f64);
+        for s in schedulers() {
+            prop_assert_eq!(b.fold(|a, x| a + x, |a, b| a + b, 10.0).compute_with(s.clone()).unwrap().to_bits(), want_fold.to_bits());
+            let var = b.var(ddof).compute_with(s.clone()).unwrap();
+            prop_assert!(var.to_bits() == want_var.to_bits() || (var.is_nan() && want_var.is_nan()));
+            let std = b.std(ddof).compute_with(s.clone()).unwrap();
+            prop_assert!(std.to_bits() == want_var.sqrt().to_bits() || (std.is_nan() && want_var.is_nan()));
+        }
+    }
+
     #[test]
     fn operators_match_plain_iterators(xs in proptest::collection::vec(-50i64..50, 0..200), parts in 1usize..12) {
         let b = db::from_sequence(xs.clone(), parts).unwrap();

@@ -201,12 +201,17 @@ impl<T: Data> Bag<T> {
     }
 
     /// General fold (Dask: `Bag.fold(binop, combine, initial)`): `binop` folds each
-    /// partition starting from `init`, `combine` merges partial results.
+    /// partition starting from `init`, and `combine` merges the partial results without
+    /// `init` (so `init` counts once per partition, as in Dask: folding `+` from 10 over
+    /// three partitions adds 30).
     ///
     /// ```
     /// let b = dagr_core::bag::from_sequence(["a", "bb", "ccc"], 2)?;
     /// let total_len = b.fold(|acc, s: &str| acc + s.len(), |a, b| a + b, 0);
     /// assert_eq!(total_len.compute()?, 6);
+    /// let b = dagr_core::bag::from_sequence(0..5, 3)?;
+    /// assert_eq!(b.npartitions(), 3);
+    /// assert_eq!(b.fold(|a, x| a + x, |a, b| a + b, 10).compute()?, 10 + 30);
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
     pub fn fold<A: Data>(
@@ -215,14 +220,68 @@ impl<T: Data> Bag<T> {
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
         init: A,
     ) -> Delayed<A> {
-        // as Dask: partitions fold from `init`, and each combine step folds from `init` too
-        let init2 = init.clone();
-        self.reduction(
+        self.try_reduction(
             "fold",
             move |it| it.fold(init.clone(), &binop),
-            move |v| v.into_iter().fold(init2.clone(), &combine),
-            |a| a,
+            move |v| {
+                v.into_iter()
+                    .reduce(&combine)
+                    .ok_or_else(|| TaskError::new("fold: nothing to combine"))
+            },
+            Ok,
         )
+    }
+
+    /// Variance of the items with `ddof` delta degrees of freedom (Dask: `Bag.var(ddof)`,
+    /// whose default is 0): Dask's formula, `Σx²/n - (Σx/n)²` scaled by `n / (n - ddof)`,
+    /// with its sums taken in the same order (each partition's, then the partitions' in
+    /// order), so the result is Dask's to the last bit. An error for an empty bag.
+    ///
+    /// ```
+    /// let b = dagr_core::bag::from_sequence([1.0, 2.0, 3.0, 4.0], 2)?;
+    /// assert_eq!(b.var(0).compute()?, 1.25);
+    /// assert!((b.std(1).compute()? - 1.2909944487358056).abs() < 1e-15);
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn var(&self, ddof: u32) -> Delayed<f64>
+    where
+        T: ToF64,
+    {
+        self.try_reduction(
+            "var",
+            |it| {
+                let (mut squares, mut total, mut n) = (0.0, 0.0, 0u64);
+                for x in it {
+                    let x = x.to_f64();
+                    squares += x * x;
+                    total += x;
+                    n += 1;
+                }
+                vec![(squares, total, n)]
+            },
+            |parts| Ok(parts.into_iter().flatten().collect::<Vec<_>>()),
+            move |parts| {
+                let (mut x2, mut x, mut n) = (0.0, 0.0, 0u64);
+                for (s, t, m) in parts {
+                    x2 += s;
+                    x += t;
+                    n += m;
+                }
+                if n == 0 {
+                    return Err(TaskError::new(Error::Empty { what: "var" }));
+                }
+                let n = n as f64;
+                Ok((x2 / n - (x / n) * (x / n)) * n / (n - f64::from(ddof)))
+            },
+        )
+    }
+
+    /// Standard deviation of the items: the square root of [`Bag::var`] (Dask: `Bag.std`).
+    pub fn std(&self, ddof: u32) -> Delayed<f64>
+    where
+        T: ToF64,
+    {
+        self.var(ddof).map(f64::sqrt)
     }
 
     /// Distinct items, in order of first appearance (Dask: `Bag.distinct`).
