@@ -114,7 +114,7 @@ pub(crate) struct Node<F> {
     pub(crate) pure: bool,
     pub(crate) wire: Option<Wire>,
     pub(crate) spread: bool,
-    /// The rank it is pinned to (`u32::MAX`: none).
+    /// The rank it is pinned to ([`NO_PIN`]: none).
     pub(crate) pin: u32,
     pub(crate) body: F,
 }
@@ -155,7 +155,7 @@ where
         self.spread
     }
     fn pinned(&self) -> Option<usize> {
-        (self.pin != u32::MAX).then_some(self.pin as usize)
+        (self.pin != NO_PIN).then_some(self.pin as usize)
     }
 }
 
@@ -215,7 +215,35 @@ where
         pure,
         wire,
         spread: false,
-        pin: u32::MAX,
+        pin: NO_PIN,
+        body,
+    })
+}
+
+/// `pin` of a node pinned to no rank.
+const NO_PIN: u32 = u32::MAX;
+
+/// A call node without inputs' say over where a distributed run places it: spread by its
+/// chunk index, or pinned to a rank.
+fn placed_node<F>(
+    key: Key,
+    deps: Deps,
+    wire: Option<Wire>,
+    spread: bool,
+    pin: u32,
+    body: F,
+) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
+    Arc::new(Node {
+        key,
+        deps,
+        kind: NodeKind::Call,
+        pure: false,
+        wire,
+        spread,
+        pin,
         body,
     })
 }
@@ -227,16 +255,7 @@ pub(crate) fn new_spread_node<F>(key: Key, deps: Deps, wire: Option<Wire>, body:
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    Arc::new(Node {
-        key,
-        deps,
-        kind: NodeKind::Call,
-        pure: false,
-        wire,
-        spread: true,
-        pin: u32::MAX,
-        body,
-    })
+    placed_node(key, deps, wire, true, NO_PIN, body)
 }
 
 /// A node holding a value only process `rank` of a distributed run has: a distributed run
@@ -245,14 +264,12 @@ pub(crate) fn new_pinned_node<F>(key: Key, rank: usize, wire: Option<Wire>, body
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    Arc::new(Node {
+    placed_node(
         key,
-        deps: Deps::Zero,
-        kind: NodeKind::Call,
-        pure: false,
+        Deps::Zero,
         wire,
-        spread: false,
-        pin: rank.min(u32::MAX as usize - 1) as u32,
+        false,
+        rank.min(NO_PIN as usize - 1) as u32,
         body,
-    })
+    )
 }

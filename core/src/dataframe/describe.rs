@@ -477,6 +477,30 @@ fn step<S: crate::Wired>(
     )
 }
 
+/// A task `(name, i)` per node of `parts`, computing `f` from it.
+fn per_part<S: crate::Wired>(
+    parts: &[NodeRef],
+    name: &str,
+    f: impl Fn(&mut Inputs<'_>) -> Result<S, TaskError> + Send + Sync + Clone + 'static,
+) -> Vec<NodeRef> {
+    let name = layer_name(name);
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let f = f.clone();
+            crate::node::new_wired_node(
+                Key::index(name.clone(), &[i as u64]),
+                Deps::One([part.clone()]),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<S>()),
+                move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp)?)) },
+            )
+        })
+        .collect()
+}
+
 pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
     describe_sampled(df, budget, PART_SAMPLE)
 }
@@ -507,37 +531,11 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
             })
         },
     );
-    let sketches: Vec<NodeRef> = parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            crate::node::new_wired_node(
-                Key::index(layer_name("describe-sketch"), &[i as u64]),
-                Deps::One([part.clone()]),
-                NodeKind::Call,
-                false,
-                Some(crate::wire_of::<Sketch>()),
-                |inp: &mut Inputs<'_>| -> TaskResult {
-                    Ok(Arc::new(inp.get::<Part>(0)?.sketch.clone()))
-                },
-            )
-        })
-        .collect();
+    let sketches = per_part(&parts, "describe-sketch", |inp: &mut Inputs<'_>| {
+        Ok(inp.get::<Part>(0)?.sketch.clone())
+    });
     // Where each partition is: the passes that may read it again run there.
-    let anchors: Vec<NodeRef> = parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            crate::node::new_wired_node(
-                Key::index(layer_name("describe-anchor"), &[i as u64]),
-                Deps::One([part.clone()]),
-                NodeKind::Call,
-                false,
-                Some(crate::wire_of::<()>()),
-                |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(())) },
-            )
-        })
-        .collect();
+    let anchors = per_part(&parts, "describe-anchor", |_: &mut Inputs<'_>| Ok(()));
     let sketch = tree(sketches, "describe-sketch-combine", Sketch::merge);
     let plan = step("describe-plan", vec![sketch], |inp| {
         let s: Sketch = inp.take(0)?;
