@@ -81,6 +81,15 @@ impl IntoCell for Option<String> {
     }
 }
 
+impl IntoCell for Option<&'static str> {
+    const DTYPE: DType = DType::Str;
+    fn push(self, c: &mut Column) {
+        if let Column::Str(v) = c {
+            v.push(self.map(str::to_owned))
+        }
+    }
+}
+
 /// A tuple that can be a dataframe row.
 pub trait IntoRow: Data {
     /// The column types.

@@ -39,13 +39,14 @@ impl DType {
         matches!(self, DType::I64 | DType::F64)
     }
 
-    /// pandas' name for the type.
+    /// The type's name: pandas' (`bool`, `int64`, `float64`), and `string` for text (which
+    /// pandas stores as `object`, or as `string` when asked to).
     pub fn name(self) -> &'static str {
         match self {
             DType::Bool => "bool",
             DType::I64 => "int64",
             DType::F64 => "float64",
-            DType::Str => "object",
+            DType::Str => "string",
         }
     }
 }
