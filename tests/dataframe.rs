@@ -645,3 +645,70 @@ fn quoted_files_read_and_fail_by_line_after_the_fast_path_hands_over() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+fn texts(t: &dd::Table, c: &str) -> Vec<Option<String>> {
+    let c = t.column(c).unwrap();
+    (0..c.len()).map(|i| c.text(i)).collect()
+}
+
+#[test]
+fn read_csv_types_hold_every_value_as_pandas_reads_them() {
+    let d = scratch("types");
+    let p = |name: &str| pat(&d, name);
+    // files that disagree: each column's type holds every file's values
+    std::fs::write(d.join("a1.csv"), "e,i,b,f\n,1,True,1\n,2,False,2\n").unwrap();
+    std::fs::write(d.join("a2.csv"), "e,i,b,f\n5,,1,2.5\n6,3,0,\n").unwrap();
+    let df = dd::read_csv(&p("a*.csv"), CsvOptions::default()).unwrap();
+    let types: Vec<DType> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types, [DType::F64, DType::F64, DType::Str, DType::F64]);
+    let t = df.compute().unwrap();
+    let got: Vec<DType> = t.columns().iter().map(Column::dtype).collect();
+    assert_eq!(got, types);
+    let e = t.column("e").unwrap().to_f64().unwrap();
+    assert!(e[0].is_nan() && e[1].is_nan());
+    assert_eq!(&e[2..], &[5.0, 6.0]);
+    assert_eq!(texts(&t, "b")[0].as_deref(), Some("True"));
+    assert_eq!(texts(&t, "b")[3].as_deref(), Some("0"));
+    assert!(t.column("i").unwrap().f64(2).unwrap().is_nan());
+
+    // an empty cell past the sample: an error that says what to do; widen(true) reads it as
+    // pandas does, and dtypes() says so before computing
+    let mut text = String::from("n,s\n");
+    for i in 0..60_000 {
+        text.push_str(&format!("{i},{}\n", i % 7));
+    }
+    text.push_str(",x\n7,8\n");
+    std::fs::write(d.join("late.csv"), text).unwrap();
+    let strict = dd::read_csv(&p("late.csv"), CsvOptions::default()).unwrap();
+    assert_eq!(strict.dtypes()[0].1, DType::I64);
+    let e = strict.compute().unwrap_err().to_string();
+    assert!(
+        e.contains("late.csv:60002")
+            && e.contains("\"n\" has an empty cell")
+            && e.contains("widen(true)"),
+        "{e}"
+    );
+    let wide = dd::read_csv(
+        &p("late.csv"),
+        CsvOptions::default().widen(true).blocksize(Some(100_000)),
+    )
+    .unwrap();
+    assert!(wide.npartitions() > 1);
+    assert_eq!(
+        wide.dtypes(),
+        vec![("n".to_string(), DType::F64), ("s".to_string(), DType::Str)]
+    );
+    let t = wide.compute().unwrap();
+    assert_eq!(t.column("n").unwrap().dtype(), DType::F64);
+    assert!(t.column("n").unwrap().f64(60_000).unwrap().is_nan());
+    assert_eq!(t.column("n").unwrap().f64(60_001), Some(7.0));
+    assert_eq!(texts(&t, "s")[0].as_deref(), Some("0"));
+    assert_eq!(texts(&t, "s")[60_000].as_deref(), Some("x"));
+    // every partition has the announced types, including those with no odd value
+    for part in wide.to_delayed() {
+        let part = part.compute().unwrap();
+        let got: Vec<DType> = part.columns().iter().map(Column::dtype).collect();
+        assert_eq!(got, [DType::F64, DType::Str]);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -293,6 +293,19 @@ impl<'a> Scanner<'a> {
     /// (0: the current one).
     fn store(&mut self, c: usize, field: &[u8], at: u64) -> Result<(), Error> {
         if let Err(bad) = push(&mut self.cols[c], field) {
+            if !self.widen && field.is_empty() {
+                let column = &self.schema.names[c];
+                return Err(Error::Csv {
+                    path: self.base.path.to_owned(),
+                    line: self.line_no(at),
+                    message: format!(
+                        "column {column:?} has an empty cell, but the column is {bad} \
+                         (inferred from the start of each file unless declared): read with \
+                         `CsvOptions::widen(true)` to infer from every value, as pandas does, \
+                         or declare `.dtype({column:?}, DType::F64)` for floats with NaN"
+                    ),
+                });
+            }
             if !self.widen {
                 return Err(Error::CsvValue {
                     path: self.base.path.to_owned(),
