@@ -278,10 +278,18 @@ impl DelayedFn {
         let eager_body = if generic {
             quote!(#block)
         } else {
-            quote!({
-                let _: fn(#(#never),*) -> _ = #ident;
-                #block
-            })
+            // The user's statements right in the body, under the user's braces: a block
+            // nested as the body's value would be `unused_braces` at the user's tokens.
+            let stmts = &block.stmts;
+            let mut body = Group::new(
+                Delimiter::Brace,
+                quote! {
+                    let _: fn(#(#never),*) -> _ = #ident;
+                    #(#stmts)*
+                },
+            );
+            body.set_span(block.brace_token.span.join());
+            body.into_token_stream()
         };
         let lazy_exempt = generic.then(|| quote!(#[allow(dead_code)]));
         let eager_fn = quote! {
