@@ -128,6 +128,27 @@ fn vec_of_delayed_for_a_vec_parameter() {
 }
 
 #[test]
+fn str_for_a_string_parameter_and_a_borrowed_list_for_a_vec_one() {
+    assert_eq!(parse(" 41 ").compute().unwrap(), 41);
+    let text = String::from("12");
+    assert_eq!(parse(text.as_str()).compute().unwrap(), 12);
+    assert_eq!(load_file("a.csv").compute().unwrap(), "contents of a.csv");
+    // pure: the same text as `&str` or `String` is the same call
+    assert_eq!(
+        load_file("a.csv").key(),
+        load_file("a.csv".to_string()).key()
+    );
+    assert_ne!(load_file("a.csv").key(), load_file("b.csv").key());
+
+    let parts: Vec<Delayed<i64>> = (1..=4).map(|i| add(i, i)).collect();
+    assert_eq!(total(&parts).compute().unwrap(), 20);
+    assert_eq!(total(&parts[..2]).compute().unwrap(), 6);
+    // the list is still there, and its values are computed once for both totals
+    let (a, b) = dagr::compute((&total(&parts), &total(parts.clone()))).unwrap();
+    assert_eq!((a, b), (20, 20));
+}
+
+#[test]
 fn result_returns() {
     assert_eq!(parse(" 41 ".to_string()).compute().unwrap(), 41);
     let n = add(parse("1".to_string()), 1);
