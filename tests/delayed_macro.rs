@@ -149,6 +149,46 @@ fn str_for_a_string_parameter_and_a_borrowed_list_for_a_vec_one() {
 }
 
 #[test]
+fn a_task_error_is_printed_once_in_an_error_chain() {
+    let err = parse("x").compute().unwrap_err();
+    // what a reporter walking `source()` prints (anyhow's `{:#}`, eyre, `main`'s report)
+    let mut chain = vec![err.to_string()];
+    let mut next = std::error::Error::source(&err);
+    while let Some(e) = next {
+        chain.push(e.to_string());
+        next = e.source();
+    }
+    let text = chain.join(": ");
+    assert_eq!(text.matches("invalid digit").count(), 1, "{text}");
+    assert!(
+        text.ends_with("failed: invalid digit found in string"),
+        "{text}"
+    );
+    let dagr::Error::TaskFailed { error, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(error.downcast_ref::<ParseIntError>().is_some());
+}
+
+#[test]
+fn io_errors_convert_for_question_marks() {
+    fn run(path: &str) -> Result<i64, dagr::Error> {
+        let text = std::fs::read_to_string(path)?;
+        parse(text).compute()
+    }
+    let missing = std::env::temp_dir().join("dagr-no-such-dir/none.txt");
+    let err = run(missing.to_str().unwrap()).unwrap_err();
+    assert!(
+        matches!(&err, dagr::Error::StdIo(e) if e.kind() == std::io::ErrorKind::NotFound),
+        "{err:?}"
+    );
+    let file = std::env::temp_dir().join(format!("dagr-io-question-{}.txt", std::process::id()));
+    std::fs::write(&file, "17").unwrap();
+    assert_eq!(run(file.to_str().unwrap()).unwrap(), 17);
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
 fn result_returns() {
     assert_eq!(parse(" 41 ".to_string()).compute().unwrap(), 41);
     let n = add(parse("1".to_string()), 1);

@@ -16,13 +16,16 @@ pub enum Error {
         message: String,
     },
     /// A task returned an error; the rest of the computation was cancelled.
-    #[error("task {key} failed: {source}")]
+    ///
+    /// The message includes the task's error, so [`std::error::Error::source`] does not
+    /// return it again (a reporter walking the chain would print it twice); it is the
+    /// `error` field, to downcast (`error.downcast_ref::<std::num::ParseIntError>()`).
+    #[error("task {key} failed: {error}")]
     TaskFailed {
         /// The task's key.
         key: Key,
         /// The error the task returned.
-        #[source]
-        source: BoxError,
+        error: BoxError,
     },
     /// The runtime could not run the graph.
     #[error(transparent)]
@@ -44,6 +47,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An I/O error without a file name, from `?` on a `std::io` call in code that returns
+    /// `Result<_, dagr::Error>`.
+    ///
+    /// ```
+    /// fn run() -> Result<(), dagr_core::Error> {
+    ///     let text = std::fs::read_to_string("/nonexistent/dagr-input.txt")?;
+    ///     drop(text);
+    ///     Ok(())
+    /// }
+    /// assert!(matches!(run(), Err(dagr_core::Error::StdIo(_))));
+    /// ```
+    #[error(transparent)]
+    StdIo(#[from] std::io::Error),
     /// An argument is out of its domain (`repartition(0)`, `topk(0)`, …).
     #[error("{what}: {message}")]
     InvalidArgument {
@@ -238,7 +254,7 @@ impl From<dagr_runtime::Error> for Error {
             dagr_runtime::Error::TaskFailed { key, source } => {
                 match source.downcast::<Deferred>() {
                     Ok(deferred) => deferred.0,
-                    Err(source) => Error::TaskFailed { key, source },
+                    Err(error) => Error::TaskFailed { key, error },
                 }
             }
             other => Error::Runtime(other),
