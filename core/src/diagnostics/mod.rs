@@ -38,8 +38,10 @@ use dagr_runtime::Scheduler;
 /// Diagnostics on a [`Scheduler`]: `Scheduler::threads(2).progress().profile(&prof)`.
 /// Each call installs one more observer; all of them see every run of the scheduler.
 pub trait SchedulerExt: Sized {
-    /// Draws a [`ProgressBar`] on stderr during each run, when stderr is a terminal (else
-    /// changes nothing).
+    /// Draws a [`ProgressBar`] on stderr during each run, only when stderr is a terminal:
+    /// redirected to a file or a pipe (a CI log, `cargo test`'s captured output), nothing is
+    /// drawn and nothing is installed. [`ProgressBar::force`] draws it anyway:
+    /// `.progress_with(&ProgressBar::new().force(true))`. A finished bar ends its line.
     ///
     /// ```
     /// use dagr_core::{value, Scheduler, SchedulerExt};

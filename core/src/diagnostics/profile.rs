@@ -79,7 +79,6 @@ impl TaskRecord {
 
 /// One finished run.
 pub(crate) struct RunRecord {
-    pub(crate) id: RunId,
     pub(crate) keys: RunKeys,
     pub(crate) workers: usize,
     pub(crate) failed: bool,
@@ -108,6 +107,21 @@ impl RunRecord {
 
     pub(crate) fn len(&self) -> usize {
         self.batches.iter().map(Vec::len).sum()
+    }
+
+    /// The number of the scheduler's own workers: a pool's threads (the runtime counts one
+    /// more index, for a calling thread outside the pool), or 1 for the sync scheduler.
+    pub(crate) fn pool(&self) -> usize {
+        if self.workers > 1 {
+            self.workers - 1
+        } else {
+            self.workers
+        }
+    }
+
+    /// The worker index of the calling thread, when it is not one of the pool's workers.
+    pub(crate) fn caller(&self) -> Option<u32> {
+        (self.workers > 1).then(|| (self.workers - 1) as u32)
     }
 }
 
@@ -311,7 +325,6 @@ impl Observer for Profiler {
                 .unwrap_or(end),
         };
         state.runs.push(Arc::new(RunRecord {
-            id: run.id(),
             keys: run.keys(),
             workers: run.workers(),
             failed: run.failed(),

@@ -382,6 +382,11 @@ fn tick(shared: &Shared, draw: Draw, started: Instant, minimum: Duration, stop: 
             } else {
                 bar.finish_with_message("done");
             }
+            // indicatif leaves the cursor after the bar: end its line, so that what the
+            // program prints next starts on a line of its own
+            if !bar.is_hidden() {
+                let _ = Stderr.write("\n");
+            }
             return;
         }
         if let Some((prefix, _)) = tally.iter().max_by(|a, b| a.1.total_cmp(b.1)) {
