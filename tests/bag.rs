@@ -459,3 +459,27 @@ fn invalid_utf8_in_a_column_names_file_and_line() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+proptest! {
+    #[test]
+    fn topk_takes_float_keys_with_nan_ranked_as_numpy(
+        xs in proptest::collection::vec(prop_oneof![1 => Just(f64::NAN), 1 => Just(-0.0), 6 => (-20i32..20).prop_map(f64::from)], 0..50),
+        parts in 1usize..6,
+        k in 1usize..12,
+    ) {
+        let items: Vec<(usize, f64)> = xs.iter().copied().enumerate().collect();
+        let b = db::from_sequence(items.clone(), parts).unwrap();
+        let got = b.topk(k, |(_, x)| *x).compute().unwrap();
+        // oracle: NumPy's order (NaN above every number), largest first, earlier first on ties
+        let mut want = items.clone();
+        want.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            _ => b.1.partial_cmp(&a.1).unwrap(),
+        });
+        want.truncate(k);
+        let ids = |v: &[(usize, f64)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
+        prop_assert_eq!(ids(&got), ids(&want));
+    }
+}

@@ -381,13 +381,22 @@ impl<T: Data> Bag<T> {
     /// appearance (Dask: `Bag.topk(k, key)`). Never sorts more than `k` items per partition.
     /// `k == 0` is an error from `compute`.
     ///
+    /// The key may be any `PartialOrd` type, floats included: NaN ranks above every number,
+    /// as NumPy sorts NaN last, so NaN keys come first; `-0.0` and `0.0` tie. (A tuple key
+    /// holding NaN has no defined rank.)
+    ///
     /// ```
     /// let b = dagr_core::bag::from_sequence(vec![("a", 3), ("b", 9), ("c", 1), ("d", 9)], 2)?;
     /// let top = b.topk(2, |(_, n)| *n).compute()?;
     /// assert_eq!(top, vec![("b", 9), ("d", 9)]);
+    ///
+    /// let t = dagr_core::bag::from_sequence(vec![("x", 0.5), ("y", f64::NAN), ("z", 2.5)], 2)?;
+    /// assert_eq!(t.topk(2, |(_, v)| *v).compute()?[1], ("z", 2.5)); // NaN first, as NumPy
+    /// let smallest = t.topk(1, |(_, v)| -v).compute()?;               // the smallest: negate
+    /// assert_eq!(smallest[0].0, "y");
     /// # Ok::<(), dagr_core::Error>(())
     /// ```
-    pub fn topk<K: Ord + Send + Sync + 'static>(
+    pub fn topk<K: PartialOrd + Send + Sync + 'static>(
         &self,
         k: usize,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
@@ -488,7 +497,7 @@ fn distinct_estimate(bytes: usize) -> usize {
 /// `topk` of one partition of counts: each entry is shown to `key` through one reused
 /// `(String, u64)`, so a `String` is allocated only for an entry that enters the best `k`
 /// so far. Ties go to the earlier first appearance (the rank), as in the ordered list.
-fn top_of_counts<T: 'static, K: Ord>(
+fn top_of_counts<T: 'static, K: PartialOrd>(
     t: &PartialCounts,
     k: usize,
     key: &dyn Fn(&T) -> K,
@@ -571,25 +580,41 @@ struct Ranked<K, T> {
     item: T,
 }
 
-impl<K: Ord, T> Ord for Ranked<K, T> {
+impl<K: PartialOrd, T> Ord for Ranked<K, T> {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key).then(self.pos.cmp(&other.pos))
+        numpy_order(&other.key, &self.key).then(self.pos.cmp(&other.pos))
     }
 }
 
-impl<K: Ord, T> PartialOrd for Ranked<K, T> {
+impl<K: PartialOrd, T> PartialOrd for Ranked<K, T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<K: Ord, T> PartialEq for Ranked<K, T> {
+impl<K: PartialOrd, T> PartialEq for Ranked<K, T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl<K: Ord, T> Eq for Ranked<K, T> {}
+impl<K: PartialOrd, T> Eq for Ranked<K, T> {}
+
+/// A total order on `PartialOrd` values, as NumPy sorts floats: values not ordered even
+/// with themselves (NaN) after every other, equal among themselves.
+pub(crate) fn numpy_order<K: PartialOrd>(a: &K, b: &K) -> Ordering {
+    match a.partial_cmp(b) {
+        Some(o) => o,
+        None => {
+            let unordered = |x: &K| x.partial_cmp(x).is_none();
+            match (unordered(a), unordered(b)) {
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                _ => Ordering::Equal,
+            }
+        }
+    }
+}
 
 /// Numbers whose mean a bag can take (Dask's `mean` works on ints and floats alike).
 pub trait ToF64 {
