@@ -74,16 +74,34 @@ use ndarray::{ArcArray, IxDyn, Slice};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-/// A lazy, chunked n-dimensional array of `T` (Dask's `dask.array.Array`).
+/// A lazy, chunked n-dimensional array of `T` (Dask's `dask.array.Array`): a grid of
+/// blocks, each an [`ndarray`] array made by one task.
 ///
 /// Cheap to clone (shared). Build one with [`from_array`], [`from_memmap`], [`zeros`],
-/// [`random::random`] and friends; nothing runs until [`Array::compute`] or the compute of
-/// a reduction.
+/// [`random::random`] and friends; nothing runs until [`Array::compute`] (or
+/// [`crate::compute`] of several values) or the compute of a reduction.
 ///
-/// Invariants: 1. the block grid covers `shape` exactly (see `Grid`); 2. the source makes
-/// block `idx` with exactly `grid.block_shape(idx)`; 3. equal names mean equal blocks
-/// (block tasks are pure and merged by key); 4. an array whose construction failed carries
-/// the error in `err`, and every block of it fails with that error.
+/// - Operators `+ - * /` take a number, another array (broadcast as NumPy does, chunks
+///   unified), or a lazy scalar such as a reduction of the array itself: `&x - x.mean()`,
+///   `(&x - x.mean()) / x.std()`. They add no task: the step joins the task that makes each
+///   block. A shape mismatch is an error from `compute` (or at once from `try_add`, …).
+/// - Reductions (`sum`, `mean`, `min`, `max`, `var`, `std`, `argmin`, `argmax` and their
+///   `_axis` forms) combine per-block results in a fixed tree of fan-in 8, so results do
+///   not depend on the scheduler.
+/// - An operation given bad input (a bad axis, slice or shape) gives an array whose
+///   `compute` returns that error.
+///
+/// ```
+/// use dagr_core::array as da;
+/// let x = da::arange(0.0, 6.0, 1.0, &[4])?;               // da.arange(0, 6, chunks=4)
+/// let y = (&x * 2.0 - x.mean()).compute()?;                // (x * 2 - x.mean()).compute()
+/// assert_eq!(y.as_slice().unwrap(), &[-2.5, -0.5, 1.5, 3.5, 5.5, 7.5]);
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+// Invariants: 1. the block grid covers `shape` exactly (see `Grid`); 2. the source makes
+// block `idx` with exactly `grid.block_shape(idx)`; 3. equal names mean equal blocks (block
+// tasks are pure and merged by key); 4. an array whose construction failed carries the
+// error in `err`, and every block of it fails with that error.
 pub struct Array<T> {
     name: Arc<str>,
     token: u64,
