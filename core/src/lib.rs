@@ -43,6 +43,7 @@ pub use hash::{FastHasher, FastMap, FastSet};
 pub use node::NodeKind;
 pub use pipeline::Pipeline;
 pub use tokenize::{TokenHasher, Tokenize};
+pub use visualize::{to_dot, to_dot_with, visualize, visualize_with};
 pub use wire::{wire_of, Wired};
 
 /// The runtime crate, for users who build raw task graphs.

@@ -396,7 +396,19 @@ impl<T: Element> Array<T> {
 
     /// The graph computing this array, as Graphviz DOT text.
     pub fn to_dot(&self) -> String {
-        self.to_delayed().to_dot()
+        crate::to_dot(self)
+    }
+
+    /// Writes a picture of the graph computing this array: `.dot`, `.svg` or `.png` by the
+    /// file's extension (Dask: `x.visualize("x.svg")`); see [`crate::visualize`].
+    ///
+    /// ```no_run
+    /// let x = dagr_core::array::ones::<f64>(&[4, 4], &[2, 2])?;
+    /// (&x + 1.0).visualize("x.svg")?;
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::visualize(self, path)
     }
 }
 
@@ -415,7 +427,7 @@ impl<T: Element> Array<T> {
 impl<T: Element> Computable for Array<T> {
     type Output = ndarray::ArrayD<T>;
     fn collect_nodes<'a>(&'a self, out: &mut Outputs<'a>) {
-        out.0.push(self.full_node());
+        out.0.push(self.full_node().clone());
     }
     fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Output, Error> {
         if let Some(e) = &self.err {

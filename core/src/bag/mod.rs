@@ -361,7 +361,19 @@ impl<T: Data> Bag<T> {
 
     /// The graph computing this bag, as Graphviz DOT text.
     pub fn to_dot(&self) -> String {
-        self.to_vec().to_dot()
+        crate::to_dot(self)
+    }
+
+    /// Writes a picture of the graph computing this bag: `.dot`, `.svg` or `.png` by the
+    /// file's extension (Dask: `b.visualize("b.svg")`); see [`crate::visualize`].
+    ///
+    /// ```no_run
+    /// let b = dagr_core::bag::from_sequence(0..100, 4)?.map(|x| x * 2);
+    /// b.visualize("bag.svg")?;
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::visualize(self, path)
     }
 
     /// Redistributes the items into `n` partitions (Dask: `Bag.repartition`): adjacent
@@ -453,5 +465,25 @@ impl<T: Data> Bag<T> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Bags compute to a `Vec` of their items in [`crate::compute`], sharing work with the
+/// other outputs (Dask: `dask.compute(bag, other)`).
+///
+/// ```
+/// let b = dagr_core::bag::from_sequence(1..=4, 2)?;
+/// let doubled = b.map(|x| x * 2);
+/// let (items, total) = dagr_core::compute((&doubled, &doubled.sum()))?;
+/// assert_eq!((items, total), (vec![2, 4, 6, 8], 20));
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+impl<T: Data> crate::Computable for Bag<T> {
+    type Output = Vec<T>;
+    fn collect_nodes<'a>(&'a self, out: &mut crate::compute::Outputs<'a>) {
+        out.0.push(self.to_vec().node);
+    }
+    fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Vec<T>, Error> {
+        crate::compute::take_output(values, || Key::index(self.name.clone(), &[]))
     }
 }

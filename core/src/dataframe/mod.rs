@@ -229,6 +229,23 @@ impl DataFrame {
         ))
     }
 
+    /// The graph computing this dataframe, as Graphviz DOT text.
+    pub fn to_dot(&self) -> String {
+        crate::to_dot(self)
+    }
+
+    /// Writes a picture of the graph computing this dataframe: `.dot`, `.svg` or `.png` by
+    /// the file's extension (Dask: `df.visualize("df.svg")`); see [`crate::visualize`].
+    ///
+    /// ```no_run
+    /// let df = dagr_core::bag::from_sequence(vec![(1_i64, 0.5)], 1)?.to_dataframe(&["n", "x"])?;
+    /// df.visualize("df.svg")?;
+    /// # Ok::<(), dagr_core::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::visualize(self, path)
+    }
+
     /// Computes the whole table on the default scheduler.
     pub fn compute(&self) -> Result<Table, Error> {
         self.to_table().compute()
@@ -659,6 +676,26 @@ impl DataFrame {
     /// ```
     pub fn describe_with(&self, budget: usize) -> Delayed<Description> {
         describe::describe(self, budget)
+    }
+}
+
+/// Dataframes compute to one [`Table`] (partitions in order) in [`crate::compute`], sharing
+/// work with the other outputs (Dask: `dask.compute(df, df.x.sum())`).
+///
+/// ```
+/// use dagr_core::dataframe::col;
+/// let df = dagr_core::bag::from_sequence(vec![(1_i64,), (5,), (7,)], 2)?.to_dataframe(&["n"])?;
+/// let (all, big) = dagr_core::compute((&df, &df.filter(col("n").gt(4))))?;
+/// assert_eq!((all.len(), big.len()), (3, 2));
+/// # Ok::<(), dagr_core::Error>(())
+/// ```
+impl crate::Computable for DataFrame {
+    type Output = Table;
+    fn collect_nodes<'a>(&'a self, out: &mut crate::compute::Outputs<'a>) {
+        out.0.push(self.to_table().node);
+    }
+    fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Table, Error> {
+        crate::compute::take_output(values, || Key::index(self.name.clone(), &[]))
     }
 }
 
