@@ -15,8 +15,8 @@ use std::sync::Arc;
 /// Collects the arguments of one call and builds its node.
 ///
 /// ```
-/// use dagr_core::private::CallBuilder;
-/// use dagr_core::value;
+/// use dagr::private::CallBuilder;
+/// use dagr::value;
 /// let mut b = CallBuilder::new("add", false);
 /// let x = b.arg::<i64, _>(1);
 /// let y = b.arg::<i64, _>(value(2_i64));

@@ -123,7 +123,7 @@ computable_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
 /// run once.
 ///
 /// ```
-/// use dagr_core::{compute, value};
+/// use dagr::{compute, value};
 /// let x = value(10_i64).map(|v| v + 1);    // shared
 /// let a = x.map(|v| v * 2);
 /// let b = x.map(|v| v * 3);
@@ -139,7 +139,7 @@ pub fn compute<C: Computable>(what: C) -> Result<C::Output, Error> {
 /// [`compute`] on the given scheduler.
 ///
 /// ```
-/// use dagr_core::{compute_with, value, Scheduler};
+/// use dagr::{compute_with, value, Scheduler};
 /// let (a, b) = compute_with((&value(1), &value("x")), Scheduler::sync()).unwrap();
 /// assert_eq!((a, b), (1, "x"));
 /// ```
@@ -157,14 +157,14 @@ pub fn compute_with<C: Computable>(what: C, scheduler: Scheduler) -> Result<C::O
 /// would send to every rank.
 ///
 /// ```no_run
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// use dagr_runtime::distributed::Cluster;
 /// let cluster = Cluster::init()?;
 /// let x = da::random::random(&[4000, 4000], &[1000, 1000], 1)?;
-/// if let Some(full) = dagr_core::compute_on(&x, &cluster, 0)? {
+/// if let Some(full) = dagr::compute_on(&x, &cluster, 0)? {
 ///     println!("{} values on rank 0", full.len());
 /// }
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[cfg(feature = "mpi")]
 pub fn compute_on<C: Computable>(

@@ -51,12 +51,12 @@ pub enum Error {
     /// `Result<_, dagr::Error>`.
     ///
     /// ```
-    /// fn run() -> Result<(), dagr_core::Error> {
+    /// fn run() -> Result<(), dagr::Error> {
     ///     let text = std::fs::read_to_string("/nonexistent/dagr-input.txt")?;
     ///     drop(text);
     ///     Ok(())
     /// }
-    /// assert!(matches!(run(), Err(dagr_core::Error::StdIo(_))));
+    /// assert!(matches!(run(), Err(dagr::Error::StdIo(_))));
     /// ```
     #[error(transparent)]
     StdIo(#[from] std::io::Error),

@@ -21,7 +21,7 @@ impl<T> Delayed<T> {
     /// are collapsed into one node.
     ///
     /// ```
-    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// let x = dagr::value(1).map(|v| v + 1);
     /// let dot = x.to_dot();
     /// assert!(dot.starts_with("digraph"));
     /// assert!(dot.contains("label=\"map\""));
@@ -33,8 +33,8 @@ impl<T> Delayed<T> {
     /// [`Delayed::to_dot`] drawn as `options` say.
     ///
     /// ```
-    /// use dagr_core::VisualizeOptions;
-    /// let x = dagr_core::value(1).map(|v| v + 1).map(|v| v * 2).map(|v| v - 3);
+    /// use dagr::VisualizeOptions;
+    /// let x = dagr::value(1).map(|v| v + 1).map(|v| v * 2).map(|v| v - 3);
     /// let dot = x.to_dot_with(&VisualizeOptions::new().collapse_over(2));
     /// assert!(dot.contains("label=\"map ×3\""));
     /// ```
@@ -46,9 +46,9 @@ impl<T> Delayed<T> {
     /// (Dask: `x.visualize("g.svg")`).
     ///
     /// ```no_run
-    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// let x = dagr::value(1).map(|v| v + 1);
     /// x.visualize("graph.svg")?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn visualize(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.visualize_with(path, &VisualizeOptions::new())
@@ -58,12 +58,12 @@ impl<T> Delayed<T> {
     /// took in a profiled run.
     ///
     /// ```no_run
-    /// use dagr_core::{diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
-    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// use dagr::{diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
+    /// let x = dagr::value(1).map(|v| v + 1);
     /// let prof = Profiler::new();
     /// x.compute_with(Scheduler::default().profile(&prof))?;
     /// x.visualize_with("timed.svg", &VisualizeOptions::new().timings(&prof))?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn visualize_with(
         &self,
@@ -78,14 +78,14 @@ impl<T> Delayed<T> {
 /// text: the tasks of every [`Computable`] output in one picture.
 ///
 /// ```
-/// use dagr_core::{array as da, bag as db};
+/// use dagr::{array as da, bag as db};
 /// let x = da::ones::<f64>(&[4], &[2])?;
 /// let b = db::from_sequence(1..=3, 1)?;
-/// let dot = dagr_core::to_dot((&x.sum(), &x.mean(), &b));
+/// let dot = dagr::to_dot((&x.sum(), &x.mean(), &b));
 /// assert!(dot.starts_with("digraph"));
 /// assert!(dot.contains("label=\"mean\"") && dot.contains("label=\"sum\""));
 /// assert!(dot.contains("from-sequence"));
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn to_dot<C: Computable>(what: C) -> String {
     to_dot_with(what, &VisualizeOptions::new())
@@ -102,10 +102,10 @@ pub fn to_dot_with<C: Computable>(what: C, options: &VisualizeOptions) -> String
 /// the file's extension (Dask: `dask.visualize(a, b, filename="g.svg")`).
 ///
 /// ```no_run
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let x = da::random::random(&[100, 100], &[50, 50], 1)?;
-/// dagr_core::visualize((&x.mean(), &x.std(), &(&x - x.mean())), "stats.svg")?;
-/// # Ok::<(), dagr_core::Error>(())
+/// dagr::visualize((&x.mean(), &x.std(), &(&x - x.mean())), "stats.svg")?;
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn visualize<C: Computable>(what: C, path: impl AsRef<Path>) -> Result<(), Error> {
     visualize_with(what, path, &VisualizeOptions::new())

@@ -19,6 +19,19 @@ const SYNC: usize = usize::MAX;
 /// | `Scheduler::default()` | the threaded default |
 ///
 /// ```
+/// use dagr::prelude::*;
+/// let x = dagr::value(20_i64).map(|v| v + 1);
+/// assert_eq!(x.compute()?, 21);                                 // the default pool
+/// assert_eq!(x.compute_with(Scheduler::sync())?, 21);           // the calling thread
+/// assert_eq!(x.compute_with(Scheduler::threads(2))?, 21);       // a pool of two workers
+/// let (a, b) = dagr::compute_with((&x, &x.map(|v| v * 2)), Scheduler::threads(2))?;
+/// assert_eq!((a, b), (21, 42));
+/// # Ok::<(), dagr::Error>(())
+/// ```
+///
+/// A raw task graph (what `compute` builds) runs the same way:
+///
+/// ```
 /// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
 /// use std::sync::Arc;
 /// let build = || {

@@ -331,11 +331,11 @@ fn align<A: Element, B: Element>(
 /// The right-hand side of a comparison: a scalar or an array.
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let x = da::arange(0_i64, 5, 1, &[2])?;
 /// assert_eq!(x.greater(2).compute()?.into_raw_vec_and_offset().0, vec![false, false, false, true, true]);
 /// assert_eq!(x.equal(&x).compute()?.iter().filter(|b| **b).count(), 5);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub enum Operand<T> {
     /// One value for every element.
@@ -364,10 +364,10 @@ impl<T: Element> Array<T> {
     /// Applies `f` to every element (fused; no task of its own). Dask: `x.map_blocks(np.vectorize(f))`.
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0_i64, 4, 1, &[2])?;
+    /// let x = dagr::array::arange(0_i64, 4, 1, &[2])?;
     /// let y = x.map(|v| v as f64 * 0.5);
     /// assert_eq!(y.sum().compute()?, 3.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn map<U: Element>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Array<U> {
         self.map_into("map", fresh_token(), Arc::new(f))
@@ -427,10 +427,10 @@ impl<T: Element> Array<T> {
     /// shape it was given; a block of another shape is an error from `compute`.
     ///
     /// ```
-    /// let x = dagr_core::array::ones::<f64>(&[4, 4], &[2, 2])?;
+    /// let x = dagr::array::ones::<f64>(&[4, 4], &[2, 2])?;
     /// let y = x.map_blocks(|b| b.mapv(|v| v * 3.0));
     /// assert_eq!(y.sum().compute()?, 48.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn map_blocks<U: Element>(
         &self,
@@ -451,9 +451,9 @@ impl<T: Element> Array<T> {
     /// The array converted to another element type with `as` semantics (Dask: `x.astype(dtype)`).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0.0, 3.0, 0.75, &[2])?;
+    /// let x = dagr::array::arange(0.0, 3.0, 0.75, &[2])?;
     /// assert_eq!(x.astype::<i64>().compute()?.into_raw_vec_and_offset().0, vec![0, 0, 1, 2]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn astype<U: Element>(&self) -> Array<U> {
         let token = token_of("astype", |h| {
@@ -588,9 +588,9 @@ impl<T: Float> Array<T> {
     /// Square root of every element (NumPy: `np.sqrt(x)`).
     ///
     /// ```
-    /// let x = dagr_core::array::full(&[3], &[2], 16.0_f64)?;
+    /// let x = dagr::array::full(&[3], &[2], 16.0_f64)?;
     /// assert_eq!(x.sqrt().sum().compute()?, 12.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sqrt(&self) -> Array<T> {
         self.map_same(
@@ -692,15 +692,15 @@ impl<T: Number> Array<T> {
 /// `Delayed<f64>`, the array holds `f64`s.
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let x = da::arange(0.0, 8.0, 1.0, &[3])?;
 /// let centred = &x - x.mean();                   // x - x.mean()
 /// assert_eq!(centred.sum().compute()?, 0.0);
 /// let z = (&x - x.mean()) / x.std();             // (x - x.mean()) / x.std()
-/// let (m, z) = dagr_core::compute((&x.mean(), &z))?;
+/// let (m, z) = dagr::compute((&x.mean(), &z))?;
 /// assert_eq!(m, 3.5);
 /// assert!((z[[7]] - 3.5 / 5.25_f64.sqrt()).abs() < 1e-12);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 macro_rules! lazy_scalar_op {
     ($Tr:ident, $m:ident, $op:literal, $rop:literal, $f:expr, $rf:expr) => {

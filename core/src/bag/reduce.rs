@@ -30,7 +30,7 @@ impl<T: Data> Bag<T> {
     /// results (given in partition order), `finish` turns the last one into the answer.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(1..=100_u64, 7)?;
+    /// let b = dagr::bag::from_sequence(1..=100_u64, 7)?;
     /// let longest = b.reduction(
     ///     "longest",
     ///     |it| it.map(|x| x.to_string().len()).max().unwrap_or(0),
@@ -38,7 +38,7 @@ impl<T: Data> Bag<T> {
     ///     |m| m,
     /// );
     /// assert_eq!(longest.compute()?, 3);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn reduction<S: Data, R: Data>(
         &self,
@@ -175,9 +175,9 @@ impl<T: Data> Bag<T> {
     /// Arithmetic mean of the items (Dask: `Bag.mean`); an error for an empty bag.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence([1, 2, 3, 4], 3)?;
+    /// let b = dagr::bag::from_sequence([1, 2, 3, 4], 3)?;
     /// assert_eq!(b.mean().compute()?, 2.5);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn mean(&self) -> Delayed<f64>
     where
@@ -204,10 +204,10 @@ impl<T: Data> Bag<T> {
     /// partition starting from `init`, `combine` merges partial results.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(["a", "bb", "ccc"], 2)?;
+    /// let b = dagr::bag::from_sequence(["a", "bb", "ccc"], 2)?;
     /// let total_len = b.fold(|acc, s: &str| acc + s.len(), |a, b| a + b, 0);
     /// assert_eq!(total_len.compute()?, 6);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn fold<A: Data>(
         &self,
@@ -263,9 +263,9 @@ impl<T: Data> Bag<T> {
     /// `Bag.frequencies`).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![1, 0, 3, 3], 2)?;
+    /// let b = dagr::bag::from_sequence(vec![1, 0, 3, 3], 2)?;
     /// assert_eq!(b.frequencies().compute()?, vec![(1, 1), (0, 1), (3, 2)]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn frequencies(&self) -> Bag<(T, u64)>
     where
@@ -323,10 +323,10 @@ impl<T: Data> Bag<T> {
     /// first appearance of each key.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(1..=10, 3)?;
+    /// let b = dagr::bag::from_sequence(1..=10, 3)?;
     /// let sums = b.foldby(|x| x % 2 == 0, |acc, x| acc + x, 0, |a, b| a + b);
     /// assert_eq!(sums.compute()?, vec![(false, 25), (true, 30)]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn foldby<K: Data + Hash + Eq, A: Data>(
         &self,
@@ -386,15 +386,15 @@ impl<T: Data> Bag<T> {
     /// holding NaN has no defined rank.)
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![("a", 3), ("b", 9), ("c", 1), ("d", 9)], 2)?;
+    /// let b = dagr::bag::from_sequence(vec![("a", 3), ("b", 9), ("c", 1), ("d", 9)], 2)?;
     /// let top = b.topk(2, |(_, n)| *n).compute()?;
     /// assert_eq!(top, vec![("b", 9), ("d", 9)]);
     ///
-    /// let t = dagr_core::bag::from_sequence(vec![("x", 0.5), ("y", f64::NAN), ("z", 2.5)], 2)?;
+    /// let t = dagr::bag::from_sequence(vec![("x", 0.5), ("y", f64::NAN), ("z", 2.5)], 2)?;
     /// assert_eq!(t.topk(2, |(_, v)| *v).compute()?[1], ("z", 2.5)); // NaN first, as NumPy
     /// let smallest = t.topk(1, |(_, v)| -v).compute()?;               // the smallest: negate
     /// assert_eq!(smallest[0].0, "y");
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn topk<K: PartialOrd + Send + Sync + 'static>(
         &self,

@@ -17,12 +17,12 @@ use std::sync::Arc;
 /// `count` or `distinct` to read.
 ///
 /// ```
-/// use dagr_core::bag as db;
+/// use dagr::bag as db;
 /// let b = db::from_sequence(vec!["Hello, World!".to_string(), "  Rust  ".to_string()], 1)?;
 /// assert_eq!(b.str().strip_punctuation().str().lower().compute()?, vec!["hello world", "  rust  "]);
 /// assert_eq!(b.str().strip().compute()?, vec!["Hello, World!", "Rust"]);
 /// assert_eq!(b.str().split().flatten().compute()?, vec!["Hello,", "World!", "Rust"]);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub struct StrMethods<'a, T = String> {
     bag: &'a Bag<T>,
@@ -63,9 +63,9 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
     /// separators `\x1c` to `\x1f`, runs of it as one, none at either end.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec!["a\x1cb\u{3000}c  d".to_string()], 1)?;
+    /// let b = dagr::bag::from_sequence(vec!["a\x1cb\u{3000}c  d".to_string()], 1)?;
     /// assert_eq!(b.str().split().compute()?, vec![vec!["a", "b", "c", "d"]]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn split(&self) -> Bag<Vec<String>> {
         let col = self
@@ -107,10 +107,10 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
     ///
     /// ```
     /// use std::collections::HashMap;
-    /// let b = dagr_core::bag::from_sequence(vec!["a-b_c".to_string()], 1)?;
+    /// let b = dagr::bag::from_sequence(vec!["a-b_c".to_string()], 1)?;
     /// let table = HashMap::from([('-', Some(' ')), ('_', None)]);
     /// assert_eq!(b.str().translate(table).compute()?, vec!["a bc"]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn translate(&self, table: HashMap<char, Option<char>>) -> Bag<String> {
         self.each(move |s| {

@@ -19,7 +19,7 @@ const SAMPLE_BYTES: u64 = 256 << 10;
 /// How [`read_csv`] reads files (Dask / pandas `read_csv` keywords).
 ///
 /// ```
-/// use dagr_core::dataframe::{CsvOptions, DType};
+/// use dagr::dataframe::{CsvOptions, DType};
 /// let opts = CsvOptions::default()
 ///     .header(false)                       // header=None: columns "0", "1", …
 ///     .delimiter(b';')
@@ -91,7 +91,7 @@ impl CsvOptions {
     /// the inferred type is an error naming file, line and column.
     ///
     /// ```
-    /// use dagr_core::dataframe::{self as dd, CsvOptions, DType};
+    /// use dagr::dataframe::{self as dd, CsvOptions, DType};
     /// let dir = std::env::temp_dir().join(format!("dagr-doc-widen-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("n.csv");
@@ -106,7 +106,7 @@ impl CsvOptions {
     /// assert_eq!(df.dtypes()[0].1, DType::F64);
     /// assert_eq!(df.compute()?.column("n")?.f64(200_000), Some(2.5));
     /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn widen(mut self, yes: bool) -> Self {
         self.widen = yes;
@@ -150,10 +150,10 @@ fn open(path: &Path, gz: bool) -> Result<Box<dyn Read>, Error> {
 /// column.
 ///
 /// ```no_run
-/// use dagr_core::dataframe as dd;
+/// use dagr::dataframe as dd;
 /// let df = dd::read_csv("data/x*.csv", dd::CsvOptions::default().header(false))?;
 /// println!("{}", df.describe().compute()?);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     let paths = expand(pattern)?;
@@ -400,11 +400,11 @@ impl DataFrame {
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("dagr-doc-to-csv-with-{}", std::process::id()));
-    /// let df = dagr_core::bag::from_sequence(vec![(1_i64, 0.5), (2, 1.5)], 1)?.to_dataframe(&["n", "x"])?;
-    /// let files = df.to_csv_with(&format!("{}/*.csv", dir.display()), dagr_core::Scheduler::sync())?;
+    /// let df = dagr::bag::from_sequence(vec![(1_i64, 0.5), (2, 1.5)], 1)?.to_dataframe(&["n", "x"])?;
+    /// let files = df.to_csv_with(&format!("{}/*.csv", dir.display()), dagr::Scheduler::sync())?;
     /// assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), "n,x\n1,0.5\n2,1.5\n");
     /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_csv_with(
         &self,

@@ -16,7 +16,7 @@ use std::ops::{Add, BitAnd, BitOr, Div, Mul, Not, Sub};
 /// `"Paris"`.
 ///
 /// ```
-/// use dagr_core::dataframe::Scalar;
+/// use dagr::dataframe::Scalar;
 /// assert_eq!(Scalar::from(20), Scalar::I64(20));
 /// assert_eq!(Scalar::from("Paris"), Scalar::Str("Paris".into()));
 /// ```
@@ -132,7 +132,7 @@ impl From<Scalar> for Expr {
 /// boolean) is reported before anything is read, showing the expression as written.
 ///
 /// ```
-/// use dagr_core::{bag as db, dataframe::{col, lit}};
+/// use dagr::{bag as db, dataframe::{col, lit}};
 /// let df = db::from_sequence(vec![("Paris", 31_i64, 1.5), ("Lyon", 20, f64::NAN), ("Nice", 45, 0.5)], 2)?
 ///     .to_dataframe(&["city", "age", "x"])?;
 /// assert_eq!(df.filter(col("city").eq("Paris")).len()?, 1);
@@ -144,7 +144,7 @@ impl From<Scalar> for Expr {
 /// assert_eq!(df.with_column("next", col("age") + 1).dtypes()[3].1.to_string(), "int64");
 /// let err = df.filter(col("city").gt(2)).len().unwrap_err();
 /// assert_eq!(err.to_string(), r#"comparison: cannot compare `col("city")` (string) with `2` (int64)"#);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Expr(Node);

@@ -120,10 +120,10 @@ impl<R: IntoRow> Bag<R> {
     /// partition (Dask: `Bag.to_dataframe(columns=…)`).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![("a", 1_u64), ("b", 2)], 1)?;
+    /// let b = dagr::bag::from_sequence(vec![("a", 1_u64), ("b", 2)], 1)?;
     /// let df = b.to_dataframe(&["word", "n"])?;
     /// assert_eq!(df.compute()?.len(), 2);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_dataframe(&self, names: &[&str]) -> Result<DataFrame, Error> {
         let dtypes = R::dtypes();

@@ -104,7 +104,7 @@ impl ColumnNames for &[String] {
 /// sorted by key and rows with a null in any key are dropped, as pandas does by default.
 ///
 /// ```
-/// use dagr_core::{bag as db, dataframe::Agg};
+/// use dagr::{bag as db, dataframe::Agg};
 /// let df = db::from_sequence(vec![("b", 1_i64, 2.0), ("a", 2, 4.0), ("b", 3, 6.0)], 2)?
 ///     .to_dataframe(&["k", "x", "y"])?;
 /// let t = df.groupby("k").agg(&[("x", Agg::Sum), ("y", Agg::Mean), ("y", Agg::Std)]).compute()?;
@@ -118,7 +118,7 @@ impl ColumnNames for &[String] {
 /// let by_two = df.groupby(["k", "x"]).count().compute()?;
 /// assert_eq!(by_two.names(), ["k", "x", "y"]);
 /// assert_eq!(by_two.len(), 3);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct GroupBy {

@@ -63,14 +63,14 @@ type TableGen = Arc<dyn Fn(usize, Option<Value>) -> Result<Table, TaskError> + S
 /// A lazy table in row partitions (Dask's `DataFrame`).
 ///
 /// ```
-/// use dagr_core::{bag as db, dataframe::col};
+/// use dagr::{bag as db, dataframe::col};
 /// let b = db::from_sequence(vec![("a".to_string(), 3_i64), ("b".to_string(), 1), ("c".to_string(), 2)], 2)?;
 /// let df = b.to_dataframe(&["word", "n"])?;
 /// assert_eq!(df.columns(), ["word", "n"]);
 /// let top = df.sort_values("n", false).head(2)?;
 /// assert_eq!(top.column("word")?.text(0).as_deref(), Some("a"));
 /// assert_eq!(df.filter(col("n").gt(1.5)).len()?, 2);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct DataFrame {
@@ -238,9 +238,9 @@ impl DataFrame {
     /// the file's extension (Dask: `df.visualize("df.svg")`); see [`crate::visualize`].
     ///
     /// ```no_run
-    /// let df = dagr_core::bag::from_sequence(vec![(1_i64, 0.5)], 1)?.to_dataframe(&["n", "x"])?;
+    /// let df = dagr::bag::from_sequence(vec![(1_i64, 0.5)], 1)?.to_dataframe(&["n", "x"])?;
     /// df.visualize("df.svg")?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
         crate::visualize(self, path)
@@ -292,9 +292,9 @@ impl DataFrame {
     /// (Dask: `df.tail(n)`).
     ///
     /// ```
-    /// let df = dagr_core::bag::from_sequence((0..10_i64).map(|i| (i,)), 4)?.to_dataframe(&["i"])?;
-    /// assert_eq!(df.tail(3)?.column("i")?, &dagr_core::dataframe::Column::I64(vec![7, 8, 9]));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// let df = dagr::bag::from_sequence((0..10_i64).map(|i| (i,)), 4)?.to_dataframe(&["i"])?;
+    /// assert_eq!(df.tail(3)?.column("i")?, &dagr::dataframe::Column::I64(vec![7, 8, 9]));
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn tail(&self, n: usize) -> Result<Table, Error> {
         let name = layer_name("tail");
@@ -323,10 +323,10 @@ impl DataFrame {
     /// Dask: `dropna()`).
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence(vec![(1.0, "a"), (f64::NAN, "b"), (3.0, "c")], 2)?.to_dataframe(&["x", "k"])?;
     /// assert_eq!(df.dropna().len()?, 2);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn dropna(&self) -> DataFrame {
         let all: Vec<usize> = (0..self.schema.names.len()).collect();
@@ -366,7 +366,7 @@ impl DataFrame {
     /// integer and boolean columns have no nulls. The column types stay as they are.
     ///
     /// ```
-    /// use dagr_core::{bag as db, dataframe::Column};
+    /// use dagr::{bag as db, dataframe::Column};
     /// let df = db::from_sequence(vec![(1.0, Some("a")), (f64::NAN, None)], 1)?.to_dataframe(&["x", "k"])?;
     /// let t = df.fillna(0).compute()?;
     /// assert_eq!(t.column("x")?, &Column::F64(vec![1.0, 0.0]));
@@ -374,7 +374,7 @@ impl DataFrame {
     /// let t = df.fillna_each(&[("x", 2.5.into()), ("k", "?".into())]).compute()?;
     /// assert_eq!(t.column("x")?.f64(1), Some(2.5));
     /// assert_eq!(t.column("k")?.text(1).as_deref(), Some("?"));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn fillna(&self, value: impl Into<Scalar>) -> DataFrame {
         let value = value.into();
@@ -519,12 +519,12 @@ impl DataFrame {
     /// An unknown column fails at compute.
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence(vec![("b", 2_i64), ("a", 2), ("c", 1)], 2)?.to_dataframe(&["k", "n"])?;
     /// let t = df.sort_values(["n", "k"], true).compute()?;
     /// assert_eq!(t.column("k")?.text(0).as_deref(), Some("c"));
     /// assert_eq!(t.column("k")?.text(1).as_deref(), Some("a"));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sort_values(&self, by: impl ColumnNames, ascending: bool) -> DataFrame {
         let by = by.column_names();
@@ -536,12 +536,12 @@ impl DataFrame {
     /// `sort_values(["a", "b"], ascending=[True, False])`).
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence(vec![("b", 2_i64), ("a", 2), ("c", 1)], 2)?.to_dataframe(&["k", "n"])?;
     /// let t = df.sort_values_each(&[("n", false), ("k", true)]).compute()?;
     /// assert_eq!(t.column("k")?.text(0).as_deref(), Some("a"));
     /// assert_eq!(t.column("k")?.text(2).as_deref(), Some("c"));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sort_values_each(&self, by: &[(&str, bool)]) -> DataFrame {
         let names: Vec<String> = by.iter().map(|(c, _)| c.to_string()).collect();
@@ -589,14 +589,14 @@ impl DataFrame {
     /// those are merged in a tree.
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence(vec![("a", 1.0), ("b", f64::NAN), ("c", 3.0), ("d", 3.0), ("e", 2.0)], 3)?
     ///     .to_dataframe(&["k", "x"])?;
     /// let t = df.nlargest(3, "x").compute()?;
     /// let keys: Vec<_> = (0..t.len()).map(|i| t.column("k").unwrap().text(i).unwrap()).collect();
     /// assert_eq!(keys, ["c", "d", "e"]);
     /// assert_eq!(df.nsmallest(1, "x").compute()?.column("k")?.text(0).as_deref(), Some("a"));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn nlargest(&self, n: usize, column: &str) -> DataFrame {
         self.nbest(n, column, false)
@@ -666,13 +666,13 @@ impl DataFrame {
     /// larger data is described exactly in three passes instead of one.
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence((0..1000).map(|i| (i as f64,)), 4)?.to_dataframe(&["x"])?;
     /// let small = df.describe_with(100).compute()?;    // three passes
     /// let big = df.describe().compute()?;              // one pass
     /// assert_eq!(small.get("25%", "x")?, big.get("25%", "x")?);
     /// assert_eq!(small.get("25%", "x")?, 249.75);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn describe_with(&self, budget: usize) -> Delayed<Description> {
         describe::describe(self, budget)
@@ -683,11 +683,11 @@ impl DataFrame {
 /// work with the other outputs (Dask: `dask.compute(df, df.x.sum())`).
 ///
 /// ```
-/// use dagr_core::dataframe::col;
-/// let df = dagr_core::bag::from_sequence(vec![(1_i64,), (5,), (7,)], 2)?.to_dataframe(&["n"])?;
-/// let (all, big) = dagr_core::compute((&df, &df.filter(col("n").gt(4))))?;
+/// use dagr::dataframe::col;
+/// let df = dagr::bag::from_sequence(vec![(1_i64,), (5,), (7,)], 2)?.to_dataframe(&["n"])?;
+/// let (all, big) = dagr::compute((&df, &df.filter(col("n").gt(4))))?;
 /// assert_eq!((all.len(), big.len()), (3, 2));
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 impl crate::Computable for DataFrame {
     type Output = Table;

@@ -215,14 +215,14 @@ pub(crate) fn format_float(x: f64) -> String {
 /// A partition of a dataframe: named, typed columns of equal length.
 ///
 /// ```
-/// use dagr_core::dataframe::{Column, Table};
+/// use dagr::dataframe::{Column, Table};
 /// let t = Table::new(vec!["x".into(), "y".into()], vec![
 ///     Column::I64(vec![1, 2]),
 ///     Column::F64(vec![0.5, f64::NAN]),
 /// ])?;
 /// assert_eq!(t.len(), 2);
 /// assert_eq!(t.column("y")?.f64(0), Some(0.5));
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {

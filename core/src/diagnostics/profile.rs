@@ -30,15 +30,15 @@ use std::time::{Duration, Instant};
 /// | `prof.write_trace("trace.json")?` | `visualize([prof])` (Bokeh) |
 ///
 /// ```
-/// use dagr_core::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
+/// use dagr::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
 /// let prof = Profiler::new();
 /// let xs: Vec<_> = (0..10).map(|i| value(i).map(|x| x + 1)).collect();
-/// dagr_core::compute_with(&xs, Scheduler::threads(2).profile(&prof))?;
+/// dagr::compute_with(&xs, Scheduler::threads(2).profile(&prof))?;
 /// let summary = prof.summary();
 /// assert_eq!(summary.tasks, 20);
 /// println!("{summary}");
 /// prof.write_trace(std::env::temp_dir().join("dagr-doc-trace.json"))?;
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Profiler {
@@ -202,7 +202,7 @@ impl Profiler {
     /// Number of tasks recorded in finished runs.
     ///
     /// ```
-    /// let prof = dagr_core::diagnostics::Profiler::new();
+    /// let prof = dagr::diagnostics::Profiler::new();
     /// assert_eq!(prof.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
@@ -239,9 +239,9 @@ impl Profiler {
     /// written atomically.
     ///
     /// ```no_run
-    /// # let prof = dagr_core::diagnostics::Profiler::new();
+    /// # let prof = dagr::diagnostics::Profiler::new();
     /// prof.write_trace("trace.json")?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn write_trace(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let runs = self.runs();

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// worker was, and the longest path. `{}` prints it as a table.
 ///
 /// ```
-/// use dagr_core::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
+/// use dagr::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
 /// let prof = Profiler::new();
 /// let x = value(3).map(|v| v * 2).map(|v| v + 1);
 /// x.compute_with(Scheduler::sync().profile(&prof))?;
@@ -21,7 +21,7 @@ use std::time::Duration;
 /// assert_eq!(s.longest_path.tasks, 3); // value -> map -> map
 /// assert_eq!(s.workers.len(), 1); // the sync scheduler: one worker, the calling thread
 /// assert!(s.calling_thread.is_none());
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
