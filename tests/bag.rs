@@ -243,9 +243,14 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(db::from_delayed::<i32>(vec![]).is_err());
     let b = db::from_sequence(vec![1, 2, 3], 2).unwrap();
     let e = b.topk(0, |x| *x).compute().unwrap_err();
-    assert!(e.to_string().contains("topk(0)"), "{e}");
+    assert_eq!(e.to_string(), "topk: topk(0): k must be at least 1");
+    assert!(
+        matches!(e, Error::InvalidArgument { what: "topk", .. }),
+        "{e:?}"
+    );
     let e = b.repartition(0).compute().unwrap_err();
     assert!(e.to_string().contains("repartition(0)"), "{e}");
+    assert!(e.key().is_none(), "{e:?}");
     let empty = db::from_sequence(Vec::<i64>::new(), 3).unwrap();
     assert!(empty
         .max()

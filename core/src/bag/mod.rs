@@ -185,10 +185,13 @@ impl<T: Data> Bag<T> {
     pub(crate) fn failing(&self, what: &'static str, message: String) -> Bag<T> {
         let message: Arc<str> = message.into();
         let gen: Gen<T> = Arc::new(move |_, _, _| {
-            Err(TaskError::new(Error::InvalidArgument {
-                what,
-                message: message.to_string(),
-            }))
+            // found while building: `compute` returns it as it is, not as a task failure
+            Err(TaskError::new(crate::error::Deferred(
+                Error::InvalidArgument {
+                    what,
+                    message: message.to_string(),
+                },
+            )))
         });
         Bag {
             name: layer_name(what),
