@@ -158,7 +158,7 @@ pub fn compute_with<C: Computable>(what: C, scheduler: Scheduler) -> Result<C::O
 ///
 /// ```no_run
 /// use dagr::array as da;
-/// use dagr_runtime::distributed::Cluster;
+/// use dagr::runtime::distributed::Cluster;
 /// let cluster = Cluster::init()?;
 /// let x = da::random::random(&[4000, 4000], &[1000, 1000], 1)?;
 /// if let Some(full) = dagr::compute_on(&x, &cluster, 0)? {

@@ -32,7 +32,7 @@ const SYNC: usize = usize::MAX;
 /// A raw task graph (what `compute` builds) runs the same way:
 ///
 /// ```
-/// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+/// use dagr::runtime::{Key, Scheduler, Task, TaskGraph};
 /// use std::sync::Arc;
 /// let build = || {
 ///     let mut g = TaskGraph::new();
@@ -98,7 +98,7 @@ impl Scheduler {
     /// then need codecs to cross ([`TaskGraph::set_wire`]).
     ///
     /// ```
-    /// assert!(!dagr_runtime::Scheduler::default().is_distributed());
+    /// assert!(!dagr::runtime::Scheduler::default().is_distributed());
     /// ```
     pub fn is_distributed(&self) -> bool {
         #[cfg(feature = "mpi")]
@@ -111,7 +111,7 @@ impl Scheduler {
     /// The cluster a distributed scheduler computes on (`None` for the others).
     ///
     /// ```
-    /// assert!(dagr_runtime::Scheduler::threads(2).cluster().is_none());
+    /// assert!(dagr::runtime::Scheduler::threads(2).cluster().is_none());
     /// ```
     #[cfg(feature = "mpi")]
     pub fn cluster(&self) -> Option<crate::distributed::Cluster> {
@@ -123,7 +123,7 @@ impl Scheduler {
     /// For a distributed scheduler whose outputs go to one rank only: that rank.
     ///
     /// ```
-    /// assert_eq!(dagr_runtime::Scheduler::default().output_rank(), None);
+    /// assert_eq!(dagr::runtime::Scheduler::default().output_rank(), None);
     /// ```
     pub fn output_rank(&self) -> Option<usize> {
         #[cfg(feature = "mpi")]

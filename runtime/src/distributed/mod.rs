@@ -14,8 +14,8 @@
 //! must cross without one is an error on every rank before anything runs.
 //!
 //! ```no_run
-//! use dagr_runtime::distributed::Cluster;
-//! use dagr_runtime::{Key, Task, TaskGraph};
+//! use dagr::runtime::distributed::Cluster;
+//! use dagr::runtime::{Key, Task, TaskGraph};
 //! use std::sync::Arc;
 //!
 //! // mpiexec -n 4 ./program
@@ -26,7 +26,7 @@
 //! if cluster.rank() == 0 {
 //!     println!("{:?}", out[0].downcast_ref::<i64>());
 //! }
-//! # Ok::<(), dagr_runtime::Error>(())
+//! # Ok::<(), dagr::runtime::Error>(())
 //! ```
 
 mod mpi;
