@@ -393,7 +393,7 @@ fn float_text() -> impl Strategy<Value = String> {
         1 => (-1e3f64..1e3).prop_map(|x| format!("{x:.3}")),
         2 => proptest::sample::select(vec![
             "", " 1.5", "2.5 ", "inf", "-inf", "NaN", "nan", "1e5", ".5", "5.", "+2.5", "-0",
-            "1E-7", "123456789012345678901234567890",
+            "1E-7", "123456789012345678901234567890", "NA", "N/A", "null", "-1.#IND",
         ])
         .prop_map(String::from),
     ]
@@ -420,19 +420,30 @@ fn word_text() -> impl Strategy<Value = String> {
         "7",
         "\"q,uo\"",
         "\"say \"\"hi\"\"\"",
+        "NA",
+        "None",
+        "<NA>",
+        "na",
     ])
     .prop_map(String::from)
 }
 
+/// pandas' default `na_values`: texts `read_csv` reads as missing (as the empty field).
+const PANDAS_NA: [&str; 19] = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
 /// The values of a field as `read_csv` documents them, from the csv crate's unquoted field.
 fn oracle_column(dtype: DType, fields: &[String]) -> Column {
+    let missing = |f: &String| PANDAS_NA.contains(&f.as_str());
     let num = |f: &String| f.trim().to_owned();
     match dtype {
         DType::F64 => Column::F64(
             fields
                 .iter()
                 .map(|f| {
-                    if f.is_empty() {
+                    if missing(f) {
                         f64::NAN
                     } else {
                         num(f).parse().unwrap()
@@ -450,7 +461,7 @@ fn oracle_column(dtype: DType, fields: &[String]) -> Column {
         DType::Str => Column::Str(
             fields
                 .iter()
-                .map(|f| (!f.is_empty()).then(|| f.clone()))
+                .map(|f| (!missing(f)).then(|| f.clone()))
                 .collect(),
         ),
     }
@@ -671,6 +682,33 @@ fn read_csv_types_hold_every_value_as_pandas_reads_them() {
     assert_eq!(texts(&t, "b")[3].as_deref(), Some("0"));
     assert!(t.column("i").unwrap().f64(2).unwrap().is_nan());
 
+    // pandas' missing-value texts: an int column with "NA" is float64, a text column's
+    // "None" and "n/a" are missing, "na" is text
+    std::fs::write(
+        d.join("na.csv"),
+        "i,s,b\n1,x,True\nNA,None,NULL\n3,n/a,False\n4,na,<NA>\n",
+    )
+    .unwrap();
+    let df = dd::read_csv(&p("na.csv"), CsvOptions::default()).unwrap();
+    let types: Vec<DType> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types, [DType::F64, DType::Str, DType::Str]);
+    let t = df.compute().unwrap();
+    let i = t.column("i").unwrap().to_f64().unwrap();
+    assert!(i[1].is_nan() && i[3] == 4.0);
+    assert_eq!(
+        texts(&t, "s"),
+        [Some("x".to_string()), None, None, Some("na".to_string())]
+    );
+    assert_eq!(
+        texts(&t, "b"),
+        [
+            Some("True".to_string()),
+            None,
+            Some("False".to_string()),
+            None
+        ]
+    );
+
     // an empty cell past the sample: an error that says what to do; widen(true) reads it as
     // pandas does, and dtypes() says so before computing
     let mut text = String::from("n,s\n");
@@ -684,7 +722,7 @@ fn read_csv_types_hold_every_value_as_pandas_reads_them() {
     let e = strict.compute().unwrap_err().to_string();
     assert!(
         e.contains("late.csv:60002")
-            && e.contains("\"n\" has an empty cell")
+            && e.contains("\"n\" has a missing value")
             && e.contains("widen(true)"),
         "{e}"
     );

@@ -143,8 +143,10 @@ fn open(path: &Path, gz: bool) -> Result<Box<dyn Read>, Error> {
 /// Reads the CSV files matching `pattern` (a path or glob) as a dataframe with one or more
 /// partitions per file (Dask: `dd.read_csv`). Column types are inferred from the start of
 /// every file (all of it with [`CsvOptions::widen`]) and agreed before anything is computed,
-/// as pandas infers them: empty cells are missing values, so a column of whole numbers with
-/// an empty cell is float64 with NaN (a boolean one, strings); files that disagree agree on
+/// as pandas infers them: empty cells and pandas' default missing-value texts (`NA`, `N/A`,
+/// `NULL`, `null`, `NaN`, `nan`, `None`, `#N/A`, `<NA>`, …) are missing values, so a column
+/// of whole numbers with a missing value is float64 with NaN (a boolean one, strings, with
+/// `None` for the missing ones); files that disagree agree on
 /// a type that holds every file's values (int → float → string); a column with no value is
 /// float64. A value that does not fit its column's type is an error naming file, line and
 /// column.
@@ -235,7 +237,7 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
             for (c, field) in rec.iter().enumerate() {
                 match infer(field) {
                     Some(t) => inferred[c] = Some(inferred[c].map_or(t, |p| p.widen(t))),
-                    None => nulls[c] |= field.is_empty(),
+                    None => nulls[c] = true,
                 }
             }
         }
@@ -308,9 +310,38 @@ fn reader<R: Read>(opts: &CsvOptions, r: R) -> csv::Reader<R> {
         .from_reader(r)
 }
 
-/// The narrowest type a field fits; `None` for an empty (null) field.
+/// The texts pandas' `read_csv` reads as a missing value by default (its `na_values`),
+/// besides the empty field.
+const NA_TEXTS: [&[u8]; 18] = [
+    b"-1.#IND",
+    b"1.#QNAN",
+    b"1.#IND",
+    b"-1.#QNAN",
+    b"#N/A N/A",
+    b"#N/A",
+    b"N/A",
+    b"n/a",
+    b"NA",
+    b"<NA>",
+    b"#NA",
+    b"NULL",
+    b"null",
+    b"NaN",
+    b"-NaN",
+    b"nan",
+    b"-nan",
+    b"None",
+];
+
+/// Whether a field is a missing value as pandas reads it: empty, or one of [`NA_TEXTS`].
+#[inline]
+pub(super) fn is_na(field: &[u8]) -> bool {
+    field.is_empty() || (field.len() <= 8 && NA_TEXTS.contains(&field))
+}
+
+/// The narrowest type a field fits; `None` for a missing value ([`is_na`]).
 pub(super) fn infer(field: &[u8]) -> Option<DType> {
-    if field.is_empty() {
+    if is_na(field) {
         return None;
     }
     let Ok(s) = std::str::from_utf8(field) else {
