@@ -336,7 +336,14 @@ const NA_TEXTS: [&[u8]; 18] = [
 /// Whether a field is a missing value as pandas reads it: empty, or one of [`NA_TEXTS`].
 #[inline]
 pub(super) fn is_na(field: &[u8]) -> bool {
-    field.is_empty() || (field.len() <= 8 && NA_TEXTS.contains(&field))
+    match field.first() {
+        None => true,
+        // the first bytes of the texts: most fields are ruled out by one comparison
+        Some(b'-' | b'1' | b'#' | b'N' | b'n' | b'<') => {
+            field.len() <= 8 && NA_TEXTS.contains(&field)
+        }
+        Some(_) => false,
+    }
 }
 
 /// The narrowest type a field fits; `None` for a missing value ([`is_na`]).

@@ -465,6 +465,21 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn missing_value_texts_are_pandas_defaults() {
+        for t in [
+            "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+            "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+        ] {
+            assert!(super::super::csv::is_na(t.as_bytes()), "{t:?}");
+        }
+        for t in [
+            "na", "Null", "none", "-", "1", "NAN", "N", "#", "<NA", "x", " NA", "NA ",
+        ] {
+            assert!(!super::super::csv::is_na(t.as_bytes()), "{t:?}");
+        }
+    }
+
+    #[test]
     fn integers_read_as_str_parse_reads_them() {
         for s in [
             "0",
