@@ -33,7 +33,9 @@
 //! | `t.compute()?` | `t.compute()` |
 //! | `t.compute_with(Scheduler::sync())?` | `t.compute(scheduler="synchronous")` |
 //! | `dagr::compute((&a, &b))?` | `dask.compute(a, b)` |
+//! | `dagr::compute((&bag, &df, &x.mean()))?` | `dask.compute(bag, df, x.mean())` |
 //! | `t.visualize("t.svg")?` | `t.visualize("t.svg")` |
+//! | `dagr::visualize((&a, &b), "g.svg")?` | `dask.visualize(a, b, filename="g.svg")` |
 //! | `t.compute_with(Scheduler::default().progress())?` | `with ProgressBar(): t.compute()` |
 //! | `t.compute_with(Scheduler::default().profile(&prof))?` | `with Profiler() as prof: t.compute()` |
 //!

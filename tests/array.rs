@@ -93,6 +93,19 @@ proptest! {
     }
 
     #[test]
+    fn lazy_scalars_in_expressions_match_ndarray((shape, chunks) in shape_and_chunks(), seed in 0u64..1000) {
+        let a = data(&shape, seed);
+        let x = da::from_array(a.clone(), &chunks).unwrap();
+        let m = a.mean().unwrap();
+        let sd = var_of(&a).sqrt();
+        prop_assert!(close(&(&x - x.mean()).compute().unwrap(), &a.mapv(|v| v - m)));
+        prop_assert!(close(&((&x - x.mean()) / x.std()).compute().unwrap(), &a.mapv(|v| (v - m) / sd)));
+        prop_assert!(close(&(x.max() - &x).compute().unwrap(), &a.mapv(|v| a.fold(f64::MIN, |p, &q| p.max(q)) - v)));
+        prop_assert!(close(&(&x * x.sum() + x.min()).compute().unwrap(), &a.mapv(|v| v * a.sum() + a.fold(f64::MAX, |p, &q| p.min(q)))));
+        prop_assert!(close(&(x.mean() / &x.abs().map(|v| v + 1.0)).compute().unwrap(), &a.mapv(|v| m / (v.abs() + 1.0))));
+    }
+
+    #[test]
     fn broadcasting_matches_ndarray((shape, chunks) in shape_and_chunks(), seed in 0u64..1000) {
         let a = data(&shape, seed);
         let x = da::from_array(a.clone(), &chunks).unwrap();
@@ -264,6 +277,29 @@ fn sum_and_mean_computed_together_share_their_blocks() {
     let y = &x * 2.0;
     let (full, total) = dagr::compute((&y, &y.sum())).unwrap();
     assert!(near(full.sum(), total));
+}
+
+#[test]
+fn a_lazy_scalar_is_computed_once_and_fused_into_the_blocks() {
+    // 16 blocks; the mean: 16 partial tasks, 2 + 1 combine tasks, 1 finishing task
+    let x = da::random::random(&[400, 400], &[100, 100], 3).unwrap();
+    let m = x.mean();
+    assert_eq!(m.num_tasks(), 16 + 3 + 1);
+    // x - mean: one task per block (reading the mean) and one assembling them
+    let centred = &x - &m;
+    assert_eq!(centred.num_tasks(), 16 + 1 + m.num_tasks());
+    let count = Arc::new(Count::default());
+    let total = centred
+        .abs()
+        .max()
+        .compute_with(Scheduler::threads(2).observe(count.clone()))
+        .unwrap();
+    // the mean's 20 tasks, 16 blocks of |x - m| with their maxima, a tree of 3, a finish
+    assert_eq!(count.0.load(Ordering::Relaxed), 20 + 16 + 3 + 1);
+    let a = x.compute().unwrap();
+    let mean = a.mean().unwrap();
+    let want = a.fold(0.0_f64, |acc, &v| acc.max((v - mean).abs()));
+    assert!(near(total, want));
 }
 
 #[test]

@@ -136,14 +136,14 @@ proptest! {
     }
 
     #[test]
-    fn string_methods_match_std(lines in proptest::collection::vec("[ a-zA-Z,.!?'-]{0,30}", 0..40), parts in 1usize..6) {
+    fn string_methods_match_std(lines in proptest::collection::vec("[ a-zA-Z,.!?'\x1c\x1f-]{0,30}", 0..40), parts in 1usize..6) {
         let b = db::from_sequence(lines.clone(), parts).unwrap();
-        let words: Vec<String> = lines.iter().flat_map(|l| l.split_whitespace().map(str::to_owned)).collect();
+        let words: Vec<String> = words_of(&lines);
         prop_assert_eq!(b.str().split().flatten().compute().unwrap(), words.clone());
         let clean: Vec<String> = lines.iter().map(|l| l.chars().filter(|c| !c.is_ascii_punctuation()).collect::<String>().to_lowercase()).collect();
         prop_assert_eq!(b.str().strip_punctuation().str().lower().compute().unwrap(), clean);
         prop_assert_eq!(b.str().upper().compute().unwrap(), lines.iter().map(|l| l.to_uppercase()).collect::<Vec<_>>());
-        prop_assert_eq!(b.str().strip().compute().unwrap(), lines.iter().map(|l| l.trim().to_owned()).collect::<Vec<_>>());
+        prop_assert_eq!(b.str().strip().compute().unwrap(), lines.iter().map(|l| l.trim_matches(python_space).to_owned()).collect::<Vec<_>>());
         prop_assert_eq!(b.str().split_on(",").compute().unwrap(), lines.iter().map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>()).collect::<Vec<_>>());
         prop_assert_eq!(b.str().replace("a", "xy").compute().unwrap(), lines.iter().map(|l| l.replace('a', "xy")).collect::<Vec<_>>());
         prop_assert_eq!(b.str().contains("e").compute().unwrap(), lines.iter().map(|l| l.contains('e')).collect::<Vec<_>>());
@@ -274,9 +274,14 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(db::from_delayed::<i32>(vec![]).is_err());
     let b = db::from_sequence(vec![1, 2, 3], 2).unwrap();
     let e = b.topk(0, |x| *x).compute().unwrap_err();
-    assert!(e.to_string().contains("topk(0)"), "{e}");
+    assert_eq!(e.to_string(), "topk: topk(0): k must be at least 1");
+    assert!(
+        matches!(e, Error::InvalidArgument { what: "topk", .. }),
+        "{e:?}"
+    );
     let e = b.repartition(0).compute().unwrap_err();
     assert!(e.to_string().contains("repartition(0)"), "{e}");
+    assert!(e.key().is_none(), "{e:?}");
     let empty = db::from_sequence(Vec::<i64>::new(), 3).unwrap();
     assert!(empty
         .max()
@@ -331,12 +336,22 @@ fn from_sequence_partitions_like_dask() {
     );
 }
 
-/// Python's `str.split()` words of every line (whitespace as `char::is_whitespace`).
-fn words_of(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .flat_map(|l| l.split_whitespace().map(str::to_owned))
+/// Whitespace as Python's `str.isspace()`: Unicode's, and the separators `\x1c` to `\x1f`.
+fn python_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `line.split()`.
+fn python_split(line: &str) -> Vec<String> {
+    line.split(python_space)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
         .collect()
+}
+
+/// Python's `str.split()` words of every line.
+fn words_of(lines: &[String]) -> Vec<String> {
+    lines.iter().flat_map(|l| python_split(l)).collect()
 }
 
 fn clean(line: &str) -> String {
@@ -354,7 +369,7 @@ proptest! {
     #[test]
     fn text_columns_match_plain_iterators(
         files in proptest::collection::vec(
-            (proptest::collection::vec("[ a-zA-Z0-9éÉßΣς,.!?;'\u{a0}\u{3000}\u{2009}\t_-]{0,40}", 0..30), any::<bool>(), any::<bool>()),
+            (proptest::collection::vec("[ a-zA-Z0-9éÉßΣς,.!?;'\u{a0}\u{3000}\u{2009}\t\x1c\x1f_-]{0,40}", 0..30), any::<bool>(), any::<bool>()),
             1..4),
         blocksize in prop_oneof![Just(1u64), Just(7), Just(64), Just(1000), Just(1 << 20)],
     ) {
@@ -412,7 +427,7 @@ proptest! {
                 topk(&freqs(&clean_words), 5, |(_, n)| *n)
             );
             prop_assert_eq!(b.frequencies().compute_with(s.clone()).unwrap(), freqs(&lines));
-            let split: Vec<Vec<String>> = lines.iter().map(|l| l.split_whitespace().map(str::to_owned).collect()).collect();
+            let split: Vec<Vec<String>> = lines.iter().map(|l| python_split(l)).collect();
             prop_assert_eq!(b.str().split().compute_with(s.clone()).unwrap(), split);
             prop_assert_eq!(b.str().upper().compute_with(s.clone()).unwrap(), lines.iter().map(|l| l.to_uppercase()).collect::<Vec<_>>());
             // user code on items after column steps
@@ -490,4 +505,28 @@ fn invalid_utf8_in_a_column_names_file_and_line() {
         ["fine", "also", "fine", "bad", "\u{fffd}", "byte", "ok"]
     );
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+proptest! {
+    #[test]
+    fn topk_takes_float_keys_with_nan_ranked_as_numpy(
+        xs in proptest::collection::vec(prop_oneof![1 => Just(f64::NAN), 1 => Just(-0.0), 6 => (-20i32..20).prop_map(f64::from)], 0..50),
+        parts in 1usize..6,
+        k in 1usize..12,
+    ) {
+        let items: Vec<(usize, f64)> = xs.iter().copied().enumerate().collect();
+        let b = db::from_sequence(items.clone(), parts).unwrap();
+        let got = b.topk(k, |(_, x)| *x).compute().unwrap();
+        // oracle: NumPy's order (NaN above every number), largest first, earlier first on ties
+        let mut want = items.clone();
+        want.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            _ => b.1.partial_cmp(&a.1).unwrap(),
+        });
+        want.truncate(k);
+        let ids = |v: &[(usize, f64)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
+        prop_assert_eq!(ids(&got), ids(&want));
+    }
 }

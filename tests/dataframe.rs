@@ -358,12 +358,13 @@ fn bad_csv_is_an_error_naming_file_line_and_column() {
         .contains("zz"));
     assert!(ok.groupby("zz").sum().compute().is_err());
     assert!(ok.filter(col("zz").gt(1.0)).compute().is_err());
-    assert!(ok
-        .with_column("c", col("b") * 2.0)
-        .compute()
-        .unwrap_err()
-        .to_string()
-        .contains("numeric"));
+    assert_eq!(
+        ok.with_column("c", col("b") * 2.0)
+            .compute()
+            .unwrap_err()
+            .to_string(),
+        r#"column "b" is string, but arithmetic needs a number"#
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -392,7 +393,7 @@ fn float_text() -> impl Strategy<Value = String> {
         1 => (-1e3f64..1e3).prop_map(|x| format!("{x:.3}")),
         2 => proptest::sample::select(vec![
             "", " 1.5", "2.5 ", "inf", "-inf", "NaN", "nan", "1e5", ".5", "5.", "+2.5", "-0",
-            "1E-7", "123456789012345678901234567890",
+            "1E-7", "123456789012345678901234567890", "NA", "N/A", "null", "-1.#IND",
         ])
         .prop_map(String::from),
     ]
@@ -419,19 +420,30 @@ fn word_text() -> impl Strategy<Value = String> {
         "7",
         "\"q,uo\"",
         "\"say \"\"hi\"\"\"",
+        "NA",
+        "None",
+        "<NA>",
+        "na",
     ])
     .prop_map(String::from)
 }
 
+/// pandas' default `na_values`: texts `read_csv` reads as missing (as the empty field).
+const PANDAS_NA: [&str; 19] = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
 /// The values of a field as `read_csv` documents them, from the csv crate's unquoted field.
 fn oracle_column(dtype: DType, fields: &[String]) -> Column {
+    let missing = |f: &String| PANDAS_NA.contains(&f.as_str());
     let num = |f: &String| f.trim().to_owned();
     match dtype {
         DType::F64 => Column::F64(
             fields
                 .iter()
                 .map(|f| {
-                    if f.is_empty() {
+                    if missing(f) {
                         f64::NAN
                     } else {
                         num(f).parse().unwrap()
@@ -449,7 +461,7 @@ fn oracle_column(dtype: DType, fields: &[String]) -> Column {
         DType::Str => Column::Str(
             fields
                 .iter()
-                .map(|f| (!f.is_empty()).then(|| f.clone()))
+                .map(|f| (!missing(f)).then(|| f.clone()))
                 .collect(),
         ),
     }
@@ -642,5 +654,99 @@ fn quoted_files_read_and_fail_by_line_after_the_fast_path_hands_over() {
         e.contains("late-type.csv:100003") && e.contains("\"b\"") && e.contains("oops"),
         "{e}"
     );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+fn texts(t: &dd::Table, c: &str) -> Vec<Option<String>> {
+    let c = t.column(c).unwrap();
+    (0..c.len()).map(|i| c.text(i)).collect()
+}
+
+#[test]
+fn read_csv_types_hold_every_value_as_pandas_reads_them() {
+    let d = scratch("types");
+    let p = |name: &str| pat(&d, name);
+    // files that disagree: each column's type holds every file's values
+    std::fs::write(d.join("a1.csv"), "e,i,b,f\n,1,True,1\n,2,False,2\n").unwrap();
+    std::fs::write(d.join("a2.csv"), "e,i,b,f\n5,,1,2.5\n6,3,0,\n").unwrap();
+    let df = dd::read_csv(&p("a*.csv"), CsvOptions::default()).unwrap();
+    let types: Vec<DType> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types, [DType::F64, DType::F64, DType::Str, DType::F64]);
+    let t = df.compute().unwrap();
+    let got: Vec<DType> = t.columns().iter().map(Column::dtype).collect();
+    assert_eq!(got, types);
+    let e = t.column("e").unwrap().to_f64().unwrap();
+    assert!(e[0].is_nan() && e[1].is_nan());
+    assert_eq!(&e[2..], &[5.0, 6.0]);
+    assert_eq!(texts(&t, "b")[0].as_deref(), Some("True"));
+    assert_eq!(texts(&t, "b")[3].as_deref(), Some("0"));
+    assert!(t.column("i").unwrap().f64(2).unwrap().is_nan());
+
+    // pandas' missing-value texts: an int column with "NA" is float64, a text column's
+    // "None" and "n/a" are missing, "na" is text
+    std::fs::write(
+        d.join("na.csv"),
+        "i,s,b\n1,x,True\nNA,None,NULL\n3,n/a,False\n4,na,<NA>\n",
+    )
+    .unwrap();
+    let df = dd::read_csv(&p("na.csv"), CsvOptions::default()).unwrap();
+    let types: Vec<DType> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types, [DType::F64, DType::Str, DType::Str]);
+    let t = df.compute().unwrap();
+    let i = t.column("i").unwrap().to_f64().unwrap();
+    assert!(i[1].is_nan() && i[3] == 4.0);
+    assert_eq!(
+        texts(&t, "s"),
+        [Some("x".to_string()), None, None, Some("na".to_string())]
+    );
+    assert_eq!(
+        texts(&t, "b"),
+        [
+            Some("True".to_string()),
+            None,
+            Some("False".to_string()),
+            None
+        ]
+    );
+
+    // an empty cell past the sample: an error that says what to do; widen(true) reads it as
+    // pandas does, and dtypes() says so before computing
+    let mut text = String::from("n,s\n");
+    for i in 0..60_000 {
+        text.push_str(&format!("{i},{}\n", i % 7));
+    }
+    text.push_str(",x\n7,8\n");
+    std::fs::write(d.join("late.csv"), text).unwrap();
+    let strict = dd::read_csv(&p("late.csv"), CsvOptions::default()).unwrap();
+    assert_eq!(strict.dtypes()[0].1, DType::I64);
+    let e = strict.compute().unwrap_err().to_string();
+    assert!(
+        e.contains("late.csv:60002")
+            && e.contains("\"n\" has a missing value")
+            && e.contains("widen(true)"),
+        "{e}"
+    );
+    let wide = dd::read_csv(
+        &p("late.csv"),
+        CsvOptions::default().widen(true).blocksize(Some(100_000)),
+    )
+    .unwrap();
+    assert!(wide.npartitions() > 1);
+    assert_eq!(
+        wide.dtypes(),
+        vec![("n".to_string(), DType::F64), ("s".to_string(), DType::Str)]
+    );
+    let t = wide.compute().unwrap();
+    assert_eq!(t.column("n").unwrap().dtype(), DType::F64);
+    assert!(t.column("n").unwrap().f64(60_000).unwrap().is_nan());
+    assert_eq!(t.column("n").unwrap().f64(60_001), Some(7.0));
+    assert_eq!(texts(&t, "s")[0].as_deref(), Some("0"));
+    assert_eq!(texts(&t, "s")[60_000].as_deref(), Some("x"));
+    // every partition has the announced types, including those with no odd value
+    for part in wide.to_delayed() {
+        let part = part.compute().unwrap();
+        let got: Vec<DType> = part.columns().iter().map(Column::dtype).collect();
+        assert_eq!(got, [DType::F64, DType::Str]);
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }

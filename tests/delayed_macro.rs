@@ -128,6 +128,67 @@ fn vec_of_delayed_for_a_vec_parameter() {
 }
 
 #[test]
+fn str_for_a_string_parameter_and_a_borrowed_list_for_a_vec_one() {
+    assert_eq!(parse(" 41 ").compute().unwrap(), 41);
+    let text = String::from("12");
+    assert_eq!(parse(text.as_str()).compute().unwrap(), 12);
+    assert_eq!(load_file("a.csv").compute().unwrap(), "contents of a.csv");
+    // pure: the same text as `&str` or `String` is the same call
+    assert_eq!(
+        load_file("a.csv").key(),
+        load_file("a.csv".to_string()).key()
+    );
+    assert_ne!(load_file("a.csv").key(), load_file("b.csv").key());
+
+    let parts: Vec<Delayed<i64>> = (1..=4).map(|i| add(i, i)).collect();
+    assert_eq!(total(&parts).compute().unwrap(), 20);
+    assert_eq!(total(&parts[..2]).compute().unwrap(), 6);
+    // the list is still there, and its values are computed once for both totals
+    let (a, b) = dagr::compute((&total(&parts), &total(parts.clone()))).unwrap();
+    assert_eq!((a, b), (20, 20));
+}
+
+#[test]
+fn a_task_error_is_printed_once_in_an_error_chain() {
+    let err = parse("x").compute().unwrap_err();
+    // what a reporter walking `source()` prints (anyhow's `{:#}`, eyre, `main`'s report)
+    let mut chain = vec![err.to_string()];
+    let mut next = std::error::Error::source(&err);
+    while let Some(e) = next {
+        chain.push(e.to_string());
+        next = e.source();
+    }
+    let text = chain.join(": ");
+    assert_eq!(text.matches("invalid digit").count(), 1, "{text}");
+    assert!(
+        text.ends_with("failed: invalid digit found in string"),
+        "{text}"
+    );
+    let dagr::Error::TaskFailed { error, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(error.downcast_ref::<ParseIntError>().is_some());
+}
+
+#[test]
+fn io_errors_convert_for_question_marks() {
+    fn run(path: &str) -> Result<i64, dagr::Error> {
+        let text = std::fs::read_to_string(path)?;
+        parse(text).compute()
+    }
+    let missing = std::env::temp_dir().join("dagr-no-such-dir/none.txt");
+    let err = run(missing.to_str().unwrap()).unwrap_err();
+    assert!(
+        matches!(&err, dagr::Error::StdIo(e) if e.kind() == std::io::ErrorKind::NotFound),
+        "{err:?}"
+    );
+    let file = std::env::temp_dir().join(format!("dagr-io-question-{}.txt", std::process::id()));
+    std::fs::write(&file, "17").unwrap();
+    assert_eq!(run(file.to_str().unwrap()).unwrap(), 17);
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
 fn result_returns() {
     assert_eq!(parse(" 41 ".to_string()).compute().unwrap(), 41);
     let n = add(parse("1".to_string()), 1);

@@ -252,6 +252,9 @@ fn a_forced_bar_draws_on_stderr() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("40/40 tasks"), "{err}");
     assert!(err.contains("done"), "{err}");
+    // the finished bar ends its line, so what the program prints next starts on its own
+    let last = err.trim_end_matches('\n').rsplit('\n').next().unwrap_or("");
+    assert!(err.ends_with('\n') && last.contains("done"), "{err:?}");
 }
 
 #[test]
@@ -270,17 +273,40 @@ fn profiles_add_up_over_runs_and_clear() {
         s.longest_path.steps,
         vec![("leaf".to_owned(), 1), ("mix".to_owned(), 49)]
     );
-    // two pool workers, and the calling thread, which runs tasks while it waits
-    assert_eq!(s.workers.len(), 3);
+    // the pool's two workers; the calling thread, which runs tasks while it waits, apart
+    assert_eq!(s.workers.len(), 2);
     assert!(s
         .workers
         .iter()
+        .chain(&s.calling_thread)
         .all(|w| (0.0..=1.0).contains(&w.utilisation)));
+    let ran: usize = s
+        .workers
+        .iter()
+        .chain(&s.calling_thread)
+        .map(|w| w.tasks)
+        .sum();
+    assert_eq!(ran, 50);
     let text = s.to_string();
+    assert!(text.starts_with("50 tasks of 1 run on 2 workers"), "{text}");
     assert!(text.contains("longest path: 50 tasks"), "{text}");
     assert!(text.contains("leaf → mix ×49"), "{text}");
     leaf(7).compute_with(sched).unwrap();
     assert_eq!((prof.summary().runs, prof.len()), (2, 51));
+    // the trace numbers the profiler's runs from 1, whatever ran before in the process
+    let dir = temp_dir("numbers");
+    prof.write_trace(dir.join("t.json")).unwrap();
+    let trace = std::fs::read_to_string(dir.join("t.json")).unwrap();
+    assert!(
+        trace.contains("\"dagr run 1: 50 tasks on 2 workers and the calling thread\""),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("\"dagr run 2: 1 task on 2 workers"),
+        "{trace}"
+    );
+    assert!(!trace.contains("dagr run 3"), "{trace}");
+    std::fs::remove_dir_all(&dir).unwrap();
     prof.clear();
     assert!(prof.is_empty());
 }

@@ -154,6 +154,8 @@ fn array_cases(cluster: &Cluster) {
         (x.max(), "max"),
         ((&x + &y).mean(), "x + y"),
         (((&x * 2.0) - 1.0).min(), "2x - 1"),
+        ((&x - x.mean()).abs().max(), "|x - mean|"),
+        (((&y - y.mean()) / y.std()).sum(), "z-scores"),
     ];
     for (d, what) in &pairs {
         let a = d.compute_with(s.clone()).unwrap();
@@ -376,7 +378,18 @@ fn bag_cases(cluster: &Cluster, dir: &std::path::Path) {
     );
     assert_eq!(
         odd.compute_with(s.clone()).unwrap(),
-        odd.compute_with(t).unwrap()
+        odd.compute_with(t.clone()).unwrap()
+    );
+    // float keys for topk; bags through dagr::compute with another output
+    let warmest = readings.topk(3, |r| r.celsius);
+    assert_eq!(
+        warmest.compute_with(s.clone()).unwrap(),
+        warmest.compute_with(t.clone()).unwrap()
+    );
+    let both = (&odd, &odd.count());
+    assert_eq!(
+        dagr::compute_with(both, s.clone()).unwrap(),
+        dagr::compute_with(both, t).unwrap()
     );
     // each rank writes its own partitions; every rank then reads them all back
     let out = dir.join("words-out");
@@ -495,8 +508,40 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
     let sorted = df.sort_values("score", false);
     assert_eq!(
         sorted.compute_with(s.clone()).unwrap(),
-        sorted.compute_with(t).unwrap()
+        sorted.compute_with(t.clone()).unwrap()
     );
+    // several keys, booleans, std; several sort columns; the n best rows; missing values
+    let flagged = df
+        .with_column("high", col("id").gt(2000))
+        .with_column("half", col("score").gt(12.5).not());
+    let grouped = flagged.groupby(["name", "high"]).agg(&[
+        ("score", dd::Agg::Std),
+        ("score", dd::Agg::Mean),
+        ("half", dd::Agg::Mean),
+    ]);
+    let by_two = flagged.sort_values_each(&[("name", true), ("score", false)]);
+    let best = df.nlargest(7, "score");
+    let gaps = df
+        .with_column("gap", col("score") / (col("id") - 1000))
+        .dropna()
+        .fillna(0);
+    for frame in [&grouped, &by_two, &best, &gaps] {
+        assert_eq!(
+            frame.compute_with(s.clone()).unwrap(),
+            frame.compute_with(t.clone()).unwrap()
+        );
+    }
+    assert_eq!(
+        df.tail(3).unwrap(),
+        df.compute().unwrap().take(&[
+            df.len().unwrap() - 3,
+            df.len().unwrap() - 2,
+            df.len().unwrap() - 1
+        ])
+    );
+    // dataframes and bags through dagr::compute
+    let (a, b) = dagr::compute_with((&best, &grouped), s.clone()).unwrap();
+    assert_eq!((a, b), dagr::compute_with((&best, &grouped), t).unwrap());
     let out = dir.join("csv-out");
     big.to_csv_with(&format!("{}/*.csv", out.display()), s)
         .unwrap();

@@ -1,4 +1,5 @@
-//! Compile-fail tests: each `tests/ui/*.rs` must fail with the diagnostics in its `.stderr`.
+//! Compile-fail tests: each `tests/ui/*.rs` must fail with the diagnostics in its `.stderr`;
+//! each `tests/ui-pass/*.rs` must build without a warning (they deny warnings) and run.
 //!
 //! The expected diagnostics are those of the default features: optional dependencies change
 //! how rustc abbreviates type paths (with `hdf5`, `Rc<String>` prints as
@@ -12,4 +13,5 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
+    t.pass("tests/ui-pass/*.rs");
 }

@@ -1,7 +1,8 @@
 //! What `#[delayed]` expands to: building one call node from plain and lazy arguments.
 //!
 //! Each argument of a `#[delayed]` function accepts a plain `A`, a `Delayed<A>`, a
-//! `&Delayed<A>`, or, for a `Vec<X>` parameter, a `Vec<Delayed<X>>`. [`IntoArg`] turns each
+//! `&Delayed<A>`; for a `Vec<X>` parameter, a `Vec<Delayed<X>>` or a `&Vec<Delayed<X>>`
+//! (`&[Delayed<X>]`); for a `String` parameter, a `&str`. [`IntoArg`] turns each
 //! into an [`ArgSlot`]: a captured constant, or the position of a dependency among the node's
 //! inputs. The node's body reads its slots back in argument order.
 
@@ -14,8 +15,8 @@ use std::sync::Arc;
 /// Collects the arguments of one call and builds its node.
 ///
 /// ```
-/// use dagr_core::private::CallBuilder;
-/// use dagr_core::value;
+/// use dagr::private::CallBuilder;
+/// use dagr::value;
 /// let mut b = CallBuilder::new("add", false);
 /// let x = b.arg::<i64, _>(1);
 /// let y = b.arg::<i64, _>(value(2_i64));
@@ -65,12 +66,27 @@ impl<T: Data> ArgSlot<T> {
 }
 
 /// An argument of a `#[delayed]` function expecting a `T`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the argument of a `{T}` parameter of a `#[delayed]` function",
+    label = "expected a `{T}`, a `Delayed<{T}>` or a `&Delayed<{T}>`",
+    note = "a parameter of type `T` accepts a `T`, a `Delayed<T>` or a `&Delayed<T>`; \
+            a `Vec<X>` parameter also a `Vec<Delayed<X>>` or a `&Vec<Delayed<X>>`, \
+            a `String` parameter also a `&str`"
+)]
 pub trait IntoArg<T> {
     /// Registers the argument with the call being built.
     fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<T>;
 }
 
 /// An argument of a `#[delayed(pure)]` function: it also names itself in the call's token.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the argument of a `{T}` parameter of a `#[delayed(pure)]` function",
+    label = "expected a `{T}` that implements `Tokenize`, a `Delayed<{T}>` or a `&Delayed<{T}>`",
+    note = "a parameter of type `T` accepts a `T`, a `Delayed<T>` or a `&Delayed<T>`; \
+            a `Vec<X>` parameter also a `Vec<Delayed<X>>` or a `&Vec<Delayed<X>>`, \
+            a `String` parameter also a `&str`; a plain value of a `pure` function must \
+            implement `Tokenize`, which names it in the call's key"
+)]
 pub trait PureArg<T>: IntoArg<T> {
     /// Feeds the argument's identity into the call's token.
     fn tokenize_arg(&self, h: &mut TokenHasher);
@@ -131,6 +147,52 @@ impl<X: Data> PureArg<Vec<X>> for Vec<Delayed<X>> {
         h.write(&2u8);
         h.write(&self.len());
         self.iter().for_each(|d| tokenize_key(d.key(), h));
+    }
+}
+
+impl<X: Data> IntoArg<Vec<X>> for &Vec<Delayed<X>> {
+    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
+        self.as_slice().into_arg(b)
+    }
+}
+
+impl<X: Data> PureArg<Vec<X>> for &Vec<Delayed<X>> {
+    fn tokenize_arg(&self, h: &mut TokenHasher) {
+        self.as_slice().tokenize_arg(h)
+    }
+}
+
+impl<X: Data> IntoArg<Vec<X>> for &[Delayed<X>] {
+    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
+        let start = b.deps.len();
+        let len = self.len();
+        b.deps.extend(self.iter().map(|d| d.node.clone()));
+        ArgSlot::List {
+            start,
+            len,
+            collect: collect_list::<X>,
+        }
+    }
+}
+
+impl<X: Data> PureArg<Vec<X>> for &[Delayed<X>] {
+    fn tokenize_arg(&self, h: &mut TokenHasher) {
+        h.write(&2u8);
+        h.write(&self.len());
+        self.iter().for_each(|d| tokenize_key(d.key(), h));
+    }
+}
+
+impl IntoArg<String> for &str {
+    fn into_arg(self, _: &mut CallBuilder) -> ArgSlot<String> {
+        ArgSlot::Const(self.to_owned())
+    }
+}
+
+impl PureArg<String> for &str {
+    fn tokenize_arg(&self, h: &mut TokenHasher) {
+        // as the same text given as a `String`
+        self.to_string().tokenize_arg(h)
     }
 }
 

@@ -8,10 +8,40 @@ use dagr_runtime::{Scheduler, Value};
 
 /// The graph nodes a [`Computable`] asks for (opaque).
 #[doc(hidden)]
-pub struct Outputs<'a>(pub(crate) Vec<&'a NodeRef>);
+pub struct Outputs<'a>(
+    pub(crate) Vec<NodeRef>,
+    pub(crate) std::marker::PhantomData<&'a ()>,
+);
 
-/// Something [`compute`] accepts: a `&Delayed<T>`, a slice or `Vec` of them, or a tuple of
-/// up to 8 such things.
+impl Outputs<'_> {
+    pub(crate) fn new() -> Self {
+        Outputs(Vec::new(), std::marker::PhantomData)
+    }
+
+    /// The nodes, in order.
+    pub(crate) fn refs(&self) -> Vec<&NodeRef> {
+        self.0.iter().collect()
+    }
+}
+
+/// An output's value as a `T`, or an error naming the output by `key`.
+pub(crate) fn take_output<T: Data>(
+    values: &mut std::vec::IntoIter<Value>,
+    key: impl FnOnce() -> dagr_runtime::Key,
+) -> Result<T, Error> {
+    match values.next().map(|v| v.downcast::<T>()) {
+        Some(Ok(arc)) => Ok(std::sync::Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a))),
+        _ => Err(Error::OutputType {
+            key: key(),
+            expected: std::any::type_name::<T>(),
+        }),
+    }
+}
+
+/// Something [`compute`], [`crate::visualize`] and [`crate::to_dot`] accept: a
+/// `&Delayed<T>`, an [`Array`](crate::array::Array), a [`Bag`](crate::bag::Bag), a
+/// [`DataFrame`](crate::dataframe::DataFrame), a slice or `Vec` of one of them, or a tuple
+/// of up to 8 such things.
 pub trait Computable {
     /// What computing it gives.
     type Output;
@@ -24,7 +54,7 @@ pub trait Computable {
 impl<T: Data> Computable for Delayed<T> {
     type Output = T;
     fn collect_nodes<'a>(&'a self, out: &mut Outputs<'a>) {
-        out.0.push(&self.node);
+        out.0.push(self.node.clone());
     }
     fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<T, Error> {
         match values.next() {
@@ -93,7 +123,7 @@ computable_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
 /// run once.
 ///
 /// ```
-/// use dagr_core::{compute, value};
+/// use dagr::{compute, value};
 /// let x = value(10_i64).map(|v| v + 1);    // shared
 /// let a = x.map(|v| v * 2);
 /// let b = x.map(|v| v * 3);
@@ -109,14 +139,14 @@ pub fn compute<C: Computable>(what: C) -> Result<C::Output, Error> {
 /// [`compute`] on the given scheduler.
 ///
 /// ```
-/// use dagr_core::{compute_with, value, Scheduler};
+/// use dagr::{compute_with, value, Scheduler};
 /// let (a, b) = compute_with((&value(1), &value("x")), Scheduler::sync()).unwrap();
 /// assert_eq!((a, b), (1, "x"));
 /// ```
 pub fn compute_with<C: Computable>(what: C, scheduler: Scheduler) -> Result<C::Output, Error> {
-    let mut nodes = Outputs(Vec::new());
+    let mut nodes = Outputs::new();
     what.collect_nodes(&mut nodes);
-    let p = plan(&nodes.0, scheduler.is_distributed())?;
+    let p = plan(&nodes.refs(), scheduler.is_distributed())?;
     let values = scheduler.run(p.graph, &p.outputs)?;
     what.extract(&mut values.into_iter())
 }
@@ -127,14 +157,14 @@ pub fn compute_with<C: Computable>(what: C, scheduler: Scheduler) -> Result<C::O
 /// would send to every rank.
 ///
 /// ```no_run
-/// use dagr_core::array as da;
-/// use dagr_runtime::distributed::Cluster;
+/// use dagr::array as da;
+/// use dagr::runtime::distributed::Cluster;
 /// let cluster = Cluster::init()?;
 /// let x = da::random::random(&[4000, 4000], &[1000, 1000], 1)?;
-/// if let Some(full) = dagr_core::compute_on(&x, &cluster, 0)? {
+/// if let Some(full) = dagr::compute_on(&x, &cluster, 0)? {
 ///     println!("{} values on rank 0", full.len());
 /// }
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[cfg(feature = "mpi")]
 pub fn compute_on<C: Computable>(
@@ -142,9 +172,9 @@ pub fn compute_on<C: Computable>(
     cluster: &dagr_runtime::distributed::Cluster,
     rank: usize,
 ) -> Result<Option<C::Output>, Error> {
-    let mut nodes = Outputs(Vec::new());
+    let mut nodes = Outputs::new();
     what.collect_nodes(&mut nodes);
-    let p = plan(&nodes.0, true)?;
+    let p = plan(&nodes.refs(), true)?;
     let values = cluster.scheduler_to_rank(rank).run(p.graph, &p.outputs)?;
     if cluster.rank() != rank.min(cluster.size() - 1) {
         return Ok(None);

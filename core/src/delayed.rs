@@ -26,7 +26,7 @@ impl<T: Clone + Send + Sync + 'static> Data for T {}
 /// | `dagr::compute((&a, &b))?` | `dask.compute(a, b)` |
 ///
 /// ```
-/// use dagr_core::{value, Delayed};
+/// use dagr::{value, Delayed};
 /// let x: Delayed<i64> = value(20);
 /// let y = x.map(|v| v + 1).map(|v| v * 2);
 /// assert_eq!(y.compute().unwrap(), 42);
@@ -64,9 +64,9 @@ impl<T> Delayed<T> {
     /// Number of tasks this value depends on, itself included (shared ones counted once).
     ///
     /// ```
-    /// let a = dagr_core::value(1_i64);
+    /// let a = dagr::value(1_i64);
     /// let b = a.map(|x| x + 1);
-    /// let c = dagr_core::map2(&a, &b, |x, y| x + y);
+    /// let c = dagr::map2(&a, &b, |x, y| x + y);
     /// assert_eq!(c.num_tasks(), 3);
     /// ```
     pub fn num_tasks(&self) -> usize {
@@ -86,7 +86,7 @@ impl<T: Data> Delayed<T> {
     /// Computes the value on the given scheduler.
     ///
     /// ```
-    /// use dagr_core::{value, Scheduler};
+    /// use dagr::{value, Scheduler};
     /// let x = value(2_i64).map(|v| v * 21);
     /// assert_eq!(x.compute_with(Scheduler::sync()).unwrap(), 42);
     /// assert_eq!(x.compute_with(Scheduler::threads(2)).unwrap(), 42);
@@ -102,9 +102,9 @@ impl<T: Data> Delayed<T> {
     /// (Dask: `Delayed.persist`); see [`crate::persist`].
     ///
     /// ```
-    /// let x = dagr_core::value(20).map(|x| x + 1).persist()?;
+    /// let x = dagr::value(20).map(|x| x + 1).persist()?;
     /// assert_eq!(x.map(|x| x * 2).compute()?, 42); // from the held 21
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn persist(&self) -> Result<Delayed<T>, Error> {
         crate::persist::persist(self)
@@ -147,7 +147,7 @@ impl<T: Data> Delayed<T> {
 /// A plain value as a node of the graph (Dask: `delayed(x)`).
 ///
 /// ```
-/// let d = dagr_core::value(vec![1, 2, 3]);
+/// let d = dagr::value(vec![1, 2, 3]);
 /// assert_eq!(d.compute().unwrap(), vec![1, 2, 3]);
 /// ```
 pub fn value<T: Data>(x: T) -> Delayed<T> {
@@ -166,7 +166,7 @@ pub fn value<T: Data>(x: T) -> Delayed<T> {
 /// A lazy value combining two others with `f`.
 ///
 /// ```
-/// let s = dagr_core::map2(&dagr_core::value(1), &dagr_core::value(2), |a: i32, b: i32| a + b);
+/// let s = dagr::map2(&dagr::value(1), &dagr::value(2), |a: i32, b: i32| a + b);
 /// assert_eq!(s.compute().unwrap(), 3);
 /// ```
 pub fn map2<A: Data, B: Data, U: Data>(

@@ -33,7 +33,7 @@ const UNTIMED_FILL: &str = "#f0f0f0";
 /// [`Delayed::visualize_with`](crate::Delayed::visualize_with) draw a graph.
 ///
 /// ```
-/// use dagr_core::{value, VisualizeOptions};
+/// use dagr::{value, VisualizeOptions};
 /// let mut x = value(0);
 /// for _ in 0..1000 {
 ///     x = x.map(|v| v + 1);
@@ -73,7 +73,7 @@ impl VisualizeOptions {
     /// Draws a layer of more than `n` tasks as one node (`usize::MAX`: never).
     ///
     /// ```
-    /// let opts = dagr_core::VisualizeOptions::new().collapse_over(10);
+    /// let opts = dagr::VisualizeOptions::new().collapse_over(10);
     /// # drop(opts);
     /// ```
     pub fn collapse_over(mut self, n: usize) -> Self {
@@ -84,7 +84,7 @@ impl VisualizeOptions {
     /// Whether the chunks of one layer are drawn inside a box named after it (default yes).
     ///
     /// ```
-    /// let opts = dagr_core::VisualizeOptions::new().clusters(false);
+    /// let opts = dagr::VisualizeOptions::new().clusters(false);
     /// # drop(opts);
     /// ```
     pub fn clusters(mut self, yes: bool) -> Self {
@@ -97,13 +97,13 @@ impl VisualizeOptions {
     /// grey. The times are copied now: later runs do not change these options.
     ///
     /// ```
-    /// use dagr_core::{value, diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
+    /// use dagr::{value, diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
     /// let x = value(2).map(|v| v * 2);
     /// let prof = Profiler::new();
     /// x.compute_with(Scheduler::sync().profile(&prof))?;
     /// let dot = x.to_dot_with(&VisualizeOptions::new().timings(&prof));
     /// assert!(dot.contains("colour: measured time"));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn timings(mut self, profiler: &Profiler) -> Self {
         self.timings = Some(Arc::new(profiler.time_by_key()));

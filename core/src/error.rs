@@ -16,13 +16,16 @@ pub enum Error {
         message: String,
     },
     /// A task returned an error; the rest of the computation was cancelled.
-    #[error("task {key} failed: {source}")]
+    ///
+    /// The message includes the task's error, so [`std::error::Error::source`] does not
+    /// return it again (a reporter walking the chain would print it twice); it is the
+    /// `error` field, to downcast (`error.downcast_ref::<std::num::ParseIntError>()`).
+    #[error("task {key} failed: {error}")]
     TaskFailed {
         /// The task's key.
         key: Key,
         /// The error the task returned.
-        #[source]
-        source: BoxError,
+        error: BoxError,
     },
     /// The runtime could not run the graph.
     #[error(transparent)]
@@ -44,6 +47,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An I/O error without a file name, from `?` on a `std::io` call in code that returns
+    /// `Result<_, dagr::Error>`.
+    ///
+    /// ```
+    /// fn run() -> Result<(), dagr::Error> {
+    ///     let text = std::fs::read_to_string("/nonexistent/dagr-input.txt")?;
+    ///     drop(text);
+    ///     Ok(())
+    /// }
+    /// assert!(matches!(run(), Err(dagr::Error::StdIo(_))));
+    /// ```
+    #[error(transparent)]
+    StdIo(#[from] std::io::Error),
     /// An argument is out of its domain (`repartition(0)`, `topk(0)`, …).
     #[error("{what}: {message}")]
     InvalidArgument {
@@ -115,6 +131,19 @@ pub enum Error {
     ColumnType {
         /// The column.
         column: String,
+        /// Its type.
+        dtype: crate::dataframe::DType,
+        /// The operation.
+        what: &'static str,
+        /// What it needs.
+        expected: &'static str,
+    },
+    /// An expression's type does not fit where it is used (a filter that is not a boolean,
+    /// arithmetic on strings).
+    #[error("`{expr}` is {dtype}, but {what} needs {expected}")]
+    ExprType {
+        /// The expression, as written.
+        expr: String,
         /// Its type.
         dtype: crate::dataframe::DType,
         /// The operation.
@@ -222,7 +251,12 @@ impl From<dagr_runtime::Error> for Error {
             dagr_runtime::Error::TaskPanicked { key, message } => {
                 Error::TaskPanicked { key, message }
             }
-            dagr_runtime::Error::TaskFailed { key, source } => Error::TaskFailed { key, source },
+            dagr_runtime::Error::TaskFailed { key, source } => {
+                match source.downcast::<Deferred>() {
+                    Ok(deferred) => deferred.0,
+                    Err(error) => Error::TaskFailed { key, error },
+                }
+            }
             other => Error::Runtime(other),
         }
     }
@@ -237,5 +271,79 @@ impl Error {
             | Error::OutputType { key, .. } => Some(key),
             _ => None,
         }
+    }
+}
+
+/// An error found while a lazy collection was built (an operator cannot return `Result`),
+/// carried by its tasks: `compute` returns the error itself, not a task failure naming an
+/// internal key.
+#[derive(Debug)]
+pub(crate) struct Deferred(pub(crate) Error);
+
+impl std::fmt::Display for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Deferred {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
+/// A copy of an error found while building (reported by every task and `compute` that meets
+/// it); errors that hold no plain data are copied as their text.
+pub(crate) fn duplicate(e: &Error) -> Error {
+    match e {
+        Error::Shape { what, message } => Error::Shape {
+            what,
+            message: message.clone(),
+        },
+        Error::Chunks { message } => Error::Chunks {
+            message: message.clone(),
+        },
+        Error::Axis { what, axis, ndim } => Error::Axis {
+            what,
+            axis: *axis,
+            ndim: *ndim,
+        },
+        Error::Slice { message } => Error::Slice {
+            message: message.clone(),
+        },
+        Error::InvalidArgument { what, message } => Error::InvalidArgument {
+            what,
+            message: message.clone(),
+        },
+        Error::UnknownColumn { name, columns } => Error::UnknownColumn {
+            name: name.clone(),
+            columns: columns.clone(),
+        },
+        Error::ColumnType {
+            column,
+            dtype,
+            what,
+            expected,
+        } => Error::ColumnType {
+            column: column.clone(),
+            dtype: *dtype,
+            what,
+            expected,
+        },
+        Error::ExprType {
+            expr,
+            dtype,
+            what,
+            expected,
+        } => Error::ExprType {
+            expr: expr.clone(),
+            dtype: *dtype,
+            what,
+            expected,
+        },
+        other => Error::InvalidArgument {
+            what: "building the graph",
+            message: other.to_string(),
+        },
     }
 }

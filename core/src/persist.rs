@@ -59,13 +59,13 @@ pub trait Persist {
 /// computation on another scheduler can use only the partitions this rank holds.
 ///
 /// ```
-/// use dagr_core::{bag as db, value};
+/// use dagr::{bag as db, value};
 /// let b = db::from_sequence(1..=10_u64, 3)?.map(|x| x * x);
 /// let total = value(7_u64);
-/// let (b, total) = dagr_core::persist((&b, &total))?;
+/// let (b, total) = dagr::persist((&b, &total))?;
 /// assert_eq!(b.sum().compute()?, 385);      // from the held squares
 /// assert_eq!(total.compute()?, 7);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn persist<P: Persist>(what: P) -> Result<P::Output, Error> {
     persist_with(what, Scheduler::default())

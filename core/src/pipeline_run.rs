@@ -26,8 +26,8 @@ use std::sync::Arc;
 /// The task graph of one computation of a pipeline, being built.
 ///
 /// ```
-/// use dagr_core::private::{DataOps, PipelineRun};
-/// use dagr_core::Scheduler;
+/// use dagr::private::{DataOps, PipelineRun};
+/// use dagr::Scheduler;
 ///
 /// let mut run = PipelineRun::new(2, 1);
 /// let x = run.input("x", 20_i64, DataOps::new()).unwrap();
@@ -203,7 +203,7 @@ impl RunOutputs {
 /// `(&Returned(&r)).dagr_return_kind().into_task_result(r)` with both traits in scope.
 ///
 /// ```
-/// use dagr_core::private::{Returned, ReturnsResult, ReturnsValue};
+/// use dagr::private::{Returned, ReturnsResult, ReturnsValue};
 ///
 /// let plain = 5_i64;
 /// let ok: Result<i64, String> = Ok(6);

@@ -34,7 +34,7 @@ impl TokenHasher {
 /// Implement it for your own argument types to pass them to `#[delayed(pure)]` functions.
 ///
 /// ```
-/// use dagr_core::{Tokenize, TokenHasher};
+/// use dagr::{Tokenize, TokenHasher};
 /// #[derive(Clone)]
 /// struct Point { x: f64, y: f64 }
 /// impl Tokenize for Point {

@@ -6,6 +6,7 @@
 //! write never replaces a good picture.
 
 use crate::atomic_file::write_atomic;
+use crate::compute::{Computable, Outputs};
 use crate::dot::{self, VisualizeOptions};
 use crate::{Delayed, Error};
 use std::io::Write as _;
@@ -20,7 +21,7 @@ impl<T> Delayed<T> {
     /// are collapsed into one node.
     ///
     /// ```
-    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// let x = dagr::value(1).map(|v| v + 1);
     /// let dot = x.to_dot();
     /// assert!(dot.starts_with("digraph"));
     /// assert!(dot.contains("label=\"map\""));
@@ -32,8 +33,8 @@ impl<T> Delayed<T> {
     /// [`Delayed::to_dot`] drawn as `options` say.
     ///
     /// ```
-    /// use dagr_core::VisualizeOptions;
-    /// let x = dagr_core::value(1).map(|v| v + 1).map(|v| v * 2).map(|v| v - 3);
+    /// use dagr::VisualizeOptions;
+    /// let x = dagr::value(1).map(|v| v + 1).map(|v| v * 2).map(|v| v - 3);
     /// let dot = x.to_dot_with(&VisualizeOptions::new().collapse_over(2));
     /// assert!(dot.contains("label=\"map ×3\""));
     /// ```
@@ -45,9 +46,9 @@ impl<T> Delayed<T> {
     /// (Dask: `x.visualize("g.svg")`).
     ///
     /// ```no_run
-    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// let x = dagr::value(1).map(|v| v + 1);
     /// x.visualize("graph.svg")?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn visualize(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.visualize_with(path, &VisualizeOptions::new())
@@ -57,12 +58,12 @@ impl<T> Delayed<T> {
     /// took in a profiled run.
     ///
     /// ```no_run
-    /// use dagr_core::{diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
-    /// let x = dagr_core::value(1).map(|v| v + 1);
+    /// use dagr::{diagnostics::Profiler, Scheduler, SchedulerExt, VisualizeOptions};
+    /// let x = dagr::value(1).map(|v| v + 1);
     /// let prof = Profiler::new();
     /// x.compute_with(Scheduler::default().profile(&prof))?;
     /// x.visualize_with("timed.svg", &VisualizeOptions::new().timings(&prof))?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn visualize_with(
         &self,
@@ -71,6 +72,52 @@ impl<T> Delayed<T> {
     ) -> Result<(), Error> {
         write_picture(&self.to_dot_with(options), path.as_ref(), &graphviz_dot())
     }
+}
+
+/// The task graph computing all of `what` (Dask: `dask.visualize(a, b)`) as Graphviz DOT
+/// text: the tasks of every [`Computable`] output in one picture.
+///
+/// ```
+/// use dagr::{array as da, bag as db};
+/// let x = da::ones::<f64>(&[4], &[2])?;
+/// let b = db::from_sequence(1..=3, 1)?;
+/// let dot = dagr::to_dot((&x.sum(), &x.mean(), &b));
+/// assert!(dot.starts_with("digraph"));
+/// assert!(dot.contains("label=\"mean\"") && dot.contains("label=\"sum\""));
+/// assert!(dot.contains("from-sequence"));
+/// # Ok::<(), dagr::Error>(())
+/// ```
+pub fn to_dot<C: Computable>(what: C) -> String {
+    to_dot_with(what, &VisualizeOptions::new())
+}
+
+/// [`to_dot`] drawn as `options` say.
+pub fn to_dot_with<C: Computable>(what: C, options: &VisualizeOptions) -> String {
+    let mut nodes = Outputs::new();
+    what.collect_nodes(&mut nodes);
+    dot::to_dot(&nodes.refs(), options)
+}
+
+/// Writes a picture of the task graph computing all of `what`: `.dot`, `.svg` or `.png` by
+/// the file's extension (Dask: `dask.visualize(a, b, filename="g.svg")`).
+///
+/// ```no_run
+/// use dagr::array as da;
+/// let x = da::random::random(&[100, 100], &[50, 50], 1)?;
+/// dagr::visualize((&x.mean(), &x.std(), &(&x - x.mean())), "stats.svg")?;
+/// # Ok::<(), dagr::Error>(())
+/// ```
+pub fn visualize<C: Computable>(what: C, path: impl AsRef<Path>) -> Result<(), Error> {
+    visualize_with(what, path, &VisualizeOptions::new())
+}
+
+/// [`visualize`] drawn as `options` say.
+pub fn visualize_with<C: Computable>(
+    what: C,
+    path: impl AsRef<Path>,
+    options: &VisualizeOptions,
+) -> Result<(), Error> {
+    write_picture(&to_dot_with(what, options), path.as_ref(), &graphviz_dot())
 }
 
 /// The Graphviz program to use: `$DAGR_DOT` if set, else `dot` from `PATH`.

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// `Deserialize` (Dask: picklable).
 ///
 /// ```
-/// fn crosses<T: dagr_core::Wired>() {}
+/// fn crosses<T: dagr::Wired>() {}
 /// crosses::<(String, u64)>();
 /// crosses::<Vec<f64>>();
 /// ```
@@ -52,7 +52,7 @@ impl<T: Wired> Codec for SerdeCodec<T> {
 /// The wire of a type that crosses through serde.
 ///
 /// ```
-/// let w = dagr_core::wire_of::<Vec<i64>>();
+/// let w = dagr::wire_of::<Vec<i64>>();
 /// assert_eq!(w.type_name(), "alloc::vec::Vec<i64>");
 /// ```
 pub fn wire_of<T: Wired>() -> Wire {
@@ -66,7 +66,7 @@ pub fn wire_of<T: Wired>() -> Wire {
 /// that names the type, so that a distributed run can say which value could not cross.
 ///
 /// ```
-/// use dagr_core::wire::known_wire;
+/// use dagr::wire::known_wire;
 /// assert!(known_wire::<Vec<f64>>().can_encode());
 /// assert!(!known_wire::<std::fs::File>().can_encode());
 /// ```
@@ -117,8 +117,8 @@ fn standard_wires() -> crate::FastMap<TypeId, Wire> {
 /// ```
 /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
 /// struct Reading { station: String, celsius: f64 }
-/// dagr_core::wire::register::<Reading>();
-/// assert!(dagr_core::wire::known_wire::<Vec<Reading>>().can_encode());
+/// dagr::wire::register::<Reading>();
+/// assert!(dagr::wire::known_wire::<Vec<Reading>>().can_encode());
 /// ```
 pub fn register<T: Wired>() {
     let registry = REGISTRY.get_or_init(|| RwLock::new(standard_wires()));

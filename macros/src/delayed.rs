@@ -278,10 +278,18 @@ impl DelayedFn {
         let eager_body = if generic {
             quote!(#block)
         } else {
-            quote!({
-                let _: fn(#(#never),*) -> _ = #ident;
-                #block
-            })
+            // The user's statements right in the body, under the user's braces: a block
+            // nested as the body's value would be `unused_braces` at the user's tokens.
+            let stmts = &block.stmts;
+            let mut body = Group::new(
+                Delimiter::Brace,
+                quote! {
+                    let _: fn(#(#never),*) -> _ = #ident;
+                    #(#stmts)*
+                },
+            );
+            body.set_span(block.brace_token.span.join());
+            body.into_token_stream()
         };
         let lazy_exempt = generic.then(|| quote!(#[allow(dead_code)]));
         let eager_fn = quote! {
@@ -313,11 +321,41 @@ impl DelayedFn {
         let (generics, _, where_clause) = lazy_generics.split_for_impl();
         let turbofish = turbofish(&sig.generics);
 
-        // Spanned at the type: rustc shows it as the bound an argument fails.
-        let lazy_params = params.iter().map(|Param { ty, ident }| {
-            let arg_trait = Ident::new(arg_trait, ty.span());
-            quote_spanned!(ty.span()=> #ident: impl ::dagr::__private::#arg_trait<#ty>)
-        });
+        // Each parameter takes `impl` a trait of its own, `__dagr_<fn>_arg<i>`, a hidden
+        // subtrait of `IntoArg<T>` (`PureArg<T>`) implemented for every argument that fits,
+        // whose diagnostic names the function, the parameter and the accepted forms when an
+        // argument does not fit. Spanned at the type: rustc shows it as the bound an
+        // argument fails.
+        let fn_name = ident.unraw().to_string();
+        let (trait_params, trait_args) = arg_trait_generics(&sig.generics);
+        let mut arg_traits = Vec::new();
+        let mut lazy_params = Vec::new();
+        let arg_trait = Ident::new(arg_trait, Span::call_site());
+        for (i, Param { ty, ident: param }) in params.iter().enumerate() {
+            let name = format_ident!("__dagr_{}_arg{}", fn_name, i);
+            let shown = param.unraw().to_string();
+            let shown = if shown.starts_with("__dagr_p") {
+                format!("argument {}", i + 1)
+            } else {
+                format!("the argument `{shown}`")
+            };
+            let (message, label, note) = arg_diagnostic(&fn_name, &shown, ty, pure);
+            let doc = format!("What {shown} of `{fn_name}` accepts.");
+            arg_traits.push(quote! {
+                #(#cfg)*
+                #[doc = #doc]
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+                #vis trait #name<#(#trait_params),*>: ::dagr::__private::#arg_trait<#ty> {}
+                #(#cfg)*
+                impl<__DagrA: ::dagr::__private::#arg_trait<#ty>, #(#trait_params),*>
+                    #name<#(#trait_args),*> for __DagrA {}
+            });
+            let mut name = name;
+            name.set_span(ty.span());
+            lazy_params.push(quote_spanned!(ty.span()=> #param: impl #name<#(#trait_args),*>));
+        }
 
         // Every use of a parameter's type is spanned at the type, and so is its
         // `assert_data`: rustc reports a type that is not `Data` once, there, instead of once
@@ -441,10 +479,87 @@ impl DelayedFn {
         };
 
         quote! {
+            #(#arg_traits)*
             #eager_fn
             #lazy_fn
         }
     }
+}
+
+/// The generic parameters of a parameter's argument trait (the function's type and const
+/// parameters, without bounds), and the arguments naming them.
+fn arg_trait_generics(generics: &Generics) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    for param in &generics.params {
+        match param {
+            GenericParam::Type(t) => {
+                let ident = &t.ident;
+                params.push(quote!(#ident));
+                args.push(quote!(#ident));
+            }
+            GenericParam::Const(c) => {
+                let (ident, ty) = (&c.ident, &c.ty);
+                params.push(quote!(const #ident: #ty));
+                args.push(quote!(#ident));
+            }
+            GenericParam::Lifetime(_) => {}
+        }
+    }
+    (params, args)
+}
+
+/// The message, label and note rustc shows when an argument does not fit parameter `shown`
+/// (of type `ty`) of function `fn_name`: what was given, and the forms accepted.
+fn arg_diagnostic(fn_name: &str, shown: &str, ty: &Type, pure: bool) -> (String, String, String) {
+    // `{` and `}` are the diagnostic's own format syntax
+    let t = show(ty).replace('{', "{{").replace('}', "}}");
+    let kind = if pure {
+        "#[delayed(pure)]"
+    } else {
+        "#[delayed]"
+    };
+    let message = format!(
+        "`{{Self}}` cannot be {shown} of `{fn_name}`, a `{t}` parameter of a `{kind}` function"
+    );
+    let plain = if pure {
+        format!("a `{t}` (that implements `Tokenize`)")
+    } else {
+        format!("a `{t}`")
+    };
+    let mut forms = vec![
+        plain,
+        format!("a `Delayed<{t}>`"),
+        format!("a `&Delayed<{t}>`"),
+    ];
+    if let Type::Path(path) = peel(ty) {
+        if let Some(last) = path.path.segments.last() {
+            if last.ident == "String" {
+                forms.push("a `&str`".to_owned());
+            }
+            if last.ident == "Vec" {
+                if let PathArguments::AngleBracketed(args) = &last.arguments {
+                    if let Some(GenericArgument::Type(x)) = args.args.first() {
+                        let x = show(x).replace('{', "{{").replace('}', "}}");
+                        forms.push(format!("a `Vec<Delayed<{x}>>`"));
+                        forms.push(format!("a `&Vec<Delayed<{x}>>`"));
+                    }
+                }
+            }
+        }
+    }
+    let last = forms.pop().unwrap_or_default();
+    let label = format!("expected {} or {last}", forms.join(", "));
+    let note = if pure {
+        format!(
+            "{shown} accepts {} or {last}; a plain value of a `pure` function must implement \
+             `Tokenize`, which names it in the call's key",
+            forms.join(", ")
+        )
+    } else {
+        format!("{shown} accepts {} or {last}", forms.join(", "))
+    };
+    (message, label, note)
 }
 
 impl Attrs {
@@ -888,8 +1003,17 @@ mod tests {
             ),
         )
         .to_string();
+        assert!(out.contains("x : impl __dagr_f_arg0 < >"), "{out}");
         assert!(
-            out.contains("x : impl :: dagr :: __private :: IntoArg < i64 >"),
+            out.contains("pub trait __dagr_f_arg0 < > : :: dagr :: __private :: IntoArg < i64 >"),
+            "{out}"
+        );
+        assert!(
+            out.contains("`{Self}` cannot be the argument `x` of `f`, a `i64` parameter"),
+            "{out}"
+        );
+        assert!(
+            out.contains("`{Self}` cannot be argument 2 of `f`"),
             "{out}"
         );
         assert!(out.contains("__dagr_p1 : impl"), "{out}");

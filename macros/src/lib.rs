@@ -27,7 +27,7 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// Each argument of type `T` accepts a `T`, a `Delayed<T>` or a `&Delayed<T>` (and a
-/// `Vec<Delayed<X>>` for a `Vec<X>`). A function returning a `Result` (any type whose path
+/// `Vec<Delayed<X>>` or `&Vec<Delayed<X>>` for a `Vec<X>`, a `&str` for a `String`). A function returning a `Result` (any type whose path
 /// ends in `Result`) gives a `Delayed` of its `Ok` type; its error surfaces from `compute`.
 ///
 /// # Options

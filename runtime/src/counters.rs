@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// counters cheap.
 ///
 /// ```
-/// use dagr_runtime::{Event, Key, Observer, Scheduler, Task, TaskCounters, TaskGraph};
+/// use dagr::runtime::{Event, Key, Observer, Scheduler, Task, TaskCounters, TaskGraph};
 /// use std::sync::Arc;
 ///
 /// #[derive(Default)]

@@ -75,7 +75,7 @@ pub enum Error {
 /// The error a task body returns: anything that converts into a boxed error.
 ///
 /// ```
-/// use dagr_runtime::TaskError;
+/// use dagr::runtime::TaskError;
 /// let e = TaskError::new("bad input");
 /// assert_eq!(e.to_string(), "bad input");
 /// ```

@@ -30,7 +30,7 @@ type OnceFn = Box<dyn FnOnce(&mut Inputs<'_>) -> TaskResult + Send>;
 /// to keep a node and its body in one allocation.
 ///
 /// ```
-/// use dagr_runtime::{Body, Inputs, TaskResult};
+/// use dagr::runtime::{Body, Inputs, TaskResult};
 /// use std::sync::Arc;
 /// struct Const(i64);
 /// impl Body for Const {
@@ -54,7 +54,7 @@ where
 /// The body of a node: a closure over the node's inputs, or a ready value.
 ///
 /// ```
-/// use dagr_runtime::Task;
+/// use dagr::runtime::Task;
 /// use std::sync::Arc;
 /// let t = Task::once(|inputs| {
 ///     let x: &i64 = inputs.get(0)?;
@@ -128,7 +128,7 @@ impl fmt::Debug for Task {
 /// node and per edge.
 ///
 /// ```
-/// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+/// use dagr::runtime::{Key, Scheduler, Task, TaskGraph};
 /// use std::sync::Arc;
 ///
 /// let mut g = TaskGraph::new();
@@ -225,7 +225,7 @@ impl TaskGraph {
     /// [`Codec`](crate::Codec)). Only distributed runs read it.
     ///
     /// ```
-    /// use dagr_runtime::{Key, Opaque, Task, TaskGraph};
+    /// use dagr::runtime::{Key, Opaque, Task, TaskGraph};
     /// use std::sync::Arc;
     /// let mut g = TaskGraph::new();
     /// let a = g.add(Key::token("a", 1), &[], Task::value(Arc::new(1_i64))).unwrap();
@@ -248,7 +248,7 @@ impl TaskGraph {
     /// value every process holds. Nodes built with [`Task::value`] are so already.
     ///
     /// ```
-    /// use dagr_runtime::{Key, Task, TaskGraph};
+    /// use dagr::runtime::{Key, Task, TaskGraph};
     /// use std::sync::Arc;
     /// let mut g = TaskGraph::new();
     /// let a = g.add(Key::token("config", 1), &[], Task::once(|_| Ok(Arc::new(3_i64)))).unwrap();
@@ -281,7 +281,7 @@ impl TaskGraph {
     /// are.
     ///
     /// ```
-    /// use dagr_runtime::{Key, Task, TaskGraph};
+    /// use dagr::runtime::{Key, Task, TaskGraph};
     /// use std::sync::Arc;
     /// let mut g = TaskGraph::new();
     /// let a = g.add(Key::token("a", 1), &[], Task::once(|_| Ok(Arc::new(3_i64)))).unwrap();
@@ -310,7 +310,7 @@ impl TaskGraph {
     /// see [`Scheduler::run_held`](crate::Scheduler::run_held)). Other schedulers ignore it.
     ///
     /// ```
-    /// use dagr_runtime::{Key, Task, TaskGraph};
+    /// use dagr::runtime::{Key, Task, TaskGraph};
     /// use std::sync::Arc;
     /// let mut g = TaskGraph::new();
     /// let a = g.add(Key::index("held", &[0]), &[], Task::once(|_| Ok(Arc::new(3_i64)))).unwrap();

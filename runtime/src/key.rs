@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// keyed `('name', i, j, …)`. A key is cheap to build: its text is only rendered on display.
 ///
 /// ```
-/// use dagr_runtime::Key;
+/// use dagr::runtime::Key;
 /// assert_eq!(Key::token("inc", 0xabc).to_string(), "inc-0000000000000abc");
 /// assert_eq!(Key::index("sum", &[1, 2]).to_string(), "('sum', 1, 2)");
 /// assert_eq!(Key::index("sum", &[1, 2]).prefix(), "sum");
@@ -88,7 +88,7 @@ impl Key {
 /// The name part of a [`Key`]: a `&'static str` (free) or a shared string.
 ///
 /// ```
-/// use dagr_runtime::{Key, KeyName};
+/// use dagr::runtime::{Key, KeyName};
 /// let dynamic = String::from("load-csv");
 /// let k = Key::token(KeyName::from(dynamic), 1);
 /// assert_eq!(k.prefix(), "load-csv");

@@ -9,7 +9,7 @@
 //! usable. The runtime knows nothing of collections: `dagr-core` builds on it.
 //!
 //! ```
-//! use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+//! use dagr::runtime::{Key, Scheduler, Task, TaskGraph};
 //! use std::sync::Arc;
 //!
 //! // sum of 1..=100 as 100 leaves and one reduction

@@ -18,7 +18,7 @@ pub enum EventKind {
 /// Identifies one run of a graph: node ids are only meaningful within their run.
 ///
 /// ```
-/// use dagr_runtime::RunId;
+/// use dagr::runtime::RunId;
 /// let a = RunId::next();
 /// assert!(RunId::next() > a);
 /// ```
@@ -57,13 +57,13 @@ pub struct Event<'a> {
 /// after the event (a progress bar's "now running", a profile written after the run).
 ///
 /// ```
-/// use dagr_runtime::{Key, Observer, Run, Scheduler, Task, TaskGraph, RunKeys};
+/// use dagr::runtime::{Key, Observer, Run, Scheduler, Task, TaskGraph, RunKeys};
 /// use std::sync::{Arc, Mutex};
 ///
 /// #[derive(Default)]
 /// struct Keep(Mutex<Option<RunKeys>>);
 /// impl Observer for Keep {
-///     fn on_event(&self, _: &dagr_runtime::Event<'_>) {}
+///     fn on_event(&self, _: &dagr::runtime::Event<'_>) {}
 ///     fn on_run_start(&self, run: &Run<'_>) { *self.0.lock().unwrap() = Some(run.keys()); }
 /// }
 /// let keep = Arc::new(Keep::default());
@@ -218,7 +218,7 @@ impl Run<'_> {
 /// 3. [`Observer::on_run_end`] on the calling thread, after every task event of the run.
 ///
 /// ```
-/// use dagr_runtime::{Event, EventKind, Observer, Run, Scheduler, Task, TaskGraph, Key};
+/// use dagr::runtime::{Event, EventKind, Observer, Run, Scheduler, Task, TaskGraph, Key};
 /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
 ///
 /// #[derive(Default)]

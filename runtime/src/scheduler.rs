@@ -19,7 +19,20 @@ const SYNC: usize = usize::MAX;
 /// | `Scheduler::default()` | the threaded default |
 ///
 /// ```
-/// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+/// use dagr::prelude::*;
+/// let x = dagr::value(20_i64).map(|v| v + 1);
+/// assert_eq!(x.compute()?, 21);                                 // the default pool
+/// assert_eq!(x.compute_with(Scheduler::sync())?, 21);           // the calling thread
+/// assert_eq!(x.compute_with(Scheduler::threads(2))?, 21);       // a pool of two workers
+/// let (a, b) = dagr::compute_with((&x, &x.map(|v| v * 2)), Scheduler::threads(2))?;
+/// assert_eq!((a, b), (21, 42));
+/// # Ok::<(), dagr::Error>(())
+/// ```
+///
+/// A raw task graph (what `compute` builds) runs the same way:
+///
+/// ```
+/// use dagr::runtime::{Key, Scheduler, Task, TaskGraph};
 /// use std::sync::Arc;
 /// let build = || {
 ///     let mut g = TaskGraph::new();
@@ -85,7 +98,7 @@ impl Scheduler {
     /// then need codecs to cross ([`TaskGraph::set_wire`]).
     ///
     /// ```
-    /// assert!(!dagr_runtime::Scheduler::default().is_distributed());
+    /// assert!(!dagr::runtime::Scheduler::default().is_distributed());
     /// ```
     pub fn is_distributed(&self) -> bool {
         #[cfg(feature = "mpi")]
@@ -98,7 +111,7 @@ impl Scheduler {
     /// The cluster a distributed scheduler computes on (`None` for the others).
     ///
     /// ```
-    /// assert!(dagr_runtime::Scheduler::threads(2).cluster().is_none());
+    /// assert!(dagr::runtime::Scheduler::threads(2).cluster().is_none());
     /// ```
     #[cfg(feature = "mpi")]
     pub fn cluster(&self) -> Option<crate::distributed::Cluster> {
@@ -110,7 +123,7 @@ impl Scheduler {
     /// For a distributed scheduler whose outputs go to one rank only: that rank.
     ///
     /// ```
-    /// assert_eq!(dagr_runtime::Scheduler::default().output_rank(), None);
+    /// assert_eq!(dagr::runtime::Scheduler::default().output_rank(), None);
     /// ```
     pub fn output_rank(&self) -> Option<usize> {
         #[cfg(feature = "mpi")]
@@ -163,7 +176,7 @@ impl Scheduler {
     /// Other schedulers hold every output on rank 0, the one process.
     ///
     /// ```
-    /// use dagr_runtime::{Key, Scheduler, Task, TaskGraph};
+    /// use dagr::runtime::{Key, Scheduler, Task, TaskGraph};
     /// use std::sync::Arc;
     /// let mut g = TaskGraph::new();
     /// let a = g.add(Key::index("part", &[0]), &[], Task::once(|_| Ok(Arc::new(5_i64)))).unwrap();

@@ -13,7 +13,7 @@ use crate::{BoxError, Value};
 /// attaching one to a node costs a pointer.
 ///
 /// ```
-/// use dagr_runtime::{BoxError, Codec, Value, Wire};
+/// use dagr::runtime::{BoxError, Codec, Value, Wire};
 /// use std::sync::Arc;
 ///
 /// struct I64;
@@ -58,7 +58,7 @@ pub type Wire = &'static dyn Codec;
 /// distributed run can say which task's value could not cross and why.
 ///
 /// ```
-/// use dagr_runtime::{Codec, Opaque, Wire};
+/// use dagr::runtime::{Codec, Opaque, Wire};
 /// let w: Wire = Opaque::<std::fs::File>::WIRE;
 /// assert!(!w.can_encode());
 /// assert_eq!(w.type_name(), "std::fs::File");

@@ -158,35 +158,8 @@ pub(crate) struct Failing(pub(crate) Arc<Error>);
 
 impl<T: Element> Blocks<T> for Failing {
     fn block<'s>(&'s self, _: &[usize], _: &mut Cursor<'_, '_>) -> Result<Chunk<'s, T>, TaskError> {
-        Err(TaskError::new(duplicate(&self.0)))
+        Err(TaskError::new(crate::error::Deferred(duplicate(&self.0))))
     }
 }
 
-/// A copy of an array error (found once, reported by every task and `compute` that meets it).
-pub(crate) fn duplicate(e: &Error) -> Error {
-    match e {
-        Error::Shape { what, message } => Error::Shape {
-            what,
-            message: message.clone(),
-        },
-        Error::Chunks { message } => Error::Chunks {
-            message: message.clone(),
-        },
-        Error::Axis { what, axis, ndim } => Error::Axis {
-            what,
-            axis: *axis,
-            ndim: *ndim,
-        },
-        Error::Slice { message } => Error::Slice {
-            message: message.clone(),
-        },
-        Error::InvalidArgument { what, message } => Error::InvalidArgument {
-            what,
-            message: message.clone(),
-        },
-        other => Error::InvalidArgument {
-            what: "array",
-            message: other.to_string(),
-        },
-    }
-}
+pub(crate) use crate::error::duplicate;

@@ -37,13 +37,13 @@ impl<T: Element> Blocks<T> for InMemory<T> {
 /// Blocks are views of it: nothing is copied until an operation writes.
 ///
 /// ```
-/// use dagr_core::array as da;
-/// let a = ndarray::Array2::<f64>::from_shape_fn((4, 5), |(i, j)| (i * 5 + j) as f64);
+/// use dagr::array as da;
+/// let a = dagr::ndarray::Array2::<f64>::from_shape_fn((4, 5), |(i, j)| (i * 5 + j) as f64);
 /// let x = da::from_array(a.clone().into_dyn(), &[2, 2])?;
 /// assert_eq!(x.chunks(), &[vec![2, 2], vec![2, 2, 1]]);
 /// assert_eq!(x.compute()?, a.into_dyn());
-/// assert!(da::from_array(ndarray::ArrayD::<f64>::zeros(vec![2]), &[1, 1]).is_err());
-/// # Ok::<(), dagr_core::Error>(())
+/// assert!(da::from_array(dagr::ndarray::ArrayD::<f64>::zeros(vec![2]), &[1, 1]).is_err());
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn from_array<T: Element>(data: ArrayD<T>, chunks: impl IntoChunks) -> Result<Array<T>, Error> {
     let chunks = chunks.into_chunks(data.shape())?;
@@ -81,9 +81,9 @@ impl<T: Element> Blocks<T> for Fill<T> {
 /// An array of `value` everywhere (Dask: `da.full(shape, value, chunks=…)`).
 ///
 /// ```
-/// let x = dagr_core::array::full(&[2, 3], &[1, 3], 7_i32)?;
+/// let x = dagr::array::full(&[2, 3], &[1, 3], 7_i32)?;
 /// assert_eq!(x.sum().compute()?, 42);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn full<T: Element>(
     shape: &[usize],
@@ -109,10 +109,10 @@ pub fn full<T: Element>(
 /// An array of zeros (Dask: `da.zeros(shape, chunks=…)`).
 ///
 /// ```
-/// let x = dagr_core::array::zeros::<f64>(&[1000, 1000], &[250, 250])?;
+/// let x = dagr::array::zeros::<f64>(&[1000, 1000], &[250, 250])?;
 /// assert_eq!(x.numblocks(), vec![4, 4]);
 /// assert_eq!(x.max().compute()?, 0.0);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn zeros<T: Number>(shape: &[usize], chunks: impl IntoChunks) -> Result<Array<T>, Error> {
     full(shape, chunks, T::ZERO)
@@ -121,9 +121,9 @@ pub fn zeros<T: Number>(shape: &[usize], chunks: impl IntoChunks) -> Result<Arra
 /// An array of ones (Dask: `da.ones(shape, chunks=…)`).
 ///
 /// ```
-/// let x = dagr_core::array::ones::<i64>(&[10], &[3])?;
+/// let x = dagr::array::ones::<i64>(&[10], &[3])?;
 /// assert_eq!(x.sum().compute()?, 10);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn ones<T: Number>(shape: &[usize], chunks: impl IntoChunks) -> Result<Array<T>, Error> {
     full(shape, chunks, T::ONE)
@@ -164,10 +164,10 @@ impl<T: Number> Blocks<T> for Range<T> {
 /// `ceil((stop - start) / step)` of them, the `i`-th being `start + i * step`.
 ///
 /// ```
-/// let x = dagr_core::array::arange(1.0, 2.0, 0.25, &[3])?;
+/// let x = dagr::array::arange(1.0, 2.0, 0.25, &[3])?;
 /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![1.0, 1.25, 1.5, 1.75]);
-/// assert!(dagr_core::array::arange(0, 5, 0, &[2]).is_err());
-/// # Ok::<(), dagr_core::Error>(())
+/// assert!(dagr::array::arange(0, 5, 0, &[2]).is_err());
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn arange<T: Number>(
     start: T,
@@ -248,11 +248,11 @@ impl<T: Element> Blocks<T> for FromDelayed {
 /// shape is not `shape` makes `compute` fail with [`Error::Shape`].
 ///
 /// ```
-/// use dagr_core::{array as da, value};
-/// let block = value(5_i64).map(|n| ndarray::ArrayD::from_elem(vec![2, 2], n));
+/// use dagr::{array as da, value};
+/// let block = value(5_i64).map(|n| dagr::ndarray::ArrayD::from_elem(vec![2, 2], n));
 /// let x = da::from_delayed(block, &[2, 2])?;
 /// assert_eq!(x.sum().compute()?, 20);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn from_delayed<T: Element>(
     value: Delayed<ArrayD<T>>,

@@ -8,7 +8,7 @@ use std::fmt::Debug;
 /// A type an array may hold: the primitive numbers and `bool`.
 ///
 /// ```
-/// use dagr_core::array::Element;
+/// use dagr::array::Element;
 /// assert_eq!(<f64 as Element>::DTYPE, "float64");
 /// assert_eq!(3.7_f64.cast::<i64>(), 3);
 /// assert_eq!(true.cast::<f32>(), 1.0);

@@ -1,6 +1,6 @@
-//! Elementwise operations, fused into the block pipeline: operators with scalars and
-//! arrays (broadcasting like NumPy), `map`, `map_blocks`, `astype`, comparisons and the
-//! unary functions. None of them creates a task.
+//! Elementwise operations, fused into the block pipeline: operators with scalars, lazy
+//! scalars (`&x - x.mean()`) and arrays (broadcasting like NumPy), `map`, `map_blocks`,
+//! `astype`, comparisons and the unary functions. None of them creates a task.
 
 use super::blocks::{Blocks, Chunk, Cursor, Src};
 use super::element::{Element, Float, Number};
@@ -8,7 +8,7 @@ use super::grid::{refine, Grid};
 use super::{token_of, Array};
 use crate::node::NodeRef;
 use crate::tokenize::fresh_token;
-use crate::Error;
+use crate::{Delayed, Error};
 use dagr_runtime::TaskError;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -30,6 +30,31 @@ impl<T: Element> Blocks<T> for MapSame<T> {
         inp: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
         Ok(self.parent.block(idx, inp)?.map_inplace(&*self.f))
+    }
+}
+
+/// `f(element, scalar)` over every element, the scalar being the value of a node (a lazy
+/// reduction): the node is one more input of every block, read after the parent's.
+struct MapLazyScalar<T> {
+    parent: Src<T>,
+    scalar: NodeRef,
+    f: fn(T, T) -> T,
+}
+
+impl<T: Element> Blocks<T> for MapLazyScalar<T> {
+    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+        self.parent.inputs(idx, out);
+        out.push(self.scalar.clone());
+    }
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        let block = self.parent.block(idx, inp)?;
+        let s: T = inp.next()?;
+        let f = self.f;
+        Ok(block.map_inplace(&move |x| f(x, s)))
     }
 }
 
@@ -306,11 +331,11 @@ fn align<A: Element, B: Element>(
 /// The right-hand side of a comparison: a scalar or an array.
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let x = da::arange(0_i64, 5, 1, &[2])?;
 /// assert_eq!(x.greater(2).compute()?.into_raw_vec_and_offset().0, vec![false, false, false, true, true]);
 /// assert_eq!(x.equal(&x).compute()?.iter().filter(|b| **b).count(), 5);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub enum Operand<T> {
     /// One value for every element.
@@ -339,10 +364,10 @@ impl<T: Element> Array<T> {
     /// Applies `f` to every element (fused; no task of its own). Dask: `x.map_blocks(np.vectorize(f))`.
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0_i64, 4, 1, &[2])?;
+    /// let x = dagr::array::arange(0_i64, 4, 1, &[2])?;
     /// let y = x.map(|v| v as f64 * 0.5);
     /// assert_eq!(y.sum().compute()?, 3.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn map<U: Element>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Array<U> {
         self.map_into("map", fresh_token(), Arc::new(f))
@@ -402,10 +427,10 @@ impl<T: Element> Array<T> {
     /// shape it was given; a block of another shape is an error from `compute`.
     ///
     /// ```
-    /// let x = dagr_core::array::ones::<f64>(&[4, 4], &[2, 2])?;
+    /// let x = dagr::array::ones::<f64>(&[4, 4], &[2, 2])?;
     /// let y = x.map_blocks(|b| b.mapv(|v| v * 3.0));
     /// assert_eq!(y.sum().compute()?, 48.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn map_blocks<U: Element>(
         &self,
@@ -426,9 +451,9 @@ impl<T: Element> Array<T> {
     /// The array converted to another element type with `as` semantics (Dask: `x.astype(dtype)`).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0.0, 3.0, 0.75, &[2])?;
+    /// let x = dagr::array::arange(0.0, 3.0, 0.75, &[2])?;
     /// assert_eq!(x.astype::<i64>().compute()?.into_raw_vec_and_offset().0, vec![0, 0, 1, 2]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn astype<U: Element>(&self) -> Array<U> {
         let token = token_of("astype", |h| {
@@ -563,9 +588,9 @@ impl<T: Float> Array<T> {
     /// Square root of every element (NumPy: `np.sqrt(x)`).
     ///
     /// ```
-    /// let x = dagr_core::array::full(&[3], &[2], 16.0_f64)?;
+    /// let x = dagr::array::full(&[3], &[2], 16.0_f64)?;
     /// assert_eq!(x.sqrt().sum().compute()?, 12.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sqrt(&self) -> Array<T> {
         self.map_same(
@@ -636,6 +661,103 @@ binop!(Add, add, try_add, "add", add);
 binop!(Sub, sub, try_sub, "sub", sub);
 binop!(Mul, mul, try_mul, "mul", mul);
 binop!(Div, div, try_div, "div", div);
+
+impl<T: Number> Array<T> {
+    /// `f(element, scalar)` with a lazy scalar, fused into the blocks.
+    fn map_lazy_scalar(&self, op: &'static str, s: &Delayed<T>, f: fn(T, T) -> T) -> Array<T> {
+        let key = s.key();
+        let token = token_of(op, |h| {
+            h.write(&self.token);
+            h.write(&key.prefix());
+            h.write(&key.token_value());
+            h.write(&key.index_value());
+        });
+        Array::from_shared_src(
+            op,
+            token,
+            self.grid.clone(),
+            Arc::new(MapLazyScalar {
+                parent: self.src.clone(),
+                scalar: s.node.clone(),
+                f,
+            }),
+        )
+        .with_err_of(&[self.err.as_ref()])
+    }
+}
+
+/// Operators with a lazy scalar, such as a reduction of the array itself: `&x - x.mean()`
+/// (Dask treats the lazy scalar as a 0-d array). Nothing runs until `compute`: the scalar
+/// is computed once, in the same run, and every block reads it. For `x.mean()`, which is a
+/// `Delayed<f64>`, the array holds `f64`s.
+///
+/// ```
+/// use dagr::array as da;
+/// let x = da::arange(0.0, 8.0, 1.0, &[3])?;
+/// let centred = &x - x.mean();                   // x - x.mean()
+/// assert_eq!(centred.sum().compute()?, 0.0);
+/// let z = (&x - x.mean()) / x.std();             // (x - x.mean()) / x.std()
+/// let (m, z) = dagr::compute((&x.mean(), &z))?;
+/// assert_eq!(m, 3.5);
+/// assert!((z[[7]] - 3.5 / 5.25_f64.sqrt()).abs() < 1e-12);
+/// # Ok::<(), dagr::Error>(())
+/// ```
+macro_rules! lazy_scalar_op {
+    ($Tr:ident, $m:ident, $op:literal, $rop:literal, $f:expr, $rf:expr) => {
+        impl<T: Number> $Tr<&Delayed<T>> for &Array<T> {
+            type Output = Array<T>;
+            fn $m(self, s: &Delayed<T>) -> Array<T> {
+                self.map_lazy_scalar($op, s, $f)
+            }
+        }
+        impl<T: Number> $Tr<Delayed<T>> for &Array<T> {
+            type Output = Array<T>;
+            fn $m(self, s: Delayed<T>) -> Array<T> {
+                self.map_lazy_scalar($op, &s, $f)
+            }
+        }
+        impl<T: Number> $Tr<&Delayed<T>> for Array<T> {
+            type Output = Array<T>;
+            fn $m(self, s: &Delayed<T>) -> Array<T> {
+                self.map_lazy_scalar($op, s, $f)
+            }
+        }
+        impl<T: Number> $Tr<Delayed<T>> for Array<T> {
+            type Output = Array<T>;
+            fn $m(self, s: Delayed<T>) -> Array<T> {
+                self.map_lazy_scalar($op, &s, $f)
+            }
+        }
+        impl<T: Number> $Tr<&Array<T>> for &Delayed<T> {
+            type Output = Array<T>;
+            fn $m(self, x: &Array<T>) -> Array<T> {
+                x.map_lazy_scalar($rop, self, $rf)
+            }
+        }
+        impl<T: Number> $Tr<&Array<T>> for Delayed<T> {
+            type Output = Array<T>;
+            fn $m(self, x: &Array<T>) -> Array<T> {
+                x.map_lazy_scalar($rop, &self, $rf)
+            }
+        }
+        impl<T: Number> $Tr<Array<T>> for &Delayed<T> {
+            type Output = Array<T>;
+            fn $m(self, x: Array<T>) -> Array<T> {
+                x.map_lazy_scalar($rop, self, $rf)
+            }
+        }
+        impl<T: Number> $Tr<Array<T>> for Delayed<T> {
+            type Output = Array<T>;
+            fn $m(self, x: Array<T>) -> Array<T> {
+                x.map_lazy_scalar($rop, &self, $rf)
+            }
+        }
+    };
+}
+lazy_scalar_op!(Add, add, "add", "add", |x, s| x.add(s), |x, s| s.add(x));
+lazy_scalar_op!(Sub, sub, "sub", "rsub", |x, s| x.sub(s), |x, s| s.sub(x));
+lazy_scalar_op!(Mul, mul, "mul", "mul", |x, s| x.mul(s), |x, s| s.mul(x));
+lazy_scalar_op!(Div, div, "div", "rdiv", |x, s| x.div(s), |x, s| s.div(x));
 
 macro_rules! scalar_left {
     ($($t:ty),*) => {$(

@@ -6,7 +6,7 @@ use crate::Error;
 /// may be smaller) or explicit per-axis block sizes (`&[vec![2, 3], vec![5]]`).
 ///
 /// ```
-/// use dagr_core::array::IntoChunks;
+/// use dagr::array::IntoChunks;
 /// assert_eq!((&[2, 4]).into_chunks(&[5, 4]).unwrap(), vec![vec![2, 2, 1], vec![4]]);
 /// assert_eq!((&[vec![1, 4], vec![4]]).into_chunks(&[5, 4]).unwrap(), vec![vec![1, 4], vec![4]]);
 /// assert!((&[0, 4]).into_chunks(&[5, 4]).is_err());

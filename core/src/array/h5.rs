@@ -93,7 +93,7 @@ impl<T: H5Element> Blocks<T> for Dataset<T> {
 /// Needs the `hdf5` cargo feature (and the system library, `libhdf5-dev`).
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let path = std::env::temp_dir().join(format!("dagr-doc-from-hdf5-{}.h5", std::process::id()));
 /// da::arange(0.0, 12.0, 1.0, &[4])?.reshape(&[3, 4])?.to_hdf5(&path, "/foo/xs")?;
 /// let x = da::from_hdf5::<f64>(&path, "/foo/xs", &[2, 2])?;
@@ -102,7 +102,7 @@ impl<T: H5Element> Blocks<T> for Dataset<T> {
 /// assert!(da::from_hdf5::<f32>(&path, "/foo/xs", &[2, 2]).is_err()); // float64 stored
 /// assert!(da::from_hdf5::<f64>(&path, "/foo/ys", &[2, 2]).is_err()); // no such dataset
 /// # std::fs::remove_file(&path).unwrap();
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn from_hdf5<T: H5Element>(
     path: impl AsRef<Path>,
@@ -186,14 +186,14 @@ impl<T: H5Element> Array<T> {
     /// Needs the `hdf5` cargo feature (and the system library, `libhdf5-dev`).
     ///
     /// ```
-    /// use dagr_core::array as da;
+    /// use dagr::array as da;
     /// let path = std::env::temp_dir().join(format!("dagr-doc-to-hdf5-{}.h5", std::process::id()));
     /// let x = da::random::random(&[100, 60], &[25, 30], 7)?;
     /// x.to_hdf5(&path, "/foo/xs")?;
     /// let back = da::from_hdf5::<f64>(&path, "/foo/xs", &[50, 60])?;
     /// assert_eq!(back.compute()?, x.compute()?);
     /// # std::fs::remove_file(&path).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_hdf5(&self, path: impl AsRef<Path>, dataset: &str) -> Result<(), Error> {
         self.to_hdf5_with(path.as_ref(), dataset, Scheduler::default())

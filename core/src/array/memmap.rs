@@ -93,7 +93,7 @@ impl<T: Pod> Blocks<T> for Mapped<T> {
 /// contract of every memory map).
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let dir = std::env::temp_dir().join(format!("dagr-doc-memmap-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("x.dat");
@@ -102,7 +102,7 @@ impl<T: Pod> Blocks<T> for Mapped<T> {
 /// assert_eq!(x.sum().compute()?, 66.0);
 /// assert!(da::from_memmap::<f64>(&path, &[3, 5], &[2, 2]).is_err()); // wrong size
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn from_memmap<T: Pod>(
     path: impl AsRef<Path>,
@@ -158,12 +158,12 @@ pub fn from_memmap<T: Pod>(
 /// Writes `x` to `path` as raw binary (Dask: `da.store(x, target)`): [`Array::to_memmap`].
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let path = std::env::temp_dir().join(format!("dagr-doc-store2-{}.dat", std::process::id()));
 /// da::store(&da::ones::<u8>(&[10], &[4])?, &path)?;
 /// assert_eq!(std::fs::read(&path).unwrap(), vec![1u8; 10]);
 /// # std::fs::remove_file(&path).unwrap();
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn store<T: Pod>(x: &Array<T>, path: impl AsRef<Path>) -> Result<(), Error> {
     x.to_memmap(path)
@@ -199,14 +199,14 @@ impl<T: Pod> Array<T> {
     /// so `path` never holds a partial array. An existing file at `path` is replaced.
     ///
     /// ```
-    /// use dagr_core::array as da;
+    /// use dagr::array as da;
     /// let path = std::env::temp_dir().join(format!("dagr-doc-store-{}.dat", std::process::id()));
     /// let x = da::arange(0_i32, 6, 1, &[3])?.reshape(&[2, 3])?;
     /// x.t().to_memmap(&path)?;
     /// let back = da::from_memmap::<i32>(&path, &[3, 2], &[3, 2])?;
     /// assert_eq!(back.compute()?, x.t().compute()?);
     /// # std::fs::remove_file(&path).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_memmap(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.store_with(path.as_ref(), crate::Scheduler::default())

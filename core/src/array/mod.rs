@@ -23,13 +23,13 @@
 //! | `da::concatenate(&[a, b], 0)?` | `da.concatenate([a, b], axis=0)` |
 //!
 //! ```
-//! use dagr_core::array as da;
-//! let x = da::from_array(ndarray::Array2::<f64>::ones((4, 6)).into_dyn(), &[2, 3])?;
+//! use dagr::array as da;
+//! let x = da::from_array(dagr::ndarray::Array2::<f64>::ones((4, 6)).into_dyn(), &[2, 3])?;
 //! assert_eq!(x.numblocks(), vec![2, 2]);
 //! let y = (&x + 1.0) * 2.0;
 //! assert_eq!(y.sum().compute()?, 96.0);
-//! assert_eq!(y.compute()?, ndarray::ArrayD::from_elem(vec![4, 6], 4.0));
-//! # Ok::<(), dagr_core::Error>(())
+//! assert_eq!(y.compute()?, dagr::ndarray::ArrayD::from_elem(vec![4, 6], 4.0));
+//! # Ok::<(), dagr::Error>(())
 //! ```
 
 mod blocks;
@@ -75,16 +75,34 @@ use ndarray::{ArcArray, IxDyn, Slice};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-/// A lazy, chunked n-dimensional array of `T` (Dask's `dask.array.Array`).
+/// A lazy, chunked n-dimensional array of `T` (Dask's `dask.array.Array`): a grid of
+/// blocks, each an [`ndarray`] array made by one task.
 ///
 /// Cheap to clone (shared). Build one with [`from_array`], [`from_memmap`], [`zeros`],
-/// [`random::random`] and friends; nothing runs until [`Array::compute`] or the compute of
-/// a reduction.
+/// [`random::random`] and friends; nothing runs until [`Array::compute`] (or
+/// [`crate::compute`] of several values) or the compute of a reduction.
 ///
-/// Invariants: 1. the block grid covers `shape` exactly (see `Grid`); 2. the source makes
-/// block `idx` with exactly `grid.block_shape(idx)`; 3. equal names mean equal blocks
-/// (block tasks are pure and merged by key); 4. an array whose construction failed carries
-/// the error in `err`, and every block of it fails with that error.
+/// - Operators `+ - * /` take a number, another array (broadcast as NumPy does, chunks
+///   unified), or a lazy scalar such as a reduction of the array itself: `&x - x.mean()`,
+///   `(&x - x.mean()) / x.std()`. They add no task: the step joins the task that makes each
+///   block. A shape mismatch is an error from `compute` (or at once from `try_add`, …).
+/// - Reductions (`sum`, `mean`, `min`, `max`, `var`, `std`, `argmin`, `argmax` and their
+///   `_axis` forms) combine per-block results in a fixed tree of fan-in 8, so results do
+///   not depend on the scheduler.
+/// - An operation given bad input (a bad axis, slice or shape) gives an array whose
+///   `compute` returns that error.
+///
+/// ```
+/// use dagr::array as da;
+/// let x = da::arange(0.0, 6.0, 1.0, &[4])?;               // da.arange(0, 6, chunks=4)
+/// let y = (&x * 2.0 - x.mean()).compute()?;                // (x * 2 - x.mean()).compute()
+/// assert_eq!(y.as_slice().unwrap(), &[-2.5, -0.5, 1.5, 3.5, 5.5, 7.5]);
+/// # Ok::<(), dagr::Error>(())
+/// ```
+// Invariants: 1. the block grid covers `shape` exactly (see `Grid`); 2. the source makes
+// block `idx` with exactly `grid.block_shape(idx)`; 3. equal names mean equal blocks (block
+// tasks are pure and merged by key); 4. an array whose construction failed carries the
+// error in `err`, and every block of it fails with that error.
 pub struct Array<T> {
     name: Arc<str>,
     token: u64,
@@ -181,11 +199,11 @@ impl<T: Element> Array<T> {
     /// The array's dimensions (Dask: `x.shape`).
     ///
     /// ```
-    /// let x = dagr_core::array::zeros::<f64>(&[3, 4], &[2, 2])?;
+    /// let x = dagr::array::zeros::<f64>(&[3, 4], &[2, 2])?;
     /// assert_eq!(x.shape(), &[3, 4]);
     /// assert_eq!(x.ndim(), 2);
     /// assert_eq!(x.size(), 12);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn shape(&self) -> &[usize] {
         &self.grid.shape
@@ -209,10 +227,10 @@ impl<T: Element> Array<T> {
     /// Block sizes along every axis (Dask: `x.chunks`).
     ///
     /// ```
-    /// let x = dagr_core::array::ones::<i64>(&[5, 4], &[2, 4])?;
+    /// let x = dagr::array::ones::<i64>(&[5, 4], &[2, 4])?;
     /// assert_eq!(x.chunks(), &[vec![2, 2, 1], vec![4]]);
     /// assert_eq!(x.numblocks(), vec![3, 1]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn chunks(&self) -> &[Vec<usize>] {
         &self.grid.chunks
@@ -232,12 +250,12 @@ impl<T: Element> Array<T> {
     /// what [`Array::compute`] returns).
     ///
     /// ```
-    /// use dagr_core::array as da;
+    /// use dagr::array as da;
     /// let a = da::ones::<f64>(&[3], &[3])?;
     /// let b = da::ones::<f64>(&[4], &[4])?;
     /// assert!((&a + &b).error().is_some());
     /// assert!((&a + 1.0).error().is_none());
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn error(&self) -> Option<&Error> {
         self.err.as_deref()
@@ -307,10 +325,10 @@ impl<T: Element> Array<T> {
     /// `Array.persist`); see [`crate::persist`].
     ///
     /// ```
-    /// use dagr_core::array as da;
+    /// use dagr::array as da;
     /// let x = da::random::random(&[1000, 1000], &[250, 250], 7)?.persist()?;
     /// assert_eq!(x.mean().compute()?, x.mean().compute()?); // both from the held blocks
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn persist(&self) -> Result<Array<T>, Error> {
         crate::persist::persist(self)
@@ -380,9 +398,9 @@ impl<T: Element> Array<T> {
     /// Computes the whole array on the default scheduler (Dask: `x.compute()`).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0_i64, 6, 1, &[4])?;
+    /// let x = dagr::array::arange(0_i64, 6, 1, &[4])?;
     /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 3, 4, 5]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn compute(&self) -> Result<ndarray::ArrayD<T>, Error> {
         self.compute_with(Scheduler::default())
@@ -403,7 +421,19 @@ impl<T: Element> Array<T> {
 
     /// The graph computing this array, as Graphviz DOT text.
     pub fn to_dot(&self) -> String {
-        self.to_delayed().to_dot()
+        crate::to_dot(self)
+    }
+
+    /// Writes a picture of the graph computing this array: `.dot`, `.svg` or `.png` by the
+    /// file's extension (Dask: `x.visualize("x.svg")`); see [`crate::visualize`].
+    ///
+    /// ```no_run
+    /// let x = dagr::array::ones::<f64>(&[4, 4], &[2, 2])?;
+    /// (&x + 1.0).visualize("x.svg")?;
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::visualize(self, path)
     }
 }
 
@@ -411,18 +441,18 @@ impl<T: Element> Array<T> {
 /// other outputs.
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let x = da::arange(0.0, 4.0, 1.0, &[2])?;
 /// let y = &x * 2.0;
-/// let (a, s) = dagr_core::compute((&y, &y.sum()))?;
+/// let (a, s) = dagr::compute((&y, &y.sum()))?;
 /// assert_eq!(a.into_raw_vec_and_offset().0, vec![0.0, 2.0, 4.0, 6.0]);
 /// assert_eq!(s, 12.0);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 impl<T: Element> Computable for Array<T> {
     type Output = ndarray::ArrayD<T>;
     fn collect_nodes<'a>(&'a self, out: &mut Outputs<'a>) {
-        out.0.push(self.full_node());
+        out.0.push(self.full_node().clone());
     }
     fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Output, Error> {
         if let Some(e) = &self.err {

@@ -3,14 +3,14 @@
 //! shape and chunks only, never on the scheduler, the thread count or the order blocks run.
 //!
 //! ```
-//! use dagr_core::array::random;
-//! use dagr_core::Scheduler;
+//! use dagr::array::random;
+//! use dagr::Scheduler;
 //! let x = random::random(&[100, 100], &[30, 40], 42)?;
 //! let a = x.compute_with(Scheduler::sync())?;
 //! let b = random::random(&[100, 100], &[30, 40], 42)?.compute_with(Scheduler::threads(2))?;
 //! assert_eq!(a, b);
 //! assert!(a.iter().all(|&v| (0.0..1.0).contains(&v)));
-//! # Ok::<(), dagr_core::Error>(())
+//! # Ok::<(), dagr::Error>(())
 //! ```
 
 use super::blocks::{linear, Blocks, Chunk, Cursor};
@@ -132,10 +132,10 @@ fn grid_and_token(
 /// Uniform floats in `[0, 1)` (Dask: `da.random.random(size, chunks)`).
 ///
 /// ```
-/// let x = dagr_core::array::random::random(&[1000], &[100], 7)?;
+/// let x = dagr::array::random::random(&[1000], &[100], 7)?;
 /// let m = x.mean().compute()?;
 /// assert!((m - 0.5).abs() < 0.05);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn random(shape: &[usize], chunks: impl IntoChunks, seed: u64) -> Result<Array<f64>, Error> {
     let (grid, token) = grid_and_token("random", shape, chunks, seed, [0, 0])?;
@@ -151,10 +151,10 @@ pub fn random(shape: &[usize], chunks: impl IntoChunks, seed: u64) -> Result<Arr
 /// negative or non-finite `std` is an error.
 ///
 /// ```
-/// let x = dagr_core::array::random::normal(10.0, 0.1, &[200, 200], &[50, 50], 1)?;
+/// let x = dagr::array::random::normal(10.0, 0.1, &[200, 200], &[50, 50], 1)?;
 /// assert!((x.mean().compute()? - 10.0).abs() < 0.01);
 /// assert!((x.std().compute()? - 0.1).abs() < 0.01);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn normal(
     mean: f64,
@@ -188,11 +188,11 @@ pub fn normal(
 /// chunks)`). `low >= high` is an error.
 ///
 /// ```
-/// let r = dagr_core::array::random::randint(0, 5, &[10], &[5], 42)?;
+/// let r = dagr::array::random::randint(0, 5, &[10], &[5], 42)?;
 /// let v = r.compute()?;
 /// assert!(v.iter().all(|&x| (0..5).contains(&x)));
-/// assert!(dagr_core::array::random::randint(3, 3, &[10], &[5], 42).is_err());
-/// # Ok::<(), dagr_core::Error>(())
+/// assert!(dagr::array::random::randint(3, 3, &[10], &[5], 42).is_err());
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn randint(
     low: i64,

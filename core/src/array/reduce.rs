@@ -210,9 +210,9 @@ impl<T: Element> Array<T> {
     /// Smallest element (Dask: `x.min()`); NaN if there is one; an error for an empty array.
     ///
     /// ```
-    /// let x = dagr_core::array::arange(-3_i64, 4, 1, &[3])?;
+    /// let x = dagr::array::arange(-3_i64, 4, 1, &[3])?;
     /// assert_eq!((x.min().compute()?, x.max().compute()?), (-3, 3));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn min(&self) -> Delayed<T> {
         self.extreme("min", true)
@@ -238,9 +238,9 @@ impl<T: Element> Array<T> {
     /// `x.argmin()`); an error for an empty array.
     ///
     /// ```
-    /// let x = dagr_core::array::from_array(ndarray::arr2(&[[3, 1], [0, 0]]).into_dyn(), &[1, 1])?;
+    /// let x = dagr::array::from_array(dagr::ndarray::arr2(&[[3, 1], [0, 0]]).into_dyn(), &[1, 1])?;
     /// assert_eq!((x.argmin().compute()?, x.argmax().compute()?), (2, 0));
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn argmin(&self) -> Delayed<usize> {
         self.arg_extreme("argmin", true)
@@ -276,11 +276,11 @@ impl<T: Element> Array<T> {
     /// range, and from `compute` for an empty axis.
     ///
     /// ```
-    /// let x = dagr_core::array::from_array(ndarray::arr2(&[[3, 1], [0, 5]]).into_dyn(), &[1, 1])?;
+    /// let x = dagr::array::from_array(dagr::ndarray::arr2(&[[3, 1], [0, 5]]).into_dyn(), &[1, 1])?;
     /// assert_eq!(x.min_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![0, 1]);
     /// assert_eq!(x.max_axis(1)?.compute()?.into_raw_vec_and_offset().0, vec![3, 5]);
     /// assert!(x.min_axis(2).is_err());
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn min_axis(&self, axis: usize) -> Result<Array<T>, Error> {
         self.extreme_axis("min-axis", axis, true)
@@ -325,10 +325,10 @@ impl<T: Element> Array<T> {
     /// Indices along `axis` of the smallest elements (Dask: `x.argmin(axis=k)`).
     ///
     /// ```
-    /// let x = dagr_core::array::from_array(ndarray::arr2(&[[3, 1], [0, 5]]).into_dyn(), &[1, 1])?;
+    /// let x = dagr::array::from_array(dagr::ndarray::arr2(&[[3, 1], [0, 5]]).into_dyn(), &[1, 1])?;
     /// assert_eq!(x.argmin_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![1, 0]);
     /// assert_eq!(x.argmax_axis(1)?.compute()?.into_raw_vec_and_offset().0, vec![0, 1]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn argmin_axis(&self, axis: usize) -> Result<Array<usize>, Error> {
         self.arg_extreme_axis("argmin-axis", axis, true)
@@ -394,9 +394,9 @@ impl<T: Number> Array<T> {
     /// Sum of all elements (Dask: `x.sum()`), in `T` (integers wrap); zero when empty.
     ///
     /// ```
-    /// let x = dagr_core::array::ones::<f64>(&[100, 100], &[30, 30])?;
+    /// let x = dagr::array::ones::<f64>(&[100, 100], &[30, 30])?;
     /// assert_eq!((&x + 1.0).sum().compute()?, 20000.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sum(&self) -> Delayed<T> {
         self.sum_count("sum", |(s, _)| Ok(s))
@@ -406,9 +406,9 @@ impl<T: Number> Array<T> {
     /// its per-block work with [`Array::sum`] when both are computed together.
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0_i64, 10, 1, &[3])?;
+    /// let x = dagr::array::arange(0_i64, 10, 1, &[3])?;
     /// assert_eq!(x.mean().compute()?, 4.5);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn mean(&self) -> Delayed<f64> {
         self.sum_count("mean", |(s, n)| Ok(s.to_f64() / n as f64))
@@ -436,10 +436,10 @@ impl<T: Number> Array<T> {
     /// Per-block moments merged with Chan's formula (stable for large means).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(1.0, 5.0, 1.0, &[3])?;
+    /// let x = dagr::array::arange(1.0, 5.0, 1.0, &[3])?;
     /// assert_eq!(x.var().compute()?, 1.25);
     /// assert_eq!(x.std().compute()?, 1.25_f64.sqrt());
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn var(&self) -> Delayed<f64> {
         self.moments_reduction("var", |m| m.2 / m.0 as f64)
@@ -463,9 +463,9 @@ impl<T: Number> Array<T> {
     /// Sums along `axis` (Dask: `x.sum(axis=k)`).
     ///
     /// ```
-    /// let x = dagr_core::array::ones::<i64>(&[4, 3], &[3, 2])?;
+    /// let x = dagr::array::ones::<i64>(&[4, 3], &[3, 2])?;
     /// assert_eq!(x.sum_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![4, 4, 4]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sum_axis(&self, axis: usize) -> Result<Array<T>, Error> {
         self.sum_count_axis("sum-axis", axis, |s, _| s)
@@ -474,9 +474,9 @@ impl<T: Number> Array<T> {
     /// Means along `axis` (Dask: `x.mean(axis=k)`).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0.0, 6.0, 1.0, &[6])?.reshape(&[2, 3])?;
+    /// let x = dagr::array::arange(0.0, 6.0, 1.0, &[6])?.reshape(&[2, 3])?;
     /// assert_eq!(x.mean_axis(1)?.compute()?.into_raw_vec_and_offset().0, vec![1.0, 4.0]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn mean_axis(&self, axis: usize) -> Result<Array<f64>, Error> {
         self.sum_count_axis("mean-axis", axis, |s, n| s.mapv(|v| v.to_f64() / n as f64))
@@ -516,10 +516,10 @@ impl<T: Number> Array<T> {
     /// Variances along `axis`, ddof = 0 (Dask: `x.var(axis=k)`).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0.0, 6.0, 1.0, &[6])?.reshape(&[2, 3])?;
+    /// let x = dagr::array::arange(0.0, 6.0, 1.0, &[6])?.reshape(&[2, 3])?;
     /// assert_eq!(x.var_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![2.25; 3]);
     /// assert_eq!(x.std_axis(0)?.compute()?.into_raw_vec_and_offset().0, vec![1.5; 3]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn var_axis(&self, axis: usize) -> Result<Array<f64>, Error> {
         self.moments_axis("var-axis", axis, |m2, n| m2 / n)

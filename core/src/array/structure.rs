@@ -177,13 +177,13 @@ impl<T: Element> Array<T> {
     /// negative step or `NewAxis` is an error.
     ///
     /// ```
-    /// use dagr_core::array::{self as da, s};
+    /// use dagr::array::{self as da, s};
     /// let x = da::arange(0_i64, 20, 1, &[10])?.reshape(&[4, 5])?;
     /// let y = x.slice(s![1..;2, -1])?;
     /// assert_eq!(y.shape(), &[2]);
     /// assert_eq!(y.compute()?.into_raw_vec_and_offset().0, vec![9, 19]);
     /// assert!(x.slice(s![.., 7]).is_err());
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn slice<I: AsRef<[SliceInfoElem]>>(&self, info: I) -> Result<Array<T>, Error> {
         let info = info.as_ref();
@@ -253,11 +253,11 @@ impl<T: Element> Array<T> {
     /// fused; merging creates one task per new block reading the old blocks it overlaps.
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0_i64, 10, 1, &[3])?;
+    /// let x = dagr::array::arange(0_i64, 10, 1, &[3])?;
     /// let y = x.rechunk(&[5])?;
     /// assert_eq!(y.chunks(), &[vec![5, 5]]);
     /// assert_eq!(y.compute()?, x.compute()?);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn rechunk(&self, chunks: impl IntoChunks) -> Result<Array<T>, Error> {
         let chunks = chunks.into_chunks(self.shape())?;
@@ -362,12 +362,12 @@ impl<T: Element> Array<T> {
     /// (NumPy: `x.transpose(axes)`). Fused, no task.
     ///
     /// ```
-    /// let x = dagr_core::array::zeros::<f32>(&[2, 3, 4], &[1, 3, 2])?;
+    /// let x = dagr::array::zeros::<f32>(&[2, 3, 4], &[1, 3, 2])?;
     /// let y = x.transpose(&[2, 0, 1])?;
     /// assert_eq!(y.shape(), &[4, 2, 3]);
     /// assert_eq!(y.chunks(), &[vec![2, 2], vec![1, 1], vec![3]]);
     /// assert!(x.transpose(&[0, 0, 1]).is_err());
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn transpose(&self, axes: &[usize]) -> Result<Array<T>, Error> {
         let n = self.ndim();
@@ -412,12 +412,12 @@ impl<T: Element> Array<T> {
     /// Otherwise an error (rechunk first).
     ///
     /// ```
-    /// let x = dagr_core::array::arange(0_i64, 12, 1, &[6])?;
+    /// let x = dagr::array::arange(0_i64, 12, 1, &[6])?;
     /// let y = x.reshape(&[4, 3])?;
     /// assert_eq!(y.chunks(), &[vec![2, 2], vec![3]]);
     /// assert!(x.reshape(&[5, 2]).is_err());
     /// assert!(x.reshape(&[3, 4]).is_err()); // blocks of 6 are not whole rows of 4
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn reshape(&self, shape: &[usize]) -> Result<Array<T>, Error> {
         let n: usize = shape.iter().product();
@@ -660,14 +660,14 @@ fn unify<T: Element>(
 /// must match; their chunks are unified. Fused: each block is a block of one input.
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let a = da::ones::<f64>(&[2, 3], &[1, 3])?;
 /// let b = da::zeros::<f64>(&[4, 3], &[2, 3])?;
 /// let c = da::concatenate(&[a, b], 0)?;
 /// assert_eq!(c.shape(), &[6, 3]);
 /// assert_eq!(c.chunks()[0], vec![1, 1, 2, 2]);
 /// assert_eq!(c.sum().compute()?, 6.0);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>, Error> {
     let Some(first) = arrays.first() else {
@@ -718,12 +718,12 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array
 /// Joins arrays of one shape along a new axis (Dask: `da.stack(arrays, axis)`). Fused.
 ///
 /// ```
-/// use dagr_core::array as da;
+/// use dagr::array as da;
 /// let a = da::ones::<i32>(&[3], &[2])?;
 /// let s = da::stack(&[a.clone(), a], 1)?;
 /// assert_eq!(s.shape(), &[3, 2]);
 /// assert_eq!(s.chunks(), &[vec![2, 1], vec![1, 1]]);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>, Error> {
     let Some(first) = arrays.first() else {

@@ -18,7 +18,7 @@
 /// or sent anywhere as it is.
 ///
 /// ```
-/// use dagr_core::bag::TextColumn;
+/// use dagr::bag::TextColumn;
 /// let col: TextColumn = ["Hello, World!", "", "two words"].into_iter().collect();
 /// assert_eq!(col.len(), 3);
 /// assert_eq!(col.get(2), Some("two words"));
@@ -60,7 +60,7 @@ impl TextColumn {
     /// `"\n"` or `"\r\n"`, which are not part of the items; the last line may lack one.
     ///
     /// ```
-    /// use dagr_core::bag::TextColumn;
+    /// use dagr::bag::TextColumn;
     /// let col = TextColumn::from_lines("one\r\ntwo\n\nlast".to_string());
     /// assert_eq!(col.iter().collect::<Vec<_>>(), ["one", "two", "", "last"]);
     /// ```

@@ -97,8 +97,8 @@ pub(crate) fn strip_punctuation(col: TextColumn) -> TextColumn {
     TextColumn { text, offsets }
 }
 
-/// The words of every item (split on Unicode whitespace, as `str::split_whitespace`), as
-/// a column of their own.
+/// The words of every item (split on whitespace as Python's `str.split()`), as a column of
+/// their own.
 pub(crate) fn words_column(col: &TextColumn) -> TextColumn {
     let mut out = TextColumn::with_capacity(col.text.len(), col.text.len() / 6);
     let text = col.as_str();
@@ -106,7 +106,7 @@ pub(crate) fn words_column(col: &TextColumn) -> TextColumn {
     out
 }
 
-/// Number of words (as `str::split_whitespace(..).count()`).
+/// Number of words (as Python's `len(s.split())`).
 pub(crate) fn count_words(text: &str) -> u64 {
     let mut n = 0;
     for_each_word(text, |_, _| n += 1);
@@ -138,11 +138,24 @@ fn low_bytes8(k: usize) -> u64 {
     (1u64 << (8 * k)) - 1
 }
 
-/// Bit `i` is set where byte `i` of the eight is ASCII whitespace (`\t \n \v \f \r` and
-/// space: what `char::is_whitespace` accepts below 0x80).
+/// Whether `c` is whitespace as Python's `str.split()` and `str.isspace()` see it:
+/// `char::is_whitespace` and the four separators `\x1c` to `\x1f`.
+#[inline]
+pub(crate) fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// The words of `s` as Python's `s.split()` gives them.
+pub(crate) fn python_split(s: &str) -> impl Iterator<Item = &str> {
+    s.split(is_python_space).filter(|w| !w.is_empty())
+}
+
+/// Bit `i` is set where byte `i` of the eight is ASCII whitespace as Python sees it
+/// (`\t \n \v \f \r`, `\x1c` to `\x1f` and space).
 #[inline(always)]
 fn ascii_space8(x: u64) -> u64 {
-    let controls = ascii_below(x, 14) & !ascii_below(x, 9);
+    let controls =
+        (ascii_below(x, 14) & !ascii_below(x, 9)) | (ascii_below(x, 0x20) & !ascii_below(x, 0x1c));
     let space = ascii_below(x ^ (ONES * 0x20), 1);
     // gather bit 7 of every byte into the top byte: byte i's bit lands on bit 56 + i
     (((controls | space) >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
@@ -171,7 +184,7 @@ fn may_start_space(b: u8) -> bool {
 }
 
 /// Calls `f(start, end)` for every maximal run of non-whitespace in `text`, in order:
-/// the byte ranges of `text.split_whitespace()`.
+/// the byte ranges of the words [`python_split`] gives.
 ///
 /// 64 bytes at a time: a whitespace bit mask (eight bytes per machine word), then one step
 /// per word boundary. Blocks with non-ASCII bytes also look up the characters that may be
@@ -205,7 +218,7 @@ pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(usize, usize)) {
             for (p, &b) in bytes.iter().enumerate().take(end).skip(base) {
                 if may_start_space(b) {
                     let c = text.get(p..).and_then(|s| s.chars().next());
-                    if let Some(c) = c.filter(|c| c.is_whitespace()) {
+                    if let Some(c) = c.filter(|&c| is_python_space(c)) {
                         for q in p - base..p - base + c.len_utf8() {
                             if q < 64 {
                                 space |= 1 << q;
@@ -248,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn tokenizer_matches_split_whitespace() {
+    fn tokenizer_matches_python_split() {
         let long = "word ".repeat(40) + "tail";
         let mut unicode = "a\u{a0}b\u{3000}c\u{85}d\u{2009}e\u{202f}f é ü\u{1680}x".to_string();
         for k in 0..70 {
@@ -261,20 +274,38 @@ mod tests {
             "a",
             " a ",
             "a\tb\nc\x0bd\x0ce\rf g",
-            "x\x1cy\x1fz",
+            "x\x1cy\x1fz\x1d\x1e",
+            "\x1b\x1c\x1f\x20\x7f",
             "\u{3000}",
             &long,
             &unicode,
             "ßΣΑΣ émigré — naïve",
         ];
         for s in cases {
-            assert_eq!(words(s), s.split_whitespace().collect::<Vec<_>>(), "{s:?}");
-            assert_eq!(count_words(s), s.split_whitespace().count() as u64);
+            assert_eq!(words(s), python_split(s).collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(count_words(s), python_split(s).count() as u64);
         }
+        // Python: "x\x1cy\x1fz".split() == ["x", "y", "z"]
+        assert_eq!(words("x\x1cy\x1fz"), ["x", "y", "z"]);
+        assert_eq!(words("\x1b\x1c\x7f"), ["\x1b", "\x7f"]);
+        // every character Python's str.isspace() accepts, and no other below U+3001
+        let python: Vec<u32> = [
+            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680,
+        ]
+        .into_iter()
+        .chain(0x2000..=0x200a)
+        .chain([0x2028, 0x2029, 0x202f, 0x205f, 0x3000])
+        .collect();
+        let ours: Vec<u32> = (0..=0x3000u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_python_space(c))
+            .map(u32::from)
+            .collect();
+        assert_eq!(ours, python);
         // a whitespace character across a 64-byte boundary
         for k in 58..66 {
             let s = format!("{}\u{3000}{}", "a".repeat(k), "b".repeat(70));
-            assert_eq!(words(&s), s.split_whitespace().collect::<Vec<_>>(), "{k}");
+            assert_eq!(words(&s), python_split(&s).collect::<Vec<_>>(), "{k}");
         }
     }
 

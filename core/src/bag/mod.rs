@@ -64,12 +64,12 @@ pub(crate) type Gen<T> =
 /// A lazy, partitioned collection of `T` (Dask's `Bag`).
 ///
 /// ```
-/// use dagr_core::bag as db;
+/// use dagr::bag as db;
 /// let b = db::from_sequence(1..=10, 3)?;
 /// let evens = b.filter(|x| x % 2 == 0).map(|x| x * 10);
 /// assert_eq!(evens.compute()?, vec![20, 40, 60, 80, 100]);
 /// assert_eq!(b.sum().compute()?, 55);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub struct Bag<T> {
     name: Arc<str>,
@@ -105,9 +105,9 @@ pub(crate) fn layer_name(op: &str) -> Arc<str> {
 /// Dask's `db.from_sequence(seq, npartitions=n)` (which may give fewer partitions).
 ///
 /// ```
-/// let b = dagr_core::bag::from_sequence(vec!["a", "b", "c"], 2)?;
+/// let b = dagr::bag::from_sequence(vec!["a", "b", "c"], 2)?;
 /// assert_eq!(b.npartitions(), 2);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn from_sequence<T: Data>(
     items: impl IntoIterator<Item = T>,
@@ -145,10 +145,10 @@ pub fn from_sequence<T: Data>(
 /// A bag whose partitions are lazy values (Dask: `db.from_delayed`).
 ///
 /// ```
-/// use dagr_core::{bag as db, value};
+/// use dagr::{bag as db, value};
 /// let b = db::from_delayed(vec![value(vec![1, 2]), value(vec![3])])?;
 /// assert_eq!(b.count().compute()?, 3);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Error> {
     if parts.is_empty() {
@@ -185,10 +185,13 @@ impl<T: Data> Bag<T> {
     pub(crate) fn failing(&self, what: &'static str, message: String) -> Bag<T> {
         let message: Arc<str> = message.into();
         let gen: Gen<T> = Arc::new(move |_, _, _| {
-            Err(TaskError::new(Error::InvalidArgument {
-                what,
-                message: message.to_string(),
-            }))
+            // found while building: `compute` returns it as it is, not as a task failure
+            Err(TaskError::new(crate::error::Deferred(
+                Error::InvalidArgument {
+                    what,
+                    message: message.to_string(),
+                },
+            )))
         });
         Bag {
             name: layer_name(what),
@@ -251,9 +254,9 @@ impl<T: Data> Bag<T> {
     /// Flattens items that are collections (Dask: `Bag.flatten`, `concat`).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![vec![1, 2], vec![], vec![3]], 2)?;
+    /// let b = dagr::bag::from_sequence(vec![vec![1, 2], vec![], vec![3]], 2)?;
     /// assert_eq!(b.flatten().compute()?, vec![1, 2, 3]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn flatten<U: Data>(&self) -> Bag<U>
     where
@@ -347,11 +350,11 @@ impl<T: Data> Bag<T> {
     /// `Bag.persist`); see [`crate::persist`]. Text stays in its column form.
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let b = db::from_sequence(vec!["a b", "b c"], 2)?.persist()?;
     /// let words = b.str().split().flatten();
     /// assert_eq!(words.frequencies().compute()?, vec![("a".to_string(), 1), ("b".into(), 2), ("c".into(), 1)]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn persist(&self) -> Result<Bag<T>, Error> {
         crate::persist::persist(self)
@@ -407,17 +410,29 @@ impl<T: Data> Bag<T> {
 
     /// The graph computing this bag, as Graphviz DOT text.
     pub fn to_dot(&self) -> String {
-        self.to_vec().to_dot()
+        crate::to_dot(self)
+    }
+
+    /// Writes a picture of the graph computing this bag: `.dot`, `.svg` or `.png` by the
+    /// file's extension (Dask: `b.visualize("b.svg")`); see [`crate::visualize`].
+    ///
+    /// ```no_run
+    /// let b = dagr::bag::from_sequence(0..100, 4)?.map(|x| x * 2);
+    /// b.visualize("bag.svg")?;
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::visualize(self, path)
     }
 
     /// Redistributes the items into `n` partitions (Dask: `Bag.repartition`): adjacent
     /// partitions are concatenated, or each is split evenly.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(0..10, 2)?.repartition(5);
+    /// let b = dagr::bag::from_sequence(0..10, 2)?.repartition(5);
     /// assert_eq!(b.npartitions(), 5);
     /// assert_eq!(b.compute()?, (0..10).collect::<Vec<_>>());
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn repartition(&self, n: usize) -> Bag<T> {
         if n == 0 {
@@ -481,9 +496,9 @@ impl<T: Data> Bag<T> {
     /// `Bag.take(n, npartitions=-1)`).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(0..100, 10)?;
+    /// let b = dagr::bag::from_sequence(0..100, 10)?;
     /// assert_eq!(b.take(3)?, vec![0, 1, 2]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn take(&self, n: usize) -> Result<Vec<T>, Error> {
         let mut out = Vec::with_capacity(n);
@@ -499,5 +514,25 @@ impl<T: Data> Bag<T> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Bags compute to a `Vec` of their items in [`crate::compute`], sharing work with the
+/// other outputs (Dask: `dask.compute(bag, other)`).
+///
+/// ```
+/// let b = dagr::bag::from_sequence(1..=4, 2)?;
+/// let doubled = b.map(|x| x * 2);
+/// let (items, total) = dagr::compute((&doubled, &doubled.sum()))?;
+/// assert_eq!((items, total), (vec![2, 4, 6, 8], 20));
+/// # Ok::<(), dagr::Error>(())
+/// ```
+impl<T: Data> crate::Computable for Bag<T> {
+    type Output = Vec<T>;
+    fn collect_nodes<'a>(&'a self, out: &mut crate::compute::Outputs<'a>) {
+        out.0.push(self.to_vec().node);
+    }
+    fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Vec<T>, Error> {
+        crate::compute::take_output(values, || Key::index(self.name.clone(), &[]))
     }
 }

@@ -30,7 +30,7 @@ impl<T: Data> Bag<T> {
     /// results (given in partition order), `finish` turns the last one into the answer.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(1..=100_u64, 7)?;
+    /// let b = dagr::bag::from_sequence(1..=100_u64, 7)?;
     /// let longest = b.reduction(
     ///     "longest",
     ///     |it| it.map(|x| x.to_string().len()).max().unwrap_or(0),
@@ -38,7 +38,7 @@ impl<T: Data> Bag<T> {
     ///     |m| m,
     /// );
     /// assert_eq!(longest.compute()?, 3);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn reduction<S: Data, R: Data>(
         &self,
@@ -175,9 +175,9 @@ impl<T: Data> Bag<T> {
     /// Arithmetic mean of the items (Dask: `Bag.mean`); an error for an empty bag.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence([1, 2, 3, 4], 3)?;
+    /// let b = dagr::bag::from_sequence([1, 2, 3, 4], 3)?;
     /// assert_eq!(b.mean().compute()?, 2.5);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn mean(&self) -> Delayed<f64>
     where
@@ -206,13 +206,13 @@ impl<T: Data> Bag<T> {
     /// three partitions adds 30).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(["a", "bb", "ccc"], 2)?;
+    /// let b = dagr::bag::from_sequence(["a", "bb", "ccc"], 2)?;
     /// let total_len = b.fold(|acc, s: &str| acc + s.len(), |a, b| a + b, 0);
     /// assert_eq!(total_len.compute()?, 6);
-    /// let b = dagr_core::bag::from_sequence(0..5, 3)?;
+    /// let b = dagr::bag::from_sequence(0..5, 3)?;
     /// assert_eq!(b.npartitions(), 3);
     /// assert_eq!(b.fold(|a, x| a + x, |a, b| a + b, 10).compute()?, 10 + 30);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn fold<A: Data>(
         &self,
@@ -238,10 +238,10 @@ impl<T: Data> Bag<T> {
     /// order), so the result is Dask's to the last bit. An error for an empty bag.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence([1.0, 2.0, 3.0, 4.0], 2)?;
+    /// let b = dagr::bag::from_sequence([1.0, 2.0, 3.0, 4.0], 2)?;
     /// assert_eq!(b.var(0).compute()?, 1.25);
     /// assert!((b.std(1).compute()? - 1.2909944487358056).abs() < 1e-15);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn var(&self, ddof: u32) -> Delayed<f64>
     where
@@ -322,9 +322,9 @@ impl<T: Data> Bag<T> {
     /// `Bag.frequencies`).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![1, 0, 3, 3], 2)?;
+    /// let b = dagr::bag::from_sequence(vec![1, 0, 3, 3], 2)?;
     /// assert_eq!(b.frequencies().compute()?, vec![(1, 1), (0, 1), (3, 2)]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn frequencies(&self) -> Bag<(T, u64)>
     where
@@ -401,10 +401,10 @@ impl<T: Data> Bag<T> {
     /// first appearance of each key.
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(1..=10, 3)?;
+    /// let b = dagr::bag::from_sequence(1..=10, 3)?;
     /// let sums = b.foldby(|x| x % 2 == 0, |acc, x| acc + x, 0, |a, b| a + b);
     /// assert_eq!(sums.compute()?, vec![(false, 25), (true, 30)]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn foldby<K: Data + Hash + Eq, A: Data>(
         &self,
@@ -459,13 +459,22 @@ impl<T: Data> Bag<T> {
     /// appearance (Dask: `Bag.topk(k, key)`). Never sorts more than `k` items per partition.
     /// `k == 0` is an error from `compute`.
     ///
+    /// The key may be any `PartialOrd` type, floats included: NaN ranks above every number,
+    /// as NumPy sorts NaN last, so NaN keys come first; `-0.0` and `0.0` tie. (A tuple key
+    /// holding NaN has no defined rank.)
+    ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![("a", 3), ("b", 9), ("c", 1), ("d", 9)], 2)?;
+    /// let b = dagr::bag::from_sequence(vec![("a", 3), ("b", 9), ("c", 1), ("d", 9)], 2)?;
     /// let top = b.topk(2, |(_, n)| *n).compute()?;
     /// assert_eq!(top, vec![("b", 9), ("d", 9)]);
-    /// # Ok::<(), dagr_core::Error>(())
+    ///
+    /// let t = dagr::bag::from_sequence(vec![("x", 0.5), ("y", f64::NAN), ("z", 2.5)], 2)?;
+    /// assert_eq!(t.topk(2, |(_, v)| *v).compute()?[1], ("z", 2.5)); // NaN first, as NumPy
+    /// let smallest = t.topk(1, |(_, v)| -v).compute()?;               // the smallest: negate
+    /// assert_eq!(smallest[0].0, "y");
+    /// # Ok::<(), dagr::Error>(())
     /// ```
-    pub fn topk<K: Ord + Send + Sync + 'static>(
+    pub fn topk<K: PartialOrd + Send + Sync + 'static>(
         &self,
         k: usize,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
@@ -675,7 +684,7 @@ fn key_of<T: 'static, K>(key: &dyn Fn(&T) -> K, item: &(String, u64)) -> Result<
 /// `topk` of one partition of counts: each entry is shown to `key` through one reused
 /// `(String, u64)`, so a `String` is allocated only for an entry that enters the best `k`
 /// so far. Ties go to the earlier first appearance (the rank), as in the ordered list.
-fn top_of_counts<T: 'static, K: Ord>(
+fn top_of_counts<T: 'static, K: PartialOrd>(
     t: &PartialCounts,
     k: usize,
     key: &dyn Fn(&T) -> K,
@@ -685,7 +694,7 @@ fn top_of_counts<T: 'static, K: Ord>(
 }
 
 /// [`top_of_counts`], each entry with its rank, best first.
-fn ranked_top_of_counts<T: 'static, K: Ord>(
+fn ranked_top_of_counts<T: 'static, K: PartialOrd>(
     t: &PartialCounts,
     k: usize,
     key: &dyn Fn(&T) -> K,
@@ -766,25 +775,41 @@ struct Ranked<K, T> {
     item: T,
 }
 
-impl<K: Ord, T> Ord for Ranked<K, T> {
+impl<K: PartialOrd, T> Ord for Ranked<K, T> {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key).then(self.pos.cmp(&other.pos))
+        numpy_order(&other.key, &self.key).then(self.pos.cmp(&other.pos))
     }
 }
 
-impl<K: Ord, T> PartialOrd for Ranked<K, T> {
+impl<K: PartialOrd, T> PartialOrd for Ranked<K, T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<K: Ord, T> PartialEq for Ranked<K, T> {
+impl<K: PartialOrd, T> PartialEq for Ranked<K, T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl<K: Ord, T> Eq for Ranked<K, T> {}
+impl<K: PartialOrd, T> Eq for Ranked<K, T> {}
+
+/// A total order on `PartialOrd` values, as NumPy sorts floats: values not ordered even
+/// with themselves (NaN) after every other, equal among themselves.
+pub(crate) fn numpy_order<K: PartialOrd>(a: &K, b: &K) -> Ordering {
+    match a.partial_cmp(b) {
+        Some(o) => o,
+        None => {
+            let unordered = |x: &K| x.partial_cmp(x).is_none();
+            match (unordered(a), unordered(b)) {
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                _ => Ordering::Equal,
+            }
+        }
+    }
+}
 
 /// Numbers whose mean a bag can take (Dask's `mean` works on ints and floats alike).
 pub trait ToF64 {

@@ -117,9 +117,7 @@ impl ColPart {
         match self {
             ColPart::Text(c) => cast_iter(c.into_strings()),
             ColPart::Split(c) => cast_iter((0..c.len()).map(move |i| {
-                c.get(i)
-                    .unwrap_or_default()
-                    .split_whitespace()
+                kernels::python_split(c.get(i).unwrap_or_default())
                     .map(str::to_owned)
                     .collect::<Vec<String>>()
             })),

@@ -17,12 +17,12 @@ use std::sync::Arc;
 /// `count` or `distinct` to read.
 ///
 /// ```
-/// use dagr_core::bag as db;
+/// use dagr::bag as db;
 /// let b = db::from_sequence(vec!["Hello, World!".to_string(), "  Rust  ".to_string()], 1)?;
 /// assert_eq!(b.str().strip_punctuation().str().lower().compute()?, vec!["hello world", "  rust  "]);
 /// assert_eq!(b.str().strip().compute()?, vec!["Hello, World!", "Rust"]);
 /// assert_eq!(b.str().split().flatten().compute()?, vec!["Hello,", "World!", "Rust"]);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub struct StrMethods<'a, T = String> {
     bag: &'a Bag<T>,
@@ -59,7 +59,14 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
         self.bag.with_col(op, col)
     }
 
-    /// Splits on whitespace (Python's `str.split()`; whitespace as `char::is_whitespace`).
+    /// Splits on whitespace as Python's `str.split()` does: Unicode whitespace and the
+    /// separators `\x1c` to `\x1f`, runs of it as one, none at either end.
+    ///
+    /// ```
+    /// let b = dagr::bag::from_sequence(vec!["a\x1cb\u{3000}c  d".to_string()], 1)?;
+    /// assert_eq!(b.str().split().compute()?, vec![vec!["a", "b", "c", "d"]]);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
     pub fn split(&self) -> Bag<Vec<String>> {
         let col = self
             .column()
@@ -83,9 +90,10 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
         self.kernel("upper", kernels::upper)
     }
 
-    /// Removes leading and trailing whitespace (Python's `str.strip()`).
+    /// Removes leading and trailing whitespace (Python's `str.strip()`, with the same
+    /// whitespace as [`StrMethods::split`]).
     pub fn strip(&self) -> Bag<String> {
-        self.each(|s| s.trim().to_owned())
+        self.each(|s| s.trim_matches(kernels::is_python_space).to_owned())
     }
 
     /// Removes ASCII punctuation, Python's `string.punctuation` (the notebook's
@@ -99,10 +107,10 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
     ///
     /// ```
     /// use std::collections::HashMap;
-    /// let b = dagr_core::bag::from_sequence(vec!["a-b_c".to_string()], 1)?;
+    /// let b = dagr::bag::from_sequence(vec!["a-b_c".to_string()], 1)?;
     /// let table = HashMap::from([('-', Some(' ')), ('_', None)]);
     /// assert_eq!(b.str().translate(table).compute()?, vec!["a bc"]);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn translate(&self, table: HashMap<char, Option<char>>) -> Bag<String> {
         self.each(move |s| {

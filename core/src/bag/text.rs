@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// How [`read_text_with`] reads files.
 ///
 /// ```
-/// use dagr_core::bag::TextOptions;
+/// use dagr::bag::TextOptions;
 /// let opts = TextOptions::default().blocksize(64 << 20).lossy(true);
 /// # drop(opts);
 /// ```
@@ -54,7 +54,7 @@ impl TextOptions {
     /// One partition per file, whatever its size (Dask's `blocksize=None`).
     ///
     /// ```
-    /// let opts = dagr_core::bag::TextOptions::default().whole_files();
+    /// let opts = dagr::bag::TextOptions::default().whole_files();
     /// # drop(opts);
     /// ```
     pub fn whole_files(mut self) -> Self {
@@ -88,9 +88,9 @@ struct Block {
 /// streamed line by line when user code asks for items (`map`, `filter`, `take`, ...).
 ///
 /// ```no_run
-/// let lines = dagr_core::bag::read_text("data/wiki/AA/*")?;
+/// let lines = dagr::bag::read_text("data/wiki/AA/*")?;
 /// println!("{} lines", lines.count().compute()?);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn read_text(pattern: &str) -> Result<Bag<String>, Error> {
     read_text_with(pattern, TextOptions::default())
@@ -416,12 +416,12 @@ impl<T: Data + Display> Bag<T> {
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("dagr-doc-textfiles-{}", std::process::id()));
-    /// let b = dagr_core::bag::from_sequence(["a", "b", "c"], 2)?;
+    /// let b = dagr::bag::from_sequence(["a", "b", "c"], 2)?;
     /// let files = b.to_textfiles(&format!("{}/*.txt", dir.display()))?;
     /// assert_eq!(files.len(), 2);
     /// assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), "a\nb\n");
     /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_textfiles(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
         self.to_textfiles_with(pattern, crate::Scheduler::default())
@@ -432,11 +432,11 @@ impl<T: Data + Display> Bag<T> {
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("dagr-doc-textfiles-with-{}", std::process::id()));
-    /// let b = dagr_core::bag::from_sequence(vec![1, 2, 3], 3)?;
-    /// let files = b.to_textfiles_with(&format!("{}/*.txt", dir.display()), dagr_core::Scheduler::sync())?;
+    /// let b = dagr::bag::from_sequence(vec![1, 2, 3], 3)?;
+    /// let files = b.to_textfiles_with(&format!("{}/*.txt", dir.display()), dagr::Scheduler::sync())?;
     /// assert_eq!(std::fs::read_to_string(&files[2]).unwrap(), "3\n");
     /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_textfiles_with(
         &self,

@@ -19,7 +19,7 @@ const SAMPLE_BYTES: u64 = 256 << 10;
 /// How [`read_csv`] reads files (Dask / pandas `read_csv` keywords).
 ///
 /// ```
-/// use dagr_core::dataframe::{CsvOptions, DType};
+/// use dagr::dataframe::{CsvOptions, DType};
 /// let opts = CsvOptions::default()
 ///     .header(false)                       // header=None: columns "0", "1", …
 ///     .delimiter(b';')
@@ -84,8 +84,30 @@ impl CsvOptions {
         self
     }
 
-    /// When a value does not fit the inferred type, widen the column (int → float →
-    /// string) instead of failing.
+    /// Infer column types from every value of every file, as pandas does (the files are
+    /// read once more for it), instead of from the first 256 KiB of each: an integer column
+    /// with an empty cell anywhere is then float64 with NaN, and [`DataFrame::dtypes`] says
+    /// what the columns hold. Without it, a value past the first 256 KiB that does not fit
+    /// the inferred type is an error naming file, line and column.
+    ///
+    /// ```
+    /// use dagr::dataframe::{self as dd, CsvOptions, DType};
+    /// let dir = std::env::temp_dir().join(format!("dagr-doc-widen-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("n.csv");
+    /// let mut text = String::from("n\n");
+    /// text.push_str(&"1\n".repeat(200_000));
+    /// text.push_str("2.5\n");
+    /// std::fs::write(&path, text).unwrap();
+    /// let strict = dd::read_csv(path.to_str().unwrap(), CsvOptions::default())?;
+    /// assert_eq!(strict.dtypes()[0].1, DType::I64); // from the first 256 KiB
+    /// assert!(strict.compute().is_err());
+    /// let df = dd::read_csv(path.to_str().unwrap(), CsvOptions::default().widen(true))?;
+    /// assert_eq!(df.dtypes()[0].1, DType::F64);
+    /// assert_eq!(df.compute()?.column("n")?.f64(200_000), Some(2.5));
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
     pub fn widen(mut self, yes: bool) -> Self {
         self.widen = yes;
         self
@@ -120,14 +142,20 @@ fn open(path: &Path, gz: bool) -> Result<Box<dyn Read>, Error> {
 
 /// Reads the CSV files matching `pattern` (a path or glob) as a dataframe with one or more
 /// partitions per file (Dask: `dd.read_csv`). Column types are inferred from the start of
-/// every file and agreed before anything is computed (int → float → string); a value that
-/// does not fit its column's type is an error naming file, line and column.
+/// every file (all of it with [`CsvOptions::widen`]) and agreed before anything is computed,
+/// as pandas infers them: empty cells and pandas' default missing-value texts (`NA`, `N/A`,
+/// `NULL`, `null`, `NaN`, `nan`, `None`, `#N/A`, `<NA>`, …) are missing values, so a column
+/// of whole numbers with a missing value is float64 with NaN (a boolean one, strings, with
+/// `None` for the missing ones); files that disagree agree on
+/// a type that holds every file's values (int → float → string); a column with no value is
+/// float64. A value that does not fit its column's type is an error naming file, line and
+/// column.
 ///
 /// ```no_run
-/// use dagr_core::dataframe as dd;
+/// use dagr::dataframe as dd;
 /// let df = dd::read_csv("data/x*.csv", dd::CsvOptions::default().header(false))?;
 /// println!("{}", df.describe().compute()?);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     let paths = expand(pattern)?;
@@ -137,23 +165,27 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     let mut blocks = Vec::new();
     for path in &paths {
         let gz = path.extension().is_some_and(|e| e == "gz");
-        // sample: header + first rows
-        let mut sample = Vec::new();
-        open(path, gz)?
-            .take(SAMPLE_BYTES)
-            .read_to_end(&mut sample)
-            .map_err(io(path))?;
-        let complete = sample.len() < SAMPLE_BYTES as usize;
-        if !complete {
-            // drop the partial last line
-            let cut = sample
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            sample.truncate(cut);
-        }
-        let mut rdr = reader(&opts, &sample[..]);
-        let mut records = rdr.byte_records();
+        // with `widen`, every value; otherwise a sample: the header and the first rows
+        let src: Box<dyn Read> = if opts.widen {
+            Box::new(BufReader::with_capacity(1 << 16, open(path, gz)?))
+        } else {
+            let mut sample = Vec::new();
+            open(path, gz)?
+                .take(SAMPLE_BYTES)
+                .read_to_end(&mut sample)
+                .map_err(io(path))?;
+            if sample.len() == SAMPLE_BYTES as usize {
+                // drop the partial last line
+                let cut = sample
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1);
+                sample.truncate(cut);
+            }
+            Box::new(std::io::Cursor::new(sample))
+        };
+        let mut rdr = reader(&opts, src);
+        let mut records = rdr.byte_records().peekable();
         let header: Option<Vec<String>> = if opts.header {
             match records.next() {
                 Some(r) => {
@@ -174,10 +206,9 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
             (None, Some(h)) => h.clone(),
             (None, None) => {
                 // width from the first row
-                let width = reader(&opts, &sample[..])
-                    .byte_records()
-                    .next()
-                    .map_or(0, |r| r.map_or(0, |r| r.len()));
+                let width = records
+                    .peek()
+                    .map_or(0, |r| r.as_ref().map_or(0, |r| r.len()));
                 (0..width).map(|i| i.to_string()).collect()
             }
         };
@@ -206,7 +237,7 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
             for (c, field) in rec.iter().enumerate() {
                 match infer(field) {
                     Some(t) => inferred[c] = Some(inferred[c].map_or(t, |p| p.widen(t))),
-                    None => nulls[c] |= field.is_empty(),
+                    None => nulls[c] = true,
                 }
             }
         }
@@ -279,12 +310,50 @@ fn reader<R: Read>(opts: &CsvOptions, r: R) -> csv::Reader<R> {
         .from_reader(r)
 }
 
-/// The narrowest type a field fits; `None` for an empty (null) field.
+/// The texts pandas' `read_csv` reads as a missing value by default (its `na_values`),
+/// besides the empty field.
+const NA_TEXTS: [&[u8]; 18] = [
+    b"-1.#IND",
+    b"1.#QNAN",
+    b"1.#IND",
+    b"-1.#QNAN",
+    b"#N/A N/A",
+    b"#N/A",
+    b"N/A",
+    b"n/a",
+    b"NA",
+    b"<NA>",
+    b"#NA",
+    b"NULL",
+    b"null",
+    b"NaN",
+    b"-NaN",
+    b"nan",
+    b"-nan",
+    b"None",
+];
+
+/// Whether a field is a missing value as pandas reads it: empty, or one of [`NA_TEXTS`].
+#[inline]
+pub(super) fn is_na(field: &[u8]) -> bool {
+    match field.first() {
+        None => true,
+        // the first bytes of the texts: most fields are ruled out by one comparison
+        Some(b'-' | b'1' | b'#' | b'N' | b'n' | b'<') => {
+            field.len() <= 8 && NA_TEXTS.contains(&field)
+        }
+        Some(_) => false,
+    }
+}
+
+/// The narrowest type a field fits; `None` for a missing value ([`is_na`]).
 pub(super) fn infer(field: &[u8]) -> Option<DType> {
-    if field.is_empty() {
+    if is_na(field) {
         return None;
     }
-    let s = std::str::from_utf8(field).ok()?;
+    let Ok(s) = std::str::from_utf8(field) else {
+        return Some(DType::Str); // kept as text, with the bad bytes replaced
+    };
     Some(if s.parse::<i64>().is_ok() {
         DType::I64
     } else if s.parse::<f64>().is_ok() {
@@ -369,11 +438,11 @@ impl DataFrame {
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("dagr-doc-to-csv-with-{}", std::process::id()));
-    /// let df = dagr_core::bag::from_sequence(vec![(1_i64, 0.5), (2, 1.5)], 1)?.to_dataframe(&["n", "x"])?;
-    /// let files = df.to_csv_with(&format!("{}/*.csv", dir.display()), dagr_core::Scheduler::sync())?;
+    /// let df = dagr::bag::from_sequence(vec![(1_i64, 0.5), (2, 1.5)], 1)?.to_dataframe(&["n", "x"])?;
+    /// let files = df.to_csv_with(&format!("{}/*.csv", dir.display()), dagr::Scheduler::sync())?;
     /// assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), "n,x\n1,0.5\n2,1.5\n");
     /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_csv_with(
         &self,

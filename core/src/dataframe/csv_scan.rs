@@ -241,7 +241,7 @@ impl<'a> Scanner<'a> {
                 }
                 Column::Str(v) => {
                     let (field, end) = field_at(b, p, delim, last);
-                    v.push(if field.is_empty() {
+                    v.push(if super::csv::is_na(field) {
                         None
                     } else {
                         Some(std::str::from_utf8(field).ok()?.to_owned())
@@ -293,6 +293,19 @@ impl<'a> Scanner<'a> {
     /// (0: the current one).
     fn store(&mut self, c: usize, field: &[u8], at: u64) -> Result<(), Error> {
         if let Err(bad) = push(&mut self.cols[c], field) {
+            if !self.widen && super::csv::is_na(field) {
+                let column = &self.schema.names[c];
+                return Err(Error::Csv {
+                    path: self.base.path.to_owned(),
+                    line: self.line_no(at),
+                    message: format!(
+                        "column {column:?} has a missing value, but the column is {bad} \
+                         (inferred from the start of each file unless declared): read with \
+                         `CsvOptions::widen(true)` to infer from every value, as pandas does, \
+                         or declare `.dtype({column:?}, DType::F64)` for floats with NaN"
+                    ),
+                });
+            }
             if !self.widen {
                 return Err(Error::CsvValue {
                     path: self.base.path.to_owned(),
@@ -424,7 +437,7 @@ fn push(col: &mut Column, field: &[u8]) -> Result<(), DType> {
         .map(trim_spaces);
     match col {
         Column::F64(v) => {
-            let x = if field.is_empty() {
+            let x = if super::csv::is_na(field) {
                 f64::NAN
             } else {
                 s?.parse::<f64>().map_err(|_| DType::F64)?
@@ -433,7 +446,7 @@ fn push(col: &mut Column, field: &[u8]) -> Result<(), DType> {
         }
         Column::I64(v) => v.push(s?.parse::<i64>().map_err(|_| DType::I64)?),
         Column::Bool(v) => v.push(super::csv::parse_bool(s?).ok_or(DType::Bool)?),
-        Column::Str(v) => v.push(if field.is_empty() {
+        Column::Str(v) => v.push(if super::csv::is_na(field) {
             None
         } else {
             Some(
@@ -450,6 +463,21 @@ fn push(col: &mut Column, field: &[u8]) -> Result<(), DType> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn missing_value_texts_are_pandas_defaults() {
+        for t in [
+            "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+            "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+        ] {
+            assert!(super::super::csv::is_na(t.as_bytes()), "{t:?}");
+        }
+        for t in [
+            "na", "Null", "none", "-", "1", "NAN", "N", "#", "<NA", "x", " NA", "NA ",
+        ] {
+            assert!(!super::super::csv::is_na(t.as_bytes()), "{t:?}");
+        }
+    }
 
     #[test]
     fn integers_read_as_str_parse_reads_them() {

@@ -49,14 +49,14 @@ pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%"
 /// mean and std are within a few units in the last place of pandas'.
 ///
 /// ```
-/// use dagr_core::bag as db;
+/// use dagr::bag as db;
 /// let df = db::from_sequence(vec![(1.0_f64,), (2.0,), (3.0,), (4.0,)], 2)?.to_dataframe(&["x"])?;
 /// let d = df.describe().compute()?;
 /// assert_eq!(d.get("count", "x")?, 4.0);
 /// assert_eq!(d.get("25%", "x")?, 1.75);
 /// assert!((d.get("std", "x")? - 1.2909944487358056).abs() < 1e-15);
 /// println!("{d}");
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Description {

@@ -81,6 +81,15 @@ impl IntoCell for Option<String> {
     }
 }
 
+impl IntoCell for Option<&'static str> {
+    const DTYPE: DType = DType::Str;
+    fn push(self, c: &mut Column) {
+        if let Column::Str(v) = c {
+            v.push(self.map(str::to_owned))
+        }
+    }
+}
+
 /// A tuple that can be a dataframe row.
 pub trait IntoRow: Data {
     /// The column types.
@@ -111,10 +120,10 @@ impl<R: IntoRow> Bag<R> {
     /// partition (Dask: `Bag.to_dataframe(columns=…)`).
     ///
     /// ```
-    /// let b = dagr_core::bag::from_sequence(vec![("a", 1_u64), ("b", 2)], 1)?;
+    /// let b = dagr::bag::from_sequence(vec![("a", 1_u64), ("b", 2)], 1)?;
     /// let df = b.to_dataframe(&["word", "n"])?;
     /// assert_eq!(df.compute()?.len(), 2);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn to_dataframe(&self, names: &[&str]) -> Result<DataFrame, Error> {
         let dtypes = R::dtypes();

@@ -1,4 +1,4 @@
-//! `groupby(col).agg(…)`: per-partition tables of partial aggregates, merged in a tree.
+//! `groupby(cols).agg(…)`: per-partition tables of partial aggregates, merged in a tree.
 
 use super::table::{position, Column, DType, Table};
 use super::{DataFrame, Schema};
@@ -11,10 +11,13 @@ use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// An aggregation of a column within each group.
+/// An aggregation of a column within each group, as pandas computes it. Numbers and
+/// booleans can be aggregated; booleans count as 0 and 1 (the mean of a boolean column is
+/// the fraction true).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Agg {
-    /// Sum of non-null values (integers stay integers).
+    /// Sum of non-null values (integers stay integers, booleans give the number true; 0
+    /// for a group with no value).
     Sum,
     /// Mean of non-null values.
     Mean,
@@ -24,6 +27,10 @@ pub enum Agg {
     Min,
     /// Largest non-null value.
     Max,
+    /// Sample standard deviation (ddof = 1, as pandas; NaN for fewer than two values).
+    Std,
+    /// Sample variance (ddof = 1, as pandas; NaN for fewer than two values).
+    Var,
 }
 
 impl Agg {
@@ -34,27 +41,89 @@ impl Agg {
             Agg::Count => "count",
             Agg::Min => "min",
             Agg::Max => "max",
+            Agg::Std => "std",
+            Agg::Var => "var",
         }
     }
 }
 
-/// Rows grouped by a column's values (Dask: `df.groupby(by)`); groups come out sorted by
-/// key and rows whose key is null are dropped, as pandas does by default.
+/// One or several column names: `"k"`, `["k", "j"]`, `&["k", "j"][..]`, a `Vec`.
+pub trait ColumnNames {
+    /// The names, in order.
+    fn column_names(self) -> Vec<String>;
+}
+
+impl ColumnNames for &str {
+    fn column_names(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+impl ColumnNames for &String {
+    fn column_names(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+impl ColumnNames for String {
+    fn column_names(self) -> Vec<String> {
+        vec![self]
+    }
+}
+impl ColumnNames for &[&str] {
+    fn column_names(self) -> Vec<String> {
+        self.iter().map(|s| s.to_string()).collect()
+    }
+}
+impl<const N: usize> ColumnNames for [&str; N] {
+    fn column_names(self) -> Vec<String> {
+        self.iter().map(|s| s.to_string()).collect()
+    }
+}
+impl<const N: usize> ColumnNames for &[&str; N] {
+    fn column_names(self) -> Vec<String> {
+        self.iter().map(|s| s.to_string()).collect()
+    }
+}
+impl ColumnNames for Vec<&str> {
+    fn column_names(self) -> Vec<String> {
+        self.iter().map(|s| s.to_string()).collect()
+    }
+}
+impl ColumnNames for Vec<String> {
+    fn column_names(self) -> Vec<String> {
+        self
+    }
+}
+impl ColumnNames for &[String] {
+    fn column_names(self) -> Vec<String> {
+        self.to_vec()
+    }
+}
+
+/// Rows grouped by the values of one or several key columns (Dask: `df.groupby(by)`).
+/// The result has the key columns first, then one column per aggregation; groups come out
+/// sorted by key and rows with a null in any key are dropped, as pandas does by default.
 ///
 /// ```
-/// use dagr_core::{bag as db, dataframe::Agg};
+/// use dagr::{bag as db, dataframe::Agg};
 /// let df = db::from_sequence(vec![("b", 1_i64, 2.0), ("a", 2, 4.0), ("b", 3, 6.0)], 2)?
 ///     .to_dataframe(&["k", "x", "y"])?;
-/// let t = df.groupby("k").agg(&[("x", Agg::Sum), ("y", Agg::Mean)]).compute()?;
+/// let t = df.groupby("k").agg(&[("x", Agg::Sum), ("y", Agg::Mean), ("y", Agg::Std)]).compute()?;
+/// assert_eq!(t.names(), ["k", "x", "y_mean", "y_std"]);
 /// assert_eq!(t.column("k")?.text(0).as_deref(), Some("a"));
 /// assert_eq!(t.column("x")?.f64(1), Some(4.0));
-/// assert_eq!(t.column("y")?.f64(1), Some(4.0));
-/// # Ok::<(), dagr_core::Error>(())
+/// assert_eq!(t.column("y_mean")?.f64(1), Some(4.0));
+/// assert_eq!(t.column("y_std")?.f64(1), Some(8.0_f64.sqrt()));
+/// assert!(t.column("y_std")?.f64(0).unwrap().is_nan()); // one value: NaN, as pandas
+///
+/// let by_two = df.groupby(["k", "x"]).count().compute()?;
+/// assert_eq!(by_two.names(), ["k", "x", "y"]);
+/// assert_eq!(by_two.len(), 3);
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct GroupBy {
     df: DataFrame,
-    by: String,
+    by: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -106,7 +175,9 @@ fn key_at(c: &Column, i: usize) -> Option<KeyVal> {
     }
 }
 
-/// Partial aggregate of one column in one group.
+/// Partial aggregate of one column in one group: enough for every [`Agg`] (integers and
+/// booleans also exactly, in `isum`, `imin`, `imax`); `mean` and `m2` are Welford's running
+/// mean and sum of squared deviations, merged by Chan's formula.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Acc {
     count: u64,
@@ -114,6 +185,10 @@ struct Acc {
     isum: i128,
     min: f64,
     max: f64,
+    imin: i64,
+    imax: i64,
+    mean: f64,
+    m2: f64,
 }
 
 impl Default for Acc {
@@ -124,62 +199,117 @@ impl Default for Acc {
             isum: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
+            imin: i64::MAX,
+            imax: i64::MIN,
+            mean: 0.0,
+            m2: 0.0,
         }
     }
 }
 
 impl Acc {
+    /// Adds a value (`exact`: the value of an integer or boolean column).
+    fn push(&mut self, x: f64, exact: Option<i64>) {
+        self.count += 1;
+        self.sum += x;
+        if let Some(i) = exact {
+            self.isum += i128::from(i);
+            self.imin = self.imin.min(i);
+            self.imax = self.imax.max(i);
+        }
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        let delta = x - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
     fn merge(&mut self, o: &Acc) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *o;
+            return;
+        }
+        let (na, nb) = (self.count as f64, o.count as f64);
+        let n = na + nb;
+        let delta = o.mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += o.m2 + delta * delta * na * nb / n;
         self.count += o.count;
         self.sum += o.sum;
         self.isum += o.isum;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
+        self.imin = self.imin.min(o.imin);
+        self.imax = self.imax.max(o.imax);
+    }
+
+    /// The sample variance (ddof = 1).
+    fn var(&self) -> f64 {
+        if self.count < 2 {
+            f64::NAN
+        } else {
+            self.m2 / (self.count - 1) as f64
+        }
     }
 }
 
-type Partial = FastMap<KeyVal, Vec<Acc>>;
+type Partial = FastMap<Vec<KeyVal>, Vec<Acc>>;
+
+/// Whether `agg` can aggregate a column of `dtype`.
+fn aggregable(dtype: DType) -> bool {
+    dtype.is_numeric() || dtype == DType::Bool
+}
 
 impl GroupBy {
-    pub(super) fn new(df: DataFrame, by: &str) -> GroupBy {
-        GroupBy {
-            df,
-            by: by.to_owned(),
-        }
+    pub(super) fn new(df: DataFrame, by: Vec<String>) -> GroupBy {
+        GroupBy { df, by }
     }
 
+    /// The numeric and boolean columns that are not keys (pandas' `numeric_only=True`).
     fn numeric_columns(&self, agg: Agg) -> Vec<(String, Agg)> {
         self.df
             .dtypes()
             .into_iter()
-            .filter(|(n, d)| *n != self.by && d.is_numeric())
+            .filter(|(n, d)| !self.by.contains(n) && aggregable(*d))
             .map(|(n, _)| (n, agg))
             .collect()
     }
 
-    /// Sum of every numeric column per group.
+    /// Sum of every numeric and boolean column per group.
     pub fn sum(&self) -> DataFrame {
         self.agg_owned(self.numeric_columns(Agg::Sum))
     }
-    /// Mean of every numeric column per group.
+    /// Mean of every numeric and boolean column per group (for booleans: the fraction
+    /// true).
     pub fn mean(&self) -> DataFrame {
         self.agg_owned(self.numeric_columns(Agg::Mean))
     }
-    /// Non-null count of every numeric column per group.
+    /// Non-null count of every numeric and boolean column per group.
     pub fn count(&self) -> DataFrame {
         self.agg_owned(self.numeric_columns(Agg::Count))
     }
-    /// Minimum of every numeric column per group.
+    /// Minimum of every numeric and boolean column per group.
     pub fn min(&self) -> DataFrame {
         self.agg_owned(self.numeric_columns(Agg::Min))
     }
-    /// Maximum of every numeric column per group.
+    /// Maximum of every numeric and boolean column per group.
     pub fn max(&self) -> DataFrame {
         self.agg_owned(self.numeric_columns(Agg::Max))
     }
+    /// Sample standard deviation (ddof = 1) of every numeric and boolean column per group.
+    pub fn std(&self) -> DataFrame {
+        self.agg_owned(self.numeric_columns(Agg::Std))
+    }
+    /// Sample variance (ddof = 1) of every numeric and boolean column per group.
+    pub fn var(&self) -> DataFrame {
+        self.agg_owned(self.numeric_columns(Agg::Var))
+    }
 
     /// The given aggregations, one output column each, named after the input column (or
-    /// `column_agg` when a column is aggregated more than once). Unknown or non-numeric
+    /// `column_agg` when a column is aggregated more than once). Unknown columns and string
     /// columns fail at compute.
     pub fn agg(&self, aggs: &[(&str, Agg)]) -> DataFrame {
         self.agg_owned(aggs.iter().map(|(c, a)| (c.to_string(), *a)).collect())
@@ -194,22 +324,40 @@ impl GroupBy {
 
     fn plan(&self, aggs: &[(String, Agg)]) -> Result<DataFrame, Error> {
         let schema = &self.df.schema;
-        let key = position(&schema.names, &self.by)?;
+        if self.by.is_empty() {
+            return Err(Error::InvalidArgument {
+                what: "groupby",
+                message: "no key column given".into(),
+            });
+        }
+        let keys = self
+            .by
+            .iter()
+            .map(|k| position(&schema.names, k))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut cols = Vec::new();
-        for (c, _) in aggs {
+        for (c, a) in aggs {
             let i = position(&schema.names, c)?;
-            if !schema.dtypes[i].is_numeric() {
+            if !aggregable(schema.dtypes[i]) {
                 return Err(Error::ColumnType {
                     column: c.clone(),
                     dtype: schema.dtypes[i],
-                    what: "groupby aggregation",
-                    expected: "a numeric column",
+                    what: match a {
+                        Agg::Sum => "groupby sum",
+                        Agg::Mean => "groupby mean",
+                        Agg::Count => "groupby count",
+                        Agg::Min => "groupby min",
+                        Agg::Max => "groupby max",
+                        Agg::Std => "groupby std",
+                        Agg::Var => "groupby var",
+                    },
+                    expected: "a number or boolean column",
                 });
             }
             cols.push(i);
         }
-        let mut names = vec![self.by.clone()];
-        let mut dtypes = vec![schema.dtypes[key]];
+        let mut names = self.by.clone();
+        let mut dtypes: Vec<DType> = keys.iter().map(|&k| schema.dtypes[k]).collect();
         for ((c, a), &i) in aggs.iter().zip(&cols) {
             let repeated = aggs.iter().filter(|(d, _)| d == c).count() > 1;
             names.push(if repeated {
@@ -217,10 +365,10 @@ impl GroupBy {
             } else {
                 c.clone()
             });
-            dtypes.push(match a {
-                Agg::Count => DType::I64,
-                Agg::Mean => DType::F64,
-                _ => schema.dtypes[i],
+            dtypes.push(match (a, schema.dtypes[i]) {
+                (Agg::Count, _) | (Agg::Sum, DType::Bool) => DType::I64,
+                (Agg::Mean | Agg::Std | Agg::Var, _) => DType::F64,
+                (_, d) => d,
             });
         }
         let out_schema = Arc::new(Schema {
@@ -229,27 +377,32 @@ impl GroupBy {
         });
         let part_name = layer_name("groupby-part");
         let cols2 = cols.clone();
+        let keys2 = keys.clone();
         let level: Vec<NodeRef> = self.df.partition_nodes_with(&part_name, move |_, t| {
-            let kc = &t.columns()[key];
+            let tc = t.columns();
             let mut groups: Partial = FastMap::default();
-            for r in 0..t.len() {
-                let Some(k) = key_at(kc, r) else { continue };
-                let accs = groups
-                    .entry(k)
-                    .or_insert_with(|| vec![Acc::default(); cols2.len()]);
+            let mut key = Vec::with_capacity(keys2.len());
+            'rows: for r in 0..t.len() {
+                key.clear();
+                for &k in &keys2 {
+                    match key_at(&tc[k], r) {
+                        Some(v) => key.push(v),
+                        None => continue 'rows,
+                    }
+                }
+                let accs = match groups.get_mut(&key) {
+                    Some(a) => a,
+                    None => groups
+                        .entry(key.clone())
+                        .or_insert_with(|| vec![Acc::default(); cols2.len()]),
+                };
                 for (acc, &c) in accs.iter_mut().zip(&cols2) {
-                    let col = &t.columns()[c];
-                    let x = col.f64(r).unwrap_or(f64::NAN);
-                    if x.is_nan() {
-                        continue;
+                    match &tc[c] {
+                        Column::I64(v) => acc.push(v[r] as f64, Some(v[r])),
+                        Column::Bool(v) => acc.push(f64::from(u8::from(v[r])), Some(v[r].into())),
+                        Column::F64(v) if !v[r].is_nan() => acc.push(v[r], None),
+                        _ => {}
                     }
-                    acc.count += 1;
-                    acc.sum += x;
-                    if let Column::I64(v) = col {
-                        acc.isum += i128::from(v[r]);
-                    }
-                    acc.min = acc.min.min(x);
-                    acc.max = acc.max.max(x);
                 }
             }
             Ok(groups)
@@ -278,43 +431,48 @@ impl GroupBy {
             Arc::new(merge),
         );
         let aggs: Vec<Agg> = aggs.iter().map(|(_, a)| *a).collect();
+        let nkeys = keys.len();
         let s2 = out_schema.clone();
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
             let groups: Partial = inp.take(0)?;
-            let mut rows: Vec<(KeyVal, Vec<Acc>)> = groups.into_iter().collect();
+            let mut rows: Vec<(Vec<KeyVal>, Vec<Acc>)> = groups.into_iter().collect();
             rows.sort_by(|a, b| a.0.cmp(&b.0));
             let mut out: Vec<Column> = s2
                 .dtypes
                 .iter()
                 .map(|&d| Column::empty(d, rows.len()))
                 .collect();
-            for (k, accs) in rows {
-                match (&mut out[0], k) {
-                    (Column::Bool(v), KeyVal::Bool(x)) => v.push(x),
-                    (Column::I64(v), KeyVal::I64(x)) => v.push(x),
-                    (Column::F64(v), KeyVal::F64(x)) => v.push(x),
-                    (Column::Str(v), KeyVal::Str(x)) => v.push(Some(x)),
-                    _ => return Err(TaskError::new("group key of an unexpected type")),
+            for (key, accs) in rows {
+                for (col, k) in out[..nkeys].iter_mut().zip(key) {
+                    match (col, k) {
+                        (Column::Bool(v), KeyVal::Bool(x)) => v.push(x),
+                        (Column::I64(v), KeyVal::I64(x)) => v.push(x),
+                        (Column::F64(v), KeyVal::F64(x)) => v.push(x),
+                        (Column::Str(v), KeyVal::Str(x)) => v.push(Some(x)),
+                        _ => return Err(TaskError::new("group key of an unexpected type")),
+                    }
                 }
-                for ((col, acc), agg) in out[1..].iter_mut().zip(&accs).zip(&aggs) {
+                for ((col, acc), agg) in out[nkeys..].iter_mut().zip(&accs).zip(&aggs) {
                     let empty = acc.count == 0;
+                    let or_nan = |x: f64| if empty { f64::NAN } else { x };
                     match (col, agg) {
                         (Column::I64(v), Agg::Count) => v.push(acc.count as i64),
                         (Column::I64(v), Agg::Sum) => v.push(acc.isum as i64),
-                        (Column::I64(v), Agg::Min) => v.push(acc.min as i64),
-                        (Column::I64(v), Agg::Max) => v.push(acc.max as i64),
+                        (Column::I64(v), Agg::Min) => v.push(acc.imin),
+                        (Column::I64(v), Agg::Max) => v.push(acc.imax),
+                        (Column::Bool(v), Agg::Min) => v.push(acc.imin == 1),
+                        (Column::Bool(v), Agg::Max) => v.push(acc.imax == 1),
                         (Column::F64(v), Agg::Sum) => v.push(acc.sum),
-                        (Column::F64(v), Agg::Mean) => v.push(if empty {
-                            f64::NAN
+                        (Column::F64(v), Agg::Mean) => v.push(or_nan(if acc.imin <= acc.imax {
+                            // an integer or boolean column: from the exact sum
+                            acc.isum as f64 / acc.count as f64
                         } else {
                             acc.sum / acc.count as f64
-                        }),
-                        (Column::F64(v), Agg::Min) => {
-                            v.push(if empty { f64::NAN } else { acc.min })
-                        }
-                        (Column::F64(v), Agg::Max) => {
-                            v.push(if empty { f64::NAN } else { acc.max })
-                        }
+                        })),
+                        (Column::F64(v), Agg::Min) => v.push(or_nan(acc.min)),
+                        (Column::F64(v), Agg::Max) => v.push(or_nan(acc.max)),
+                        (Column::F64(v), Agg::Var) => v.push(acc.var()),
+                        (Column::F64(v), Agg::Std) => v.push(acc.var().sqrt()),
                         _ => return Err(TaskError::new("aggregate of an unexpected type")),
                     }
                 }

@@ -14,6 +14,12 @@
 //! | `df.with_column("z", col("x") * 2.0)` | `df.assign(z=df.x * 2)` |
 //! | `df.sort_values("word", false).head(5)?` | `df.sort_values("word", ascending=False).head(5)` |
 //! | `df.groupby("k").sum()` | `df.groupby("k").sum()` |
+//! | `df.filter(col("city").eq("Paris").and(col("age").between(20, 30)))` | `df[(df.city == "Paris") & df.age.between(20, 30)]` |
+//! | `df.filter(!col("city").isin(["Paris", "Lyon"]))` | `df[~df.city.isin(["Paris", "Lyon"])]` |
+//! | `df.groupby(["k", "j"]).agg(&[("x", Agg::Std)])` | `df.groupby(["k", "j"]).agg({"x": "std"})` |
+//! | `df.sort_values_each(&[("a", true), ("b", false)])` | `df.sort_values(["a", "b"], ascending=[True, False])` |
+//! | `df.nlargest(5, "x")`, `df.tail(5)?` | `df.nlargest(5, "x")`, `df.tail(5)` |
+//! | `df.dropna()`, `df.fillna(0)` | `df.dropna()`, `df.fillna(0)` |
 
 mod column_stats;
 mod csv;
@@ -31,9 +37,9 @@ pub use describe::{Description, STATS};
 pub fn describe_rows() -> [&'static str; 8] {
     STATS
 }
-pub use expr::{col, lit, Expr};
+pub use expr::{col, lit, Expr, Scalar};
 pub use frame_of::{IntoCell, IntoRow};
-pub use groupby::{Agg, GroupBy};
+pub use groupby::{Agg, ColumnNames, GroupBy};
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
@@ -57,14 +63,14 @@ type TableGen = Arc<dyn Fn(usize, Option<Value>) -> Result<Table, TaskError> + S
 /// A lazy table in row partitions (Dask's `DataFrame`).
 ///
 /// ```
-/// use dagr_core::{bag as db, dataframe::col};
+/// use dagr::{bag as db, dataframe::col};
 /// let b = db::from_sequence(vec![("a".to_string(), 3_i64), ("b".to_string(), 1), ("c".to_string(), 2)], 2)?;
 /// let df = b.to_dataframe(&["word", "n"])?;
 /// assert_eq!(df.columns(), ["word", "n"]);
 /// let top = df.sort_values("n", false).head(2)?;
 /// assert_eq!(top.column("word")?.text(0).as_deref(), Some("a"));
 /// assert_eq!(df.filter(col("n").gt(1.5)).len()?, 2);
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct DataFrame {
@@ -120,11 +126,11 @@ impl DataFrame {
     /// `DataFrame.persist`); see [`crate::persist`].
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence(vec![(1.0_f64,), (2.0,), (6.0,)], 2)?.to_dataframe(&["x"])?;
     /// let df = df.persist()?;
     /// assert_eq!(df.describe().compute()?.get("mean", "x")?, 3.0);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn persist(&self) -> Result<DataFrame, Error> {
         crate::persist::persist(self)
@@ -148,20 +154,18 @@ impl DataFrame {
         }
     }
 
-    /// A dataframe with this one's partitions whose computation fails with `error`.
+    /// A dataframe with this one's partitions whose computation fails with `error` (found
+    /// while building: `compute` returns it as it is).
     fn failing(&self, error: Error) -> DataFrame {
-        let message = Arc::new(error.to_string());
-        let err = Arc::new(std::sync::Mutex::new(Some(error)));
+        let error = Arc::new(error);
         DataFrame {
-            name: layer_name("error"),
+            name: layer_name("invalid"),
             schema: self.schema.clone(),
             inputs: self.inputs.clone(),
             gen: Arc::new(move |_, _| {
-                let taken = err.lock().ok().and_then(|mut e| e.take());
-                Err(match taken {
-                    Some(e) => TaskError::new(e),
-                    None => TaskError::new(message.to_string()),
-                })
+                Err(TaskError::new(crate::error::Deferred(
+                    crate::error::duplicate(&error),
+                )))
             }),
         }
     }
@@ -255,6 +259,23 @@ impl DataFrame {
         ))
     }
 
+    /// The graph computing this dataframe, as Graphviz DOT text.
+    pub fn to_dot(&self) -> String {
+        crate::to_dot(self)
+    }
+
+    /// Writes a picture of the graph computing this dataframe: `.dot`, `.svg` or `.png` by
+    /// the file's extension (Dask: `df.visualize("df.svg")`); see [`crate::visualize`].
+    ///
+    /// ```no_run
+    /// let df = dagr::bag::from_sequence(vec![(1_i64, 0.5)], 1)?.to_dataframe(&["n", "x"])?;
+    /// df.visualize("df.svg")?;
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::visualize(self, path)
+    }
+
     /// Computes the whole table on the default scheduler.
     pub fn compute(&self) -> Result<Table, Error> {
         self.to_table().compute()
@@ -297,6 +318,154 @@ impl DataFrame {
         Ok(out)
     }
 
+    /// The last `n` rows, computing partitions from the last one back only until it has them
+    /// (Dask: `df.tail(n)`).
+    ///
+    /// ```
+    /// let df = dagr::bag::from_sequence((0..10_i64).map(|i| (i,)), 4)?.to_dataframe(&["i"])?;
+    /// assert_eq!(df.tail(3)?.column("i")?, &dagr::dataframe::Column::I64(vec![7, 8, 9]));
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn tail(&self, n: usize) -> Result<Table, Error> {
+        let name = layer_name("tail");
+        let mut parts = Vec::new();
+        let mut have = 0;
+        let nodes = self.partition_nodes_with(&name, move |_, t| {
+            let k = t.len().saturating_sub(n);
+            Ok(t.take(&(k..t.len()).collect::<Vec<_>>()))
+        });
+        for part in nodes.into_iter().rev() {
+            if have >= n {
+                break;
+            }
+            let t = Delayed::<Table>::from_node(part).compute()?;
+            have += t.len();
+            parts.push(t);
+        }
+        parts.reverse();
+        let all = Table::concat(parts)
+            .unwrap_or_else(|| Table::empty(self.schema.names.clone(), &self.schema.dtypes));
+        let k = all.len().saturating_sub(n);
+        Ok(all.take(&(k..all.len()).collect::<Vec<_>>()))
+    }
+
+    /// Without the rows that have a null (NaN or a missing string) in any column (pandas /
+    /// Dask: `dropna()`).
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![(1.0, "a"), (f64::NAN, "b"), (3.0, "c")], 2)?.to_dataframe(&["x", "k"])?;
+    /// assert_eq!(df.dropna().len()?, 2);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn dropna(&self) -> DataFrame {
+        let all: Vec<usize> = (0..self.schema.names.len()).collect();
+        self.dropna_at(all)
+    }
+
+    /// Without the rows that have a null in any of the given columns (pandas:
+    /// `dropna(subset=[…])`). An unknown column fails at compute.
+    pub fn dropna_subset(&self, columns: impl ColumnNames) -> DataFrame {
+        match columns
+            .column_names()
+            .iter()
+            .map(|c| table::position(&self.schema.names, c))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(idx) => self.dropna_at(idx),
+            Err(e) => self.failing(e),
+        }
+    }
+
+    fn dropna_at(&self, columns: Vec<usize>) -> DataFrame {
+        self.pipe("dropna", self.schema.clone(), move |t| {
+            let cols = t.columns();
+            let keep: Vec<usize> = (0..t.len())
+                .filter(|&r| columns.iter().all(|&c| !cols[c].is_null(r)))
+                .collect();
+            Ok(if keep.len() == t.len() {
+                t
+            } else {
+                t.take(&keep)
+            })
+        })
+    }
+
+    /// Nulls replaced by `value` in every column that can hold it (pandas / Dask:
+    /// `fillna(value)`): a number fills float columns, a string fills string columns;
+    /// integer and boolean columns have no nulls. The column types stay as they are.
+    ///
+    /// ```
+    /// use dagr::{bag as db, dataframe::Column};
+    /// let df = db::from_sequence(vec![(1.0, Some("a")), (f64::NAN, None)], 1)?.to_dataframe(&["x", "k"])?;
+    /// let t = df.fillna(0).compute()?;
+    /// assert_eq!(t.column("x")?, &Column::F64(vec![1.0, 0.0]));
+    /// assert_eq!(t.column("k")?.text(1), None);
+    /// let t = df.fillna_each(&[("x", 2.5.into()), ("k", "?".into())]).compute()?;
+    /// assert_eq!(t.column("x")?.f64(1), Some(2.5));
+    /// assert_eq!(t.column("k")?.text(1).as_deref(), Some("?"));
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn fillna(&self, value: impl Into<Scalar>) -> DataFrame {
+        let value = value.into();
+        let fills: Vec<(usize, Scalar)> = (0..self.schema.names.len())
+            .filter(|&i| fits(self.schema.dtypes[i], &value))
+            .map(|i| (i, value.clone()))
+            .collect();
+        self.fill_at(fills)
+    }
+
+    /// Nulls of each named column replaced by its value (pandas: `fillna({"x": 0, …})`).
+    /// An unknown column, or a value its column cannot hold, fails at compute.
+    pub fn fillna_each(&self, values: &[(&str, Scalar)]) -> DataFrame {
+        let mut fills = Vec::new();
+        for (c, v) in values {
+            let i = match table::position(&self.schema.names, c) {
+                Ok(i) => i,
+                Err(e) => return self.failing(e),
+            };
+            let dtype = self.schema.dtypes[i];
+            let holds = match v {
+                Scalar::Str(_) => dtype == DType::Str,
+                Scalar::Bool(_) => dtype == DType::Bool,
+                Scalar::I64(_) | Scalar::F64(_) => dtype.is_numeric(),
+            };
+            if !holds {
+                return self.failing(Error::ColumnType {
+                    column: c.to_string(),
+                    dtype,
+                    what: "fillna",
+                    expected: match v {
+                        Scalar::Str(_) => "a string column for a string value",
+                        Scalar::Bool(_) => "a boolean column for a boolean value",
+                        _ => "a number column for a number",
+                    },
+                });
+            }
+            fills.push((i, v.clone()));
+        }
+        self.fill_at(fills)
+    }
+
+    fn fill_at(&self, fills: Vec<(usize, Scalar)>) -> DataFrame {
+        let names = self.schema.names.clone();
+        self.pipe("fillna", self.schema.clone(), move |t| {
+            let mut cols = t.into_columns();
+            for (i, value) in &fills {
+                match (&mut cols[*i], value) {
+                    (Column::F64(v), Scalar::F64(x)) => fill(v, *x),
+                    (Column::F64(v), Scalar::I64(x)) => fill(v, *x as f64),
+                    (Column::Str(v), Scalar::Str(x)) => v
+                        .iter_mut()
+                        .filter(|s| s.is_none())
+                        .for_each(|s| *s = Some(x.clone())),
+                    _ => {}
+                }
+            }
+            Ok(Table::from_parts(names.clone(), cols))
+        })
+    }
+
     /// Only the named columns, in that order (Dask: `df[["a", "b"]]`).
     pub fn select(&self, columns: &[&str]) -> Result<DataFrame, Error> {
         let idx = columns
@@ -324,7 +493,7 @@ impl DataFrame {
     /// Keeps the rows where `predicate` (a boolean expression) holds (Dask: `df[mask]`).
     /// A predicate over unknown columns or of the wrong type fails at compute.
     pub fn filter(&self, predicate: Expr) -> DataFrame {
-        if let Err(e) = predicate.check(&self.schema, true) {
+        if let Err(e) = predicate.check(&self.schema, Some("filter")) {
             return self.failing(e);
         }
         self.pipe("filter", self.schema.clone(), move |t| {
@@ -341,7 +510,7 @@ impl DataFrame {
 
     /// Adds (or replaces) column `name` computed from `expr` (Dask: `df.assign(name=…)`).
     pub fn with_column(&self, name: &str, expr: Expr) -> DataFrame {
-        let dtype = match expr.check(&self.schema, false) {
+        let dtype = match expr.check(&self.schema, None) {
             Ok(d) => d,
             Err(e) => return self.failing(e),
         };
@@ -375,26 +544,62 @@ impl DataFrame {
         })
     }
 
-    /// Sorted by column `by` (stable: equal keys keep their order), into one partition
-    /// (Dask: `sort_values`). An unknown column fails at compute.
-    pub fn sort_values(&self, by: &str, ascending: bool) -> DataFrame {
-        let key = match table::position(&self.schema.names, by) {
-            Ok(i) => i,
+    /// Sorted by one or several columns (stable: rows with equal keys keep their order;
+    /// nulls last), into one partition (Dask / pandas: `sort_values(by, ascending=…)`).
+    /// An unknown column fails at compute.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![("b", 2_i64), ("a", 2), ("c", 1)], 2)?.to_dataframe(&["k", "n"])?;
+    /// let t = df.sort_values(["n", "k"], true).compute()?;
+    /// assert_eq!(t.column("k")?.text(0).as_deref(), Some("c"));
+    /// assert_eq!(t.column("k")?.text(1).as_deref(), Some("a"));
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn sort_values(&self, by: impl ColumnNames, ascending: bool) -> DataFrame {
+        let by = by.column_names();
+        let ascending = vec![ascending; by.len()];
+        self.sort_values_owned(&by, &ascending)
+    }
+
+    /// Sorted by several columns, each in its own direction (pandas:
+    /// `sort_values(["a", "b"], ascending=[True, False])`).
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![("b", 2_i64), ("a", 2), ("c", 1)], 2)?.to_dataframe(&["k", "n"])?;
+    /// let t = df.sort_values_each(&[("n", false), ("k", true)]).compute()?;
+    /// assert_eq!(t.column("k")?.text(0).as_deref(), Some("a"));
+    /// assert_eq!(t.column("k")?.text(2).as_deref(), Some("c"));
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn sort_values_each(&self, by: &[(&str, bool)]) -> DataFrame {
+        let names: Vec<String> = by.iter().map(|(c, _)| c.to_string()).collect();
+        let ascending: Vec<bool> = by.iter().map(|(_, a)| *a).collect();
+        self.sort_values_owned(&names, &ascending)
+    }
+
+    fn sort_values_owned(&self, by: &[String], ascending: &[bool]) -> DataFrame {
+        if by.is_empty() {
+            return self.failing(Error::InvalidArgument {
+                what: "sort_values",
+                message: "no column to sort by".into(),
+            });
+        }
+        let keys = match by
+            .iter()
+            .map(|c| table::position(&self.schema.names, c))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(k) => k,
             Err(e) => return self.failing(e),
         };
+        let order: Vec<(usize, bool)> = keys.into_iter().zip(ascending.iter().copied()).collect();
         let all = self.to_table();
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
             let t = inp.take::<Table>(0)?;
             let mut idx: Vec<usize> = (0..t.len()).collect();
-            let c = &t.columns()[key];
-            idx.sort_by(|&a, &b| match (c.is_null(a), c.is_null(b)) {
-                // nulls last either way, as pandas' na_position="last"
-                (true, true) => std::cmp::Ordering::Equal,
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ if ascending => compare(c, a, b),
-                _ => compare(c, b, a),
-            });
+            idx.sort_by(|&a, &b| compare_rows(&t, &order, a, b));
             Ok(Arc::new(t.take(&idx)))
         };
         let node = crate::node::new_wired_node(
@@ -408,9 +613,77 @@ impl DataFrame {
         DataFrame::from_nodes(layer_name("sorted"), self.schema.clone(), vec![node])
     }
 
-    /// Groups rows by the values of column `by` (Dask: `df.groupby(by)`).
-    pub fn groupby(&self, by: &str) -> GroupBy {
-        GroupBy::new(self.clone(), by)
+    /// The `n` rows with the largest values of `column`, largest first (pandas / Dask:
+    /// `nlargest(n, column)`): rows where it is null are left out, and of equal values the
+    /// earlier row comes first (`keep="first"`). Each partition keeps its own `n` best rows;
+    /// those are merged in a tree.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![("a", 1.0), ("b", f64::NAN), ("c", 3.0), ("d", 3.0), ("e", 2.0)], 3)?
+    ///     .to_dataframe(&["k", "x"])?;
+    /// let t = df.nlargest(3, "x").compute()?;
+    /// let keys: Vec<_> = (0..t.len()).map(|i| t.column("k").unwrap().text(i).unwrap()).collect();
+    /// assert_eq!(keys, ["c", "d", "e"]);
+    /// assert_eq!(df.nsmallest(1, "x").compute()?.column("k")?.text(0).as_deref(), Some("a"));
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn nlargest(&self, n: usize, column: &str) -> DataFrame {
+        self.nbest(n, column, false)
+    }
+
+    /// The `n` rows with the smallest values of `column`, smallest first (pandas / Dask:
+    /// `nsmallest(n, column)`); see [`DataFrame::nlargest`].
+    pub fn nsmallest(&self, n: usize, column: &str) -> DataFrame {
+        self.nbest(n, column, true)
+    }
+
+    fn nbest(&self, n: usize, column: &str, ascending: bool) -> DataFrame {
+        let key = match table::position(&self.schema.names, column) {
+            Ok(k) => k,
+            Err(e) => return self.failing(e),
+        };
+        let dtype = self.schema.dtypes[key];
+        if !dtype.is_numeric() {
+            let what = if ascending { "nsmallest" } else { "nlargest" };
+            return self.failing(Error::ColumnType {
+                column: column.to_owned(),
+                dtype,
+                what,
+                expected: "a number column",
+            });
+        }
+        let order = [(key, ascending)];
+        let best = move |t: Table| -> Table {
+            let c = &t.columns()[key];
+            let mut idx: Vec<usize> = (0..t.len()).filter(|&i| !c.is_null(i)).collect();
+            idx.sort_by(|&a, &b| compare_rows(&t, &order, a, b));
+            idx.truncate(n);
+            t.take(&idx)
+        };
+        let best2 = best;
+        let parts = self.partition_nodes_with(&layer_name("nbest-part"), move |_, t| Ok(best(t)));
+        let schema = self.schema.clone();
+        let merge = move |parts: Vec<Table>| -> Result<Table, TaskError> {
+            let all = Table::concat(parts)
+                .unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes));
+            Ok(best2(all))
+        };
+        let node = crate::tree::combine_tree(
+            parts,
+            &layer_name(if ascending { "nsmallest" } else { "nlargest" }),
+            &[],
+            false,
+            Some(crate::wire_of::<Table>()),
+            Arc::new(merge),
+        );
+        DataFrame::from_nodes(layer_name("best"), self.schema.clone(), vec![node])
+    }
+
+    /// Groups rows by the values of one or several columns (Dask: `df.groupby(by)`,
+    /// `df.groupby(["a", "b"])`).
+    pub fn groupby(&self, by: impl ColumnNames) -> GroupBy {
+        GroupBy::new(self.clone(), by.column_names())
     }
 
     /// Summary statistics of the numeric columns (Dask / pandas: `describe`); see
@@ -424,17 +697,69 @@ impl DataFrame {
     /// read again for the second pass.
     ///
     /// ```
-    /// use dagr_core::bag as db;
+    /// use dagr::bag as db;
     /// let df = db::from_sequence((0..1000).map(|i| (i as f64,)), 4)?.to_dataframe(&["x"])?;
     /// let small = df.describe_with(100).compute()?;    // reads the data twice
     /// let big = df.describe().compute()?;              // reads it once
     /// assert_eq!(small.get("25%", "x")?, big.get("25%", "x")?);
     /// assert_eq!(small.get("25%", "x")?, 249.75);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn describe_with(&self, budget: usize) -> Delayed<Description> {
         describe::describe(self, budget)
     }
+}
+
+/// Dataframes compute to one [`Table`] (partitions in order) in [`crate::compute`], sharing
+/// work with the other outputs (Dask: `dask.compute(df, df.x.sum())`).
+///
+/// ```
+/// use dagr::dataframe::col;
+/// let df = dagr::bag::from_sequence(vec![(1_i64,), (5,), (7,)], 2)?.to_dataframe(&["n"])?;
+/// let (all, big) = dagr::compute((&df, &df.filter(col("n").gt(4))))?;
+/// assert_eq!((all.len(), big.len()), (3, 2));
+/// # Ok::<(), dagr::Error>(())
+/// ```
+impl crate::Computable for DataFrame {
+    type Output = Table;
+    fn collect_nodes<'a>(&'a self, out: &mut crate::compute::Outputs<'a>) {
+        out.0.push(self.to_table().node);
+    }
+    fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Table, Error> {
+        crate::compute::take_output(values, || Key::index(self.name.clone(), &[]))
+    }
+}
+
+/// Whether `fillna(value)` fills a column of `dtype`.
+fn fits(dtype: DType, value: &Scalar) -> bool {
+    matches!(
+        (dtype, value),
+        (DType::F64, Scalar::F64(_) | Scalar::I64(_)) | (DType::Str, Scalar::Str(_))
+    )
+}
+
+fn fill(v: &mut [f64], x: f64) {
+    v.iter_mut().filter(|y| y.is_nan()).for_each(|y| *y = x);
+}
+
+/// Orders rows `a` and `b` of a table by the columns of `order` (position, ascending),
+/// nulls last in either direction (pandas' `na_position="last"`).
+fn compare_rows(t: &Table, order: &[(usize, bool)], a: usize, b: usize) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for &(k, ascending) in order {
+        let c = &t.columns()[k];
+        let o = match (c.is_null(a), c.is_null(b)) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ if ascending => compare(c, a, b),
+            _ => compare(c, b, a),
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
 }
 
 /// Orders non-null rows `a` and `b` of a column.
@@ -442,7 +767,8 @@ fn compare(c: &Column, a: usize, b: usize) -> std::cmp::Ordering {
     match c {
         Column::Bool(v) => v[a].cmp(&v[b]),
         Column::I64(v) => v[a].cmp(&v[b]),
-        Column::F64(v) => v[a].total_cmp(&v[b]),
+        // -0.0 and 0.0 are equal, as in pandas (NaN is null and never compared)
+        Column::F64(v) => v[a].partial_cmp(&v[b]).unwrap_or(std::cmp::Ordering::Equal),
         Column::Str(v) => v[a].cmp(&v[b]),
     }
 }

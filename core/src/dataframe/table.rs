@@ -39,13 +39,14 @@ impl DType {
         matches!(self, DType::I64 | DType::F64)
     }
 
-    /// pandas' name for the type.
+    /// The type's name: pandas' (`bool`, `int64`, `float64`), and `string` for text (which
+    /// pandas stores as `object`, or as `string` when asked to).
     pub fn name(self) -> &'static str {
         match self {
             DType::Bool => "bool",
             DType::I64 => "int64",
             DType::F64 => "float64",
-            DType::Str => "object",
+            DType::Str => "string",
         }
     }
 }
@@ -214,14 +215,14 @@ pub(crate) fn format_float(x: f64) -> String {
 /// A partition of a dataframe: named, typed columns of equal length.
 ///
 /// ```
-/// use dagr_core::dataframe::{Column, Table};
+/// use dagr::dataframe::{Column, Table};
 /// let t = Table::new(vec!["x".into(), "y".into()], vec![
 ///     Column::I64(vec![1, 2]),
 ///     Column::F64(vec![0.5, f64::NAN]),
 /// ])?;
 /// assert_eq!(t.len(), 2);
 /// assert_eq!(t.column("y")?.f64(0), Some(0.5));
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {

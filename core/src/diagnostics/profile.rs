@@ -30,15 +30,15 @@ use std::time::{Duration, Instant};
 /// | `prof.write_trace("trace.json")?` | `visualize([prof])` (Bokeh) |
 ///
 /// ```
-/// use dagr_core::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
+/// use dagr::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
 /// let prof = Profiler::new();
 /// let xs: Vec<_> = (0..10).map(|i| value(i).map(|x| x + 1)).collect();
-/// dagr_core::compute_with(&xs, Scheduler::threads(2).profile(&prof))?;
+/// dagr::compute_with(&xs, Scheduler::threads(2).profile(&prof))?;
 /// let summary = prof.summary();
 /// assert_eq!(summary.tasks, 20);
 /// println!("{summary}");
 /// prof.write_trace(std::env::temp_dir().join("dagr-doc-trace.json"))?;
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Profiler {
@@ -79,7 +79,6 @@ impl TaskRecord {
 
 /// One finished run.
 pub(crate) struct RunRecord {
-    pub(crate) id: RunId,
     pub(crate) keys: RunKeys,
     pub(crate) workers: usize,
     pub(crate) failed: bool,
@@ -108,6 +107,21 @@ impl RunRecord {
 
     pub(crate) fn len(&self) -> usize {
         self.batches.iter().map(Vec::len).sum()
+    }
+
+    /// The number of the scheduler's own workers: a pool's threads (the runtime counts one
+    /// more index, for a calling thread outside the pool), or 1 for the sync scheduler.
+    pub(crate) fn pool(&self) -> usize {
+        if self.workers > 1 {
+            self.workers - 1
+        } else {
+            self.workers
+        }
+    }
+
+    /// The worker index of the calling thread, when it is not one of the pool's workers.
+    pub(crate) fn caller(&self) -> Option<u32> {
+        (self.workers > 1).then(|| (self.workers - 1) as u32)
     }
 }
 
@@ -188,7 +202,7 @@ impl Profiler {
     /// Number of tasks recorded in finished runs.
     ///
     /// ```
-    /// let prof = dagr_core::diagnostics::Profiler::new();
+    /// let prof = dagr::diagnostics::Profiler::new();
     /// assert_eq!(prof.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
@@ -225,9 +239,9 @@ impl Profiler {
     /// written atomically.
     ///
     /// ```no_run
-    /// # let prof = dagr_core::diagnostics::Profiler::new();
+    /// # let prof = dagr::diagnostics::Profiler::new();
     /// prof.write_trace("trace.json")?;
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn write_trace(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let runs = self.runs();
@@ -311,7 +325,6 @@ impl Observer for Profiler {
                 .unwrap_or(end),
         };
         state.runs.push(Arc::new(RunRecord {
-            id: run.id(),
             keys: run.keys(),
             workers: run.workers(),
             failed: run.failed(),

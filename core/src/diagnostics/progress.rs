@@ -54,13 +54,13 @@ enum Draw {
 /// | `x.compute_with(Scheduler::default().progress())` | `with ProgressBar(): x.compute()` |
 ///
 /// ```
-/// use dagr_core::{value, diagnostics::ProgressBar, Scheduler, SchedulerExt};
+/// use dagr::{value, diagnostics::ProgressBar, Scheduler, SchedulerExt};
 /// let xs: Vec<_> = (0..100).map(|i| value(i).map(|x| x * 2)).collect();
 /// let bar = ProgressBar::hidden(); // counts without drawing, e.g. for a GUI
-/// let v = dagr_core::compute_with(&xs, Scheduler::threads(2).progress_with(&bar))?;
+/// let v = dagr::compute_with(&xs, Scheduler::threads(2).progress_with(&bar))?;
 /// assert_eq!(v[99], 198);
 /// assert_eq!((bar.done(), bar.total()), (200, 200));
-/// # Ok::<(), dagr_core::Error>(())
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct ProgressBar {
@@ -89,10 +89,10 @@ impl ProgressBar {
     /// A bar drawn on stderr when stderr is a terminal.
     ///
     /// ```
-    /// use dagr_core::{value, diagnostics::ProgressBar, Scheduler, SchedulerExt};
+    /// use dagr::{value, diagnostics::ProgressBar, Scheduler, SchedulerExt};
     /// let x = value(1).map(|v| v + 1);
     /// assert_eq!(x.compute_with(Scheduler::sync().progress_with(&ProgressBar::new()))?, 2);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn new() -> Self {
         ProgressBar {
@@ -106,11 +106,11 @@ impl ProgressBar {
     /// [`ProgressBar::total`] and [`ProgressBar::running`].
     ///
     /// ```
-    /// use dagr_core::{value, diagnostics::ProgressBar, Scheduler, SchedulerExt};
+    /// use dagr::{value, diagnostics::ProgressBar, Scheduler, SchedulerExt};
     /// let bar = ProgressBar::hidden();
     /// value(1).map(|v| v + 1).compute_with(Scheduler::sync().progress_with(&bar))?;
     /// assert_eq!(bar.done(), 2);
-    /// # Ok::<(), dagr_core::Error>(())
+    /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn hidden() -> Self {
         ProgressBar {
@@ -124,7 +124,7 @@ impl ProgressBar {
     /// console); with `false`, only when it is. A hidden bar stays hidden.
     ///
     /// ```
-    /// use dagr_core::diagnostics::ProgressBar;
+    /// use dagr::diagnostics::ProgressBar;
     /// let bar = ProgressBar::new().force(true);
     /// # drop(bar);
     /// ```
@@ -141,7 +141,7 @@ impl ProgressBar {
     /// computations leave no trace on the terminal (Dask: `ProgressBar(minimum=...)`).
     ///
     /// ```
-    /// use dagr_core::diagnostics::ProgressBar;
+    /// use dagr::diagnostics::ProgressBar;
     /// let bar = ProgressBar::new().minimum(std::time::Duration::from_secs(1));
     /// # drop(bar);
     /// ```
@@ -381,6 +381,11 @@ fn tick(shared: &Shared, draw: Draw, started: Instant, minimum: Duration, stop: 
                 bar.abandon_with_message("failed");
             } else {
                 bar.finish_with_message("done");
+            }
+            // indicatif leaves the cursor after the bar: end its line, so that what the
+            // program prints next starts on a line of its own
+            if !bar.is_hidden() {
+                let _ = Stderr.write("\n");
             }
             return;
         }

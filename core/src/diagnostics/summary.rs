@@ -11,7 +11,7 @@ use std::time::Duration;
 /// worker was, and the longest path. `{}` prints it as a table.
 ///
 /// ```
-/// use dagr_core::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
+/// use dagr::{value, diagnostics::Profiler, Scheduler, SchedulerExt};
 /// let prof = Profiler::new();
 /// let x = value(3).map(|v| v * 2).map(|v| v + 1);
 /// x.compute_with(Scheduler::sync().profile(&prof))?;
@@ -19,8 +19,9 @@ use std::time::Duration;
 /// assert_eq!((s.runs, s.tasks, s.failed), (1, 3, 0));
 /// assert_eq!(s.by_prefix.iter().find(|p| p.prefix == "map").unwrap().tasks, 2);
 /// assert_eq!(s.longest_path.tasks, 3); // value -> map -> map
-/// assert_eq!(s.workers.len(), 1);
-/// # Ok::<(), dagr_core::Error>(())
+/// assert_eq!(s.workers.len(), 1); // the sync scheduler: one worker, the calling thread
+/// assert!(s.calling_thread.is_none());
+/// # Ok::<(), dagr::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -35,8 +36,12 @@ pub struct ProfileSummary {
     pub wall: Duration,
     /// Per key prefix, the most total time first.
     pub by_prefix: Vec<PrefixTime>,
-    /// Per worker index, in order.
+    /// Per worker of the scheduler, in order: a pool's threads (as many as the largest pool
+    /// recorded), or the one thread of the sync scheduler.
     pub workers: Vec<WorkerTime>,
+    /// The thread that called `compute` on a pool, which runs tasks of its run while it
+    /// waits: what it ran (`None` when it ran none).
+    pub calling_thread: Option<WorkerTime>,
     /// The chain of dependent tasks with the greatest total time, over all runs: no number of
     /// workers runs the graph faster than this.
     pub longest_path: LongestPath,
@@ -103,8 +108,9 @@ pub struct LongestPath {
 impl ProfileSummary {
     pub(crate) fn of(runs: &[Arc<RunRecord>]) -> Self {
         let mut by_prefix: HashMap<&str, PrefixTime> = HashMap::new();
-        let workers = runs.iter().map(|r| r.workers).max().unwrap_or(0);
+        let workers = runs.iter().map(|r| r.pool()).max().unwrap_or(0);
         let mut busy = vec![(0usize, 0u64); workers];
+        let mut caller = (0usize, 0u64, 0usize);
         let mut tasks = 0;
         let mut failed = 0;
         for run in runs {
@@ -122,6 +128,12 @@ impl ProfileSummary {
                 p.tasks += 1;
                 p.total += d;
                 p.max = p.max.max(d);
+                if Some(t.worker) == run.caller() {
+                    caller.0 += 1;
+                    caller.1 += t.duration();
+                    caller.2 = t.worker as usize;
+                    continue;
+                }
                 let w = t.worker as usize;
                 if w >= busy.len() {
                     busy.resize(w + 1, (0, 0));
@@ -133,20 +145,22 @@ impl ProfileSummary {
         let wall = wall_time(runs);
         let mut by_prefix: Vec<PrefixTime> = by_prefix.into_values().collect();
         by_prefix.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.prefix.cmp(&b.prefix)));
+        let time = |worker, tasks, ns: u64| WorkerTime {
+            worker,
+            tasks,
+            busy: Duration::from_nanos(ns),
+            utilisation: if wall.is_zero() {
+                0.0
+            } else {
+                (ns as f64 / wall.as_nanos() as f64).min(1.0)
+            },
+        };
         let workers = busy
             .into_iter()
             .enumerate()
-            .map(|(worker, (tasks, ns))| WorkerTime {
-                worker,
-                tasks,
-                busy: Duration::from_nanos(ns),
-                utilisation: if wall.is_zero() {
-                    0.0
-                } else {
-                    (ns as f64 / wall.as_nanos() as f64).min(1.0)
-                },
-            })
+            .map(|(worker, (tasks, ns))| time(worker, tasks, ns))
             .collect();
+        let calling_thread = (caller.0 > 0).then(|| time(caller.2, caller.0, caller.1));
         let cluster =
             runs.iter()
                 .filter(|r| r.rank.1 > 1)
@@ -168,6 +182,7 @@ impl ProfileSummary {
             wall,
             by_prefix,
             workers,
+            calling_thread,
             longest_path: longest_path(runs),
             cluster,
         }
@@ -242,10 +257,15 @@ impl fmt::Display for ProfileSummary {
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         writeln!(
             f,
-            "{} of {} on {} in {}{}",
+            "{} of {} on {}{} in {}{}",
             plural(self.tasks, "task"),
             plural(self.runs, "run"),
             plural(self.workers.len(), "worker"),
+            if self.calling_thread.is_some() {
+                " and the calling thread"
+            } else {
+                ""
+            },
             Human(self.wall),
             if self.failed > 0 {
                 format!(" ({} failed)", self.failed)
@@ -289,6 +309,15 @@ impl fmt::Display for ProfileSummary {
                 f,
                 "  worker {}: {}, busy {} ({:.1} %)",
                 w.worker,
+                plural(w.tasks, "task"),
+                Human(w.busy),
+                w.utilisation * 100.0
+            )?;
+        }
+        if let Some(w) = &self.calling_thread {
+            writeln!(
+                f,
+                "  calling thread: {}, busy {} ({:.1} %)",
                 plural(w.tasks, "task"),
                 Human(w.busy),
                 w.utilisation * 100.0

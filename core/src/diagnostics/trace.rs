@@ -1,7 +1,9 @@
 //! Chrome trace-event JSON (the format Perfetto and `chrome://tracing` open).
 //!
-//! Each run is a process (on a cluster, numbered by rank first: rank `r`'s runs are
-//! `r·2²⁰ + run`, so the traces of every rank merge into one file), each worker a thread, each task one complete event (`"ph": "X"`)
+//! Each run is a process, numbered from 1 in the order the profiler recorded them (on a
+//! cluster, by rank first: rank `r`'s runs are `r·2²⁰ + run`, so the traces of every rank
+//! merge into one file), each worker a thread (a pool's calling thread named so), each task
+//! one complete event (`"ph": "X"`)
 //! named by its key prefix (without a layer's token), with the full key in its arguments. Times are microseconds.
 
 use super::profile::RunRecord;
@@ -18,9 +20,9 @@ pub(crate) fn write(w: &mut dyn Write, runs: &[Arc<RunRecord>]) -> io::Result<()
         }
         w.write_all(b"\n")
     };
-    for run in runs {
+    for (number, run) in (1u64..).zip(runs) {
         let (rank, ranks) = run.rank;
-        let pid = ((rank as u64) << 20) + run.id.get();
+        let pid = ((rank as u64) << 20) + number;
         let place = if ranks > 1 {
             format!(" on rank {rank} of {ranks}")
         } else {
@@ -29,10 +31,12 @@ pub(crate) fn write(w: &mut dyn Write, runs: &[Arc<RunRecord>]) -> io::Result<()
         sep(w)?;
         write!(
             w,
-            "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":0,\"name\":\"process_name\",\"args\":{{\"name\":\"dagr run {}{place}: {} tasks on {} workers{}\"}}}}",
-            run.id.get(),
+            "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":0,\"name\":\"process_name\",\"args\":{{\"name\":\"dagr run {number}{place}: {} task{} on {} worker{}{}{}\"}}}}",
             run.len(),
-            run.workers,
+            if run.len() == 1 { "" } else { "s" },
+            run.pool(),
+            if run.pool() == 1 { "" } else { "s" },
+            if run.caller().is_some() { " and the calling thread" } else { "" },
             if run.failed { " (failed)" } else { "" },
         )?;
         let mut workers: Vec<u32> = run.tasks().map(|t| t.worker).collect();
@@ -42,7 +46,12 @@ pub(crate) fn write(w: &mut dyn Write, runs: &[Arc<RunRecord>]) -> io::Result<()
             sep(w)?;
             write!(
                 w,
-                "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"name\":\"thread_name\",\"args\":{{\"name\":\"worker {tid}\"}}}}"
+                "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"name\":\"thread_name\",\"args\":{{\"name\":\"{}\"}}}}",
+                if Some(tid) == run.caller() {
+                    "calling thread".to_owned()
+                } else {
+                    format!("worker {tid}")
+                }
             )?;
         }
         for t in run.tasks() {

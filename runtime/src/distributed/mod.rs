@@ -14,8 +14,8 @@
 //! must cross without one is an error on every rank before anything runs.
 //!
 //! ```no_run
-//! use dagr_runtime::distributed::Cluster;
-//! use dagr_runtime::{Key, Task, TaskGraph};
+//! use dagr::runtime::distributed::Cluster;
+//! use dagr::runtime::{Key, Task, TaskGraph};
 //! use std::sync::Arc;
 //!
 //! // mpiexec -n 4 ./program
@@ -26,7 +26,7 @@
 //! if cluster.rank() == 0 {
 //!     println!("{:?}", out[0].downcast_ref::<i64>());
 //! }
-//! # Ok::<(), dagr_runtime::Error>(())
+//! # Ok::<(), dagr::runtime::Error>(())
 //! ```
 
 mod mpi;
@@ -144,9 +144,9 @@ impl Cluster {
     /// this rank's sends from its next run on; each rank decides for its own sends.
     ///
     /// ```no_run
-    /// let cluster = dagr_runtime::distributed::Cluster::init()?;
+    /// let cluster = dagr::runtime::distributed::Cluster::init()?;
     /// cluster.compress(true);
-    /// # Ok::<(), dagr_runtime::Error>(())
+    /// # Ok::<(), dagr::runtime::Error>(())
     /// ```
     pub fn compress(&self, on: bool) {
         self.inner.compress.store(on, Ordering::Relaxed);
