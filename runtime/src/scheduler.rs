@@ -93,8 +93,8 @@ impl Scheduler {
         self
     }
 
-    /// Whether runs of this scheduler span several processes (a
-    /// [`Cluster`](crate::distributed::Cluster)'s scheduler, with the `mpi` feature): values
+    /// Whether runs of this scheduler span several processes (a `Cluster`'s scheduler, with
+    /// the `mpi` feature): values
     /// then need codecs to cross ([`TaskGraph::set_wire`]).
     ///
     /// ```
