@@ -373,3 +373,127 @@ fn fillna_per_column_checks_the_values() {
         r#"column "x" is float64, but fillna needs a string column for a string value"#
     );
 }
+
+/// A merged row as the oracle writes it: key, left value, right value (`None`: null).
+type Joined = (Option<i64>, Option<i64>, Option<String>);
+
+/// pandas' merge, the plain way: nested loops, null keys matching null keys; sorted.
+fn merge_oracle(
+    l: &[(Option<i64>, i64)],
+    r: &[(Option<i64>, String)],
+    how: dd::How,
+) -> Vec<Joined> {
+    let mut out: Vec<Joined> = Vec::new();
+    let mut matched = vec![false; r.len()];
+    for (lk, a) in l {
+        let mut any = false;
+        for (j, (rk, b)) in r.iter().enumerate() {
+            if lk == rk {
+                out.push((*lk, Some(*a), Some(b.clone())));
+                matched[j] = true;
+                any = true;
+            }
+        }
+        if !any && matches!(how, dd::How::Left | dd::How::Outer) {
+            out.push((*lk, Some(*a), None));
+        }
+    }
+    if matches!(how, dd::How::Right | dd::How::Outer) {
+        for (j, (rk, b)) in r.iter().enumerate() {
+            if !matched[j] {
+                out.push((*rk, None, Some(b.clone())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn merged_rows(t: &Table) -> Vec<Joined> {
+    let k = t.column("k").unwrap();
+    let a = t.column("a").unwrap();
+    let b = t.column("b").unwrap();
+    let mut out: Vec<Joined> = (0..t.len())
+        .map(|i| {
+            (
+                k.f64(i).filter(|x| !x.is_nan()).map(|x| x as i64),
+                a.f64(i).filter(|x| !x.is_nan()).map(|x| x as i64),
+                b.text(i),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Every kind of merge equals the nested-loop oracle, whether the right side is
+    /// broadcast (one partition) or both are shuffled, on every scheduler; the left keys
+    /// are integers and the right ones floats with nulls (1 matches 1.0, null matches null).
+    #[test]
+    fn merges_equal_the_nested_loops(
+        l in proptest::collection::vec((proptest::option::weighted(0.9, 0i64..6), -50i64..50), 0..40),
+        r in proptest::collection::vec((proptest::option::weighted(0.9, 0i64..6), "[a-z]{1,3}"), 0..40),
+        lparts in 1usize..5,
+        rparts in 1usize..4,
+    ) {
+        // left keys: int64 when there is no null, else float64 with NaN
+        let left = db::from_sequence(l.iter().map(|(k, a)| (k.map_or(f64::NAN, |k| k as f64), *a)).collect::<Vec<_>>(), lparts).unwrap()
+            .to_dataframe(&["k", "a"]).unwrap();
+        let right = db::from_sequence(r.iter().map(|(k, b)| (k.map_or(f64::NAN, |k| k as f64), b.clone())).collect::<Vec<_>>(), rparts).unwrap()
+            .to_dataframe(&["k", "b"]).unwrap();
+        for how in [dd::How::Inner, dd::How::Left, dd::How::Right, dd::How::Outer] {
+            let want = merge_oracle(&l, &r, how);
+            let m = left.merge(&right, "k", how).unwrap();
+            prop_assert_eq!(m.columns(), ["k", "a", "b"]);
+            for s in [Scheduler::sync(), Scheduler::threads(2)] {
+                let got = merged_rows(&m.compute_with(s).unwrap());
+                prop_assert_eq!(&got, &want, "{:?}", how);
+            }
+        }
+        // a shuffle keeps every row and puts equal keys together
+        let s = left.shuffle("k", 3).unwrap();
+        let parts: Vec<Table> = s.to_delayed().iter().map(|p| p.compute().unwrap()).collect();
+        prop_assert_eq!(parts.iter().map(Table::len).sum::<usize>(), l.len());
+        let mut home = std::collections::HashMap::new();
+        for (p, t) in parts.iter().enumerate() {
+            let k = t.column("k").unwrap();
+            for i in 0..t.len() {
+                let key = k.f64(i).map(f64::to_bits);
+                prop_assert_eq!(*home.entry(key).or_insert(p), p);
+            }
+        }
+    }
+}
+
+#[test]
+fn merge_names_clashing_columns_and_rejects_bad_keys() {
+    let a = db::from_sequence(vec![(1_i64, 2.0, true)], 1)
+        .unwrap()
+        .to_dataframe(&["id", "v", "flag"])
+        .unwrap();
+    let b = db::from_sequence(vec![(1_i64, 5.0), (2, 6.0)], 2)
+        .unwrap()
+        .to_dataframe(&["id", "v"])
+        .unwrap();
+    let m = a.merge(&b, "id", dd::How::Outer).unwrap();
+    assert_eq!(m.columns(), ["id", "v_x", "flag", "v_y"]);
+    // a column that may receive nulls holds floats, as pandas makes it
+    assert_eq!(m.dtypes()[2].1, DType::F64);
+    let t = m.sort_values("id", true).compute().unwrap();
+    assert_eq!(t.column("flag").unwrap().f64(0), Some(1.0));
+    assert!(t.column("flag").unwrap().f64(1).unwrap().is_nan());
+    let s = db::from_sequence(vec![("1".to_string(), 1.0)], 1)
+        .unwrap()
+        .to_dataframe(&["id", "w"])
+        .unwrap();
+    let e = a.merge(&s, "id", dd::How::Inner).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("key column \"id\" is int64 on the left and string on the right"),
+        "{e}"
+    );
+    assert!(a.merge(&b, "nope", dd::How::Inner).is_err());
+}

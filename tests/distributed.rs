@@ -465,6 +465,37 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
             .unwrap()
             .to_bits()
     );
+    // joins and shuffles: pieces cross to their output partition's rank
+    let names = db::from_sequence(
+        (0..30_i64)
+            .map(|i| (i % 11, format!("n{i}")))
+            .collect::<Vec<_>>(),
+        4,
+    )
+    .unwrap()
+    .to_dataframe(&["id", "label"])
+    .unwrap();
+    for how in [
+        dd::How::Inner,
+        dd::How::Left,
+        dd::How::Right,
+        dd::How::Outer,
+    ] {
+        let m = df
+            .merge(&names, "id", how)
+            .unwrap()
+            .sort_values(["id", "label"], true);
+        assert_eq!(
+            m.compute_with(s.clone()).unwrap(),
+            m.compute_with(t.clone()).unwrap()
+        );
+    }
+    let shuffled = df.shuffle("name", 3).unwrap();
+    let parts: Vec<_> = shuffled.to_delayed();
+    assert_eq!(
+        dagr::compute_with(&parts, s.clone()).unwrap(),
+        dagr::compute_with(&parts, t.clone()).unwrap()
+    );
     // the values too many for the budget are read again
     let d = df.describe_with(30);
     assert_eq!(

@@ -28,6 +28,7 @@ mod describe;
 mod expr;
 mod frame_of;
 mod groupby;
+mod merge;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
@@ -40,6 +41,7 @@ pub fn describe_rows() -> [&'static str; 8] {
 pub use expr::{col, lit, Expr, Scalar};
 pub use frame_of::{IntoCell, IntoRow};
 pub use groupby::{Agg, ColumnNames, GroupBy};
+pub use merge::How;
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;

@@ -1,0 +1,431 @@
+//! Shuffles (rows moved to partitions by a hash of their key) and the joins built on them
+//! (Dask: `df.shuffle(on)`, `df.merge(other, on, how)`).
+//!
+//! A shuffle to `n` partitions is a task per input partition cutting it into `n` pieces by
+//! the hash of each row's key, a task per (input, output) pair taking out its piece (so a
+//! piece crosses alone, and only to where its output partition is), and a task per output
+//! partition concatenating its pieces in input order. The output partitions are spread
+//! over a cluster's ranks by index. Rows with equal keys land in the same output partition
+//! on every scheduler and every number of ranks.
+
+use super::groupby::ColumnNames;
+use super::table::{position, Column, DType, Table};
+use super::{DataFrame, Schema};
+use crate::bag::layer_name;
+use crate::hash::{FastHasher, FastMap};
+use crate::node::{Deps, NodeKind, NodeRef};
+use crate::Error;
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// Which rows a [`DataFrame::merge`] keeps (pandas' and Dask's `how`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// Rows whose key is on both sides.
+    Inner,
+    /// Every left row, with the matching right rows or nulls.
+    Left,
+    /// Every right row, with the matching left rows or nulls.
+    Right,
+    /// Every row of both sides.
+    Outer,
+}
+
+/// One key value, as joins compare it: numbers by value (`1` matches `1.0`), nulls equal
+/// to each other (pandas matches null keys with null keys).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A float that is not an integer, by its bits (`-0.0` folded into `0.0`).
+    Float(u64),
+    Str(String),
+}
+
+fn cell(c: &Column, i: usize) -> Cell {
+    match c {
+        Column::Bool(v) => Cell::Bool(v[i]),
+        Column::I64(v) => Cell::Int(v[i]),
+        Column::F64(v) => {
+            let x = v[i];
+            if x.is_nan() {
+                Cell::Null
+            } else if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+                Cell::Int(x as i64)
+            } else {
+                Cell::Float((x + 0.0).to_bits())
+            }
+        }
+        Column::Str(v) => v[i].clone().map_or(Cell::Null, Cell::Str),
+    }
+}
+
+/// The key of row `i`: its values in the key columns `keys`.
+fn row_key(t: &Table, keys: &[usize], i: usize) -> Vec<Cell> {
+    keys.iter().map(|&k| cell(&t.columns()[k], i)).collect()
+}
+
+/// The output partition of a key, the same in every process.
+fn bucket(key: &[Cell], n: usize) -> usize {
+    let mut h = FastHasher::default();
+    key.hash(&mut h);
+    (h.finish() % n as u64) as usize
+}
+
+/// Rows of `t` cut into `n` tables by the hash of their key, each in row order.
+fn cut(t: &Table, keys: &[usize], n: usize) -> Vec<Table> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..t.len() {
+        rows[bucket(&row_key(t, keys, i), n)].push(i);
+    }
+    rows.iter().map(|r| t.take(r)).collect()
+}
+
+/// The rows `idx` of column `c`, `None` giving a null: integers and booleans with a null
+/// become floats (NaN), as pandas makes them.
+fn take_or_null(c: &Column, idx: &[Option<usize>]) -> Column {
+    if idx.iter().all(Option::is_some) {
+        let idx: Vec<usize> = idx.iter().flatten().copied().collect();
+        return c.take(&idx);
+    }
+    match c {
+        Column::Str(v) => Column::Str(idx.iter().map(|i| i.and_then(|i| v[i].clone())).collect()),
+        Column::Bool(v) => Column::F64(
+            idx.iter()
+                .map(|i| i.map_or(f64::NAN, |i| f64::from(u8::from(v[i]))))
+                .collect(),
+        ),
+        _ => Column::F64(
+            idx.iter()
+                .map(|i| i.and_then(|i| c.f64(i)).unwrap_or(f64::NAN))
+                .collect(),
+        ),
+    }
+}
+
+/// `c` as a column of type `d` (booleans as 1.0 and 0.0 where floats are wanted).
+fn conform(c: Column, d: DType) -> Column {
+    match (c, d) {
+        (Column::Bool(v), DType::F64) => {
+            Column::F64(v.into_iter().map(|b| f64::from(u8::from(b))).collect())
+        }
+        (c, d) => c.cast(d),
+    }
+}
+
+/// The type of a column that may receive nulls in a join.
+fn nullable(d: DType) -> DType {
+    match d {
+        DType::I64 | DType::Bool => DType::F64,
+        d => d,
+    }
+}
+
+/// How two frames' columns make a merged one: the left columns, then the right ones that
+/// are not keys; names on both sides (keys aside) get `_x` and `_y`, as pandas names them.
+struct Layout {
+    left_keys: Vec<usize>,
+    right_keys: Vec<usize>,
+    /// Right columns kept (not keys).
+    right_rest: Vec<usize>,
+    how: How,
+}
+
+impl Layout {
+    fn schema(&self, l: &Schema, r: &Schema) -> Schema {
+        let rest_names: Vec<&String> = self.right_rest.iter().map(|&j| &r.names[j]).collect();
+        let mut names = Vec::new();
+        let mut dtypes = Vec::new();
+        let (null_left, null_right) = match self.how {
+            How::Inner => (false, false),
+            How::Left => (false, true),
+            How::Right => (true, false),
+            How::Outer => (true, true),
+        };
+        for (i, n) in l.names.iter().enumerate() {
+            let key = self.left_keys.contains(&i);
+            let clash = !key && rest_names.contains(&n);
+            names.push(if clash { format!("{n}_x") } else { n.clone() });
+            let d = l.dtypes[i];
+            let d = if key {
+                let k = self.left_keys.iter().position(|&x| x == i).unwrap_or(0);
+                let rd = r.dtypes[self.right_keys[k]];
+                if d == rd {
+                    d
+                } else {
+                    d.widen(rd)
+                }
+            } else {
+                d
+            };
+            dtypes.push(if null_left && !key { nullable(d) } else { d });
+        }
+        for &j in &self.right_rest {
+            let n = &r.names[j];
+            names.push(
+                if l.names.contains(n) && !self.left_keys.iter().any(|&k| &l.names[k] == n) {
+                    format!("{n}_y")
+                } else {
+                    n.clone()
+                },
+            );
+            let d = r.dtypes[j];
+            dtypes.push(if null_right { nullable(d) } else { d });
+        }
+        Schema {
+            names: names.into(),
+            dtypes,
+        }
+    }
+
+    /// The join of two tables: left rows in order, each with its matching right rows in
+    /// order; then (right and outer joins) the right rows nothing matched, in order.
+    fn join(&self, l: &Table, r: &Table, schema: &Schema) -> Table {
+        let mut index: FastMap<Vec<Cell>, Vec<usize>> = FastMap::default();
+        for j in 0..r.len() {
+            index
+                .entry(row_key(r, &self.right_keys, j))
+                .or_default()
+                .push(j);
+        }
+        let (mut li, mut ri): (Vec<Option<usize>>, Vec<Option<usize>>) = (Vec::new(), Vec::new());
+        let mut matched = vec![false; r.len()];
+        for i in 0..l.len() {
+            match index.get(&row_key(l, &self.left_keys, i)) {
+                Some(js) => {
+                    for &j in js {
+                        li.push(Some(i));
+                        ri.push(Some(j));
+                        matched[j] = true;
+                    }
+                }
+                None if matches!(self.how, How::Left | How::Outer) => {
+                    li.push(Some(i));
+                    ri.push(None);
+                }
+                None => {}
+            }
+        }
+        if matches!(self.how, How::Right | How::Outer) {
+            for (j, _) in matched.iter().enumerate().filter(|(_, &m)| !m) {
+                li.push(None);
+                ri.push(Some(j));
+            }
+        }
+        let mut columns = Vec::with_capacity(schema.dtypes.len());
+        for (i, c) in l.columns().iter().enumerate() {
+            let col = match self.left_keys.iter().position(|&k| k == i) {
+                // a key comes from whichever side has the row
+                Some(k) => {
+                    let rc = &r.columns()[self.right_keys[k]];
+                    let mut out = conform(take_or_null(c, &li), schema.dtypes[i]);
+                    let from_right = conform(take_or_null(rc, &ri), schema.dtypes[i]);
+                    fill_nulls(&mut out, &from_right, &li);
+                    out
+                }
+                None => take_or_null(c, &li),
+            };
+            columns.push(conform(col, schema.dtypes[columns.len()]));
+        }
+        for &j in &self.right_rest {
+            let col = take_or_null(&r.columns()[j], &ri);
+            columns.push(conform(col, schema.dtypes[columns.len()]));
+        }
+        Table::from_parts(schema.names.clone(), columns)
+    }
+}
+
+/// Where `li` has no left row, the key from the right side.
+fn fill_nulls(out: &mut Column, right: &Column, li: &[Option<usize>]) {
+    for (k, l) in li.iter().enumerate() {
+        if l.is_some() {
+            continue;
+        }
+        match (&mut *out, right) {
+            (Column::Bool(a), Column::Bool(b)) => a[k] = b[k],
+            (Column::I64(a), Column::I64(b)) => a[k] = b[k],
+            (Column::F64(a), Column::F64(b)) => a[k] = b[k],
+            (Column::Str(a), Column::Str(b)) => a[k] = b[k].clone(),
+            _ => {}
+        }
+    }
+}
+
+impl DataFrame {
+    /// The same rows in `npartitions` partitions, rows with equal values in the columns
+    /// `on` in the same partition (Dask: `df.shuffle(on, npartitions=…)`, by hash). Within
+    /// a partition rows keep their order, input partitions in order.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence((0..100_i64).map(|i| (i % 7, i)).collect::<Vec<_>>(), 5)?
+    ///     .to_dataframe(&["k", "v"])?;
+    /// let s = df.shuffle("k", 3)?;
+    /// assert_eq!(s.npartitions(), 3);
+    /// assert_eq!(s.len()?, 100);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn shuffle(&self, on: impl ColumnNames, npartitions: usize) -> Result<DataFrame, Error> {
+        let keys = self.key_positions(&on.column_names())?;
+        Ok(self.shuffled(&keys, npartitions.max(1)))
+    }
+
+    fn key_positions(&self, on: &[String]) -> Result<Vec<usize>, Error> {
+        if on.is_empty() {
+            return Err(Error::InvalidArgument {
+                what: "merge",
+                message: "no key column given".into(),
+            });
+        }
+        on.iter().map(|c| position(&self.schema.names, c)).collect()
+    }
+
+    fn shuffled(&self, keys: &[usize], n: usize) -> DataFrame {
+        let name = layer_name("shuffle");
+        let keys: Arc<[usize]> = keys.into();
+        let k2 = keys.clone();
+        let cuts =
+            self.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| Ok(cut(&t, &k2, n)));
+        let piece_name = layer_name("shuffle-piece");
+        let pieces: Vec<Vec<NodeRef>> =
+            cuts.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (0..n)
+                        .map(|j| {
+                            crate::node::new_wired_node(
+                                Key::index(piece_name.clone(), &[i as u64, j as u64]),
+                                Deps::One([c.clone()]),
+                                NodeKind::Call,
+                                false,
+                                Some(crate::wire_of::<Table>()),
+                                move |inp: &mut Inputs<'_>| -> TaskResult {
+                                    let parts: &Vec<Table> = inp.get(0)?;
+                                    let piece = parts.get(j).cloned().ok_or_else(|| {
+                                        TaskError::new("a shuffle piece is missing")
+                                    })?;
+                                    Ok(Arc::new(piece))
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+        let schema = self.schema.clone();
+        let outputs: Vec<NodeRef> = (0..n)
+            .map(|j| {
+                let deps: Vec<NodeRef> = pieces.iter().map(|p| p[j].clone()).collect();
+                let schema = schema.clone();
+                crate::node::new_spread_node(
+                    Key::index(name.clone(), &[j as u64]),
+                    Deps::from(deps),
+                    Some(crate::wire_of::<Table>()),
+                    move |inp: &mut Inputs<'_>| -> TaskResult {
+                        let parts = (0..inp.len())
+                            .map(|k| inp.take::<Table>(k))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok(Arc::new(Table::concat(parts).unwrap_or_else(|| {
+                            Table::empty(schema.names.clone(), &schema.dtypes)
+                        })))
+                    },
+                )
+            })
+            .collect();
+        DataFrame::from_nodes(name, self.schema.clone(), outputs)
+    }
+
+    /// Joins with `other` on the key columns `on` (present in both), keeping the rows `how`
+    /// says (Dask and pandas: `df.merge(other, on=…, how=…)`). The result has this frame's
+    /// columns, then `other`'s other than the keys; a name on both sides gets `_x` and
+    /// `_y`; columns that may receive nulls (from a side without a matching row) hold
+    /// integers and booleans as floats with NaN, as pandas does. Keys compare by value
+    /// (`1` matches `1.0`), null keys match each other, as in pandas.
+    ///
+    /// When `other` has one partition (and `how` keeps no unmatched `other` rows) it is
+    /// joined to each partition as it is (a broadcast join); otherwise both sides are
+    /// shuffled by key into as many partitions as the larger has, and joined partition by
+    /// partition. Rows come in the order of the partitions, not pandas' order: sort to
+    /// compare.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// use dagr::dataframe::How;
+    /// let people = db::from_sequence(vec![(1_i64, "ann".to_string()), (2, "bob".into()), (3, "cy".into())], 2)?
+    ///     .to_dataframe(&["id", "name"])?;
+    /// let orders = db::from_sequence(vec![(1_i64, 9.5), (1, 2.0), (3, 4.0), (4, 1.0)], 2)?
+    ///     .to_dataframe(&["id", "total"])?;
+    /// let both = people.merge(&orders, "id", How::Inner)?.sort_values("total", true).compute()?;
+    /// assert_eq!(both.len(), 3);
+    /// assert_eq!(both.column("name")?.text(0).as_deref(), Some("ann"));
+    /// let all = people.merge(&orders, "id", How::Outer)?;
+    /// assert_eq!(all.len()?, 5);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn merge(
+        &self,
+        other: &DataFrame,
+        on: impl ColumnNames,
+        how: How,
+    ) -> Result<DataFrame, Error> {
+        let on = on.column_names();
+        let left_keys = self.key_positions(&on)?;
+        let right_keys = other.key_positions(&on)?;
+        for (&a, &b) in left_keys.iter().zip(&right_keys) {
+            let (x, y) = (self.schema.dtypes[a], other.schema.dtypes[b]);
+            let numeric = |d: DType| matches!(d, DType::I64 | DType::F64);
+            if x != y && !(numeric(x) && numeric(y)) {
+                return Err(Error::InvalidArgument {
+                    what: "merge",
+                    message: format!(
+                        "key column {:?} is {x} on the left and {y} on the right",
+                        self.schema.names[a]
+                    ),
+                });
+            }
+        }
+        let layout = Arc::new(Layout {
+            right_rest: (0..other.schema.names.len())
+                .filter(|j| !right_keys.contains(j))
+                .collect(),
+            left_keys,
+            right_keys,
+            how,
+        });
+        let schema = Arc::new(layout.schema(&self.schema, &other.schema));
+        let broadcast = other.npartitions() == 1 && matches!(how, How::Inner | How::Left);
+        let (left, right) = if broadcast {
+            (self.clone(), other.clone())
+        } else {
+            let n = self.npartitions().max(other.npartitions());
+            (
+                self.shuffled(&layout.left_keys, n),
+                other.shuffled(&layout.right_keys, n),
+            )
+        };
+        let lparts = left.partition_nodes_with(&layer_name("merge-left"), |_, t| Ok(t));
+        let rparts = right.partition_nodes_with(&layer_name("merge-right"), |_, t| Ok(t));
+        let name = layer_name("merge");
+        let nodes: Vec<NodeRef> = lparts
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let r = if broadcast { &rparts[0] } else { &rparts[i] };
+                let (layout, schema) = (layout.clone(), schema.clone());
+                crate::node::new_wired_node(
+                    Key::index(name.clone(), &[i as u64]),
+                    Deps::Two([l.clone(), r.clone()]),
+                    NodeKind::Call,
+                    false,
+                    Some(crate::wire_of::<Table>()),
+                    move |inp: &mut Inputs<'_>| -> TaskResult {
+                        let (l, r): (&Table, &Table) = (inp.get(0)?, inp.get(1)?);
+                        Ok(Arc::new(layout.join(l, r, &schema)))
+                    },
+                )
+            })
+            .collect();
+        Ok(DataFrame::from_nodes(name, schema, nodes))
+    }
+}
