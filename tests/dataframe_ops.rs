@@ -497,3 +497,40 @@ fn merge_names_clashing_columns_and_rejects_bad_keys() {
     );
     assert!(a.merge(&b, "nope", dd::How::Inner).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// drop_duplicates keeps each key's first row, value_counts and nunique count as plain
+    /// iterators do, on every scheduler and partitioning.
+    #[test]
+    fn duplicates_and_counts_equal_plain_iterators(
+        rows in proptest::collection::vec((proptest::option::weighted(0.85, 0i64..8), 0i64..1000), 0..60),
+        parts in 1usize..6,
+    ) {
+        let df = db::from_sequence(rows.iter().map(|(k, v)| (k.map_or(f64::NAN, |k| k as f64), *v)).collect::<Vec<_>>(), parts).unwrap()
+            .to_dataframe(&["k", "v"]).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        let mut firsts: Vec<(Option<i64>, i64)> = rows.iter().filter(|(k, _)| seen.insert(*k)).cloned().collect();
+        firsts.sort();
+        let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+        rows.iter().filter_map(|r| r.0).for_each(|k| *counts.entry(k).or_default() += 1);
+        let mut want_counts: Vec<(i64, i64)> = counts.iter().map(|(&k, &n)| (k, n)).collect();
+        want_counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for s in [Scheduler::sync(), Scheduler::threads(2)] {
+            let t = df.drop_duplicates("k").unwrap().compute_with(s.clone()).unwrap();
+            let (k, v) = (t.column("k").unwrap(), t.column("v").unwrap());
+            let mut got: Vec<(Option<i64>, i64)> = (0..t.len())
+                .map(|i| (k.f64(i).filter(|x| !x.is_nan()).map(|x| x as i64), v.f64(i).unwrap() as i64))
+                .collect();
+            got.sort();
+            prop_assert_eq!(&got, &firsts);
+            let vc = df.value_counts("k").unwrap().compute_with(s.clone()).unwrap();
+            let got: Vec<(i64, i64)> = (0..vc.len())
+                .map(|i| (vc.column("k").unwrap().f64(i).unwrap() as i64, vc.column("count").unwrap().f64(i).unwrap() as i64))
+                .collect();
+            prop_assert_eq!(&got, &want_counts);
+            prop_assert_eq!(df.nunique("k").unwrap().compute_with(s.clone()).unwrap(), counts.len() as u64);
+        }
+    }
+}

@@ -429,3 +429,115 @@ impl DataFrame {
         Ok(DataFrame::from_nodes(name, schema, nodes))
     }
 }
+
+impl DataFrame {
+    /// The rows whose values in the columns `subset` did not appear in an earlier row (every
+    /// column when `subset` is empty): pandas' `drop_duplicates(subset, keep="first")`. Rows
+    /// move to partitions by a hash of those values (a shuffle into as many partitions);
+    /// within a partition they keep their order.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![(1_i64, "a"), (2, "b"), (1, "c"), (2, "b")], 2)?
+    ///     .to_dataframe(&["k", "v"])?;
+    /// assert_eq!(df.drop_duplicates("k")?.len()?, 2);
+    /// assert_eq!(df.drop_duplicates(Vec::<String>::new())?.len()?, 3);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn drop_duplicates(&self, subset: impl ColumnNames) -> Result<DataFrame, Error> {
+        let mut subset = subset.column_names();
+        if subset.is_empty() {
+            subset = self.schema.names.to_vec();
+        }
+        let keys = self.key_positions(&subset)?;
+        let shuffled = self.shuffled(&keys, self.npartitions().max(1));
+        Ok(
+            shuffled.pipe("drop-duplicates", self.schema.clone(), move |t| {
+                let mut seen = crate::hash::FastSet::default();
+                let idx: Vec<usize> = (0..t.len())
+                    .filter(|&i| seen.insert(row_key(&t, &keys, i)))
+                    .collect();
+                Ok(t.take(&idx))
+            }),
+        )
+    }
+
+    /// How often each value of `column` occurs, nulls left out (pandas:
+    /// `df[column].value_counts()`): a frame of the values and their `count`, most frequent
+    /// first, equal counts in the order of the values. The counts are taken after a shuffle
+    /// by value, so memory holds a few partitions and their distinct values.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![("x",), ("y",), ("x",), ("z",), ("x",)], 2)?.to_dataframe(&["c"])?;
+    /// let t = df.value_counts("c")?.compute()?;
+    /// assert_eq!(t.column("c")?.text(0).as_deref(), Some("x"));
+    /// assert_eq!(t.column("count")?.f64(0), Some(3.0));
+    /// assert_eq!(t.len(), 3);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn value_counts(&self, column: &str) -> Result<DataFrame, Error> {
+        let keys = self.key_positions(&[column.to_owned()])?;
+        let k = keys[0];
+        let shuffled = self.shuffled(&keys, self.npartitions().max(1));
+        let schema = Arc::new(Schema {
+            names: vec![column.to_owned(), "count".to_owned()].into(),
+            dtypes: vec![self.schema.dtypes[k], DType::I64],
+        });
+        let names = schema.names.clone();
+        let counted = shuffled.pipe("value-counts", schema.clone(), move |t| {
+            let mut first: FastMap<Cell, (usize, i64)> = FastMap::default();
+            let c = &t.columns()[k];
+            for i in 0..t.len() {
+                let key = cell(c, i);
+                if key != Cell::Null {
+                    first.entry(key).or_insert((i, 0)).1 += 1;
+                }
+            }
+            let mut rows: Vec<(usize, i64)> = first.into_values().collect();
+            rows.sort_unstable();
+            let idx: Vec<usize> = rows.iter().map(|r| r.0).collect();
+            let counts = Column::I64(rows.iter().map(|r| r.1).collect());
+            Ok(Table::from_parts(names.clone(), vec![c.take(&idx), counts]))
+        });
+        Ok(counted.sort_values_each(&[("count", false), (column, true)]))
+    }
+
+    /// Number of distinct non-null values of `column` (pandas: `df[column].nunique()`),
+    /// counted after a shuffle by value.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence(vec![(1.0_f64,), (f64::NAN,), (1.0,), (2.5,)], 3)?.to_dataframe(&["x"])?;
+    /// assert_eq!(df.nunique("x")?.compute()?, 2);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn nunique(&self, column: &str) -> Result<crate::Delayed<u64>, Error> {
+        let keys = self.key_positions(&[column.to_owned()])?;
+        let k = keys[0];
+        let shuffled = self.shuffled(&keys, self.npartitions().max(1));
+        let parts = shuffled.map_partitions_to(move |_, t| {
+            let c = &t.columns()[k];
+            let distinct: crate::hash::FastSet<Cell> = (0..t.len())
+                .map(|i| cell(c, i))
+                .filter(|x| *x != Cell::Null)
+                .collect();
+            Ok(distinct.len() as u64)
+        });
+        let deps: Vec<NodeRef> = parts.into_iter().map(|d| d.node).collect();
+        Ok(crate::Delayed::from_node(crate::node::new_wired_node(
+            Key::index(layer_name("nunique"), &[0]),
+            Deps::from(deps),
+            NodeKind::Call,
+            false,
+            Some(crate::wire_of::<u64>()),
+            |inp: &mut Inputs<'_>| -> TaskResult {
+                let mut n = 0u64;
+                for k in 0..inp.len() {
+                    n += *inp.get::<u64>(k)?;
+                }
+                Ok(Arc::new(n))
+            },
+        )))
+    }
+}
