@@ -14,6 +14,11 @@
 //! process so its peak RSS (VmHWM) is its own; the yardstick and dagr runs alternate, and
 //! the medians and the median of the per-round ratios are printed, so that other load on
 //! the machine weighs on both alike.
+//!
+//! The memory goal is 2× (the largest partition's bytes + its counting table) per worker.
+//! The partition and its table are measured together: one more child counts the words of
+//! the largest partition alone on the sync scheduler, and its peak RSS above what the
+//! process held before is their size.
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -44,15 +49,72 @@ fn dagr_top(k: usize, clean: bool, sched: Scheduler) -> Vec<(String, u64)> {
         .expect("compute")
 }
 
-fn peak_rss_kb() -> u64 {
+/// A field of this process's status, in kB: `VmHWM` (peak RSS) or `VmRSS`.
+fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+fn peak_rss_kb() -> u64 {
+    status_kb("VmHWM")
+}
+
+/// The largest file of the corpus and its size: the largest partition, as every file is
+/// smaller than the default block size.
+fn largest_file() -> (PathBuf, u64) {
+    std::fs::read_dir(DIR)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter_map(|f| Some((std::fs::metadata(&f).ok()?.len(), f)))
+        .max()
+        .map(|(n, f)| (f, n))
+        .expect("a corpus file")
+}
+
+/// Child mode: the largest partition's words counted alone, one thread; prints
+/// "peak_rss_kb rss_before_kb".
+fn child_one_partition() {
+    let (file, bytes) = largest_file();
+    assert!(
+        bytes <= db::DEFAULT_BLOCKSIZE,
+        "{file:?} spans several blocks"
+    );
+    let before = status_kb("VmRSS");
+    let n = db::read_text(file.to_str().expect("utf-8 path"))
+        .expect("read_text")
+        .str()
+        .split()
+        .flatten()
+        .frequencies()
+        .count()
+        .compute_with(Scheduler::sync())
+        .expect("compute");
+    assert!(n > 0);
+    println!("{} {before}", peak_rss_kb());
+}
+
+/// (partition bytes + its counting table, process baseline), in MB.
+fn one_partition_mb() -> (f64, f64) {
+    let me = std::env::current_exe().expect("exe");
+    let out = Command::new(me)
+        .args(["--child", "one-partition"])
+        .output()
+        .expect("child");
+    let s = String::from_utf8_lossy(&out.stdout).to_string();
+    let kb: Vec<f64> = s
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    match kb[..] {
+        [peak, before] => ((peak - before) / 1024.0, before / 1024.0),
+        _ => (f64::NAN, f64::NAN),
+    }
 }
 
 /// Child mode: one untimed run, then three timed ones; prints
@@ -134,7 +196,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads: usize = arg(&args, "--threads").unwrap_or(2);
     if let Some(what) = arg::<String>(&args, "--child") {
-        child(&what, threads);
+        match what.as_str() {
+            "one-partition" => child_one_partition(),
+            _ => child(&what, threads),
+        }
         return;
     }
     let mb: usize = arg(&args, "--mb").unwrap_or(200);
@@ -145,15 +210,13 @@ fn main() {
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
-    let largest = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .max()
-        .unwrap_or(0);
+    let (_, largest) = largest_file();
     for f in &files {
         let _ = std::fs::read(f); // warm the page cache
     }
+    let (part_and_table, baseline) = one_partition_mb();
+    let workers = threads.max(1) as f64;
+    let goal = 2.0 * workers * part_and_table;
     let mbytes = bytes as f64 / 1e6;
     let have_yardstick = Path::new(YARDSTICK).exists();
     println!(
@@ -169,8 +232,14 @@ fn main() {
         );
     }
     println!(
-        "{:<52} {:>8} {:>8} {:>10}",
-        "pipeline", "MB/s", "ratio", "peak RSS"
+        "memory goal: 2 x {workers} worker(s) x (largest partition {:.1} MB + its counting \
+         table {:.1} MB) = {goal:.0} MB, over a process baseline of {baseline:.0} MB\n",
+        largest as f64 / (1 << 20) as f64,
+        part_and_table - largest as f64 / (1 << 20) as f64,
+    );
+    println!(
+        "{:<52} {:>8} {:>8} {:>10} {:>6}",
+        "pipeline", "MB/s", "ratio", "peak RSS", "goal"
     );
     for (mode, label) in [
         ("plain", "split, flatten, frequencies, topk 10"),
@@ -205,8 +274,13 @@ fn main() {
         } else {
             format!("{:.2}x", median(ratios))
         };
+        let met = if rss - baseline <= goal {
+            "met"
+        } else {
+            "missed"
+        };
         println!(
-            "{:<52} {:>8.0} {:>8} {:>7.0} MB   {top}",
+            "{:<52} {:>8.0} {:>8} {:>7.0} MB {met:>6}   {top}",
             format!("dagr {label}"),
             median(ds),
             ratio,
