@@ -14,9 +14,17 @@
 //! process so its peak RSS (VmHWM) is its own; the yardstick and dagr runs alternate, and
 //! the medians and the median of the per-round ratios are printed, so that other load on
 //! the machine weighs on both alike.
+//!
+//! The memory goal is 2× (the largest partition's bytes + its counting table) per worker.
+//! The partition and its table are measured together: one more child counts the words of
+//! the largest partition alone on the sync scheduler, and the peak of bytes allocated is
+//! their size. Next to each peak RSS the peak of bytes allocated (heap) is printed: the
+//! difference is memory the allocator keeps (glibc keeps freed memory in per-thread arenas).
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
 use dagr::bag as db;
 use dagr::prelude::*;
@@ -44,19 +52,80 @@ fn dagr_top(k: usize, clean: bool, sched: Scheduler) -> Vec<(String, u64)> {
         .expect("compute")
 }
 
-fn peak_rss_kb() -> u64 {
+/// A field of this process's status, in kB: `VmHWM` (peak RSS) or `VmRSS`.
+fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
 }
 
+fn peak_rss_kb() -> u64 {
+    status_kb("VmHWM")
+}
+
+/// The largest file of the corpus and its size: the largest partition, as every file is
+/// smaller than the default block size.
+fn largest_file() -> (PathBuf, u64) {
+    std::fs::read_dir(DIR)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter_map(|f| Some((std::fs::metadata(&f).ok()?.len(), f)))
+        .max()
+        .map(|(n, f)| (f, n))
+        .expect("a corpus file")
+}
+
+/// Child mode: the largest partition's words counted alone, one thread; prints
+/// "peak_heap_bytes rss_before_kb".
+fn child_one_partition() {
+    let (file, bytes) = largest_file();
+    assert!(
+        bytes <= db::DEFAULT_BLOCKSIZE,
+        "{file:?} spans several blocks"
+    );
+    let before = status_kb("VmRSS");
+    let (n, heap) = counting_alloc::peak_during(|| {
+        db::read_text(file.to_str().expect("utf-8 path"))
+            .expect("read_text")
+            .str()
+            .split()
+            .flatten()
+            .frequencies()
+            .count()
+            .compute_with(Scheduler::sync())
+            .expect("compute")
+    });
+    assert!(n > 0);
+    println!("{heap} {before}");
+}
+
+/// (partition bytes + its counting table, process baseline), in MiB.
+fn one_partition_mb() -> (f64, f64) {
+    let me = std::env::current_exe().expect("exe");
+    let out = Command::new(me)
+        .args(["--child", "one-partition"])
+        .output()
+        .expect("child");
+    let s = String::from_utf8_lossy(&out.stdout).to_string();
+    let n: Vec<f64> = s
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    match n[..] {
+        [heap, before] => (heap / MIB, before / 1024.0),
+        _ => (f64::NAN, f64::NAN),
+    }
+}
+
+const MIB: f64 = (1 << 20) as f64;
+
 /// Child mode: one untimed run, then three timed ones; prints
-/// "median_seconds peak_rss_kb top3".
+/// "median_seconds peak_rss_kb peak_heap_bytes top3".
 fn child(what: &str, threads: usize) {
     let sched = || match threads {
         0 => Scheduler::sync(),
@@ -67,39 +136,43 @@ fn child(what: &str, threads: usize) {
         "clean" => (5, true),
         _ => panic!("unknown measurement {what}"),
     };
-    let _ = dagr_top(k, clean, sched());
-    let mut secs = Vec::new();
-    let mut top = Vec::new();
-    for _ in 0..3 {
-        let start = Instant::now();
-        top = dagr_top(k, clean, sched());
-        secs.push(start.elapsed().as_secs_f64());
-    }
-    secs.sort_by(f64::total_cmp);
+    let ((secs, top), heap) = counting_alloc::peak_during(|| {
+        let _ = dagr_top(k, clean, sched());
+        let mut secs = Vec::new();
+        let mut top = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            top = dagr_top(k, clean, sched());
+            secs.push(start.elapsed().as_secs_f64());
+        }
+        secs.sort_by(f64::total_cmp);
+        (secs, top)
+    });
     println!(
-        "{} {} {:?}",
+        "{} {} {heap} {:?}",
         secs[1],
         peak_rss_kb(),
         &top[..top.len().min(3)]
     );
 }
 
-/// One dagr measurement in a child process: (MB/s, peak RSS in MB, top 3).
-fn run_dagr(what: &str, threads: usize, mbytes: f64) -> (f64, f64, String) {
+/// One dagr measurement in a child process: (MB/s, peak RSS and peak heap in MiB, top 3).
+fn run_dagr(what: &str, threads: usize, mbytes: f64) -> (f64, f64, f64, String) {
     let me = std::env::current_exe().expect("exe");
     let out = Command::new(me)
         .args(["--child", what, "--threads", &threads.to_string()])
         .output()
         .expect("child");
     let s = String::from_utf8_lossy(&out.stdout).to_string();
-    let mut it = s.splitn(3, ' ');
+    let mut it = s.splitn(4, ' ');
     let secs: f64 = it
         .next()
         .and_then(|x| x.trim().parse().ok())
         .unwrap_or(f64::NAN);
     let rss: f64 = it.next().and_then(|x| x.trim().parse().ok()).unwrap_or(0.0);
+    let heap: f64 = it.next().and_then(|x| x.trim().parse().ok()).unwrap_or(0.0);
     let top = it.next().unwrap_or("").trim().to_string();
-    (mbytes / secs, rss / 1024.0, top)
+    (mbytes / secs, rss / 1024.0, heap / MIB, top)
 }
 
 /// One yardstick run (median of 3 timed passes after one untimed): MB/s.
@@ -134,7 +207,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads: usize = arg(&args, "--threads").unwrap_or(2);
     if let Some(what) = arg::<String>(&args, "--child") {
-        child(&what, threads);
+        match what.as_str() {
+            "one-partition" => child_one_partition(),
+            _ => child(&what, threads),
+        }
         return;
     }
     let mb: usize = arg(&args, "--mb").unwrap_or(200);
@@ -145,15 +221,13 @@ fn main() {
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
-    let largest = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .max()
-        .unwrap_or(0);
+    let (_, largest) = largest_file();
     for f in &files {
         let _ = std::fs::read(f); // warm the page cache
     }
+    let (part_and_table, baseline) = one_partition_mb();
+    let workers = threads.max(1) as f64;
+    let goal = 2.0 * workers * part_and_table;
     let mbytes = bytes as f64 / 1e6;
     let have_yardstick = Path::new(YARDSTICK).exists();
     println!(
@@ -169,14 +243,22 @@ fn main() {
         );
     }
     println!(
-        "{:<52} {:>8} {:>8} {:>10}",
-        "pipeline", "MB/s", "ratio", "peak RSS"
+        "memory goal: 2 x {workers} worker(s) x (largest partition {:.1} MB + its counting \
+         table {:.1} MB, allocated together) = {goal:.0} MB, over a process baseline of \
+         {baseline:.0} MB\n",
+        largest as f64 / MIB,
+        part_and_table - largest as f64 / MIB,
+    );
+    println!(
+        "{:<52} {:>8} {:>8} {:>10} {:>10} {:>8}",
+        "pipeline", "MB/s", "ratio", "peak RSS", "peak heap", "goal"
     );
     for (mode, label) in [
         ("plain", "split, flatten, frequencies, topk 10"),
         ("clean", "strip_punctuation, lower, split, ..., topk 5"),
     ] {
-        let (mut ys, mut ds, mut ratios, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0.0);
+        let (mut ys, mut ds, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rss, mut heap) = (0.0, 0.0);
         let mut top = String::new();
         for _ in 0..ROUNDS {
             let y = if have_yardstick {
@@ -184,13 +266,14 @@ fn main() {
             } else {
                 None
             };
-            let (d, r, t) = run_dagr(mode, threads, mbytes);
+            let (d, r, h, t) = run_dagr(mode, threads, mbytes);
             if let Some(y) = y {
                 ys.push(y);
                 ratios.push(d / y);
             }
             ds.push(d);
             rss = f64::max(rss, r);
+            heap = f64::max(heap, h);
             top = t;
         }
         if !ys.is_empty() {
@@ -205,12 +288,19 @@ fn main() {
         } else {
             format!("{:.2}x", median(ratios))
         };
+        // met by the RSS above the process baseline, or only by the bytes in use
+        let met = match (rss - baseline <= goal, heap <= goal) {
+            (true, _) => "met",
+            (false, true) => "heap met",
+            (false, false) => "missed",
+        };
         println!(
-            "{:<52} {:>8.0} {:>8} {:>7.0} MB   {top}",
+            "{:<52} {:>8.0} {:>8} {:>7.0} MB {:>7.0} MB {met:>8}   {top}",
             format!("dagr {label}"),
             median(ds),
             ratio,
-            rss
+            rss,
+            heap
         );
     }
 }

@@ -43,3 +43,57 @@ fn frequencies_over_many_partitions_stay_bounded() {
         eprintln!("{sched:?}: peak {many} B for {parts} partitions, {single} B for one");
     }
 }
+
+/// A directory of `files` text files, each the same `words` distinct words in a new order:
+/// every partition's counting table is as large as the whole vocabulary, as in a corpus
+/// whose vocabulary a few partitions already cover.
+fn corpus(files: usize, words: usize) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dagr-bag-memory-{files}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in 0..files {
+        let mut text = String::new();
+        for w in 0..words {
+            let k = (w * 7919 + f * 104729) % words;
+            text.push_str(&format!("word{k} and{} the\n", k % 10));
+        }
+        std::fs::write(dir.join(format!("part{f:03}.txt")), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn text_frequencies_hold_one_combined_table_at_a_time() {
+    let words = 20_000;
+    let one = corpus(1, words);
+    let many = corpus(48, words);
+    let count = |dir: &std::path::Path, sched: Scheduler| {
+        peak_during(|| {
+            db::read_text(&format!("{}/*.txt", dir.display()))
+                .unwrap()
+                .str()
+                .split()
+                .flatten()
+                .frequencies()
+                .topk(3, |(_, n)| *n)
+                .compute_with(sched)
+                .unwrap()
+        })
+    };
+    // in halves of the single partition's peak
+    for (sched, bound) in [(Scheduler::sync(), 5), (Scheduler::threads(2), 12)] {
+        let (top, single) = count(&one, sched.clone());
+        assert_eq!(top[0], ("the".to_string(), words as u64));
+        let (top, peak) = count(&many, sched.clone());
+        assert_eq!(top[0], ("the".to_string(), 48 * words as u64));
+        // a partition and its table, one running combined table and a few partial tables
+        // waiting for it: not one partial table per partition nor several combined ones
+        assert!(
+            2 * peak < bound * single,
+            "{sched:?}: peak {peak} B for 48 partitions vs {single} B for one"
+        );
+        eprintln!("{sched:?}: peak {peak} B for 48 partitions, {single} B for one");
+    }
+    let _ = std::fs::remove_dir_all(one);
+    let _ = std::fs::remove_dir_all(many);
+}

@@ -6,6 +6,12 @@
 //! tree's shape depends only on the number of inputs, so results are identical on every
 //! scheduler, and the runtime's depth-first order keeps a few partial results per level
 //! alive at a time.
+//!
+//! Partial results that do not shrink when combined (the counting tables of text, whose
+//! vocabulary a few partitions already cover) are combined along a chain instead
+//! ([`combine_chain`]): one running result takes in [`CHAIN_GROUP`] partial results at a
+//! step, so one combined result is alive at a time instead of up to `SPLIT_EVERY - 1` per
+//! level of the tree.
 
 use crate::delayed::Data;
 use crate::node::{new_node, new_spread_node, new_wired_node, Deps, NodeKind, NodeRef};
@@ -15,8 +21,63 @@ use std::sync::Arc;
 /// Fan-in of the combine tree (Dask's `split_every`).
 pub const SPLIT_EVERY: usize = 8;
 
+/// Number of partial results a step of [`combine_chain`] adds to the running result.
+pub(crate) const CHAIN_GROUP: usize = 4;
+
 /// A combine step: partial results, in input order, to one.
 pub(crate) type Combine<S> = Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>;
+
+/// The body of a combine node: takes its inputs, in order, and combines them.
+fn combine_body<S: Data>(
+    combine: Combine<S>,
+) -> impl Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static {
+    move |inp: &mut Inputs<'_>| -> TaskResult {
+        let parts = (0..inp.len())
+            .map(|k| inp.take::<S>(k))
+            .collect::<Result<Vec<S>, _>>()?;
+        Ok(Arc::new(combine(parts)?))
+    }
+}
+
+/// Combines the values of `level` from left to right: step `j`, keyed `(name, *prefix, j)`,
+/// combines the result of step `j - 1` with the next [`CHAIN_GROUP`] values (the first
+/// step takes `CHAIN_GROUP` values alone). The same arguments and result as
+/// [`combine_tree`], for an associative `combine`, with one running result alive at a time.
+pub(crate) fn combine_chain<S: Data>(
+    level: Vec<NodeRef>,
+    name: &Arc<str>,
+    prefix: &[u64],
+    pure: bool,
+    wire: Option<Wire>,
+    combine: Combine<S>,
+) -> NodeRef {
+    let mut acc: Option<NodeRef> = None;
+    for (j, group) in level.chunks(CHAIN_GROUP).enumerate() {
+        let deps: Vec<NodeRef> = acc.into_iter().chain(group.iter().cloned()).collect();
+        let mut key = prefix.to_vec();
+        key.push(j as u64);
+        acc = Some(new_wired_node(
+            Key::index(name.clone(), &key),
+            Deps::from(deps),
+            NodeKind::Call,
+            pure,
+            wire,
+            combine_body(combine.clone()),
+        ));
+    }
+    acc.unwrap_or_else(|| nothing_to_combine(name, prefix))
+}
+
+fn nothing_to_combine(name: &Arc<str>, prefix: &[u64]) -> NodeRef {
+    let body = |_: &mut Inputs<'_>| -> TaskResult { Err(TaskError::new("nothing to combine")) };
+    new_node(
+        Key::index(name.clone(), prefix),
+        Deps::Zero,
+        NodeKind::Call,
+        false,
+        body,
+    )
+}
 
 /// Levels at the top of a combine tree that halve their range instead of cutting it in
 /// groups of [`SPLIT_EVERY`].
@@ -42,14 +103,7 @@ pub(crate) fn combine_tree<S: Data>(
     combine: Combine<S>,
 ) -> NodeRef {
     if level.is_empty() {
-        let body = |_: &mut Inputs<'_>| -> TaskResult { Err(TaskError::new("nothing to combine")) };
-        return new_node(
-            Key::index(name.clone(), prefix),
-            Deps::Zero,
-            NodeKind::Call,
-            false,
-            body,
-        );
+        return nothing_to_combine(name, prefix);
     }
     let tree = Tree {
         name,
@@ -57,33 +111,50 @@ pub(crate) fn combine_tree<S: Data>(
         pure,
         wire,
         combine: &combine,
-        spread_root: false,
     };
     let mut count = 0;
     tree.build(level, 0, true, &mut count)
 }
 
-/// [`combine_tree`] (not pure, at least one input) whose root a distributed run places by
-/// `prefix`, as it places sources: the roots of trees built with one `name` and prefixes
-/// `[0]`, `[1]`, … end on different ranks (each gathering its partial results there)
-/// instead of all where most inputs are.
-pub(crate) fn spread_combine_tree<S: Data>(
-    level: Vec<NodeRef>,
+/// Combines the values of `level` (at least one) in two halves (the first rounded up, the
+/// runs of inputs two ranks own), each along a [`combine_chain`] keyed `(name, *prefix, h,
+/// j)`, and the halves' results in a root keyed `(name, *prefix, 2)` that a distributed
+/// run places by `prefix`, as it places sources: roots built with one `name` and prefixes
+/// `[0]`, `[1]`, … end on different ranks, each gathering its partial results there.
+/// For partial results that do not shrink when combined: one running result per half.
+pub(crate) fn spread_halved_chain<S: Data>(
+    mut level: Vec<NodeRef>,
     name: &Arc<str>,
     prefix: &[u64],
     wire: Option<Wire>,
     combine: Combine<S>,
 ) -> NodeRef {
-    let tree = Tree {
-        name,
-        prefix,
-        pure: false,
+    let right = level.split_off(level.len().div_ceil(2));
+    let mut halves = Vec::with_capacity(2);
+    for (h, half) in [level, right].into_iter().enumerate() {
+        let mut key = prefix.to_vec();
+        key.push(h as u64);
+        match half.len() {
+            0 => {}
+            1 => halves.extend(half),
+            _ => halves.push(combine_chain(
+                half,
+                name,
+                &key,
+                false,
+                wire,
+                combine.clone(),
+            )),
+        }
+    }
+    let mut key = prefix.to_vec();
+    key.push(2);
+    new_spread_node(
+        Key::index(name.clone(), &key),
+        Deps::from(halves),
         wire,
-        combine: &combine,
-        spread_root: true,
-    };
-    let mut count = 0;
-    tree.build(level, 0, true, &mut count)
+        combine_body(combine),
+    )
 }
 
 /// What every node of one combine tree shares.
@@ -93,7 +164,6 @@ struct Tree<'a, S> {
     pure: bool,
     wire: Option<Wire>,
     combine: &'a Combine<S>,
-    spread_root: bool,
 }
 
 impl<S: Data> Tree<'_, S> {
@@ -114,29 +184,20 @@ impl<S: Data> Tree<'_, S> {
                 while inputs.len() > SPLIT_EVERY {
                     inputs = inputs
                         .chunks(SPLIT_EVERY)
-                        .map(|group| self.node(group.to_vec(), false, count))
+                        .map(|group| self.node(group.to_vec(), count))
                         .collect();
                 }
             }
         }
-        self.node(inputs, root, count)
+        self.node(inputs, count)
     }
 
-    fn node(&self, inputs: Vec<NodeRef>, root: bool, count: &mut u64) -> NodeRef {
-        let combine = self.combine.clone();
-        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-            let parts = (0..inp.len())
-                .map(|k| inp.take::<S>(k))
-                .collect::<Result<Vec<S>, _>>()?;
-            Ok(Arc::new(combine(parts)?))
-        };
+    fn node(&self, inputs: Vec<NodeRef>, count: &mut u64) -> NodeRef {
+        let body = combine_body(self.combine.clone());
         let mut key = self.prefix.to_vec();
         key.push(*count);
         *count += 1;
         let key = Key::index(self.name.clone(), &key);
-        if root && self.spread_root {
-            return new_spread_node(key, Deps::from(inputs), self.wire, body);
-        }
         new_wired_node(
             key,
             Deps::from(inputs),

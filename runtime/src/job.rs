@@ -16,6 +16,17 @@
 //! sees the count reach zero (or one) and drops or takes the value. These two edges are the
 //! invariants the `// SAFETY:` comments below refer to.
 //!
+//! # Sources
+//! On a pool, the roots are started in graph order from one cursor shared by every thread
+//! of the run ([`Job::claim_roots`]), and at most a given number of claims (the pool's
+//! size) are *in flight* at once: claimed and not yet through the chain of work their
+//! thread ran after them. Starting roots in order lets the consumers of the first ones run
+//! before far ones are opened, and the bound keeps the number of partial results alive at
+//! a few per thread. A claim is usually one root; roots that take microseconds are claimed
+//! several at a time (the pool decides how many). Cursor and count share one atomic word, so
+//! a claim is one compare-and-swap. It is Relaxed: a claim only decides who owns a root,
+//! whose task was written before the run reached the pool's queues, which synchronise.
+//!
 //! # Failure
 //! The first failing task records its error and sets `failed`; from then on tasks are
 //! skipped but the graph is still walked (inputs released, successors counted down), so the
@@ -30,7 +41,7 @@ use crate::{
 };
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 struct NodeState {
@@ -57,6 +68,10 @@ pub(crate) struct Job {
     succ_start: Vec<u32>,
     succs: Vec<u32>,
     pub(crate) roots: Vec<u32>,
+    /// The sources' cursor and count (see the module docs): `next << 32 | in_flight`.
+    sources: AtomicU64,
+    /// Whether a pool worker has run part of this run.
+    worker: AtomicBool,
     outputs: Vec<u32>,
     outputs_left: AtomicUsize,
     failed: AtomicBool,
@@ -194,6 +209,8 @@ impl Job {
             succ_start,
             succs,
             roots,
+            sources: AtomicU64::new(0),
+            worker: AtomicBool::new(false),
             outputs: outputs.iter().map(|o| o.0).collect(),
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
@@ -204,6 +221,62 @@ impl Job {
             done: AtomicBool::new(distinct_outputs == 0),
             latch: (Mutex::new(distinct_outputs == 0), Condvar::new()),
         })
+    }
+
+    /// Claims the next roots not yet started, up to `want` of them (at least one), if fewer
+    /// than `limit` claims are in flight. A [`Claim::Roots`] is in flight until the claimer
+    /// calls [`Job::roots_done`]; its roots are the claimer's to run, in order.
+    pub(crate) fn claim_roots(&self, limit: u32, want: u32) -> Claim {
+        let mut state = self.sources.load(Ordering::Relaxed);
+        loop {
+            let (next, in_flight) = ((state >> 32) as u32, state as u32);
+            let left = (self.roots.len() as u32).saturating_sub(next);
+            if left == 0 {
+                return Claim::Exhausted;
+            }
+            if in_flight >= limit {
+                return Claim::Full;
+            }
+            let take = want.clamp(1, left);
+            match self.sources.compare_exchange_weak(
+                state,
+                state + ((take as u64) << 32) + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Claim::Roots(next, next + take),
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    /// Root `k` in claim order (`k` from a [`Claim::Roots`]).
+    pub(crate) fn root(&self, k: u32) -> u32 {
+        self.roots[k as usize]
+    }
+
+    /// Notes that a pool worker runs part of this run.
+    pub(crate) fn worker_joined(&self) {
+        if !self.worker.load(Ordering::Relaxed) {
+            self.worker.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a pool worker has run part of this run.
+    pub(crate) fn has_worker(&self) -> bool {
+        self.worker.load(Ordering::Relaxed)
+    }
+
+    /// Ends the flight of roots claimed with [`Job::claim_roots`].
+    pub(crate) fn roots_done(&self) {
+        self.sources.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Whether another root could be claimed now under `limit` (roots are left and fewer
+    /// than `limit` are in flight).
+    pub(crate) fn has_room(&self, limit: u32) -> bool {
+        let state = self.sources.load(Ordering::Relaxed);
+        ((state >> 32) as usize) < self.roots.len() && (state as u32) < limit
     }
 
     fn deps_of(&self, i: u32) -> &[u32] {
@@ -453,6 +526,18 @@ impl Job {
             drop(unsafe { node.slot.take() });
         }
     }
+}
+
+/// The answer to [`Job::claim_roots`].
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// The roots `k` in `lo..hi` (see [`Job::root`]) are the claimer's to run.
+    Roots(u32, u32),
+    /// As many roots as allowed are in flight: one of their claimers will claim the next.
+    Full,
+    /// Every root has been claimed.
+    Exhausted,
 }
 
 fn unreachable_output() -> ! {

@@ -118,6 +118,134 @@ fn intermediates_are_freed_as_soon_as_consumed() {
 }
 
 #[test]
+fn one_source_in_flight_runs_as_the_sync_scheduler_does() {
+    // a pool of one worker (and its caller) has one root in flight at a time, so it keeps
+    // exactly the values alive that the sync scheduler keeps
+    let peak_of = |sched: Scheduler| {
+        let c = Arc::new(Counter::default());
+        let (g, root) = tracked_tree(4096, &c);
+        let out = sched.run(g, &[root]).unwrap();
+        assert_eq!(out[0].downcast_ref::<Tracked>().unwrap().value, 4096);
+        c.peak.load(Ordering::SeqCst)
+    };
+    let sync = peak_of(Scheduler::sync());
+    // one waiting per level of a binary tree over 2^12 leaves, and the two being combined
+    assert_eq!(sync, 14);
+    for _ in 0..4 {
+        assert_eq!(peak_of(Scheduler::threads(1)), sync);
+    }
+}
+
+/// `n` leaves that note when they start and how many of them run at once, summed in groups
+/// of 8 and then in one node.
+fn watched_sources(
+    n: u64,
+    running: &Arc<AtomicUsize>,
+    most: &Arc<AtomicUsize>,
+    order: &Arc<Mutex<Vec<u64>>>,
+) -> (TaskGraph, NodeId) {
+    let mut g = TaskGraph::new();
+    let leaves: Vec<NodeId> = (0..n)
+        .map(|i| {
+            let (running, most, order) = (running.clone(), most.clone(), order.clone());
+            let task = Task::once(move |_| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                order.lock().unwrap().push(i);
+                // a little work, so that workers overlap
+                let mut x = i;
+                for _ in 0..20_000 {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(Arc::new(i as i64 + (x == u64::MAX) as i64))
+            });
+            g.add(Key::index("leaf", &[i]), &[], task).unwrap()
+        })
+        .collect();
+    let sum = |inp: &mut dagr_runtime::Inputs<'_>| {
+        let mut s = 0_i64;
+        for k in 0..inp.len() {
+            s += inp.get::<i64>(k)?;
+        }
+        Ok(Arc::new(s) as dagr_runtime::Value)
+    };
+    let groups: Vec<NodeId> = leaves
+        .chunks(8)
+        .enumerate()
+        .map(|(j, group)| {
+            g.add(Key::index("group", &[j as u64]), group, Task::once(sum))
+                .unwrap()
+        })
+        .collect();
+    let total = g
+        .add(Key::token("total", 0), &groups, Task::once(sum))
+        .unwrap();
+    (g, total)
+}
+
+#[test]
+fn roots_start_in_order_and_at_most_one_per_worker() {
+    let n = 200;
+    for threads in [1, 2, 4] {
+        for _ in 0..3 {
+            let running = Arc::new(AtomicUsize::new(0));
+            let most = Arc::new(AtomicUsize::new(0));
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let (g, total) = watched_sources(n, &running, &most, &order);
+            let out = Scheduler::threads(threads).run(g, &[total]).unwrap();
+            assert_eq!(
+                out[0].downcast_ref::<i64>(),
+                Some(&(n as i64 * (n as i64 - 1) / 2))
+            );
+            let most = most.load(Ordering::SeqCst);
+            assert!(
+                most <= threads,
+                "{most} roots ran at once on {threads} workers"
+            );
+            let mut order = order.lock().unwrap().clone();
+            if threads == 1 {
+                assert_eq!(
+                    order,
+                    (0..n).collect::<Vec<_>>(),
+                    "one at a time, in graph order"
+                );
+            }
+            order.sort_unstable();
+            assert_eq!(order, (0..n).collect::<Vec<_>>(), "every root ran once");
+        }
+    }
+}
+
+#[test]
+fn callers_on_several_threads_share_a_pool() {
+    // each caller helps with its own run and hands its roots back to the workers when it
+    // meets another run's work: every run completes, with its own result
+    let handles: Vec<_> = (0..6_u64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let running = Arc::new(AtomicUsize::new(0));
+                    let most = Arc::new(AtomicUsize::new(0));
+                    let order = Arc::new(Mutex::new(Vec::new()));
+                    let n = 40 + t * 13;
+                    let (g, total) = watched_sources(n, &running, &most, &order);
+                    let out = Scheduler::threads(2).run(g, &[total]).unwrap();
+                    assert_eq!(
+                        out[0].downcast_ref::<i64>(),
+                        Some(&(n as i64 * (n as i64 - 1) / 2))
+                    );
+                    assert!(most.load(Ordering::SeqCst) <= 2);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
 fn taking_the_last_use_moves_instead_of_cloning() {
     let c = Arc::new(Counter::default());
     let mut g = TaskGraph::new();

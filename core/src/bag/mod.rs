@@ -3,8 +3,9 @@
 //! A [`Bag<T>`] is a list of partitions, one task each when computed. Transformations
 //! (`map`, `filter`, `flat_map`, `flatten`, the `.str()` methods) do not create tasks: they
 //! compose the partition's pipeline. Aggregations run per partition and combine partial
-//! results in a fixed tree (fan-in [`SPLIT_EVERY`]), so results do not depend on the
-//! scheduler and memory stays bounded by a few partial results per worker.
+//! results in a fixed tree (fan-in [`SPLIT_EVERY`]; a chain for the counting tables of
+//! text), so results do not depend on the scheduler and memory stays bounded by a few
+//! partial results per worker.
 //!
 //! Text is kept as columns: a partition of strings is one buffer plus offsets
 //! ([`TextColumn`]), read in one go per block. The `.str()` kernels rewrite that buffer,

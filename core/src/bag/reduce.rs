@@ -6,6 +6,11 @@
 //! partitions, so results are identical on every scheduler, and because combines are ordered
 //! by partition, order-sensitive results (first appearance in `frequencies`, ties in `topk`)
 //! match a sequential pass over the items.
+//!
+//! The counting tables of text (`frequencies`, `distinct`) are combined along a chain
+//! instead (`crate::tree::combine_chain`, also fixed by the number of partitions): a table
+//! combined from a few partitions is already about as large as the whole vocabulary, so a
+//! tree would hold several such tables at once where the chain holds one.
 
 use super::column::TextColumn;
 use super::counts::{PartialCounts, Tally, GROUPS};
@@ -15,7 +20,7 @@ use super::{layer_name, Bag, PartIter};
 use crate::delayed::Delayed;
 use crate::hash::FastMap;
 use crate::node::{Deps, NodeKind, NodeRef};
-use crate::tree::{combine_tree, then};
+use crate::tree::{combine_chain, combine_tree, then};
 use crate::Data;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
@@ -24,6 +29,17 @@ use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
 use std::hash::Hash;
 use std::sync::Arc;
+
+/// How an aggregation combines its partial results (both shapes are fixed by the number of
+/// partitions alone).
+#[derive(Clone, Copy)]
+enum Shape {
+    /// The tree of fan-in `SPLIT_EVERY`: for results that shrink as they combine.
+    Tree,
+    /// Left to right, a few at a time: for results that stay about as big as the vocabulary
+    /// (counting tables), of which only one combined result is alive at a time.
+    Chain,
+}
 
 impl<T: Data> Bag<T> {
     /// The general aggregation: `part` folds one partition's items, `combine` merges partial
@@ -60,31 +76,38 @@ impl<T: Data> Bag<T> {
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
         let parts: Vec<NodeRef> = self.partition_nodes_with(&part_name, part);
-        Self::tree_reduce(name, parts, combine, finish)
+        Self::tree_reduce(name, parts, Shape::Tree, combine, finish)
     }
 
-    /// [`Bag::try_reduction`] over the partitions' column view.
+    /// [`Bag::try_reduction`] over the partitions' column view, combined in a tree or a
+    /// chain (`shape`).
     fn col_reduction<S: Data, R: Data>(
         &self,
         col: &Col,
         name: &str,
+        shape: Shape,
         part: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
         let parts: Vec<NodeRef> = self.col_nodes_with(col, &part_name, part);
-        Self::tree_reduce(name, parts, combine, finish)
+        Self::tree_reduce(name, parts, shape, combine, finish)
     }
 
-    /// Combines partial results in the fixed tree, then finishes.
+    /// Combines partial results in the fixed tree (or chain), then finishes.
     fn tree_reduce<S: Data, R: Data>(
         name: &str,
         parts: Vec<NodeRef>,
+        shape: Shape,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
-        let root = combine_tree(
+        let combine_in = match shape {
+            Shape::Tree => combine_tree::<S>,
+            Shape::Chain => combine_chain::<S>,
+        };
+        let root = combine_in(
             parts,
             &layer_name(&format!("{name}-agg")),
             &[],
@@ -112,6 +135,7 @@ impl<T: Data> Bag<T> {
             return self.col_reduction(
                 col,
                 "count",
+                Shape::Tree,
                 |_, p| {
                     Ok(match p {
                         ColPart::Text(c) | ColPart::Split(c) => c.len() as u64,
@@ -290,9 +314,14 @@ impl<T: Data> Bag<T> {
         T: Hash + Eq,
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
-            let d = self.col_reduction(col, "distinct", count_strings, merge_counts, |t| {
-                Ok(t.finish().into_keys())
-            });
+            let d = self.col_reduction(
+                col,
+                "distinct",
+                Shape::Chain,
+                count_strings,
+                merge_counts,
+                |t| Ok(t.finish().into_keys()),
+            );
             let col = Col::new(ColKind::Text, |_, v, _| {
                 Ok(ColPart::Text(take_input::<TextColumn>(v)?))
             });
@@ -331,8 +360,9 @@ impl<T: Data> Bag<T> {
         T: Hash + Eq,
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
-            // strings counted as borrowed bytes; the partial tables merge in a tree per
-            // group of keys, the groups' roots spread over a cluster's ranks; they are
+            // strings counted as borrowed bytes; the partial tables merge per group of keys,
+            // each half of the partitions along a chain (one running table per half), the
+            // groups' roots spread over a cluster's ranks; they are
             // ordered by first appearance only when items are asked for (topk needs not)
             let parts = self.col_nodes_with(col, &layer_name("frequencies-part"), count_strings);
             let groups = count_groups(&parts);
@@ -560,6 +590,7 @@ impl<T: Data> Bag<T> {
             let d = self.col_reduction(
                 col,
                 "topk",
+                Shape::Tree,
                 move |_, p| match p {
                     ColPart::Counts(t) => top_of_counts(&t, k, &*key),
                     _ => Err(TaskError::new("topk: not a column of counts")),
@@ -623,8 +654,8 @@ fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
     Ok(PartialCounts::merge(parts))
 }
 
-/// The partial tables `parts` merged in one tree per group of keys ([`GROUPS`]), the
-/// groups' roots spread over a cluster's ranks.
+/// The partial tables `parts` merged per group of keys ([`GROUPS`]): each half of the
+/// partitions along a chain, the halves in a root spread over a cluster's ranks by group.
 fn count_groups(parts: &[NodeRef]) -> Vec<NodeRef> {
     let (cut, merge) = (
         layer_name("frequencies-group"),
@@ -648,7 +679,7 @@ fn count_groups(parts: &[NodeRef]) -> Vec<NodeRef> {
                     )
                 })
                 .collect();
-            crate::tree::spread_combine_tree(
+            crate::tree::spread_halved_chain(
                 leaves,
                 &merge,
                 &[g as u64],

@@ -2,18 +2,29 @@
 //!
 //! Each worker owns a LIFO [`Worker`] deque; others steal from its FIFO end through its
 //! [`Stealer`]; callers outside the pool submit through the [`Injector`]. The scheduling
-//! policy is one line ([`WorkerThread::find_work`]): take local work, else steal, else take
-//! injected work. Idle workers spin briefly, then park (see [`sleep`]).
+//! policy is one line ([`WorkerThread::find_work`]): take local work, else the next root of
+//! a run this worker is on, else steal, else take injected work. Idle workers spin briefly,
+//! then park (see [`sleep`]).
 //!
-//! Work items ([`Entry`]) are either one ready node or a range of a run's roots. A worker
-//! runs a range root by root and splits off half of it only when another worker is idle, so a
-//! wide graph costs a handful of queue operations instead of one per root. After a node runs,
-//! one successor that became ready is run directly (continuation); the others are pushed on
-//! the local deque, whose LIFO order finishes a subtree before new roots are opened.
+//! Work items ([`Entry`]) are either one ready node or a *source handle* of a run: whoever
+//! holds one claims the run's next roots (see "Sources" in `job.rs`: roots start in graph
+//! order, at most one claim per worker in flight), runs them, and keeps the handle for its
+//! next claim. A claim is one root, or more when the last ones took microseconds (up to
+//! [`MAX_BATCH`], doubling while a claim takes less than [`QUICK_CLAIM`]), so a graph of
+//! tiny roots costs a fraction of an atomic operation per root and keeps neighbouring roots
+//! on one thread. A worker offers another handle only while a sibling is idle and the run
+//! has room for another claim in flight. After a node runs, one successor that became ready
+//! is run directly (continuation); the others are pushed on the local deque, which is
+//! served before the next claim: the consumers of finished work run before new inputs are
+//! opened, and partial results are combined as soon as their group is complete.
+//!
+//! A handle is dropped only when every root has been claimed, or when as many roots as
+//! allowed are in flight: their claimers hold handles and claim again when they are done,
+//! so no root is left behind.
 
 mod sleep;
 
-use crate::job::Job;
+use crate::job::{Claim, Job};
 use crate::Error;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use sleep::Sleep;
@@ -21,13 +32,22 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Spin rounds (each a `yield_now`) before an idle worker parks.
 const SPIN_ROUNDS: u32 = 64;
 
+/// A claim of roots that ran in less than this is followed by one twice as large.
+const QUICK_CLAIM: Duration = Duration::from_micros(20);
+
+/// The most roots claimed at once.
+const MAX_BATCH: u32 = 1024;
+
 pub(crate) enum Work {
+    /// A node whose inputs are all produced.
     Node(u32),
-    Roots(u32, u32),
+    /// A source handle: the right to claim the run's next roots, `batch` of them at a time.
+    Roots { batch: u32 },
 }
 
 pub(crate) struct Entry {
@@ -47,6 +67,9 @@ pub(crate) struct Registry {
 struct WorkerThread {
     index: usize,
     deque: Worker<Entry>,
+    /// The source handles this worker holds between two roots (one per run it is on;
+    /// several only when a task of one run computes another).
+    held: RefCell<Vec<Entry>>,
     registry: Arc<Registry>,
 }
 
@@ -71,6 +94,7 @@ impl Registry {
                     let me = Rc::new(WorkerThread {
                         index,
                         deque,
+                        held: RefCell::new(Vec::new()),
                         registry,
                     });
                     CURRENT.with(|c| *c.borrow_mut() = Some(me.clone()));
@@ -91,10 +115,9 @@ impl Registry {
         if job.is_done() {
             return;
         }
-        let roots = job.roots.len() as u32;
         let entry = Entry {
             job: job.clone(),
-            work: Work::Roots(0, roots),
+            work: Work::Roots { batch: 1 },
         };
         let me = CURRENT.with(|c| c.borrow().clone());
         match me {
@@ -109,7 +132,7 @@ impl Registry {
                         rounds += 1;
                         std::thread::yield_now();
                     } else {
-                        std::thread::sleep(std::time::Duration::from_micros(50));
+                        std::thread::sleep(Duration::from_micros(50));
                     }
                 }
             }
@@ -129,7 +152,7 @@ impl Registry {
         if !job.roots.is_empty() {
             self.injector.push(Entry {
                 job: job.clone(),
-                work: Work::Roots(0, job.roots.len() as u32),
+                work: Work::Roots { batch: 1 },
             });
             self.sleep.notify_one();
         }
@@ -147,23 +170,41 @@ impl Registry {
 
     /// A caller outside the pool runs injected work of its own run instead of sleeping while
     /// a worker wakes up: a small graph then finishes on the calling thread in about the time
-    /// the sync scheduler takes, and a large one gains a helper. Work of other runs is put
-    /// back and left to the workers, so a caller never waits on someone else's task.
+    /// the sync scheduler takes. Once a worker has joined the run, the caller leaves the rest
+    /// to the workers (after the task it is running): the pool's threads, not one more, run
+    /// a large graph, and its buffers come and go on as few threads as there are workers
+    /// (each thread's allocator keeps memory of its own). Work of other runs is put back and
+    /// left to the workers, so a caller never waits on someone else's task; so is the
+    /// caller's source handle when it stops.
     fn help(&self, job: &Arc<Job>) {
         let caller = Caller { registry: self };
-        while !job.is_done() {
+        let mut held: Option<Entry> = None;
+        while !job.is_done() && !job.has_worker() {
             let entry = match self.injector.steal() {
-                Steal::Success(e) => e,
+                Steal::Success(e) if Arc::ptr_eq(&e.job, job) => e,
+                Steal::Success(e) => {
+                    self.injector.push(e);
+                    self.sleep.notify_one();
+                    break;
+                }
                 Steal::Retry => continue,
-                Steal::Empty => return,
+                Steal::Empty => match held.take() {
+                    Some(h) => h,
+                    None => break,
+                },
             };
-            if !Arc::ptr_eq(&entry.job, job) {
-                self.injector.push(entry);
-                self.sleep.notify_one();
-                return;
+            if let Some(h) = run_entry(&caller, entry) {
+                held = Some(h);
             }
-            run_entry(&caller, entry);
         }
+        if let Some(h) = held {
+            caller.push(h);
+        }
+    }
+
+    /// How many roots of a run may be in flight at once: one per worker.
+    fn source_limit(&self) -> u32 {
+        self.stealers.len() as u32
     }
 
     /// Worker index under which callers outside the pool run tasks: one past the workers
@@ -177,10 +218,10 @@ impl Registry {
 trait Runner {
     fn index(&self) -> usize;
     fn push(&self, entry: Entry);
-    /// Whether to split off half of a range of roots: a worker is idle and the half split
-    /// off last has been taken (so ranges are not cut finer than thieves ask for, which
-    /// would keep more partial results waiting for their neighbours).
-    fn wants_split(&self) -> bool;
+    fn registry(&self) -> &Registry;
+    /// Whether to offer a second source handle of `job`: a worker is idle, the run has room
+    /// for another root in flight, and the handle offered last has been taken.
+    fn wants_helper(&self, job: &Job) -> bool;
 }
 
 /// A caller outside the pool: its spawned work goes to the injector, for anyone.
@@ -196,8 +237,13 @@ impl Runner for Caller<'_> {
         self.registry.injector.push(entry);
         self.registry.sleep.notify_one();
     }
-    fn wants_split(&self) -> bool {
-        self.registry.idle.load(Ordering::Relaxed) > 0 && self.registry.injector.is_empty()
+    fn registry(&self) -> &Registry {
+        self.registry
+    }
+    fn wants_helper(&self, job: &Job) -> bool {
+        self.registry.idle.load(Ordering::Relaxed) > 0
+            && self.registry.injector.is_empty()
+            && job.has_room(self.registry.source_limit())
     }
 }
 
@@ -208,31 +254,54 @@ impl Runner for WorkerThread {
     fn push(&self, entry: Entry) {
         WorkerThread::push(self, entry)
     }
-    fn wants_split(&self) -> bool {
-        self.registry.idle.load(Ordering::Relaxed) > 0 && self.deque.is_empty()
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    fn wants_helper(&self, job: &Job) -> bool {
+        self.registry.idle.load(Ordering::Relaxed) > 0
+            && self.deque.is_empty()
+            && job.has_room(self.registry.source_limit())
     }
 }
 
-/// Runs an entry: a node and its continuations, or a range of roots one by one, splitting
-/// off half of the range when an idle worker could take it.
-fn run_entry(r: &impl Runner, entry: Entry) {
+/// Runs an entry: a node and its continuations, or the next root of a source handle and
+/// its continuations. Returns the handle when the caller should keep it for its next claim.
+fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
     let Entry { job, work } = entry;
     match work {
-        Work::Node(i) => run_chain(r, &job, i),
-        Work::Roots(mut lo, mut hi) => {
-            while lo < hi {
-                if hi - lo > 1 && r.wants_split() {
-                    let mid = lo + (hi - lo) / 2;
+        Work::Node(i) => {
+            run_chain(r, &job, i);
+            None
+        }
+        Work::Roots { batch } => match job.claim_roots(r.registry().source_limit(), batch) {
+            Claim::Roots(lo, hi) => {
+                if r.wants_helper(&job) {
                     r.push(Entry {
                         job: job.clone(),
-                        work: Work::Roots(mid, hi),
+                        work: Work::Roots { batch: 1 },
                     });
-                    hi = mid;
                 }
-                run_chain(r, &job, job.roots[lo as usize]);
-                lo += 1;
+                let start = Instant::now();
+                for k in lo..hi {
+                    run_chain(r, &job, job.root(k));
+                }
+                job.roots_done();
+                // roots that take microseconds are claimed more at a time, so that claims
+                // cost little next to them and neighbours run on one thread; others one
+                // by one, which keeps the order
+                let batch = if start.elapsed() < QUICK_CLAIM {
+                    (batch * 2).min(MAX_BATCH)
+                } else {
+                    1
+                };
+                Some(Entry {
+                    job,
+                    work: Work::Roots { batch },
+                })
             }
-        }
+            // enough roots in flight (their claimers go on) or none left: drop the handle
+            Claim::Full | Claim::Exhausted => None,
+        },
     }
 }
 
@@ -255,10 +324,12 @@ impl WorkerThread {
         self.registry.sleep.notify_one();
     }
 
-    /// The scheduling policy: local work, else steal from a sibling, else take injected work.
+    /// The scheduling policy: local work (the consumers of what this worker finished), else
+    /// the next root of a run it is on, else steal from a sibling, else take injected work.
     fn find_work(&self) -> Option<Entry> {
         self.deque
             .pop()
+            .or_else(|| self.held.borrow_mut().pop())
             .or_else(|| self.steal_sibling())
             .or_else(|| self.steal_injected())
     }
@@ -316,7 +387,10 @@ impl WorkerThread {
     }
 
     fn run_entry(&self, entry: Entry) {
-        run_entry(self, entry)
+        entry.job.worker_joined();
+        if let Some(handle) = run_entry(self, entry) {
+            self.held.borrow_mut().push(handle);
+        }
     }
 }
 
