@@ -534,3 +534,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// groupby into several partitions (after a shuffle by key) gives the groups one
+    /// partition gives, each group in one partition.
+    #[test]
+    fn groupby_split_out_equals_one_partition(
+        rows in proptest::collection::vec((0i64..30, -100i64..100, -1e3f64..1e3), 0..80),
+        parts in 1usize..5,
+        split in 2usize..5,
+    ) {
+        let df = db::from_sequence(rows.clone(), parts).unwrap().to_dataframe(&["k", "n", "x"]).unwrap();
+        let aggs = [("n", Agg::Sum), ("x", Agg::Mean), ("x", Agg::Count), ("n", Agg::Max)];
+        let one = df.groupby("k").agg(&aggs);
+        let many = df.groupby("k").split_out(split).agg(&aggs);
+        prop_assert_eq!(many.npartitions(), split);
+        for s in [Scheduler::sync(), Scheduler::threads(2)] {
+            let a = one.compute_with(s.clone()).unwrap();
+            let b = many.sort_values("k", true).compute_with(s.clone()).unwrap();
+            prop_assert_eq!(a.len(), b.len());
+            for c in ["k", "n_sum", "x_count", "n_max"] {
+                prop_assert_eq!(a.column(c).unwrap(), b.column(c).unwrap());
+            }
+            let (am, bm) = (a.column("x_mean").unwrap(), b.column("x_mean").unwrap());
+            for i in 0..a.len() {
+                prop_assert!((am.f64(i).unwrap() - bm.f64(i).unwrap()).abs() <= 1e-9 * (1.0 + am.f64(i).unwrap().abs()));
+            }
+        }
+    }
+}

@@ -124,6 +124,8 @@ impl ColumnNames for &[String] {
 pub struct GroupBy {
     df: DataFrame,
     by: Vec<String>,
+    /// Output partitions (Dask's `split_out`); 1: one tree over every partition.
+    split_out: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -265,7 +267,30 @@ fn aggregable(dtype: DType) -> bool {
 
 impl GroupBy {
     pub(super) fn new(df: DataFrame, by: Vec<String>) -> GroupBy {
-        GroupBy { df, by }
+        GroupBy {
+            df,
+            by,
+            split_out: 1,
+        }
+    }
+
+    /// Aggregates into `n` partitions instead of one (Dask: `split_out`), for many groups:
+    /// rows are first shuffled by key, so each output partition aggregates its own groups,
+    /// sorted by key within it, and no task holds every group. With `n = 1` (the default)
+    /// the partitions' partial aggregates combine in the fixed tree into one sorted table.
+    ///
+    /// ```
+    /// use dagr::{bag as db, dataframe::Agg};
+    /// let df = db::from_sequence((0..1000_i64).map(|i| (i % 97, i)).collect::<Vec<_>>(), 8)?
+    ///     .to_dataframe(&["k", "v"])?;
+    /// let g = df.groupby("k").split_out(4).agg(&[("v", Agg::Sum)]);
+    /// assert_eq!(g.npartitions(), 4);
+    /// assert_eq!(g.len()?, 97);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn split_out(mut self, n: usize) -> GroupBy {
+        self.split_out = n.max(1);
+        self
     }
 
     /// The numeric and boolean columns that are not keys (pandas' `numeric_only=True`).
@@ -378,7 +403,14 @@ impl GroupBy {
         let part_name = layer_name("groupby-part");
         let cols2 = cols.clone();
         let keys2 = keys.clone();
-        let level: Vec<NodeRef> = self.df.partition_nodes_with(&part_name, move |_, t| {
+        let shuffled;
+        let input = if self.split_out > 1 {
+            shuffled = self.df.shuffled(&keys, self.split_out);
+            &shuffled
+        } else {
+            &self.df
+        };
+        let level: Vec<NodeRef> = input.partition_nodes_with(&part_name, move |_, t| {
             let tc = t.columns();
             let mut groups: Partial = FastMap::default();
             let mut key = Vec::with_capacity(keys2.len());
@@ -422,14 +454,19 @@ impl GroupBy {
             }
             Ok(acc)
         };
-        let merged = combine_tree(
-            level,
-            &layer_name("groupby-agg"),
-            &[],
-            false,
-            Some(crate::wire_of::<Partial>()),
-            Arc::new(merge),
-        );
+        // one tree over every partition, or (after a shuffle by key) each partition alone
+        let merged: Vec<NodeRef> = if self.split_out > 1 {
+            level
+        } else {
+            vec![combine_tree(
+                level,
+                &layer_name("groupby-agg"),
+                &[],
+                false,
+                Some(crate::wire_of::<Partial>()),
+                Arc::new(merge),
+            )]
+        };
         let aggs: Vec<Agg> = aggs.iter().map(|(_, a)| *a).collect();
         let nkeys = keys.len();
         let s2 = out_schema.clone();
@@ -479,18 +516,27 @@ impl GroupBy {
             }
             Ok(Arc::new(Table::from_parts(s2.names.clone(), out)))
         };
-        let node = crate::node::new_wired_node(
-            Key::index(layer_name("groupby"), &[0]),
-            Deps::One([merged]),
-            NodeKind::Call,
-            false,
-            Some(crate::wire_of::<Table>()),
-            body,
-        );
+        let body = Arc::new(body);
+        let name = layer_name("groupby");
+        let nodes = merged
+            .into_iter()
+            .enumerate()
+            .map(|(j, m)| {
+                let body = body.clone();
+                crate::node::new_wired_node(
+                    Key::index(name.clone(), &[j as u64]),
+                    Deps::One([m]),
+                    NodeKind::Call,
+                    false,
+                    Some(crate::wire_of::<Table>()),
+                    move |inp: &mut Inputs<'_>| body(inp),
+                )
+            })
+            .collect();
         Ok(DataFrame::from_nodes(
             layer_name("grouped"),
             out_schema,
-            vec![node],
+            nodes,
         ))
     }
 }

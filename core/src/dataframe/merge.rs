@@ -282,7 +282,7 @@ impl DataFrame {
         on.iter().map(|c| position(&self.schema.names, c)).collect()
     }
 
-    fn shuffled(&self, keys: &[usize], n: usize) -> DataFrame {
+    pub(super) fn shuffled(&self, keys: &[usize], n: usize) -> DataFrame {
         let name = layer_name("shuffle");
         let keys: Arc<[usize]> = keys.into();
         let k2 = keys.clone();
