@@ -530,3 +530,57 @@ proptest! {
         prop_assert_eq!(ids(&got), ids(&want));
     }
 }
+
+#[test]
+fn try_map_names_the_file_and_line_of_a_bad_item() {
+    let dir = std::env::temp_dir().join(format!("dagr-bag-try-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = String::new();
+    for i in 1..=100 {
+        if i == 73 {
+            text.push_str("{\"n\": oops}\n");
+        } else {
+            text.push_str(&format!("{{\"n\": {i}}}\n"));
+        }
+    }
+    std::fs::write(dir.join("a.jsonl"), &text).unwrap();
+    std::fs::write(dir.join("0.jsonl"), "{\"n\": 0}\n").unwrap();
+    #[derive(serde::Deserialize, Clone)]
+    struct Row {
+        n: i64,
+    }
+    // small blocks: the bad line is in a block that starts in the middle of the file
+    for blocksize in [64, 100, 1 << 20] {
+        let b = db::read_text_with(
+            &format!("{}/*.jsonl", dir.display()),
+            db::TextOptions::default().blocksize(blocksize),
+        )
+        .unwrap();
+        for s in schedulers() {
+            let rows = b.try_map(|l| serde_json::from_str::<Row>(&l)).map(|r| r.n);
+            let e = rows.sum().compute_with(s.clone()).unwrap_err().to_string();
+            assert!(
+                e.contains("a.jsonl, line 73: expected value"),
+                "{blocksize}: {e}"
+            );
+            // through a kernel and a map that keep one item per line
+            let lowered = b.str().lower().map(|l| l.replace(' ', ""));
+            let e = lowered
+                .try_map(|l| serde_json::from_str::<Row>(&l))
+                .count()
+                .compute_with(s.clone())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("a.jsonl, line 73"), "{e}");
+        }
+    }
+    let ok = db::from_sequence(vec!["1", "2", "x"], 2).unwrap();
+    let e = ok
+        .try_map(|s| s.parse::<i64>())
+        .sum()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("item 0 of partition 1: invalid digit"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

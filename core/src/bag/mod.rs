@@ -79,7 +79,13 @@ pub struct Bag<T> {
     gen: Gen<T>,
     /// The same partitions as columns, for text bags (see `repr`).
     col: Option<repr::Col>,
+    /// For bags whose items are the lines of text files, one for one: where item `j` of
+    /// partition `i` came from ("file F, line L"), for error messages.
+    lines: Option<LineOf>,
 }
+
+/// Names the file and line of item `j` of partition `i` (see `Bag::try_map`).
+pub(crate) type LineOf = Arc<dyn Fn(usize, u64) -> String + Send + Sync>;
 
 impl<T> Clone for Bag<T> {
     fn clone(&self) -> Self {
@@ -88,6 +94,7 @@ impl<T> Clone for Bag<T> {
             inputs: self.inputs.clone(),
             gen: self.gen.clone(),
             col: self.col.clone(),
+            lines: self.lines.clone(),
         }
     }
 }
@@ -140,6 +147,7 @@ pub fn from_sequence<T: Data>(
         inputs: vec![None; n].into(),
         gen,
         col: None,
+        lines: None,
     })
 }
 
@@ -178,6 +186,7 @@ impl<T: Data> Bag<T> {
             inputs: nodes.into_iter().map(Some).collect(),
             gen,
             col: None,
+            lines: None,
         }
     }
 
@@ -199,6 +208,7 @@ impl<T: Data> Bag<T> {
             inputs: self.inputs.clone(),
             gen,
             col: None,
+            lines: None,
         }
     }
 
@@ -219,16 +229,75 @@ impl<T: Data> Bag<T> {
             inputs: self.inputs.clone(),
             gen: Arc::new(move |i, v, e| Ok(step(gen(i, v, e)?))),
             col: None,
+            lines: None,
         }
     }
 
     /// Applies `f` to every item (Dask: `Bag.map`).
     pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
         let f = Arc::new(f);
-        self.pipe("map", move |it| {
+        let mut b = self.pipe("map", move |it| {
             let f = f.clone();
             Box::new(it.map(move |x| f(x)))
-        })
+        });
+        b.lines = self.lines.clone();
+        b
+    }
+
+    /// Applies `f` to every item, an `Err` failing the computation with an error that names
+    /// the item: its file and line for the lines of text files (through `map` and the
+    /// `.str()` methods that keep one item per line), else its partition and position. The
+    /// one-liner for JSON lines:
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let dir = std::env::temp_dir().join(format!("dagr-try-map-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("a.jsonl"), "[1, 2]\n[3]\n[4, oops]\n")?;
+    /// let rows = db::read_text(&format!("{}/*.jsonl", dir.display()))?
+    ///     .try_map(|l| serde_json::from_str::<Vec<i64>>(&l));
+    /// let err = rows.compute().unwrap_err().to_string();
+    /// assert!(err.contains("a.jsonl, line 3") && err.contains("expected value"), "{err}");
+    /// let sums = db::read_text(&format!("{}/*.jsonl", dir.display()))?
+    ///     .filter(|l| !l.contains("oops"))
+    ///     .try_map(|l| serde_json::from_str::<Vec<i64>>(&l));
+    /// assert_eq!(sums.map(|v| v.iter().sum::<i64>()).compute()?, vec![3, 3]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn try_map<U: Data, E: fmt::Display>(
+        &self,
+        f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let (f, lines, gen) = (Arc::new(f), self.lines.clone(), self.gen.clone());
+        Bag {
+            name: layer_name("try-map"),
+            inputs: self.inputs.clone(),
+            gen: Arc::new(move |i, v, e| {
+                let (f, lines, slot) = (f.clone(), lines.clone(), e.clone());
+                let mut j = 0u64;
+                Ok(Box::new(gen(i, v, e)?.map_while(move |x| {
+                    let at = j;
+                    j += 1;
+                    match f(x) {
+                        Ok(u) => Some(u),
+                        Err(err) => {
+                            let mut slot = slot.borrow_mut();
+                            if slot.is_none() {
+                                let place = lines.as_ref().map_or_else(
+                                    || format!("item {at} of partition {i}"),
+                                    |l| l(i, at),
+                                );
+                                *slot = Some(TaskError::new(format!("{place}: {err}")));
+                            }
+                            None
+                        }
+                    }
+                })))
+            }),
+            col: None,
+            lines: self.lines.clone(),
+        }
     }
 
     /// Keeps the items for which `pred` holds (Dask: `Bag.filter`).

@@ -157,6 +157,7 @@ impl<T: Data> Bag<T> {
             inputs,
             gen,
             col: Some(col),
+            lines: None,
         }
     }
 

@@ -56,7 +56,10 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
         let col = self
             .column()
             .then(ColKind::Text, move |p| Ok(ColPart::Text(f(p.into_text()?))));
-        self.bag.with_col(op, col)
+        let mut b = self.bag.with_col(op, col);
+        // one item per item: the lines of files stay where they were
+        b.lines = self.bag.lines.clone();
+        b
     }
 
     /// Splits on whitespace as Python's `str.split()` does: Unicode whitespace and the

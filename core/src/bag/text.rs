@@ -132,15 +132,21 @@ pub fn read_text_with(pattern: &str, opts: TextOptions) -> Result<Bag<String>, E
     let lossy = opts.lossy;
     let n = blocks.len();
     let blocks2 = blocks.clone();
+    let blocks3 = blocks.clone();
     let gen: Gen<String> = Arc::new(move |i, _, err| lines(&blocks[i], lossy, err));
     let col = Col::new(ColKind::Text, move |i, _, _| {
         Ok(ColPart::Text(read_block(&blocks2[i], lossy)?))
+    });
+    let lines: super::LineOf = Arc::new(move |i, j| match blocks3.get(i) {
+        Some(b) => format!("{}, line {}", b.path.display(), first_line(b) + j + 1),
+        None => format!("item {j} of partition {i}"),
     });
     Ok(Bag {
         name: layer_name("read-text"),
         inputs: vec![None; n].into(),
         gen,
         col: Some(col),
+        lines: Some(lines),
     })
 }
 
@@ -263,6 +269,23 @@ fn finish_line(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<()> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Number of lines of the file before a block's first line (for error messages): a block
+/// begins after the first line break at or after its start's previous byte.
+fn first_line(b: &Block) -> u64 {
+    if b.start == 0 {
+        return 0;
+    }
+    let before = lines_before(&b.path, b.start);
+    let mut byte = [0u8; 1];
+    let at_break = File::open(&b.path)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::Start(b.start - 1))?;
+            f.read_exact(&mut byte)
+        })
+        .is_ok_and(|()| byte[0] == b'\n');
+    before + u64::from(!at_break)
 }
 
 /// Number of line breaks in the first `bytes` bytes of a file (for error messages).
