@@ -30,11 +30,10 @@ const RING: usize = 16;
 /// Number of shards of a partial table (a power of two).
 const SHARDS: usize = 64;
 
-/// Marks an empty slot (`idx` of a key is always below it).
-const EMPTY: u32 = u32::MAX;
-
 /// A table slot: the word's first 16 bytes (zero padded), its length, its number in order
-/// of first appearance and its count. 32 bytes, aligned, so a slot is one cache access.
+/// of first appearance and its count. 32 bytes, aligned, so a slot is one cache access. A
+/// slot of count zero is vacant (every key is counted at least once), so all-zero memory
+/// is a vacant table.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(32))]
 struct Slot {
@@ -45,13 +44,80 @@ struct Slot {
     count: u64,
 }
 
+impl Slot {
+    fn is_vacant(&self) -> bool {
+        self.count == 0
+    }
+}
+
 const VACANT: Slot = Slot {
     w0: 0,
     w1: 0,
     len: 0,
-    idx: EMPTY,
+    idx: 0,
     count: 0,
 };
+
+/// Slot arrays of this many bytes or more get a memory mapping of their own.
+const MAPPED_SLOTS: usize = 2 << 20;
+
+/// A table's slots, all vacant to start with. A large array (a partition's table is
+/// megabytes) is a mapping of its own, asked to be backed by huge pages: its pages come
+/// zeroed (vacant) from the system and go back to it when the table is dropped, instead
+/// of staying in the allocator's per-thread arenas, where buffers of this size added up to
+/// tens of megabytes across threads.
+enum Slots {
+    Heap(Vec<Slot>),
+    Mapped(memmap2::MmapMut),
+}
+
+impl Slots {
+    /// `n` vacant slots.
+    fn vacant(n: usize) -> Slots {
+        let bytes = n * std::mem::size_of::<Slot>();
+        if bytes >= MAPPED_SLOTS {
+            if let Ok(map) = memmap2::MmapMut::map_anon(bytes) {
+                #[cfg(target_os = "linux")]
+                let _ = map.advise(memmap2::Advice::HugePage);
+                return Slots::Mapped(map);
+            }
+        }
+        Slots::Heap(vec![VACANT; n])
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [Slot];
+    fn deref(&self) -> &[Slot] {
+        match self {
+            Slots::Heap(v) => v,
+            // SAFETY: the mapping is page aligned (more than a slot's alignment), a whole
+            // number of slots long (made by `vacant`), and readable for as long as `self`
+            // is borrowed; any bytes are a valid `Slot` (integers only).
+            Slots::Mapped(m) => unsafe {
+                std::slice::from_raw_parts(
+                    m.as_ptr().cast::<Slot>(),
+                    m.len() / std::mem::size_of::<Slot>(),
+                )
+            },
+        }
+    }
+}
+
+impl std::ops::DerefMut for Slots {
+    fn deref_mut(&mut self) -> &mut [Slot] {
+        match self {
+            Slots::Heap(v) => v,
+            // SAFETY: as in `deref`, and the mapping is writable and borrowed mutably.
+            Slots::Mapped(m) => unsafe {
+                std::slice::from_raw_parts_mut(
+                    m.as_mut_ptr().cast::<Slot>(),
+                    m.len() / std::mem::size_of::<Slot>(),
+                )
+            },
+        }
+    }
+}
 
 /// Distinct strings in order of first appearance with how often each occurred: the
 /// result of `frequencies` over text. A plain owned value (a column and a vector).
@@ -394,7 +460,7 @@ impl Ring {
 /// Counting in progress: the distinct keys so far and the table that finds them.
 pub(crate) struct Tally {
     keys: TextColumn,
-    slots: Vec<Slot>,
+    slots: Slots,
     /// `64 - log2(slots.len())`: a hash's top bits pick its first slot.
     shift: u32,
     /// When merging: the rank of each key (counting within a partition numbers keys by
@@ -408,7 +474,7 @@ impl Tally {
         let n = (distinct * 10 / 7 + 1).next_power_of_two().max(16);
         Tally {
             keys: TextColumn::with_capacity(distinct * 8, distinct),
-            slots: vec![VACANT; n],
+            slots: Slots::vacant(n),
             shift: 64 - n.trailing_zeros(),
             ranks: None,
         }
@@ -444,7 +510,7 @@ impl Tally {
     fn place(&mut self, hash: u64, slot: Slot) {
         let mask = self.slots.len() - 1;
         let mut i = (hash >> self.shift) as usize;
-        while self.slots[i].idx != EMPTY {
+        while !self.slots[i].is_vacant() {
             i = (i + 1) & mask;
         }
         self.slots[i] = slot;
@@ -452,10 +518,10 @@ impl Tally {
 
     /// Doubles the table.
     fn grow(&mut self) {
-        let bigger = vec![VACANT; self.slots.len() * 2];
+        let bigger = Slots::vacant(self.slots.len() * 2);
         let old = std::mem::replace(&mut self.slots, bigger);
         self.shift -= 1;
-        for s in old.into_iter().filter(|s| s.idx != EMPTY) {
+        for &s in old.iter().filter(|s| !s.is_vacant()) {
             let hash = if s.len <= 16 {
                 hash_word(&[0; 16][..s.len as usize], s.w0, s.w1)
             } else {
@@ -475,7 +541,7 @@ impl Tally {
         let mut i = (p.hash >> self.shift) as usize;
         loop {
             let s = &self.slots[i];
-            if s.idx == EMPTY {
+            if s.is_vacant() {
                 break;
             }
             if s.w0 == p.w0
@@ -566,7 +632,7 @@ impl Tally {
     /// The counts of the keys in order of their numbers.
     fn counts(&self) -> Vec<u64> {
         let mut counts = vec![0; self.len()];
-        for s in self.slots.iter().filter(|s| s.idx != EMPTY) {
+        for s in self.slots.iter().filter(|s| !s.is_vacant()) {
             counts[s.idx as usize] = s.count;
         }
         counts
@@ -665,6 +731,38 @@ mod tests {
         }
         want.push(("z".into(), 2));
         assert_eq!(merged, want);
+    }
+
+    #[test]
+    fn tables_mapped_or_grown_count_alike() {
+        // enough distinct words for a slot array that is mapped (at the start, or by
+        // growing from a small one), with repeats
+        let mut text = String::new();
+        for i in 0..150_000u32 {
+            text.push_str(&format!("k{} ", i.wrapping_mul(2_654_435_761) % 90_000));
+        }
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut want: Vec<(String, u64)> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for w in &words {
+            match at.get(w) {
+                Some(&j) => want[j].1 += 1,
+                None => {
+                    at.insert(*w, want.len());
+                    want.push((w.to_string(), 1));
+                }
+            }
+        }
+        for start in [1, 90_000] {
+            let mut t = Tally::with_capacity(start);
+            t.add_words(&text);
+            assert!(matches!(t.slots, Slots::Mapped(_)));
+            let got: Vec<(String, u64)> = PartialCounts::merge(vec![t.into_partial(0)])
+                .finish()
+                .into_pairs()
+                .collect();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
