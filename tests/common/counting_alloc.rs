@@ -31,8 +31,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// Peak bytes allocated above the starting point while `f` runs.
+/// One measurement at a time: the counts are process-wide, and a test binary runs its tests
+/// on several threads.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Peak bytes allocated above the starting point while `f` runs (measurements in other
+/// threads of the process wait for it).
 pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let _alone = MEASURING.lock().unwrap_or_else(|p| p.into_inner());
     let base = LIVE.load(Ordering::SeqCst);
     PEAK.store(base, Ordering::SeqCst);
     let out = f();
