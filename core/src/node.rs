@@ -208,14 +208,30 @@ pub(crate) fn new_wired_node<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
+    build(key, deps, (kind, pure), wire, (false, NO_PIN), body)
+}
+
+/// A node of every field: `(kind, pure)`, and `(spread, pin)` for where a distributed run
+/// places it.
+fn build<F>(
+    key: Key,
+    deps: Deps,
+    (kind, pure): (NodeKind, bool),
+    wire: Option<Wire>,
+    (spread, pin): (bool, u32),
+    body: F,
+) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
     Arc::new(Node {
         key,
         deps,
         kind,
         pure,
         wire,
-        spread: false,
-        pin: NO_PIN,
+        spread,
+        pin,
         body,
     })
 }
@@ -236,16 +252,14 @@ fn placed_node<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    Arc::new(Node {
+    build(
         key,
         deps,
-        kind: NodeKind::Call,
-        pure: false,
+        (NodeKind::Call, false),
         wire,
-        spread,
-        pin,
+        (spread, pin),
         body,
-    })
+    )
 }
 
 /// [`new_wired_node`] for a node a distributed run places by its chunk index, as it places
