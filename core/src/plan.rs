@@ -1,4 +1,8 @@
-//! Turning the lazy DAG into a runtime graph: cull, merge, order.
+//! Turning the lazy DAG into a runtime graph: share, cull, merge, order.
+//!
+//! Fused blocks that several tasks of the compute would make are first made tasks of their
+//! own, read by those tasks ([`crate::share`]); the walk below plans the rebuilt nodes in
+//! place of the nodes as built.
 //!
 //! One iterative depth-first walk from the outputs does all three: only nodes the outputs
 //! reach are visited (cull); a node reached twice is added once, and pure nodes with equal
@@ -36,10 +40,13 @@ fn addr(n: &NodeRef) -> usize {
 pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr_runtime::Error> {
     struct Frame<'a> {
         node: &'a NodeRef,
+        /// The address of the node as built (`node` may be its rebuilt form).
+        addr: usize,
         next: usize,
         base: usize,
         shared: bool,
     }
+    let rebuilt = crate::share::rewire(outputs);
     let mut graph = TaskGraph::new();
     let mut shared_ids: AddrMap<NodeId> = AddrMap::default();
     let mut pure_ids: HashMap<Key, NodeId> = HashMap::new();
@@ -60,7 +67,8 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
     for out in outputs {
         if let Some(shared) = meet(out, &mut found, &shared_ids) {
             frames.push(Frame {
-                node: out,
+                node: rebuilt.get(&addr(out)).unwrap_or(out),
+                addr: addr(out),
                 next: 0,
                 base: found.len(),
                 shared,
@@ -72,7 +80,8 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
                 top.next += 1;
                 if let Some(shared) = meet(dep, &mut found, &shared_ids) {
                     frames.push(Frame {
-                        node: dep,
+                        node: rebuilt.get(&addr(dep)).unwrap_or(dep),
+                        addr: addr(dep),
                         next: 0,
                         base: found.len(),
                         shared,
@@ -113,7 +122,7 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
             };
             found.truncate(frame.base);
             if frame.shared {
-                shared_ids.insert(addr(node), id);
+                shared_ids.insert(frame.addr, id);
             }
             found.push(id);
         }
@@ -127,11 +136,12 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
 
 /// Number of distinct nodes reachable from `outputs`.
 pub(crate) fn count(outputs: &[&NodeRef]) -> usize {
+    let rebuilt = crate::share::rewire(outputs);
     let mut seen: AddrMap<()> = AddrMap::default();
     let mut stack: Vec<&NodeRef> = outputs.to_vec();
     while let Some(n) = stack.pop() {
         if seen.insert(addr(n), ()).is_none() {
-            stack.extend(n.deps());
+            stack.extend(rebuilt.get(&addr(n)).unwrap_or(n).deps());
         }
     }
     seen.len()

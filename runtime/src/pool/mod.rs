@@ -9,7 +9,9 @@
 //! runs a range root by root and splits off half of it only when another worker is idle, so a
 //! wide graph costs a handful of queue operations instead of one per root. After a node runs,
 //! one successor that became ready is run directly (continuation); the others are pushed on
-//! the local deque, whose LIFO order finishes a subtree before new roots are opened.
+//! the local deque, whose LIFO order finishes a subtree before new roots are opened. Within
+//! a range, the others are kept by the running thread until its root's subtree is done,
+//! unless a worker is idle.
 
 mod sleep;
 
@@ -229,9 +231,32 @@ fn run_entry(r: &impl Runner, entry: Entry) {
                     });
                     hi = mid;
                 }
-                run_chain(r, &job, job.roots[lo as usize]);
+                run_subtree(r, &job, job.roots[lo as usize]);
                 lo += 1;
             }
+        }
+    }
+}
+
+/// Runs root `i` and, depth first, what it makes ready before the next root of the range is
+/// opened: a successor beyond the continuation is kept on a local stack, unless an idle
+/// worker could take it (then it is pushed, as [`run_chain`] does). A root whose block two
+/// consumers read thus has both run while the block is fresh, not after the whole range.
+fn run_subtree(r: &impl Runner, job: &Arc<Job>, i: u32) {
+    let mut local = vec![i];
+    while let Some(n) = local.pop() {
+        let mut next = Some(n);
+        while let Some(m) = next {
+            next = job.execute(m, r.index(), |s| {
+                if r.wants_split() {
+                    r.push(Entry {
+                        job: job.clone(),
+                        work: Work::Node(s),
+                    })
+                } else {
+                    local.push(s)
+                }
+            });
         }
     }
 }
