@@ -10,6 +10,11 @@
 //! layer of tasks. Names of blocks are `('add-<token>', i, j)`; equal computations get equal
 //! tokens, so computing `(x + 1.0).sum()` and `(x + 1.0).mean()` together runs `x + 1` once.
 //!
+//! Blocks are shared as Dask shares keys: when several outputs of one compute read the same
+//! block (`dagr::compute((&x.mean_axis(0)?, &x.std(), &(&x - m).abs().max()))`), the block is
+//! made once, by a task of its own that all of them read; a block read by one task stays
+//! fused into it. The choice is made per block when the compute is planned.
+//!
 //! | dagr | Dask |
 //! |---|---|
 //! | `da::from_array(a, &[200, 500])?` | `da.from_array(a, chunks=(200, 500))` |

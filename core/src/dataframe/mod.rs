@@ -4,7 +4,9 @@
 //! each partition is a [`Table`] produced by one task. Row-wise steps (`select`, `filter`,
 //! `with_column`) join the partition's pipeline instead of adding tasks; `describe`,
 //! `groupby` and `len` aggregate per partition and combine in a fixed tree, so results do
-//! not depend on partitioning or scheduler.
+//! not depend on partitioning or scheduler. Analyses of one frame computed together
+//! (`dagr::compute((&df.describe(), &df.groupby("k").sum(), &df.filter(..)))`) share its
+//! partitions: each is read and parsed once, by a task of its own that they all read.
 //!
 //! | dagr | Dask |
 //! |---|---|
