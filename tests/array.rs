@@ -285,17 +285,19 @@ fn a_lazy_scalar_is_computed_once_and_fused_into_the_blocks() {
     let x = da::random::random(&[400, 400], &[100, 100], 3).unwrap();
     let m = x.mean();
     assert_eq!(m.num_tasks(), 16 + 3 + 1);
-    // x - mean: one task per block (reading the mean) and one assembling them
+    // x - mean: one task per block (reading the mean) and one assembling them; the blocks
+    // of x, read by the mean's tasks and by these, are made once, by 16 tasks of their own
     let centred = &x - &m;
-    assert_eq!(centred.num_tasks(), 16 + 1 + m.num_tasks());
+    assert_eq!(centred.num_tasks(), 16 + 16 + 1 + m.num_tasks());
     let count = Arc::new(Count::default());
     let total = centred
         .abs()
         .max()
         .compute_with(Scheduler::threads(2).observe(count.clone()))
         .unwrap();
-    // the mean's 20 tasks, 16 blocks of |x - m| with their maxima, a tree of 3, a finish
-    assert_eq!(count.0.load(Ordering::Relaxed), 20 + 16 + 3 + 1);
+    // 16 blocks of x, the mean's 20 tasks, 16 blocks of |x - m| with their maxima, a tree
+    // of 3, a finish
+    assert_eq!(count.0.load(Ordering::Relaxed), 16 + 20 + 16 + 3 + 1);
     let a = x.compute().unwrap();
     let mean = a.mean().unwrap();
     let want = a.fold(0.0_f64, |acc, &v| acc.max((v - mean).abs()));
@@ -445,4 +447,77 @@ fn every_error_is_an_error_not_a_panic() {
     // integer division by zero is zero, as NumPy's, never a panic
     let i = da::arange(0_i64, 4, 1, &[2]).unwrap();
     assert_eq!((&i / 0).compute().unwrap().iter().sum::<i64>(), 0);
+}
+
+/// An array whose blocks count how often they are made.
+fn counted(n: usize, chunk: usize, made: &Arc<AtomicUsize>) -> Array<f64> {
+    let made = made.clone();
+    da::arange(0.0, n as f64, 1.0, &[chunk])
+        .unwrap()
+        .map_blocks(move |b| {
+            made.fetch_add(1, Ordering::Relaxed);
+            b.mapv(|v| (v * 0.37).sin())
+        })
+}
+
+#[test]
+fn blocks_shared_by_several_outputs_are_made_once() {
+    for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+        let made = Arc::new(AtomicUsize::new(0));
+        let x = counted(100, 10, &made);
+        let mean0 = x.mean_axis(0).unwrap();
+        let std = x.std();
+        let dev = (&x - x.mean()).abs().max();
+        let (a, b, c) = dagr::compute_with((&mean0, &std, &dev), sched.clone()).unwrap();
+        // mean, std and the mean inside the deviation each read every block: made once
+        assert_eq!(made.load(Ordering::Relaxed), 10);
+        made.store(0, Ordering::Relaxed);
+        assert_eq!(a, mean0.compute_with(sched.clone()).unwrap());
+        assert_eq!(b, std.compute_with(sched.clone()).unwrap());
+        assert_eq!(c, dev.compute_with(sched.clone()).unwrap());
+        // alone, each output makes the blocks it reads inside its own tasks
+        assert_eq!(made.load(Ordering::Relaxed), 10 + 10 + 10);
+    }
+}
+
+#[test]
+fn a_block_read_by_one_task_stays_fused() {
+    let made = Arc::new(AtomicUsize::new(0));
+    let x = counted(100, 10, &made);
+    let y = &x + 1.0;
+    let z = (&y + &(&y * 2.0)).sum();
+    // y is read twice inside each block's task: no task of its own
+    assert_eq!(z.num_tasks(), x.sum().num_tasks());
+    z.compute_with(Scheduler::sync()).unwrap();
+    assert_eq!(made.load(Ordering::Relaxed), 20);
+}
+
+#[test]
+fn the_outermost_shared_step_is_the_task() {
+    for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+        let made = Arc::new(AtomicUsize::new(0));
+        let x = counted(60, 20, &made);
+        let y = &x * 3.0;
+        let (s, m, full) =
+            dagr::compute_with((&y.sum(), &(&y - 1.0).max(), &x.sum()), sched.clone()).unwrap();
+        // x is read by y's task and by x.sum(): one task each for x's and y's blocks
+        assert_eq!(made.load(Ordering::Relaxed), 3);
+        assert_eq!(s, y.sum().compute_with(sched.clone()).unwrap());
+        assert_eq!(m, (&y - 1.0).max().compute_with(sched.clone()).unwrap());
+        assert_eq!(full, x.sum().compute_with(sched.clone()).unwrap());
+        let made2 = Arc::new(AtomicUsize::new(0));
+        let x2 = counted(60, 20, &made2);
+        let y2 = &x2 * 3.0;
+        dagr::compute_with((&y2.sum(), &(&y2 - 1.0).max()), sched).unwrap();
+        assert_eq!(made2.load(Ordering::Relaxed), 3);
+    }
+}
+
+#[test]
+fn an_array_computed_with_its_reduction_is_made_once() {
+    let made = Arc::new(AtomicUsize::new(0));
+    let x = counted(40, 10, &made);
+    let (full, s) = dagr::compute((&x, &x.sum())).unwrap();
+    assert_eq!(made.load(Ordering::Relaxed), 4);
+    assert!((full.sum() - s).abs() < 1e-12);
 }

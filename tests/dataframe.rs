@@ -750,3 +750,59 @@ fn read_csv_types_hold_every_value_as_pandas_reads_them() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Counts the started tasks whose key starts with a prefix.
+struct Started(&'static str, std::sync::atomic::AtomicUsize);
+
+impl dagr::runtime::Observer for Started {
+    fn on_event(&self, e: &dagr::runtime::Event<'_>) {
+        if e.kind == dagr::runtime::EventKind::Started && e.key.prefix().starts_with(self.0) {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn analyses_of_one_read_csv_computed_together_read_each_file_once() {
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let d = scratch("shared-read");
+    for f in 0..3 {
+        let mut w = std::fs::File::create(d.join(format!("x{f}.csv"))).unwrap();
+        writeln!(w, "k,x").unwrap();
+        for r in 0..50 {
+            writeln!(w, "{},{}", r % 4, (f * 50 + r) as f64 * 0.5).unwrap();
+        }
+    }
+    for s in [Scheduler::sync(), Scheduler::threads(2)] {
+        let df = dd::read_csv(&pat(&d, "x*.csv"), CsvOptions::default()).unwrap();
+        let desc = df.describe();
+        let sums = df.groupby("k").sum();
+        let big = df.filter(col("x").gt(20.0));
+        let sorted = df.sort_values("x", false);
+        // computed alone, each output parses the files inside its own tasks
+        let parsed = Arc::new(Started("read-csv", Default::default()));
+        let alone = (
+            desc.compute_with(s.clone().observe(parsed.clone()))
+                .unwrap(),
+            sums.compute_with(s.clone()).unwrap(),
+            big.compute_with(s.clone()).unwrap(),
+            sorted.compute_with(s.clone()).unwrap(),
+        );
+        assert_eq!(parsed.1.load(Ordering::Relaxed), 0);
+        // together, each of the 3 partitions is parsed by one task the four analyses read
+        let parsed = Arc::new(Started("read-csv", Default::default()));
+        let (a, b, c, e) = dagr::compute_with(
+            (&desc, &sums, &big, &sorted),
+            s.clone().observe(parsed.clone()),
+        )
+        .unwrap();
+        assert_eq!(parsed.1.load(Ordering::Relaxed), 3);
+        assert_eq!(a, alone.0);
+        assert_eq!((b, c, e), (alone.1, alone.2, alone.3));
+        // a step read by one analysis only stays fused into its tasks
+        let parsed = Arc::new(Started("read-csv", Default::default()));
+        big.compute_with(s.clone().observe(parsed.clone())).unwrap();
+        assert_eq!(parsed.1.load(Ordering::Relaxed), 0);
+    }
+}

@@ -27,6 +27,7 @@ mod persist;
 mod pipeline;
 mod pipeline_run;
 mod plan;
+mod share;
 mod tokenize;
 mod tree;
 mod visualize;

@@ -8,6 +8,7 @@
 //! 3. Dropping a long chain never recurses: [`Node`]'s `Drop` unlinks dependencies
 //!    iteratively.
 
+use crate::share::Fused;
 use dagr_runtime::{Body, Inputs, Key, TaskResult, Wire};
 use std::sync::Arc;
 
@@ -105,6 +106,8 @@ pub(crate) trait NodeDyn: Body {
     fn is_spread(&self) -> bool;
     /// The rank a distributed run must run it on (a value only that rank holds).
     fn pinned(&self) -> Option<usize>;
+    /// The named blocks its task makes inside itself, if it fuses any (see [`crate::share`]).
+    fn fused(&self) -> Option<&dyn Fused>;
 }
 
 pub(crate) struct Node<F> {
@@ -116,6 +119,7 @@ pub(crate) struct Node<F> {
     pub(crate) spread: bool,
     /// The rank it is pinned to ([`NO_PIN`]: none).
     pub(crate) pin: u32,
+    pub(crate) fused: Option<Arc<dyn Fused>>,
     pub(crate) body: F,
 }
 
@@ -156,6 +160,9 @@ where
     }
     fn pinned(&self) -> Option<usize> {
         (self.pin != NO_PIN).then_some(self.pin as usize)
+    }
+    fn fused(&self) -> Option<&dyn Fused> {
+        self.fused.as_deref()
     }
 }
 
@@ -232,6 +239,32 @@ where
         wire,
         spread,
         pin,
+        fused: None,
+        body,
+    })
+}
+
+/// A pure call node whose task may make named blocks inside itself, as `fused` describes
+/// (see [`crate::share`]).
+pub(crate) fn new_fused_node<F>(
+    key: Key,
+    deps: Deps,
+    wire: Option<Wire>,
+    fused: Option<Arc<dyn Fused>>,
+    body: F,
+) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
+    Arc::new(Node {
+        key,
+        deps,
+        kind: NodeKind::Call,
+        pure: true,
+        wire,
+        spread: false,
+        pin: NO_PIN,
+        fused,
         body,
     })
 }

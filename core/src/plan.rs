@@ -1,4 +1,9 @@
-//! Turning the lazy DAG into a runtime graph: cull, merge, order.
+//! Turning the lazy DAG into a runtime graph: share, cull, merge, order.
+//!
+//! Fused blocks that several tasks of the compute would make are made tasks of their own,
+//! read by those tasks ([`crate::share`]): when the walk met several nodes that fuse named
+//! blocks and the sharing pass rebuilds some, the graph is planned again with the rebuilt
+//! nodes in place of the nodes as built (a graph without fused blocks is walked once).
 //!
 //! One iterative depth-first walk from the outputs does all three: only nodes the outputs
 //! reach are visited (cull); a node reached twice is added once, and pure nodes with equal
@@ -34,12 +39,41 @@ fn addr(n: &NodeRef) -> usize {
 /// For a `distributed` run, each node's wire goes with it, and values given by the user are
 /// marked as held by every process.
 pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr_runtime::Error> {
+    let none = AddrMap::default();
+    let (plan, fused) = plan_rebuilt(outputs, distributed, &none)?;
+    // a block can only be shared between two tasks that fuse named blocks
+    if fused > 1 {
+        let rebuilt = crate::share::rewire(outputs);
+        if !rebuilt.is_empty() {
+            return Ok(plan_rebuilt(outputs, distributed, &rebuilt)?.0);
+        }
+    }
+    Ok(plan)
+}
+
+/// [`plan`] with the nodes `rebuilt` holds (by the address of the node they replace) in
+/// place of those nodes; also the number of nodes planned that fuse named blocks.
+fn plan_rebuilt(
+    outputs: &[&NodeRef],
+    distributed: bool,
+    rebuilt: &AddrMap<NodeRef>,
+) -> Result<(Plan, usize), dagr_runtime::Error> {
     struct Frame<'a> {
         node: &'a NodeRef,
+        /// The address of the node as built (`node` may be its rebuilt form).
+        addr: usize,
         next: usize,
         base: usize,
         shared: bool,
     }
+    let as_run = |n: &NodeRef| -> Option<&NodeRef> {
+        if rebuilt.is_empty() {
+            None
+        } else {
+            rebuilt.get(&addr(n))
+        }
+    };
+    let mut fused = 0;
     let mut graph = TaskGraph::new();
     let mut shared_ids: AddrMap<NodeId> = AddrMap::default();
     let mut pure_ids: HashMap<Key, NodeId> = HashMap::new();
@@ -60,7 +94,8 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
     for out in outputs {
         if let Some(shared) = meet(out, &mut found, &shared_ids) {
             frames.push(Frame {
-                node: out,
+                node: as_run(out).unwrap_or(out),
+                addr: addr(out),
                 next: 0,
                 base: found.len(),
                 shared,
@@ -72,7 +107,8 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
                 top.next += 1;
                 if let Some(shared) = meet(dep, &mut found, &shared_ids) {
                     frames.push(Frame {
-                        node: dep,
+                        node: as_run(dep).unwrap_or(dep),
+                        addr: addr(dep),
                         next: 0,
                         base: found.len(),
                         shared,
@@ -88,6 +124,7 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
             let id = match id {
                 Some(id) => id,
                 None => {
+                    fused += usize::from(node.fused().is_some());
                     let body: Arc<dyn dagr_runtime::Body> = node.clone();
                     let id =
                         graph.add(node.key().clone(), &found[frame.base..], Task::shared(body))?;
@@ -113,25 +150,29 @@ pub(crate) fn plan(outputs: &[&NodeRef], distributed: bool) -> Result<Plan, dagr
             };
             found.truncate(frame.base);
             if frame.shared {
-                shared_ids.insert(addr(node), id);
+                shared_ids.insert(frame.addr, id);
             }
             found.push(id);
         }
         out_ids.extend(found.pop());
     }
-    Ok(Plan {
-        graph,
-        outputs: out_ids,
-    })
+    Ok((
+        Plan {
+            graph,
+            outputs: out_ids,
+        },
+        fused,
+    ))
 }
 
 /// Number of distinct nodes reachable from `outputs`.
 pub(crate) fn count(outputs: &[&NodeRef]) -> usize {
+    let rebuilt = crate::share::rewire(outputs);
     let mut seen: AddrMap<()> = AddrMap::default();
     let mut stack: Vec<&NodeRef> = outputs.to_vec();
     while let Some(n) = stack.pop() {
         if seen.insert(addr(n), ()).is_none() {
-            stack.extend(n.deps());
+            stack.extend(rebuilt.get(&addr(n)).unwrap_or(n).deps());
         }
     }
     seen.len()

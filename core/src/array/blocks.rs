@@ -10,6 +10,7 @@
 
 use super::element::Element;
 use crate::node::NodeRef;
+use crate::share::Walk;
 use crate::Error;
 use dagr_runtime::{Inputs, TaskError};
 use ndarray::{ArcArray, ArrayViewD, Axis, IxDyn, Slice};
@@ -92,15 +93,31 @@ impl<'a, T: Element> Chunk<'a, T> {
     }
 }
 
-/// Reads a block's input values in the order [`Blocks::inputs`] listed their nodes.
+/// Reads a block's input values in the order [`Blocks::inputs`] listed their nodes, and
+/// tells each named block met whether the task reads it instead of making it.
 pub(crate) struct Cursor<'i, 'a> {
     inp: &'i mut Inputs<'a>,
     pos: usize,
+    /// Per named block, in the order the walk met them: whether it is read (none: made).
+    reads: &'i [bool],
+    met: usize,
 }
 
 impl<'i, 'a> Cursor<'i, 'a> {
-    pub(crate) fn new(inp: &'i mut Inputs<'a>) -> Self {
-        Cursor { inp, pos: 0 }
+    pub(crate) fn new(inp: &'i mut Inputs<'a>, reads: &'i [bool]) -> Self {
+        Cursor {
+            inp,
+            pos: 0,
+            reads,
+            met: 0,
+        }
+    }
+
+    /// Meets the next named block: whether the task reads it as its next input.
+    pub(crate) fn reads_block(&mut self) -> bool {
+        let r = self.reads.get(self.met).copied().unwrap_or(false);
+        self.met += 1;
+        r
     }
 
     /// The next input, taken (moved when this task is its last consumer, else shared).
@@ -113,8 +130,15 @@ impl<'i, 'a> Cursor<'i, 'a> {
 
 /// A producer of an array's blocks.
 pub(crate) trait Blocks<T>: Send + Sync + 'static {
-    /// Appends the nodes block `idx` reads, in the order [`Blocks::block`] takes them.
-    fn inputs(&self, _idx: &[usize], _out: &mut Vec<NodeRef>) {}
+    /// Appends the nodes block `idx` reads, in the order [`Blocks::block`] takes them, and
+    /// meets the named blocks making it makes, in the order [`Blocks::block`] meets them.
+    fn inputs(&self, _idx: &[usize], _out: &mut Walk<'_>) {}
+
+    /// Whether making a block again costs about what reading it from a task would (a view
+    /// of held data, a node's value, a constant): such blocks are never tasks of their own.
+    fn cheap(&self) -> bool {
+        false
+    }
 
     /// Makes block `idx`.
     fn block<'s>(
@@ -141,8 +165,11 @@ pub(crate) fn linear(idx: &[usize], numblocks: &[usize]) -> usize {
 }
 
 impl<T: Element> Blocks<T> for NodeBlocks {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         out.push(self.nodes[linear(idx, &self.numblocks)].clone());
+    }
+    fn cheap(&self) -> bool {
+        true
     }
     fn block<'s>(
         &'s self,
@@ -157,6 +184,9 @@ impl<T: Element> Blocks<T> for NodeBlocks {
 pub(crate) struct Failing(pub(crate) Arc<Error>);
 
 impl<T: Element> Blocks<T> for Failing {
+    fn cheap(&self) -> bool {
+        true
+    }
     fn block<'s>(&'s self, _: &[usize], _: &mut Cursor<'_, '_>) -> Result<Chunk<'s, T>, TaskError> {
         Err(TaskError::new(crate::error::Deferred(duplicate(&self.0))))
     }

@@ -6,6 +6,7 @@ use super::grid::{Grid, IntoChunks};
 use super::{token_of, Array};
 use crate::delayed::Delayed;
 use crate::node::NodeRef;
+use crate::share::Walk;
 use crate::tokenize::fresh_token;
 use crate::Error;
 use dagr_runtime::TaskError;
@@ -19,6 +20,9 @@ struct InMemory<T> {
 }
 
 impl<T: Element> Blocks<T> for InMemory<T> {
+    fn cheap(&self) -> bool {
+        true
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],
@@ -67,6 +71,9 @@ struct Fill<T> {
 }
 
 impl<T: Element> Blocks<T> for Fill<T> {
+    fn cheap(&self) -> bool {
+        true
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],
@@ -147,6 +154,9 @@ impl<T: Number> Range<T> {
 }
 
 impl<T: Number> Blocks<T> for Range<T> {
+    fn cheap(&self) -> bool {
+        true
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],
@@ -220,7 +230,10 @@ struct FromDelayed {
 }
 
 impl<T: Element> Blocks<T> for FromDelayed {
-    fn inputs(&self, _: &[usize], out: &mut Vec<NodeRef>) {
+    fn cheap(&self) -> bool {
+        true
+    }
+    fn inputs(&self, _: &[usize], out: &mut Walk<'_>) {
         out.push(self.node.clone());
     }
     fn block<'s>(

@@ -7,6 +7,7 @@ use super::element::{Element, Float, Number};
 use super::grid::{refine, Grid};
 use super::{token_of, Array};
 use crate::node::NodeRef;
+use crate::share::Walk;
 use crate::tokenize::fresh_token;
 use crate::{Delayed, Error};
 use dagr_runtime::TaskError;
@@ -21,7 +22,7 @@ struct MapSame<T> {
 }
 
 impl<T: Element> Blocks<T> for MapSame<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(idx, out)
     }
     fn block<'s>(
@@ -42,7 +43,7 @@ struct MapLazyScalar<T> {
 }
 
 impl<T: Element> Blocks<T> for MapLazyScalar<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(idx, out);
         out.push(self.scalar.clone());
     }
@@ -65,7 +66,7 @@ struct MapInto<S, T> {
 }
 
 impl<S: Element, T: Element> Blocks<T> for MapInto<S, T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(idx, out)
     }
     fn block<'s>(
@@ -88,7 +89,7 @@ struct MapBlocks<S, T> {
 }
 
 impl<S: Element, T: Element> Blocks<T> for MapBlocks<S, T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(idx, out)
     }
     fn block<'s>(
@@ -131,7 +132,7 @@ struct Zip2<A, B, U> {
 }
 
 impl<A: Element, B: Element, U: Element> Blocks<U> for Zip2<A, B, U> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.a.inputs(&self.fa.index(idx), out);
         self.b.inputs(&self.fb.index(idx), out);
     }
@@ -181,7 +182,7 @@ struct ZipSame<T> {
 }
 
 impl<T: Element> Blocks<T> for ZipSame<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.a.inputs(&self.fa.index(idx), out);
         self.b.inputs(&self.fb.index(idx), out);
     }

@@ -10,6 +10,11 @@
 //! layer of tasks. Names of blocks are `('add-<token>', i, j)`; equal computations get equal
 //! tokens, so computing `(x + 1.0).sum()` and `(x + 1.0).mean()` together runs `x + 1` once.
 //!
+//! Blocks are shared as Dask shares keys: when several outputs of one compute read the same
+//! block (`dagr::compute((&x.mean_axis(0)?, &x.std(), &(&x - m).abs().max()))`), the block is
+//! made once, by a task of its own that all of them read; a block read by one task stays
+//! fused into it. The choice is made per block when the compute is planned.
+//!
 //! | dagr | Dask |
 //! |---|---|
 //! | `da::from_array(a, &[200, 500])?` | `da.from_array(a, chunks=(200, 500))` |
@@ -39,6 +44,7 @@ mod fuse;
 mod grid;
 #[cfg(feature = "hdf5")]
 mod h5;
+mod layer;
 mod memmap;
 pub mod random;
 mod reduce;
@@ -65,12 +71,14 @@ pub const SPLIT_EVERY: usize = 8;
 use crate::compute::{Computable, Outputs};
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
+use crate::share::Walk;
 use crate::tokenize::{fresh_token, TokenHasher};
 use crate::Error;
 pub(crate) use blocks::duplicate;
-use blocks::{Blocks, Chunk, Cursor, Failing, NodeBlocks, Src};
+use blocks::{Blocks, Chunk, Failing, NodeBlocks, Src};
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
 use grid::Grid;
+use layer::{FusedTask, Layer};
 use ndarray::{ArcArray, IxDyn, Slice};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -107,7 +115,7 @@ pub struct Array<T> {
     name: Arc<str>,
     token: u64,
     grid: Arc<Grid>,
-    src: Src<T>,
+    src: Arc<Layer<T>>,
     cache: Arc<Cache>,
     err: Option<Arc<Error>>,
 }
@@ -164,11 +172,12 @@ impl<T: Element> Array<T> {
     }
 
     pub(crate) fn from_shared_src(op: &str, token: u64, grid: Arc<Grid>, src: Src<T>) -> Array<T> {
+        let name: Arc<str> = format!("{op}-{token:016x}").into();
         Array {
-            name: format!("{op}-{token:016x}").into(),
+            src: Arc::new(Layer::new(name.clone(), grid.clone(), src)),
+            name,
             token,
             grid,
-            src,
             cache: Arc::default(),
             err: None,
         }
@@ -267,26 +276,23 @@ impl<T: Element> Array<T> {
         name: &Arc<str>,
         consume: impl Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let consume = Arc::new(consume);
+        let consume: Arc<layer::Consume<T, S>> = Arc::new(consume);
+        let src: Src<T> = self.src.clone();
         self.grid
             .blocks()
             .into_iter()
             .map(|idx| {
-                let mut deps = Vec::new();
-                self.src.inputs(&idx, &mut deps);
                 let key = Key::index(
                     name.clone(),
                     &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
                 );
-                let src = self.src.clone();
-                let consume = consume.clone();
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let mut cur = Cursor::new(inp);
-                    let chunk = src.block(&idx, &mut cur)?;
-                    Ok(Arc::new(consume(&idx, chunk)?))
+                let task = FusedTask {
+                    src: src.clone(),
+                    counted: src.clone(),
+                    idx,
+                    consume: consume.clone(),
                 };
-                let wire = Some(crate::wire::array_node_wire::<T, S>());
-                new_wired_node(key, Deps::from(deps), NodeKind::Call, true, wire, body)
+                task.node(key, Walk::plain(), true).0
             })
             .collect()
     }
@@ -296,21 +302,11 @@ impl<T: Element> Array<T> {
         self.cache
             .blocks
             .get_or_init(|| {
-                let check = self.grid.clone();
-                self.nodes_with(&self.name, move |idx, c| {
-                    let want = check.block_shape(idx);
-                    if c.shape() != want.as_slice() {
-                        return Err(TaskError::new(Error::Shape {
-                            what: "block",
-                            message: format!(
-                                "block {idx:?} has shape {:?}, expected {want:?}",
-                                c.shape()
-                            ),
-                        }));
-                    }
-                    Ok(c.into_shared())
-                })
-                .into()
+                self.grid
+                    .blocks()
+                    .into_iter()
+                    .map(|idx| Layer::block_node(&self.src, idx))
+                    .collect()
             })
             .clone()
     }

@@ -11,6 +11,7 @@ use super::element::Element;
 use super::grid::{check_axis, refine, Grid, IntoChunks};
 use super::{token_of, Array};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
+use crate::share::Walk;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use ndarray::{ArcArray, ArrayD, IxDyn, Slice, SliceInfoElem};
@@ -52,7 +53,7 @@ impl<T> Pieces<T> {
 }
 
 impl<T: Element> Blocks<T> for Pieces<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(&self.parent_index(idx), out)
     }
     fn block<'s>(
@@ -495,7 +496,7 @@ impl<T> Transposed<T> {
 }
 
 impl<T: Element> Blocks<T> for Transposed<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(&self.parent_index(idx), out)
     }
     fn block<'s>(
@@ -527,7 +528,7 @@ impl<T: Element> Reshaped<T> {
 }
 
 impl<T: Element> Blocks<T> for Reshaped<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(&self.parent_index(idx), out)
     }
     fn block<'s>(
@@ -577,7 +578,7 @@ impl<T> Concat<T> {
 }
 
 impl<T: Element> Blocks<T> for Concat<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         let (p, local) = self.locate(idx);
         self.parts[p].inputs(&local, out)
     }
@@ -598,7 +599,7 @@ struct Stacked<T> {
 }
 
 impl<T: Element> Blocks<T> for Stacked<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Vec<NodeRef>) {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         let mut local = idx.to_vec();
         let p = local.remove(self.axis);
         self.parts[p].inputs(&local, out)
@@ -707,7 +708,7 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array
         token,
         Grid::new(shape, chunks),
         Concat {
-            parts: parts.iter().map(|a| a.src.clone()).collect(),
+            parts: parts.iter().map(|a| a.src.clone() as Src<T>).collect(),
             first: first_block,
             axis,
         },
@@ -750,7 +751,7 @@ pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>, E
         token,
         Grid::new(shape, chunks),
         Stacked {
-            parts: arrays.iter().map(|a| a.src.clone()).collect(),
+            parts: arrays.iter().map(|a| a.src.clone() as Src<T>).collect(),
             axis,
         },
     )

@@ -291,14 +291,15 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     let n = blocks.len();
     let schema2 = schema.clone();
     let widen = opts.widen;
-    Ok(DataFrame {
-        name: layer_name("read-csv"),
+    Ok(DataFrame::from_source(
+        layer_name("read-csv"),
         schema,
-        inputs: vec![None; n].into(),
-        gen: Arc::new(move |i, _| {
+        vec![None; n].into(),
+        Arc::new(move |i, _| {
             parse_block(&blocks[i], &opts, &schema2, widen).map_err(TaskError::new)
         }),
-    })
+        false,
+    ))
 }
 
 fn reader<R: Read>(opts: &CsvOptions, r: R) -> csv::Reader<R> {

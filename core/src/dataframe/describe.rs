@@ -516,21 +516,16 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
 
     // Pass 1: each partition's values (held while the budget allows) and sketch.
     let budget = Arc::new(AtomicUsize::new(budget));
-    let (gen, cols) = (df.gen.clone(), numeric.clone());
-    let parts = crate::tree::partition_nodes(
-        &df.inputs,
-        &layer_name("describe-read"),
-        None,
-        move |i, v| {
-            let (values, summaries) = summarised_values(gen(i, v)?, &cols);
-            let samples = values.iter().map(|v| Sample::of(v, part_sample)).collect();
-            let n = values.iter().map(Vec::len).sum();
-            Ok(Part {
-                sketch: Sketch { summaries, samples },
-                values: Reserved::take(&budget, n).map(|r| Arc::new((values, r))),
-            })
-        },
-    );
+    let cols = numeric.clone();
+    let parts = df.partition_tasks(&layer_name("describe-read"), None, move |_, t| {
+        let (values, summaries) = summarised_values(t, &cols);
+        let samples = values.iter().map(|v| Sample::of(v, part_sample)).collect();
+        let n = values.iter().map(Vec::len).sum();
+        Ok(Part {
+            sketch: Sketch { summaries, samples },
+            values: Reserved::take(&budget, n).map(|r| Arc::new((values, r))),
+        })
+    });
     let sketches = per_part(&parts, "describe-sketch", |inp: &mut Inputs<'_>| {
         Ok(inp.get::<Part>(0)?.sketch.clone())
     });

@@ -4,7 +4,9 @@
 //! each partition is a [`Table`] produced by one task. Row-wise steps (`select`, `filter`,
 //! `with_column`) join the partition's pipeline instead of adding tasks; `describe`,
 //! `groupby` and `len` aggregate per partition and combine in a fixed tree, so results do
-//! not depend on partitioning or scheduler.
+//! not depend on partitioning or scheduler. Analyses of one frame computed together
+//! (`dagr::compute((&df.describe(), &df.groupby("k").sum(), &df.filter(..)))`) share its
+//! partitions: each is read and parsed once, by a task of its own that they all read.
 //!
 //! | dagr | Dask |
 //! |---|---|
@@ -28,6 +30,7 @@ mod describe;
 mod expr;
 mod frame_of;
 mod groupby;
+mod layer;
 mod merge;
 pub(crate) mod table;
 
@@ -60,7 +63,7 @@ pub(crate) struct Schema {
     pub(crate) dtypes: Vec<DType>,
 }
 
-type TableGen = Arc<dyn Fn(usize, Option<Value>) -> Result<Table, TaskError> + Send + Sync>;
+use layer::{FrameLayer, PartTask, TableGen};
 
 /// A lazy table in row partitions (Dask's `DataFrame`).
 ///
@@ -79,7 +82,9 @@ pub struct DataFrame {
     name: Arc<str>,
     schema: Arc<Schema>,
     inputs: Arc<[Option<NodeRef>]>,
+    /// Makes a partition from its input's value, as [`DataFrame::layer`] does.
     gen: TableGen,
+    layer: Arc<FrameLayer>,
 }
 
 impl fmt::Debug for DataFrame {
@@ -112,7 +117,30 @@ fn take_table(v: Option<Value>) -> Result<Table, TaskError> {
 }
 
 impl DataFrame {
-    /// A dataframe over nodes that each produce one partition's table.
+    /// A frame named as `layer` whose partitions `layer` makes.
+    fn over(schema: Arc<Schema>, layer: Arc<FrameLayer>) -> DataFrame {
+        let make = layer.clone();
+        DataFrame {
+            name: layer.name().clone(),
+            schema,
+            inputs: layer.partition_inputs().clone(),
+            gen: Arc::new(move |i, v| make.table(i, v, &[])),
+            layer,
+        }
+    }
+
+    /// A frame of `inputs.len()` partitions made by `gen` from the inputs' values; `cheap`:
+    /// making one costs about what reading a made one would (see [`FrameLayer`]).
+    pub(crate) fn from_source(
+        name: Arc<str>,
+        schema: Arc<Schema>,
+        inputs: Arc<[Option<NodeRef>]>,
+        gen: TableGen,
+        cheap: bool,
+    ) -> DataFrame {
+        DataFrame::over(schema, FrameLayer::source(name, inputs, gen, cheap))
+    }
+
     /// The partitions as nodes giving their tables.
     pub(crate) fn held_partition_nodes(&self) -> Vec<NodeRef> {
         self.partition_nodes_with(&self.name, |_, t| Ok(t))
@@ -148,28 +176,25 @@ impl DataFrame {
         schema: Arc<Schema>,
         nodes: Vec<NodeRef>,
     ) -> DataFrame {
-        DataFrame {
-            name,
-            schema,
-            inputs: nodes.into_iter().map(Some).collect(),
-            gen: Arc::new(|_, v| take_table(v)),
-        }
+        let inputs = nodes.into_iter().map(Some).collect();
+        DataFrame::from_source(name, schema, inputs, Arc::new(|_, v| take_table(v)), true)
     }
 
     /// A dataframe with this one's partitions whose computation fails with `error` (found
     /// while building: `compute` returns it as it is).
     fn failing(&self, error: Error) -> DataFrame {
         let error = Arc::new(error);
-        DataFrame {
-            name: layer_name("invalid"),
-            schema: self.schema.clone(),
-            inputs: self.inputs.clone(),
-            gen: Arc::new(move |_, _| {
+        DataFrame::from_source(
+            layer_name("invalid"),
+            self.schema.clone(),
+            self.inputs.clone(),
+            Arc::new(move |_, _| {
                 Err(TaskError::new(crate::error::Deferred(
                     crate::error::duplicate(&error),
                 )))
             }),
-        }
+            true,
+        )
     }
 
     /// A new dataframe applying `step` to each partition's table (no task of its own).
@@ -179,13 +204,10 @@ impl DataFrame {
         schema: Arc<Schema>,
         step: impl Fn(Table) -> Result<Table, TaskError> + Send + Sync + 'static,
     ) -> DataFrame {
-        let gen = self.gen.clone();
-        DataFrame {
-            name: layer_name(op),
+        DataFrame::over(
             schema,
-            inputs: self.inputs.clone(),
-            gen: Arc::new(move |i, v| step(gen(i, v)?)),
-        }
+            FrameLayer::step(layer_name(op), &self.layer, Arc::new(step)),
+        )
     }
 
     /// Number of partitions.
@@ -214,9 +236,31 @@ impl DataFrame {
         name: &Arc<str>,
         f: impl Fn(usize, Table) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let gen = self.gen.clone();
-        let wire = Some(crate::wire_of::<S>());
-        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| f(i, gen(i, v)?))
+        self.partition_tasks(name, Some(crate::wire_of::<S>()), f)
+    }
+
+    /// [`DataFrame::partition_nodes_with`] for results crossing between processes through
+    /// `wire` (none: they stay where they are made).
+    pub(crate) fn partition_tasks<S: crate::delayed::Data>(
+        &self,
+        name: &Arc<str>,
+        wire: Option<dagr_runtime::Wire>,
+        f: impl Fn(usize, Table) -> Result<S, TaskError> + Send + Sync + 'static,
+    ) -> Vec<NodeRef> {
+        let consume: Arc<layer::Consume<S>> = Arc::new(f);
+        (0..self.npartitions())
+            .map(|i| {
+                let task = PartTask {
+                    layer: self.layer.clone(),
+                    below: false,
+                    i,
+                    wire,
+                    consume: consume.clone(),
+                };
+                let key = Key::index(name.clone(), &[i as u64]);
+                task.node(key, crate::share::Walk::plain(), true).0
+            })
+            .collect()
     }
 
     /// Lazy values of `f` over each partition.
