@@ -16,9 +16,7 @@
 //! has room for another claim in flight. After a node runs, one successor that became ready
 //! is run directly (continuation); the others are pushed on the local deque, which is
 //! served before the next claim: the consumers of finished work run before new inputs are
-//! opened, and partial results are combined as soon as their group is complete. Within a
-//! claim of several roots, they are kept by the running thread until its root's subtree is
-//! done, unless a worker is idle.
+//! opened, and partial results are combined as soon as their group is complete.
 //!
 //! A handle is dropped only when every root has been claimed, or when as many roots as
 //! allowed are in flight: their claimers hold handles and claim again when they are done,
@@ -285,7 +283,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
                 }
                 let start = Instant::now();
                 for k in lo..hi {
-                    run_subtree(r, &job, job.root(k));
+                    run_chain(r, &job, job.root(k));
                 }
                 job.roots_done();
                 // roots that take microseconds are claimed more at a time, so that claims
@@ -304,29 +302,6 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
             // enough roots in flight (their claimers go on) or none left: drop the handle
             Claim::Full | Claim::Exhausted => None,
         },
-    }
-}
-
-/// Runs root `i` of a claim and, depth first, what it makes ready before the claim's next
-/// root is opened: a successor beyond the continuation is kept on a local stack, unless a
-/// worker is idle (then it is pushed, as [`run_chain`] does). A block two consumers read
-/// thus has both run while it is fresh, not after the whole claim.
-fn run_subtree(r: &impl Runner, job: &Arc<Job>, i: u32) {
-    let mut local = vec![i];
-    while let Some(n) = local.pop() {
-        let mut next = Some(n);
-        while let Some(m) = next {
-            next = job.execute(m, r.index(), |s| {
-                if r.registry().idle.load(Ordering::Relaxed) > 0 {
-                    r.push(Entry {
-                        job: job.clone(),
-                        work: Work::Node(s),
-                    })
-                } else {
-                    local.push(s)
-                }
-            });
-        }
     }
 }
 
