@@ -215,17 +215,18 @@ pub(crate) fn new_wired_node<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    build(key, deps, (kind, pure), wire, (false, NO_PIN), body)
+    build(key, deps, (kind, pure), wire, (false, NO_PIN), None, body)
 }
 
-/// A node of every field: `(kind, pure)`, and `(spread, pin)` for where a distributed run
-/// places it.
+/// A node of every field: `(kind, pure)`, `(spread, pin)` for where a distributed run
+/// places it, and the named blocks it makes inside itself (`fused`).
 fn build<F>(
     key: Key,
     deps: Deps,
     (kind, pure): (NodeKind, bool),
     wire: Option<Wire>,
     (spread, pin): (bool, u32),
+    fused: Option<Arc<dyn Fused>>,
     body: F,
 ) -> NodeRef
 where
@@ -239,7 +240,7 @@ where
         wire,
         spread,
         pin,
-        fused: None,
+        fused,
         body,
     })
 }
@@ -256,17 +257,15 @@ pub(crate) fn new_fused_node<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    Arc::new(Node {
+    build(
         key,
         deps,
-        kind: NodeKind::Call,
-        pure: true,
+        (NodeKind::Call, true),
         wire,
-        spread: false,
-        pin: NO_PIN,
+        (false, NO_PIN),
         fused,
         body,
-    })
+    )
 }
 
 /// `pin` of a node pinned to no rank.
@@ -291,6 +290,7 @@ where
         (NodeKind::Call, false),
         wire,
         (spread, pin),
+        None,
         body,
     )
 }
