@@ -149,6 +149,36 @@ struct Shard {
     ranks: Vec<u64>,
 }
 
+impl Shard {
+    /// Adds the keys counted in `rest` (of later partitions): the counts of keys this
+    /// shard has, then the others, in `rest`'s order, with their ranks.
+    fn absorb(&mut self, rest: Tally) {
+        let added = rest.counts();
+        let mut taken = vec![false; rest.len()];
+        for (key, n) in self.keys.iter().zip(&mut self.counts) {
+            if let Some(j) = rest.find(key.as_bytes()) {
+                *n += added[j];
+                taken[j] = true;
+            }
+        }
+        let new = taken.iter().filter(|t| !**t).count();
+        let bytes: usize = (0..rest.len())
+            .filter(|&j| !taken[j])
+            .map(|j| rest.keys.offsets[j + 1] - rest.keys.offsets[j])
+            .sum();
+        self.keys.text.reserve_exact(bytes);
+        self.keys.offsets.reserve_exact(new);
+        self.counts.reserve_exact(new);
+        self.ranks.reserve_exact(new);
+        let ranks = rest.ranks.as_deref().unwrap_or_default();
+        for (j, key) in rest.keys.iter().enumerate().filter(|&(j, _)| !taken[j]) {
+            self.keys.push(key);
+            self.counts.push(added[j]);
+            self.ranks.push(ranks.get(j).copied().unwrap_or_default());
+        }
+    }
+}
+
 /// On the wire a shard is its text; the keys' lengths only when a key holds a `'\n'` (else
 /// each key ends at the next one); the counts; and the ranks as differences from the one
 /// before (ascending within a shard, so one or two bytes each instead of five or more).
@@ -298,6 +328,11 @@ impl PartialCounts {
 
     /// Merges partial results given in partition order (all cut into the same shards),
     /// shard by shard: counts add up and each key keeps its first rank.
+    ///
+    /// The first input is the large one along a chain (the running result): its keys stay
+    /// where they are, in a shard of their own, and only the later inputs' keys go into a
+    /// table, which is small and stays in cache; each of the first input's keys looks
+    /// itself up there once, and the keys the first input lacks follow it in order.
     pub(crate) fn merge(parts: Vec<PartialCounts>) -> PartialCounts {
         let count = parts.iter().map(|p| p.shards.len()).max().unwrap_or(0);
         let mut parts: Vec<std::vec::IntoIter<Arc<Shard>>> =
@@ -306,16 +341,20 @@ impl PartialCounts {
         for _ in 0..count {
             let mut these = parts.iter_mut().map(|p| p.next().unwrap_or_default());
             let first = these.next().unwrap_or_default();
-            let mut acc = Tally::from(Arc::try_unwrap(first).unwrap_or_else(|s| (*s).clone()));
-            for p in these {
+            let mut acc = Arc::try_unwrap(first).unwrap_or_else(|s| (*s).clone());
+            let later: Vec<Arc<Shard>> = these.collect();
+            let mut rest = Tally::with_capacity(later.iter().map(|p| p.counts.len()).sum());
+            rest.ranks = Some(Vec::new());
+            for p in later {
                 let text = p.keys.as_str();
                 let mut ring = Ring::new();
                 for ((w, &n), &r) in p.keys.offsets.windows(2).zip(&p.counts).zip(&p.ranks) {
-                    acc.push(&mut ring, text, w[0], w[1] - 1, n, r);
+                    rest.push(&mut ring, text, w[0], w[1] - 1, n, r);
                 }
-                acc.drain(&mut ring, text);
+                rest.drain(&mut ring, text);
             }
-            shards.push(Arc::new(acc.into_shard()));
+            acc.absorb(rest);
+            shards.push(Arc::new(acc));
         }
         PartialCounts { shards }
     }
@@ -480,27 +519,6 @@ impl Tally {
         }
     }
 
-    /// Continues counting from a shard, keeping ranks.
-    fn from(shard: Shard) -> Tally {
-        let mut t = Tally::with_capacity(shard.counts.len() * 2);
-        let text = shard.keys.as_str().as_bytes();
-        for (i, (w, &n)) in shard.keys.offsets.windows(2).zip(&shard.counts).enumerate() {
-            let (a, b) = (w[0], w[1] - 1);
-            let (w0, w1) = head(text, a, b);
-            let slot = Slot {
-                w0,
-                w1,
-                len: (b - a) as u32,
-                idx: i as u32,
-                count: n,
-            };
-            t.place(hash_word(&text[a..b], w0, w1), slot);
-        }
-        t.keys = shard.keys;
-        t.ranks = Some(shard.ranks);
-        t
-    }
-
     /// Number of distinct keys.
     fn len(&self) -> usize {
         self.keys.len()
@@ -514,6 +532,29 @@ impl Tally {
             i = (i + 1) & mask;
         }
         self.slots[i] = slot;
+    }
+
+    /// The number of `word`'s key, if it has been counted.
+    fn find(&self, word: &[u8]) -> Option<usize> {
+        let (w0, w1) = head(word, 0, word.len());
+        let hash = hash_word(word, w0, w1);
+        let len = word.len() as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        loop {
+            let s = &self.slots[i];
+            if s.is_vacant() {
+                return None;
+            }
+            if s.w0 == w0
+                && s.w1 == w1
+                && s.len == len
+                && (len <= 16 || self.keys.get(s.idx as usize).map(str::as_bytes) == Some(word))
+            {
+                return Some(s.idx as usize);
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// Doubles the table.
@@ -675,16 +716,6 @@ impl Tally {
         }
         PartialCounts {
             shards: shards.into_iter().map(Arc::new).collect(),
-        }
-    }
-
-    /// The merged shard (the table is dropped).
-    fn into_shard(self) -> Shard {
-        let counts = self.counts();
-        Shard {
-            keys: self.keys,
-            counts,
-            ranks: self.ranks.unwrap_or_default(),
         }
     }
 }
