@@ -22,10 +22,19 @@
 //! | `b.map(f).filter(p)` | `b.map(f).filter(p)` |
 //! | `b.str().split().flatten()` | `b.str.split().flatten()` |
 //! | `b.frequencies().topk(10, \|(_, n)\| *n)` | `b.frequencies().topk(10, key=1)` |
+//! | `b.pluck::<0>()` | `b.pluck(0)` |
+//! | `b.product(&c)` | `b.product(c)` |
+//! | `b.join(v, \|x\| x.0, \|y\| y.0)` | `b.join(v, on_self=first, on_other=first)` |
+//! | `b.accumulate(\|a, x\| a + x, 0)` | `b.accumulate(add, initial=0)` |
+//! | `b.random_sample(0.1, 42)` | `b.random_sample(0.1, random_state=42)` |
+//! | `b.frequencies_sorted()` | `b.frequencies(sort=True)` |
+//! | `b.topk_by_ref(10, \|p\| p.name.as_str())` | `b.topk(10, key=lambda p: p.name)` |
 //! | `b.compute()?` | `b.compute()` |
 
 mod column;
 pub(crate) mod counts;
+mod items;
+mod join;
 mod kernels;
 mod reduce;
 mod repr;
@@ -33,6 +42,7 @@ mod strings;
 pub(crate) mod text;
 
 pub use column::TextColumn;
+pub use items::Pluck;
 pub use reduce::ToF64;
 pub use strings::StrMethods;
 pub use text::{read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE};
@@ -172,6 +182,23 @@ pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Erro
     ))
 }
 
+/// Runs `consume` over partition `i`'s stream as `gen` makes it from the input `v`, failing
+/// with the error the stream recorded, if any.
+pub(crate) fn consume_stream<T, S>(
+    gen: &Gen<T>,
+    i: usize,
+    v: Option<Value>,
+    consume: impl FnOnce(PartIter<T>) -> S,
+) -> Result<S, TaskError> {
+    let err: ErrSlot = Rc::default();
+    let out = consume(gen(i, v, &err)?);
+    let failed = err.borrow_mut().take();
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
 fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
     repr::take_input::<Vec<T>>(v)
@@ -269,9 +296,18 @@ impl<T: Data> Bag<T> {
         &self,
         f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static,
     ) -> Bag<U> {
+        self.try_map_named("try-map", f)
+    }
+
+    /// [`Bag::try_map`] as the layer `op`.
+    pub(crate) fn try_map_named<U: Data, E: fmt::Display>(
+        &self,
+        op: &str,
+        f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static,
+    ) -> Bag<U> {
         let (f, lines, gen) = (Arc::new(f), self.lines.clone(), self.gen.clone());
         Bag {
-            name: layer_name("try-map"),
+            name: layer_name(op),
             inputs: self.inputs.clone(),
             gen: Arc::new(move |i, v, e| {
                 let (f, lines, slot) = (f.clone(), lines.clone(), e.clone());
@@ -379,13 +415,7 @@ impl<T: Data> Bag<T> {
         let gen = self.gen.clone();
         let wire = Some(crate::wire::known_wire::<S>());
         crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
-            let err: ErrSlot = Rc::default();
-            let out = consume(gen(i, v, &err)?);
-            let failed = err.borrow_mut().take();
-            match failed {
-                Some(e) => Err(e),
-                None => Ok(out),
-            }
+            consume_stream(&gen, i, v, &consume)
         })
     }
 
