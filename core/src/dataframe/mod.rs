@@ -22,6 +22,8 @@
 //! | `df.sort_values_each(&[("a", true), ("b", false)])` | `df.sort_values(["a", "b"], ascending=[True, False])` |
 //! | `df.nlargest(5, "x")`, `df.tail(5)?` | `df.nlargest(5, "x")`, `df.tail(5)` |
 //! | `df.dropna()`, `df.fillna(0)` | `df.dropna()`, `df.fillna(0)` |
+//! | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` (a table of one row) | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` |
+//! | `df.quantile("x", 0.9)` | `df.x.quantile(0.9)` |
 
 mod column_stats;
 mod csv;
@@ -32,6 +34,7 @@ mod frame_of;
 mod groupby;
 mod layer;
 mod merge;
+mod reduce;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
