@@ -1,8 +1,9 @@
-//! Column reductions of whole frames (sum, mean, min, max, count, std) and quantile against
-//! plain iterators and values pandas gives, on every scheduler; empty headerless CSV files.
+//! pandas parity: column reductions of whole frames (sum, mean, min, max, count, std) and
+//! quantile against plain iterators and values pandas gives, on every scheduler; empty
+//! headerless CSV files; boolean arithmetic; nulls in string sorts.
 
 use dagr::bag as db;
-use dagr::dataframe::{self as dd, Column, CsvOptions, Table};
+use dagr::dataframe::{self as dd, col, Column, CsvOptions, DType, Table};
 use dagr::prelude::*;
 use proptest::prelude::*;
 
@@ -233,4 +234,92 @@ fn empty_headerless_csv_reads_zero_rows() {
     let df = dd::read_csv(&format!("{}/h*.tsv", d.display()), CsvOptions::default()).unwrap();
     assert_eq!(df.len().unwrap(), 1);
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn boolean_arithmetic_as_pandas() {
+    // a = pd.Series([True, True, False]); b = pd.Series([True, False, False])
+    let df = db::from_sequence(
+        vec![
+            (true, true, 1_i64, 1.5),
+            (true, false, 2, 2.0),
+            (false, false, 3, 3.0),
+        ],
+        2,
+    )
+    .unwrap()
+    .to_dataframe(&["a", "b", "i", "f"])
+    .unwrap();
+    let cases = [
+        (col("a") + col("b"), Column::Bool(vec![true, true, false])),
+        (col("a") * col("b"), Column::Bool(vec![true, false, false])),
+        (col("a") + 1, Column::I64(vec![2, 2, 1])),
+        (col("a") - 1, Column::I64(vec![0, 0, -1])),
+        (col("i") + col("a"), Column::I64(vec![2, 3, 3])),
+        (col("a") + 1.5, Column::F64(vec![2.5, 2.5, 1.5])),
+        (col("f") * col("a"), Column::F64(vec![1.5, 2.0, 0.0])),
+        (col("a") / 2, Column::F64(vec![0.5, 0.5, 0.0])),
+    ];
+    for (e, want) in cases {
+        let z = df.with_column("z", e.clone());
+        assert_eq!(z.dtypes()[4].1, want.dtype(), "{e:?}");
+        for s in schedulers() {
+            assert_eq!(
+                z.compute_with(s).unwrap().column("z").unwrap(),
+                &want,
+                "{e:?}"
+            );
+        }
+    }
+    for e in [col("a") - col("b"), col("a") / col("b")] {
+        let err = df.with_column("z", e).len().unwrap_err().to_string();
+        assert!(
+            err.contains("booleans cannot be") && err.contains("col(\"a\")"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn string_nulls_sort_last_both_ways() {
+    // pd.DataFrame({"s": ["b", None, "a", "c"]}).sort_values("s"): a, b, c, NaN; descending c, b, a, NaN
+    let df = db::from_sequence(
+        vec![
+            (Some("b"), 1_i64),
+            (None, 2),
+            (Some("a"), 3),
+            (Some("c"), 4),
+        ],
+        3,
+    )
+    .unwrap()
+    .to_dataframe(&["s", "n"])
+    .unwrap();
+    let text = |t: &Table| {
+        (0..t.len())
+            .map(|i| t.column("s").unwrap().text(i))
+            .collect::<Vec<_>>()
+    };
+    let some = |v: &[&str]| {
+        v.iter()
+            .map(|s| Some(s.to_string()))
+            .chain([None])
+            .collect::<Vec<_>>()
+    };
+    for s in schedulers() {
+        assert_eq!(
+            text(&df.sort_values("s", true).compute_with(s.clone()).unwrap()),
+            some(&["a", "b", "c"])
+        );
+        assert_eq!(
+            text(&df.sort_values("s", false).compute_with(s.clone()).unwrap()),
+            some(&["c", "b", "a"])
+        );
+        let t = df
+            .sort_values_each(&[("s", false), ("n", true)])
+            .compute_with(s)
+            .unwrap();
+        assert_eq!(t.column("n").unwrap(), &Column::I64(vec![4, 1, 3, 2]));
+    }
+    assert_eq!(df.dtypes()[0].1, DType::Str);
 }
