@@ -791,3 +791,77 @@ fn text_frequencies_sorted_and_topk_by_ref() {
         assert_eq!(last, vec![("d".to_string(), 1), ("c".to_string(), 1)]);
     }
 }
+
+/// Counts the started tasks whose key starts with a prefix.
+struct Started(&'static str, std::sync::atomic::AtomicUsize);
+
+impl dagr::runtime::Observer for Started {
+    fn on_event(&self, e: &dagr::runtime::Event<'_>) {
+        if e.kind == dagr::runtime::EventKind::Started && e.key.prefix().starts_with(self.0) {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn outputs_of_one_compute_read_a_shared_bag_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let d = scratch("shared");
+    for f in 0..3 {
+        let text: String = (0..40)
+            .map(|i| format!("{} w{}\n", f * 40 + i, i % 5))
+            .collect();
+        std::fs::write(d.join(format!("p{f}.txt")), text).unwrap();
+    }
+    for s in schedulers() {
+        let parsed = Arc::new(AtomicUsize::new(0));
+        let counter = parsed.clone();
+        let rows = db::read_text(&format!("{}/*.txt", d.display()))
+            .unwrap()
+            .map(move |l| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                let (n, w) = l.split_once(' ').unwrap();
+                (n.parse::<i64>().unwrap(), w.to_string())
+            });
+        let nums = rows.pluck::<0>();
+        let (total, count, words, big) = (
+            nums.sum(),
+            rows.count(),
+            rows.pluck::<1>().frequencies(),
+            nums.filter(|n| *n > 100),
+        );
+        // computed alone, each output parses every line inside its own tasks
+        let alone = (
+            total.compute_with(s.clone()).unwrap(),
+            count.compute_with(s.clone()).unwrap(),
+            words.compute_with(s.clone()).unwrap(),
+            big.compute_with(s.clone()).unwrap(),
+        );
+        assert_eq!(parsed.swap(0, Ordering::Relaxed), 4 * 120);
+        // together, each line is parsed once: the parsed partitions are tasks the four read
+        let mapped = Arc::new(Started("map", Default::default()));
+        let together = dagr::compute_with(
+            (&total, &count, &words, &big),
+            s.clone().observe(mapped.clone()),
+        )
+        .unwrap();
+        assert_eq!(together, alone);
+        assert_eq!(parsed.swap(0, Ordering::Relaxed), 120);
+        assert_eq!(mapped.1.load(Ordering::Relaxed), 3);
+        // a step read by one output stays fused into its tasks
+        let mapped = Arc::new(Started("map", Default::default()));
+        total
+            .compute_with(s.clone().observe(mapped.clone()))
+            .unwrap();
+        assert_eq!(mapped.1.load(Ordering::Relaxed), 0);
+        assert_eq!(parsed.swap(0, Ordering::Relaxed), 120);
+    }
+    // the picture of the compute shows the shared partitions as tasks of their own
+    let rows = db::from_sequence(0..100, 4).unwrap().map(|x| x * 2);
+    let (sum, count) = (rows.sum(), rows.count());
+    let together = dagr::to_dot((&sum, &count));
+    assert!(together.contains("label=\"map"), "{together}");
+    assert!(!dagr::to_dot(&sum).contains("label=\"map"));
+    std::fs::remove_dir_all(&d).unwrap();
+}

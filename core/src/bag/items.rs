@@ -3,7 +3,7 @@
 //! partition to partition).
 
 use super::repr::cast;
-use super::{consume_stream, layer_name, Bag, Gen, PartIter};
+use super::{consume_stream, layer_name, Bag, PartIter};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Data;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
@@ -133,20 +133,11 @@ impl<T: Data> Bag<T> {
                 format!("random_sample({p}, {seed}): the probability must be in [0, 1]"),
             );
         }
-        let gen = self.gen.clone();
-        let sampled: Gen<T> = Arc::new(move |i, v, e| {
+        self.step(layer_name("random-sample"), move |i, it, _| {
             let mut rng =
                 StdRng::seed_from_u64(mix(seed ^ mix((i as u64).wrapping_add(0x9e3779b97f4a7c15))));
-            let it: PartIter<T> = Box::new(gen(i, v, e)?.filter(move |_| rng.random::<f64>() < p));
-            Ok(it)
-        });
-        Bag {
-            name: layer_name("random-sample"),
-            inputs: self.inputs.clone(),
-            gen: sampled,
-            col: None,
-            lines: None,
-        }
+            Box::new(it.filter(move |_| rng.random::<f64>() < p))
+        })
     }
 
     /// The running fold of the items from `initial`: `initial`, then `binop(initial, x0)`,
@@ -199,8 +190,9 @@ impl<T: Data> Bag<T> {
         let binop = Arc::new(binop);
         let mut parts: Vec<NodeRef> = Vec::with_capacity(self.npartitions());
         let mut carry: Option<NodeRef> = None;
-        for (i, input) in self.inputs.iter().enumerate() {
-            let (gen, binop, start) = (self.gen.clone(), binop.clone(), initial.clone());
+        let gen = self.gen();
+        for (i, input) in self.inputs().iter().enumerate() {
+            let (gen, binop, start) = (gen.clone(), binop.clone(), initial.clone());
             let has_input = input.is_some();
             let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                 let v = if has_input {

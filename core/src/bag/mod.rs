@@ -15,6 +15,13 @@
 //! frequencies → topk` builds no `String` until its result. Items become owned `String`s
 //! only where user code asks for them (`map`, `filter`, `take`, `compute`, ...).
 //!
+//! Outputs of one compute that read the same bag (`dagr::compute((&b.sum(), &b.count(),
+//! &b.frequencies()))` over `b = read_text(..).map(parse)`) share its partitions: each is
+//! made once, by a task of its own holding its items, which they all read; a bag read by
+//! one task only is streamed through its steps without being held. (The column kernels of
+//! text, `count`, `frequencies`, `distinct` and `topk` over text columns, and `accumulate`
+//! make their partitions inside their own tasks.)
+//!
 //! | dagr | Dask |
 //! |---|---|
 //! | `db::from_sequence(v, n)?` | `db.from_sequence(v, npartitions=n)` |
@@ -36,6 +43,7 @@ pub(crate) mod counts;
 mod items;
 mod join;
 mod kernels;
+mod layer;
 mod reduce;
 mod repr;
 mod strings;
@@ -53,6 +61,7 @@ use crate::tokenize::fresh_token;
 use crate::Data;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
+use layer::BagLayer;
 use repr::{ColKind, ColPart};
 use std::cell::RefCell;
 use std::fmt;
@@ -84,9 +93,9 @@ pub(crate) type Gen<T> =
 /// ```
 pub struct Bag<T> {
     name: Arc<str>,
-    /// Per partition, the node whose value it starts from (`None`: generated from nothing).
-    inputs: Arc<[Option<NodeRef>]>,
-    gen: Gen<T>,
+    /// How each partition's items are made: per partition, the node whose value it starts
+    /// from (`None`: generated from nothing), then the bag's source and steps.
+    layer: Arc<BagLayer<T>>,
     /// The same partitions as columns, for text bags (see `repr`).
     col: Option<repr::Col>,
     /// For bags whose items are the lines of text files, one for one: where item `j` of
@@ -101,8 +110,7 @@ impl<T> Clone for Bag<T> {
     fn clone(&self) -> Self {
         Bag {
             name: self.name.clone(),
-            inputs: self.inputs.clone(),
-            gen: self.gen.clone(),
+            layer: self.layer.clone(),
             col: self.col.clone(),
             lines: self.lines.clone(),
         }
@@ -111,7 +119,8 @@ impl<T> Clone for Bag<T> {
 
 impl<T> fmt::Debug for Bag<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bag<{}, npartitions={}>", self.name, self.inputs.len())
+        let n = self.layer.partition_inputs().len();
+        write!(f, "Bag<{}, npartitions={n}>", self.name)
     }
 }
 
@@ -152,13 +161,12 @@ pub fn from_sequence<T: Data>(
     let n = parts.len();
     let parts: Arc<[Vec<T>]> = parts.into();
     let gen: Gen<T> = Arc::new(move |i, _, _| Ok(Box::new(parts[i].clone().into_iter())));
-    Ok(Bag {
-        name: layer_name("from-sequence"),
-        inputs: vec![None; n].into(),
+    Ok(Bag::source(
+        layer_name("from-sequence"),
+        vec![None; n].into(),
         gen,
-        col: None,
-        lines: None,
-    })
+        true,
+    ))
 }
 
 /// A bag whose partitions are lazy values (Dask: `db.from_delayed`).
@@ -208,13 +216,48 @@ impl<T: Data> Bag<T> {
     /// A bag over nodes that each produce one partition's `Vec<T>`.
     pub(crate) fn from_nodes(name: Arc<str>, nodes: Vec<NodeRef>) -> Bag<T> {
         let gen: Gen<T> = Arc::new(|_, v, _| Ok(Box::new(take_vec::<T>(v)?.into_iter())));
+        Bag::source(name, nodes.into_iter().map(Some).collect(), gen, true)
+    }
+
+    /// A bag whose partitions `gen` makes from `inputs`; `cheap`: as costly as reading
+    /// made items, so never a task of its own when shared (see [`layer`]).
+    pub(crate) fn source(
+        name: Arc<str>,
+        inputs: Arc<[Option<NodeRef>]>,
+        gen: Gen<T>,
+        cheap: bool,
+    ) -> Bag<T> {
         Bag {
-            name,
-            inputs: nodes.into_iter().map(Some).collect(),
-            gen,
+            name: name.clone(),
+            layer: BagLayer::source(name, inputs, gen, cheap),
             col: None,
             lines: None,
         }
+    }
+
+    /// The bag of `step` over this bag's items, a layer named `name`.
+    pub(crate) fn step<U: Data>(
+        &self,
+        name: Arc<str>,
+        step: impl Fn(usize, PartIter<T>, &ErrSlot) -> PartIter<U> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        Bag {
+            name: name.clone(),
+            layer: BagLayer::step(name, &self.layer, Arc::new(step)),
+            col: None,
+            lines: None,
+        }
+    }
+
+    /// Per partition, the node whose value it starts from (`None`: generated from nothing).
+    pub(crate) fn inputs(&self) -> &Arc<[Option<NodeRef>]> {
+        self.layer.partition_inputs()
+    }
+
+    /// Makes a partition's items from its input, the whole pipeline in one task.
+    pub(crate) fn gen(&self) -> Gen<T> {
+        let layer = self.layer.clone();
+        Arc::new(move |i, v, e| layer.stream(i, v, e, &[]))
     }
 
     /// A bag with the same partitions whose computation fails with `message` (operators
@@ -230,18 +273,12 @@ impl<T: Data> Bag<T> {
                 },
             )))
         });
-        Bag {
-            name: layer_name(what),
-            inputs: self.inputs.clone(),
-            gen,
-            col: None,
-            lines: None,
-        }
+        Bag::source(layer_name(what), self.inputs().clone(), gen, true)
     }
 
     /// Number of partitions.
     pub fn npartitions(&self) -> usize {
-        self.inputs.len()
+        self.inputs().len()
     }
 
     /// A new bag applying `step` to every partition's stream (no task of its own).
@@ -250,14 +287,7 @@ impl<T: Data> Bag<T> {
         op: &str,
         step: impl Fn(PartIter<T>) -> PartIter<U> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let gen = self.gen.clone();
-        Bag {
-            name: layer_name(op),
-            inputs: self.inputs.clone(),
-            gen: Arc::new(move |i, v, e| Ok(step(gen(i, v, e)?))),
-            col: None,
-            lines: None,
-        }
+        self.step(layer_name(op), move |_, it, _| step(it))
     }
 
     /// Applies `f` to every item (Dask: `Bag.map`).
@@ -305,35 +335,31 @@ impl<T: Data> Bag<T> {
         op: &str,
         f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let (f, lines, gen) = (Arc::new(f), self.lines.clone(), self.gen.clone());
-        Bag {
-            name: layer_name(op),
-            inputs: self.inputs.clone(),
-            gen: Arc::new(move |i, v, e| {
-                let (f, lines, slot) = (f.clone(), lines.clone(), e.clone());
-                let mut j = 0u64;
-                Ok(Box::new(gen(i, v, e)?.map_while(move |x| {
-                    let at = j;
-                    j += 1;
-                    match f(x) {
-                        Ok(u) => Some(u),
-                        Err(err) => {
-                            let mut slot = slot.borrow_mut();
-                            if slot.is_none() {
-                                let place = lines.as_ref().map_or_else(
-                                    || format!("item {at} of partition {i}"),
-                                    |l| l(i, at),
-                                );
-                                *slot = Some(TaskError::new(format!("{place}: {err}")));
-                            }
-                            None
+        let (f, lines) = (Arc::new(f), self.lines.clone());
+        let mut b = self.step(layer_name(op), move |i, it, slot| {
+            let (f, lines, slot) = (f.clone(), lines.clone(), slot.clone());
+            let mut j = 0u64;
+            Box::new(it.map_while(move |x| {
+                let at = j;
+                j += 1;
+                match f(x) {
+                    Ok(u) => Some(u),
+                    Err(err) => {
+                        let mut slot = slot.borrow_mut();
+                        if slot.is_none() {
+                            let place = lines.as_ref().map_or_else(
+                                || format!("item {at} of partition {i}"),
+                                |l| l(i, at),
+                            );
+                            *slot = Some(TaskError::new(format!("{place}: {err}")));
                         }
+                        None
                     }
-                })))
-            }),
-            col: None,
-            lines: self.lines.clone(),
-        }
+                }
+            }))
+        });
+        b.lines = self.lines.clone();
+        b
     }
 
     /// Keeps the items for which `pred` holds (Dask: `Bag.filter`).
@@ -412,11 +438,21 @@ impl<T: Data> Bag<T> {
         name: &Arc<str>,
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let gen = self.gen.clone();
         let wire = Some(crate::wire::known_wire::<S>());
-        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
-            consume_stream(&gen, i, v, &consume)
-        })
+        let consume: Arc<layer::Consume<T, S>> = Arc::new(consume);
+        (0..self.npartitions())
+            .map(|i| {
+                let task = layer::PartTask {
+                    layer: self.layer.clone(),
+                    below: false,
+                    i,
+                    wire,
+                    consume: consume.clone(),
+                };
+                let key = Key::index(name.clone(), &[i as u64]);
+                task.node(key, crate::share::Walk::plain(), true).0
+            })
+            .collect()
     }
 
     /// The partitions as nodes to hold in memory: text as columns, other items as `Vec`s.
@@ -441,6 +477,7 @@ impl<T: Data> Bag<T> {
                 self.name.clone(),
                 nodes.into_iter().map(Some).collect(),
                 col,
+                true,
             );
         }
         Bag::from_nodes(self.name.clone(), nodes)

@@ -325,7 +325,7 @@ impl<T: Data> Bag<T> {
             let col = Col::new(ColKind::Text, |_, v, _| {
                 Ok(ColPart::Text(take_input::<TextColumn>(v)?))
             });
-            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col);
+            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col, true);
         }
         let d = self.reduction(
             "distinct",
@@ -386,7 +386,7 @@ impl<T: Data> Bag<T> {
                 groups: groups.into(),
                 whole: whole.clone(),
             });
-            return Bag::from_col(layer_name("reduced"), vec![Some(whole)].into(), col);
+            return Bag::from_col(layer_name("reduced"), vec![Some(whole)].into(), col, true);
         }
         let d = self.reduction(
             "frequencies",
