@@ -865,3 +865,38 @@ fn outputs_of_one_compute_read_a_shared_bag_once() {
     assert!(!dagr::to_dot(&sum).contains("label=\"map"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// Outputs sharing steps of one bag, computed together (their shared partitions made
+    /// once) give what each gives alone, on every scheduler.
+    #[test]
+    fn shared_steps_computed_together_equal_each_alone(xs in proptest::collection::vec(-30i64..30, 0..80), parts in 1usize..6, k in 1i64..5) {
+        let b = db::from_sequence(xs.clone(), parts).unwrap();
+        let m = b.map(move |x| x * k);
+        let f = m.filter(|x| x % 2 == 0);
+        let g = f.flat_map(|x| vec![x, x + 1]);
+        let want = (
+            xs.iter().map(|x| x * k).sum::<i64>(),
+            xs.iter().map(|x| x * k).filter(|x| x % 2 == 0).count() as u64,
+            xs.iter().map(|x| x * k).filter(|x| x % 2 == 0).flat_map(|x| [x, x + 1]).collect::<Vec<_>>(),
+            freqs(&xs.iter().map(|x| x * k).filter(|x| x % 2 == 0).collect::<Vec<_>>()),
+        );
+        for s in schedulers() {
+            let got = dagr::compute_with((&m.sum(), &f.count(), &g, &f.frequencies()), s.clone()).unwrap();
+            prop_assert_eq!(&got, &want);
+            let again = dagr::compute_with((&g, &g.sum(), &m.max(), &b), s.clone());
+            match xs.iter().map(|x| x * k).max() {
+                Some(mx) => {
+                    let (items, sum, max, all) = again.unwrap();
+                    prop_assert_eq!(&items, &want.2);
+                    prop_assert_eq!(sum, want.2.iter().sum::<i64>());
+                    prop_assert_eq!(max, mx);
+                    prop_assert_eq!(&all, &xs);
+                }
+                None => prop_assert!(again.is_err()),
+            }
+        }
+    }
+}
