@@ -584,3 +584,319 @@ fn try_map_names_the_file_and_line_of_a_bad_item() {
     assert!(e.contains("item 0 of partition 1: invalid digit"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Partitions as `from_sequence` cuts them (Dask's rule), for oracles that depend on them.
+fn chunks_of<T: Clone>(xs: &[T], parts: usize) -> Vec<Vec<T>> {
+    if xs.is_empty() {
+        return vec![Vec::new()];
+    }
+    xs.chunks(xs.len().div_ceil(parts))
+        .map(<[T]>::to_vec)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// pluck, product, join, accumulate, frequencies_sorted and the comparator and
+    /// borrowed-key topk against plain iterators, on every scheduler.
+    #[test]
+    fn item_and_pair_operators_match_plain_iterators(
+        xs in proptest::collection::vec((-20i64..20, "[a-d]{0,3}"), 0..60),
+        ys in proptest::collection::vec(-20i64..20, 0..12),
+        parts in 1usize..7,
+        other_parts in 1usize..4,
+    ) {
+        let b = db::from_sequence(xs.clone(), parts).unwrap();
+        let c = db::from_sequence(ys.clone(), other_parts).unwrap();
+        let firsts: Vec<i64> = xs.iter().map(|x| x.0).collect();
+        let n = b.npartitions();
+        for s in schedulers() {
+            prop_assert_eq!(b.pluck::<0>().compute_with(s.clone()).unwrap(), firsts.clone());
+            prop_assert_eq!(b.pluck::<1>().compute_with(s.clone()).unwrap(), xs.iter().map(|x| x.1.clone()).collect::<Vec<_>>());
+            let as_vecs = b.map(|(a, w)| vec![a, w.len() as i64, -a]);
+            prop_assert_eq!(as_vecs.pluck::<2>().compute_with(s.clone()).unwrap(), firsts.iter().map(|a| -a).collect::<Vec<_>>());
+
+            // product: partition pairs (i, j), this bag's item varying slowest within each
+            let p = b.pluck::<0>().product(&c);
+            prop_assert_eq!(p.npartitions(), n * c.npartitions());
+            let mut want = Vec::new();
+            for pi in chunks_of(&firsts, parts) {
+                for pj in chunks_of(&ys, other_parts) {
+                    for x in &pi {
+                        for y in &pj {
+                            want.push((*x, *y));
+                        }
+                    }
+                }
+            }
+            prop_assert_eq!(p.compute_with(s.clone()).unwrap(), want);
+
+            // join: for each item in order, the matching items of the other in their order
+            let j = b.join(ys.clone(), |x| x.0.rem_euclid(5), |y| y.rem_euclid(5));
+            let want: Vec<(i64, (i64, String))> = xs.iter()
+                .flat_map(|x| ys.iter().filter(|y| y.rem_euclid(5) == x.0.rem_euclid(5)).map(move |y| (*y, x.clone())))
+                .collect();
+            prop_assert_eq!(j.compute_with(s.clone()).unwrap(), want);
+
+            // accumulate: itertools.accumulate over the whole sequence
+            let mut run = 7i64;
+            let mut want = vec![run];
+            for x in &firsts {
+                run = run * 3 % 1_000_003 + x;
+                want.push(run);
+            }
+            let acc = b.pluck::<0>().accumulate(|a, x| a * 3 % 1_000_003 + x, 7);
+            prop_assert_eq!(acc.npartitions(), n);
+            prop_assert_eq!(acc.compute_with(s.clone()).unwrap(), want);
+            let want: Vec<i64> = firsts.iter().scan(None, |st: &mut Option<i64>, &x| {
+                let v = st.map_or(x, |a| a.max(x) - 1);
+                *st = Some(v);
+                Some(v)
+            }).collect();
+            prop_assert_eq!(b.pluck::<0>().accumulate_from_first(|a, x| *a.max(&x) - 1).compute_with(s.clone()).unwrap(), want);
+
+            // frequencies(sort=True): stable sort of the first-appearance list by count, descending
+            let mut want = freqs(&firsts);
+            want.sort_by_key(|e| std::cmp::Reverse(e.1));
+            prop_assert_eq!(b.pluck::<0>().frequencies_sorted().compute_with(s.clone()).unwrap(), want);
+
+            for k in [1, 4, 100] {
+                // by word (a borrowed key), ties in order of appearance
+                let mut want: Vec<(usize, (i64, String))> = xs.iter().cloned().enumerate().collect();
+                want.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
+                let want: Vec<(i64, String)> = want.into_iter().take(k).map(|(_, x)| x).collect();
+                prop_assert_eq!(b.topk_by_ref(k, |x| x.1.as_str()).compute_with(s.clone()).unwrap(), want);
+                // by a comparator of two parts
+                let cmp = |x: &(i64, String), y: &(i64, String)| x.1.len().cmp(&y.1.len()).then(y.0.cmp(&x.0));
+                let mut want: Vec<(usize, (i64, String))> = xs.iter().cloned().enumerate().collect();
+                want.sort_by(|a, b| cmp(&b.1, &a.1).then(a.0.cmp(&b.0)));
+                let want: Vec<(i64, String)> = want.into_iter().take(k).map(|(_, x)| x).collect();
+                prop_assert_eq!(b.topk_by(k, cmp).compute_with(s.clone()).unwrap(), want);
+            }
+        }
+    }
+
+    /// random_sample: an ordered subsequence that depends on the seed and the partitioning
+    /// only (the same on every scheduler and every run), all or nothing at 1 and 0.
+    #[test]
+    fn random_sample_is_seeded_and_scheduler_free(n in 0i64..400, parts in 1usize..8, p in 0.0f64..1.0, seed in any::<u64>()) {
+        let b = db::from_sequence(0..n, parts).unwrap();
+        let first = b.random_sample(p, seed).compute_with(Scheduler::sync()).unwrap();
+        prop_assert!(first.windows(2).all(|w| w[0] < w[1]));
+        prop_assert!(first.iter().all(|x| (0..n).contains(x)));
+        for s in schedulers() {
+            prop_assert_eq!(b.random_sample(p, seed).compute_with(s.clone()).unwrap(), first.clone());
+            prop_assert_eq!(b.random_sample(1.0, seed).compute_with(s.clone()).unwrap(), (0..n).collect::<Vec<_>>());
+            prop_assert_eq!(b.random_sample(0.0, seed).compute_with(s.clone()).unwrap(), Vec::<i64>::new());
+        }
+        // a pipeline after the sample sees the same items
+        prop_assert_eq!(b.random_sample(p, seed).map(|x| x * 2).compute().unwrap(), first.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn random_sample_keeps_about_p_and_seeds_differ() {
+    let b = db::from_sequence(0..100_000i64, 8).unwrap();
+    let a = b.random_sample(0.3, 1).count().compute().unwrap() as f64;
+    // binomial(100000, 0.3): standard deviation about 145; eight of them
+    assert!((a - 30_000.0).abs() < 8.0 * 145.0, "{a}");
+    let s1 = b.random_sample(0.3, 1).compute().unwrap();
+    let s2 = b.random_sample(0.3, 2).compute().unwrap();
+    assert_ne!(s1, s2);
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let err = b.random_sample(bad, 1).compute().unwrap_err().to_string();
+        assert!(
+            err.contains("random_sample") && err.contains("[0, 1]"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn pluck_and_accumulate_edges() {
+    // an item too short names itself, as Dask's IndexError
+    let b = db::from_sequence(vec![vec![1, 2], vec![3]], 2).unwrap();
+    let err = b.pluck::<1>().compute().unwrap_err().to_string();
+    assert!(
+        err.contains("item 0 of partition 1") && err.contains("1 elements"),
+        "{err}"
+    );
+    // arrays and tuples of six
+    let arr = db::from_sequence(vec![[1, 2, 3], [4, 5, 6]], 2).unwrap();
+    assert_eq!(arr.pluck::<2>().compute().unwrap(), vec![3, 6]);
+    let six = db::from_sequence(vec![(1, 'a', 2.5, "s", 3u8, true)], 1).unwrap();
+    assert_eq!(six.pluck::<5>().compute().unwrap(), vec![true]);
+    // empty partitions before and between: the carry goes through them
+    let parts = vec![
+        dagr::value(Vec::<i64>::new()),
+        dagr::value(vec![1, 2]),
+        dagr::value(vec![]),
+        dagr::value(vec![3]),
+    ];
+    let b = db::from_delayed(parts).unwrap();
+    for s in schedulers() {
+        assert_eq!(
+            b.accumulate_from_first(|a, x| a + x)
+                .compute_with(s.clone())
+                .unwrap(),
+            vec![1, 3, 6]
+        );
+        assert_eq!(
+            b.accumulate(|a, x| a + x, 10)
+                .compute_with(s.clone())
+                .unwrap(),
+            vec![10, 11, 13, 16]
+        );
+        let empty = db::from_sequence(Vec::<i64>::new(), 3).unwrap();
+        assert_eq!(
+            empty
+                .accumulate(|a, x| a + x, 5)
+                .compute_with(s.clone())
+                .unwrap(),
+            vec![5]
+        );
+        assert!(empty
+            .accumulate_from_first(|a, x| a + x)
+            .compute_with(s)
+            .unwrap()
+            .is_empty());
+    }
+    let b = db::from_sequence(0..4, 2).unwrap();
+    assert!(b.topk_by(0, |a, b| a.cmp(b)).compute().is_err());
+}
+
+#[test]
+fn text_frequencies_sorted_and_topk_by_ref() {
+    let b = db::from_sequence(
+        vec!["b a b".to_string(), "c a a".to_string(), "d".to_string()],
+        2,
+    )
+    .unwrap();
+    let words = b.str().split().flatten();
+    for s in schedulers() {
+        let sorted = words.frequencies_sorted().compute_with(s.clone()).unwrap();
+        let want: Vec<(String, u64)> = vec![
+            ("a".into(), 3),
+            ("b".into(), 2),
+            ("c".into(), 1),
+            ("d".into(), 1),
+        ];
+        assert_eq!(sorted, want);
+        let last = words
+            .frequencies()
+            .topk_by_ref(2, |(w, _)| w.as_str())
+            .compute_with(s)
+            .unwrap();
+        assert_eq!(last, vec![("d".to_string(), 1), ("c".to_string(), 1)]);
+    }
+}
+
+/// Counts the started tasks whose key starts with a prefix.
+struct Started(&'static str, std::sync::atomic::AtomicUsize);
+
+impl dagr::runtime::Observer for Started {
+    fn on_event(&self, e: &dagr::runtime::Event<'_>) {
+        if e.kind == dagr::runtime::EventKind::Started && e.key.prefix().starts_with(self.0) {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn outputs_of_one_compute_read_a_shared_bag_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let d = scratch("shared");
+    for f in 0..3 {
+        let text: String = (0..40)
+            .map(|i| format!("{} w{}\n", f * 40 + i, i % 5))
+            .collect();
+        std::fs::write(d.join(format!("p{f}.txt")), text).unwrap();
+    }
+    for s in schedulers() {
+        let parsed = Arc::new(AtomicUsize::new(0));
+        let counter = parsed.clone();
+        let rows = db::read_text(&format!("{}/*.txt", d.display()))
+            .unwrap()
+            .map(move |l| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                let (n, w) = l.split_once(' ').unwrap();
+                (n.parse::<i64>().unwrap(), w.to_string())
+            });
+        let nums = rows.pluck::<0>();
+        let (total, count, words, big) = (
+            nums.sum(),
+            rows.count(),
+            rows.pluck::<1>().frequencies(),
+            nums.filter(|n| *n > 100),
+        );
+        // computed alone, each output parses every line inside its own tasks
+        let alone = (
+            total.compute_with(s.clone()).unwrap(),
+            count.compute_with(s.clone()).unwrap(),
+            words.compute_with(s.clone()).unwrap(),
+            big.compute_with(s.clone()).unwrap(),
+        );
+        assert_eq!(parsed.swap(0, Ordering::Relaxed), 4 * 120);
+        // together, each line is parsed once: the parsed partitions are tasks the four read
+        let mapped = Arc::new(Started("map", Default::default()));
+        let together = dagr::compute_with(
+            (&total, &count, &words, &big),
+            s.clone().observe(mapped.clone()),
+        )
+        .unwrap();
+        assert_eq!(together, alone);
+        assert_eq!(parsed.swap(0, Ordering::Relaxed), 120);
+        assert_eq!(mapped.1.load(Ordering::Relaxed), 3);
+        // a step read by one output stays fused into its tasks
+        let mapped = Arc::new(Started("map", Default::default()));
+        total
+            .compute_with(s.clone().observe(mapped.clone()))
+            .unwrap();
+        assert_eq!(mapped.1.load(Ordering::Relaxed), 0);
+        assert_eq!(parsed.swap(0, Ordering::Relaxed), 120);
+    }
+    // the picture of the compute shows the shared partitions as tasks of their own
+    let rows = db::from_sequence(0..100, 4).unwrap().map(|x| x * 2);
+    let (sum, count) = (rows.sum(), rows.count());
+    let together = dagr::to_dot((&sum, &count));
+    assert!(together.contains("label=\"map"), "{together}");
+    assert!(!dagr::to_dot(&sum).contains("label=\"map"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// Outputs sharing steps of one bag, computed together (their shared partitions made
+    /// once) give what each gives alone, on every scheduler.
+    #[test]
+    fn shared_steps_computed_together_equal_each_alone(xs in proptest::collection::vec(-30i64..30, 0..80), parts in 1usize..6, k in 1i64..5) {
+        let b = db::from_sequence(xs.clone(), parts).unwrap();
+        let m = b.map(move |x| x * k);
+        let f = m.filter(|x| x % 2 == 0);
+        let g = f.flat_map(|x| vec![x, x + 1]);
+        let want = (
+            xs.iter().map(|x| x * k).sum::<i64>(),
+            xs.iter().map(|x| x * k).filter(|x| x % 2 == 0).count() as u64,
+            xs.iter().map(|x| x * k).filter(|x| x % 2 == 0).flat_map(|x| [x, x + 1]).collect::<Vec<_>>(),
+            freqs(&xs.iter().map(|x| x * k).filter(|x| x % 2 == 0).collect::<Vec<_>>()),
+        );
+        for s in schedulers() {
+            let got = dagr::compute_with((&m.sum(), &f.count(), &g, &f.frequencies()), s.clone()).unwrap();
+            prop_assert_eq!(&got, &want);
+            let again = dagr::compute_with((&g, &g.sum(), &m.max(), &b), s.clone());
+            match xs.iter().map(|x| x * k).max() {
+                Some(mx) => {
+                    let (items, sum, max, all) = again.unwrap();
+                    prop_assert_eq!(&items, &want.2);
+                    prop_assert_eq!(sum, want.2.iter().sum::<i64>());
+                    prop_assert_eq!(max, mx);
+                    prop_assert_eq!(&all, &xs);
+                }
+                None => prop_assert!(again.is_err()),
+            }
+        }
+    }
+}

@@ -116,7 +116,7 @@ fn errors_show_what_the_user_wrote() {
     let e = err(df.filter(col("b").and(col("n").between(1, 2) + 1)));
     assert_eq!(
         e.to_string(),
-        r#"`col("n").between(1, 2)` is bool, but arithmetic needs a number"#
+        r#"`col("n").between(1, 2) + 1` is int64, but and needs a boolean expression"#
     );
     let e = err(df.filter(col("ok").and(col("b"))));
     assert!(
@@ -351,7 +351,8 @@ proptest! {
         let filled = df.fillna(-1).compute().unwrap();
         let want: Vec<f64> = rows.iter().map(|r| if r.0.is_nan() { -1.0 } else { r.0 }).collect();
         prop_assert_eq!(filled.column("x").unwrap().to_f64().unwrap(), want);
-        prop_assert_eq!(filled.column("s").unwrap(), &Column::Str(rows.iter().map(|r| r.2.clone()).collect()));
+        // pandas fills the string column with the number (an object column); here its text
+        prop_assert_eq!(filled.column("s").unwrap(), &Column::Str(rows.iter().map(|r| Some(r.2.clone().unwrap_or_else(|| "-1".into()))).collect()));
     }
 }
 
@@ -364,14 +365,29 @@ fn fillna_per_column_checks_the_values() {
         .unwrap();
     assert_eq!(texts(&t, "s")[2].as_deref(), Some("?"));
     assert_eq!(t.column("x").unwrap().f64(1), Some(0.0));
-    let t = df.fillna("none").compute().unwrap();
-    assert!(t.column("x").unwrap().f64(1).unwrap().is_nan());
+    // a string cannot fill a float column's NaN without making it `object`, as pandas would
+    for e in [
+        df.fillna("none").compute().unwrap_err(),
+        df.fillna_each(&[("x", "?".into())]).compute().unwrap_err(),
+        df.fillna(true).compute().unwrap_err(),
+    ] {
+        let e = e.to_string();
+        assert!(
+            e.contains(r#"column "x" (float64) has a missing value"#)
+                && e.contains("cast the column first"),
+            "{e}"
+        );
+    }
+    let t = df.fillna_each(&[("s", "none".into())]).compute().unwrap();
     assert_eq!(texts(&t, "s")[2].as_deref(), Some("none"));
-    let e = df.fillna_each(&[("x", "?".into())]).compute().unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        r#"column "x" is float64, but fillna needs a string column for a string value"#
-    );
+    // a column without nulls is left as it is, whatever the value (pandas keeps its type)
+    let t = df.select(&["n"]).unwrap().fillna("?").compute().unwrap();
+    assert_eq!(t.column("n").unwrap().dtype(), DType::I64);
+    let t = df
+        .fillna_each(&[("s", Scalar::Bool(true)), ("x", 2.5.into())])
+        .compute()
+        .unwrap();
+    assert_eq!(texts(&t, "s")[2].as_deref(), Some("True"));
 }
 
 /// A merged row as the oracle writes it: key, left value, right value (`None`: null).

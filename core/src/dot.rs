@@ -174,18 +174,24 @@ fn addr(n: &NodeRef) -> usize {
 
 /// DOT text for the graph of `outputs`.
 pub(crate) fn to_dot(outputs: &[&NodeRef], opts: &VisualizeOptions) -> String {
+    // The graph as a compute of these outputs runs it: the work several tasks share made
+    // once, by a task of its own (see `crate::share`).
+    let rebuilt = crate::share::rewire(outputs);
     // Every node once, outputs first.
     let mut ids: AddrMap<usize> = AddrMap::default();
     let mut order: Vec<&NodeRef> = Vec::new();
-    let mut stack: Vec<&NodeRef> = outputs.to_vec();
+    let mut stack: Vec<&NodeRef> = outputs
+        .iter()
+        .map(|n| rebuilt.get(&addr(n)).unwrap_or(n))
+        .collect();
     while let Some(n) = stack.pop() {
         if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(addr(n)) {
             slot.insert(order.len());
             order.push(n);
-            stack.extend(n.deps());
+            stack.extend(n.deps().iter().map(|d| rebuilt.get(&addr(d)).unwrap_or(d)));
         }
     }
-    let id = |n: &NodeRef| ids[&addr(n)];
+    let id = |n: &NodeRef| ids[&addr(rebuilt.get(&addr(n)).unwrap_or(n))];
 
     // Layers, in order of first appearance.
     let mut layers: Vec<Layer<'_>> = Vec::new();

@@ -15,6 +15,13 @@
 //! frequencies → topk` builds no `String` until its result. Items become owned `String`s
 //! only where user code asks for them (`map`, `filter`, `take`, `compute`, ...).
 //!
+//! Outputs of one compute that read the same bag (`dagr::compute((&b.sum(), &b.count(),
+//! &b.frequencies()))` over `b = read_text(..).map(parse)`) share its partitions: each is
+//! made once, by a task of its own holding its items, which they all read; a bag read by
+//! one task only is streamed through its steps without being held. (The column kernels of
+//! text, `count`, `frequencies`, `distinct` and `topk` over text columns, and `accumulate`
+//! make their partitions inside their own tasks.)
+//!
 //! | dagr | Dask |
 //! |---|---|
 //! | `db::from_sequence(v, n)?` | `db.from_sequence(v, npartitions=n)` |
@@ -22,17 +29,28 @@
 //! | `b.map(f).filter(p)` | `b.map(f).filter(p)` |
 //! | `b.str().split().flatten()` | `b.str.split().flatten()` |
 //! | `b.frequencies().topk(10, \|(_, n)\| *n)` | `b.frequencies().topk(10, key=1)` |
+//! | `b.pluck::<0>()` | `b.pluck(0)` |
+//! | `b.product(&c)` | `b.product(c)` |
+//! | `b.join(v, \|x\| x.0, \|y\| y.0)` | `b.join(v, on_self=first, on_other=first)` |
+//! | `b.accumulate(\|a, x\| a + x, 0)` | `b.accumulate(add, initial=0)` |
+//! | `b.random_sample(0.1, 42)` | `b.random_sample(0.1, random_state=42)` |
+//! | `b.frequencies_sorted()` | `b.frequencies(sort=True)` |
+//! | `b.topk_by_ref(10, \|p\| p.name.as_str())` | `b.topk(10, key=lambda p: p.name)` |
 //! | `b.compute()?` | `b.compute()` |
 
 mod column;
 pub(crate) mod counts;
+mod items;
+mod join;
 mod kernels;
+mod layer;
 mod reduce;
 mod repr;
 mod strings;
 pub(crate) mod text;
 
 pub use column::TextColumn;
+pub use items::Pluck;
 pub use reduce::ToF64;
 pub use strings::StrMethods;
 pub use text::{read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE};
@@ -43,6 +61,7 @@ use crate::tokenize::fresh_token;
 use crate::Data;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
+use layer::BagLayer;
 use repr::{ColKind, ColPart};
 use std::cell::RefCell;
 use std::fmt;
@@ -74,9 +93,9 @@ pub(crate) type Gen<T> =
 /// ```
 pub struct Bag<T> {
     name: Arc<str>,
-    /// Per partition, the node whose value it starts from (`None`: generated from nothing).
-    inputs: Arc<[Option<NodeRef>]>,
-    gen: Gen<T>,
+    /// How each partition's items are made: per partition, the node whose value it starts
+    /// from (`None`: generated from nothing), then the bag's source and steps.
+    layer: Arc<BagLayer<T>>,
     /// The same partitions as columns, for text bags (see `repr`).
     col: Option<repr::Col>,
     /// For bags whose items are the lines of text files, one for one: where item `j` of
@@ -91,8 +110,7 @@ impl<T> Clone for Bag<T> {
     fn clone(&self) -> Self {
         Bag {
             name: self.name.clone(),
-            inputs: self.inputs.clone(),
-            gen: self.gen.clone(),
+            layer: self.layer.clone(),
             col: self.col.clone(),
             lines: self.lines.clone(),
         }
@@ -101,7 +119,8 @@ impl<T> Clone for Bag<T> {
 
 impl<T> fmt::Debug for Bag<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bag<{}, npartitions={}>", self.name, self.inputs.len())
+        let n = self.layer.partition_inputs().len();
+        write!(f, "Bag<{}, npartitions={n}>", self.name)
     }
 }
 
@@ -142,13 +161,12 @@ pub fn from_sequence<T: Data>(
     let n = parts.len();
     let parts: Arc<[Vec<T>]> = parts.into();
     let gen: Gen<T> = Arc::new(move |i, _, _| Ok(Box::new(parts[i].clone().into_iter())));
-    Ok(Bag {
-        name: layer_name("from-sequence"),
-        inputs: vec![None; n].into(),
+    Ok(Bag::source(
+        layer_name("from-sequence"),
+        vec![None; n].into(),
         gen,
-        col: None,
-        lines: None,
-    })
+        true,
+    ))
 }
 
 /// A bag whose partitions are lazy values (Dask: `db.from_delayed`).
@@ -172,6 +190,23 @@ pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Erro
     ))
 }
 
+/// Runs `consume` over partition `i`'s stream as `gen` makes it from the input `v`, failing
+/// with the error the stream recorded, if any.
+pub(crate) fn consume_stream<T, S>(
+    gen: &Gen<T>,
+    i: usize,
+    v: Option<Value>,
+    consume: impl FnOnce(PartIter<T>) -> S,
+) -> Result<S, TaskError> {
+    let err: ErrSlot = Rc::default();
+    let out = consume(gen(i, v, &err)?);
+    let failed = err.borrow_mut().take();
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
 fn take_vec<T: Data>(v: Option<Value>) -> Result<Vec<T>, TaskError> {
     repr::take_input::<Vec<T>>(v)
@@ -181,13 +216,48 @@ impl<T: Data> Bag<T> {
     /// A bag over nodes that each produce one partition's `Vec<T>`.
     pub(crate) fn from_nodes(name: Arc<str>, nodes: Vec<NodeRef>) -> Bag<T> {
         let gen: Gen<T> = Arc::new(|_, v, _| Ok(Box::new(take_vec::<T>(v)?.into_iter())));
+        Bag::source(name, nodes.into_iter().map(Some).collect(), gen, true)
+    }
+
+    /// A bag whose partitions `gen` makes from `inputs`; `cheap`: as costly as reading
+    /// made items, so never a task of its own when shared (see [`layer`]).
+    pub(crate) fn source(
+        name: Arc<str>,
+        inputs: Arc<[Option<NodeRef>]>,
+        gen: Gen<T>,
+        cheap: bool,
+    ) -> Bag<T> {
         Bag {
-            name,
-            inputs: nodes.into_iter().map(Some).collect(),
-            gen,
+            name: name.clone(),
+            layer: BagLayer::source(name, inputs, gen, cheap),
             col: None,
             lines: None,
         }
+    }
+
+    /// The bag of `step` over this bag's items, a layer named `name`.
+    pub(crate) fn step<U: Data>(
+        &self,
+        name: Arc<str>,
+        step: impl Fn(usize, PartIter<T>, &ErrSlot) -> PartIter<U> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        Bag {
+            name: name.clone(),
+            layer: BagLayer::step(name, &self.layer, Arc::new(step)),
+            col: None,
+            lines: None,
+        }
+    }
+
+    /// Per partition, the node whose value it starts from (`None`: generated from nothing).
+    pub(crate) fn inputs(&self) -> &Arc<[Option<NodeRef>]> {
+        self.layer.partition_inputs()
+    }
+
+    /// Makes a partition's items from its input, the whole pipeline in one task.
+    pub(crate) fn gen(&self) -> Gen<T> {
+        let layer = self.layer.clone();
+        Arc::new(move |i, v, e| layer.stream(i, v, e, &[]))
     }
 
     /// A bag with the same partitions whose computation fails with `message` (operators
@@ -203,18 +273,12 @@ impl<T: Data> Bag<T> {
                 },
             )))
         });
-        Bag {
-            name: layer_name(what),
-            inputs: self.inputs.clone(),
-            gen,
-            col: None,
-            lines: None,
-        }
+        Bag::source(layer_name(what), self.inputs().clone(), gen, true)
     }
 
     /// Number of partitions.
     pub fn npartitions(&self) -> usize {
-        self.inputs.len()
+        self.inputs().len()
     }
 
     /// A new bag applying `step` to every partition's stream (no task of its own).
@@ -223,14 +287,7 @@ impl<T: Data> Bag<T> {
         op: &str,
         step: impl Fn(PartIter<T>) -> PartIter<U> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let gen = self.gen.clone();
-        Bag {
-            name: layer_name(op),
-            inputs: self.inputs.clone(),
-            gen: Arc::new(move |i, v, e| Ok(step(gen(i, v, e)?))),
-            col: None,
-            lines: None,
-        }
+        self.step(layer_name(op), move |_, it, _| step(it))
     }
 
     /// Applies `f` to every item (Dask: `Bag.map`).
@@ -269,35 +326,40 @@ impl<T: Data> Bag<T> {
         &self,
         f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static,
     ) -> Bag<U> {
-        let (f, lines, gen) = (Arc::new(f), self.lines.clone(), self.gen.clone());
-        Bag {
-            name: layer_name("try-map"),
-            inputs: self.inputs.clone(),
-            gen: Arc::new(move |i, v, e| {
-                let (f, lines, slot) = (f.clone(), lines.clone(), e.clone());
-                let mut j = 0u64;
-                Ok(Box::new(gen(i, v, e)?.map_while(move |x| {
-                    let at = j;
-                    j += 1;
-                    match f(x) {
-                        Ok(u) => Some(u),
-                        Err(err) => {
-                            let mut slot = slot.borrow_mut();
-                            if slot.is_none() {
-                                let place = lines.as_ref().map_or_else(
-                                    || format!("item {at} of partition {i}"),
-                                    |l| l(i, at),
-                                );
-                                *slot = Some(TaskError::new(format!("{place}: {err}")));
-                            }
-                            None
+        self.try_map_named("try-map", f)
+    }
+
+    /// [`Bag::try_map`] as the layer `op`.
+    pub(crate) fn try_map_named<U: Data, E: fmt::Display>(
+        &self,
+        op: &str,
+        f: impl Fn(T) -> Result<U, E> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let (f, lines) = (Arc::new(f), self.lines.clone());
+        let mut b = self.step(layer_name(op), move |i, it, slot| {
+            let (f, lines, slot) = (f.clone(), lines.clone(), slot.clone());
+            let mut j = 0u64;
+            Box::new(it.map_while(move |x| {
+                let at = j;
+                j += 1;
+                match f(x) {
+                    Ok(u) => Some(u),
+                    Err(err) => {
+                        let mut slot = slot.borrow_mut();
+                        if slot.is_none() {
+                            let place = lines.as_ref().map_or_else(
+                                || format!("item {at} of partition {i}"),
+                                |l| l(i, at),
+                            );
+                            *slot = Some(TaskError::new(format!("{place}: {err}")));
                         }
+                        None
                     }
-                })))
-            }),
-            col: None,
-            lines: self.lines.clone(),
-        }
+                }
+            }))
+        });
+        b.lines = self.lines.clone();
+        b
     }
 
     /// Keeps the items for which `pred` holds (Dask: `Bag.filter`).
@@ -376,17 +438,21 @@ impl<T: Data> Bag<T> {
         name: &Arc<str>,
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let gen = self.gen.clone();
         let wire = Some(crate::wire::known_wire::<S>());
-        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
-            let err: ErrSlot = Rc::default();
-            let out = consume(gen(i, v, &err)?);
-            let failed = err.borrow_mut().take();
-            match failed {
-                Some(e) => Err(e),
-                None => Ok(out),
-            }
-        })
+        let consume: Arc<layer::Consume<T, S>> = Arc::new(consume);
+        (0..self.npartitions())
+            .map(|i| {
+                let task = layer::PartTask {
+                    layer: self.layer.clone(),
+                    below: false,
+                    i,
+                    wire,
+                    consume: consume.clone(),
+                };
+                let key = Key::index(name.clone(), &[i as u64]);
+                task.node(key, crate::share::Walk::plain(), true).0
+            })
+            .collect()
     }
 
     /// The partitions as nodes to hold in memory: text as columns, other items as `Vec`s.
@@ -411,6 +477,7 @@ impl<T: Data> Bag<T> {
                 self.name.clone(),
                 nodes.into_iter().map(Some).collect(),
                 col,
+                true,
             );
         }
         Bag::from_nodes(self.name.clone(), nodes)

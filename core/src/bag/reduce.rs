@@ -325,7 +325,7 @@ impl<T: Data> Bag<T> {
             let col = Col::new(ColKind::Text, |_, v, _| {
                 Ok(ColPart::Text(take_input::<TextColumn>(v)?))
             });
-            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col);
+            return Bag::from_col(layer_name("reduced"), vec![Some(d.node)].into(), col, true);
         }
         let d = self.reduction(
             "distinct",
@@ -386,7 +386,7 @@ impl<T: Data> Bag<T> {
                 groups: groups.into(),
                 whole: whole.clone(),
             });
-            return Bag::from_col(layer_name("reduced"), vec![Some(whole)].into(), col);
+            return Bag::from_col(layer_name("reduced"), vec![Some(whole)].into(), col, true);
         }
         let d = self.reduction(
             "frequencies",
@@ -629,6 +629,96 @@ impl<T: Data> Bag<T> {
     }
 }
 
+impl<T: Data> Bag<T> {
+    /// The `k` largest items by `cmp` (`Greater`: the first item is the better), largest
+    /// first; ties keep the order of appearance (Dask: `Bag.topk(k, key)` with a key Rust
+    /// compares through a function). The comparator borrows both items, so a key may be a
+    /// part of the item, or several parts compared in turn. Never keeps more than `2k`
+    /// items per partition. `k == 0` is an error from `compute`.
+    ///
+    /// ```
+    /// let b = dagr::bag::from_sequence(vec![("b".to_string(), 2), ("a".into(), 2), ("c".into(), 1)], 2)?;
+    /// // by count, then the alphabetically first word
+    /// let top = b.topk_by(2, |x, y| x.1.cmp(&y.1).then_with(|| y.0.cmp(&x.0))).compute()?;
+    /// assert_eq!(top, vec![("a".to_string(), 2), ("b".into(), 2)]);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn topk_by(
+        &self,
+        k: usize,
+        cmp: impl Fn(&T, &T) -> Ordering + Send + Sync + 'static,
+    ) -> Bag<T> {
+        if k == 0 {
+            return self.failing("topk", "topk_by(0, ..): k must be at least 1".into());
+        }
+        let cmp = Arc::new(cmp);
+        let cmp2 = cmp.clone();
+        let d = self.reduction(
+            "topk",
+            move |it| best_k(it, k, &*cmp),
+            move |parts| best_k(parts.into_iter().flatten(), k, &*cmp2),
+            |v| v,
+        );
+        self.reduced_bag(d)
+    }
+
+    /// The `k` items with the largest `key`, where the key borrows from the item (a
+    /// `&str` field, a slice): `topk` ranks keys it owns, this ranks borrowed ones, with the
+    /// same order (NaN above every number, ties in order of appearance).
+    ///
+    /// ```
+    /// let b = dagr::bag::from_sequence(vec![("pear".to_string(), 1), ("apple".into(), 5), ("zucchini".into(), 2)], 2)?;
+    /// let last = b.topk_by_ref(2, |(word, _)| word.as_str()).compute()?;
+    /// assert_eq!(last, vec![("zucchini".to_string(), 2), ("pear".into(), 1)]);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn topk_by_ref<K: PartialOrd + ?Sized>(
+        &self,
+        k: usize,
+        key: impl for<'a> Fn(&'a T) -> &'a K + Send + Sync + 'static,
+    ) -> Bag<T> {
+        self.topk_by(k, move |a, b| numpy_order(key(a), key(b)))
+    }
+
+    /// How often each distinct item occurs, the most frequent first and ties in order of
+    /// first appearance (Dask: `Bag.frequencies(sort=True)`).
+    ///
+    /// ```
+    /// let b = dagr::bag::from_sequence(vec!["x", "y", "y", "z", "z", "w"], 3)?;
+    /// assert_eq!(b.frequencies_sorted().compute()?, vec![("y", 2), ("z", 2), ("x", 1), ("w", 1)]);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn frequencies_sorted(&self) -> Bag<(T, u64)>
+    where
+        T: Hash + Eq,
+    {
+        self.frequencies().map_partitions(|mut v| {
+            // stable: equal counts keep their order of first appearance
+            v.sort_by_key(|e| std::cmp::Reverse(e.1));
+            v
+        })
+    }
+}
+
+/// The best `k` of `items` by `cmp` (greater is better), best first, ties in order of
+/// appearance: a buffer of up to `2k` items cut back to the best `k` when full, so the work
+/// is linear in the items.
+fn best_k<T>(items: impl Iterator<Item = T>, k: usize, cmp: &dyn Fn(&T, &T) -> Ordering) -> Vec<T> {
+    let better = |a: &(usize, T), b: &(usize, T)| cmp(&b.1, &a.1).then(a.0.cmp(&b.0));
+    let cap = k.saturating_mul(2);
+    let mut buf: Vec<(usize, T)> = Vec::with_capacity(cap.min(1 << 12));
+    for x in items.enumerate() {
+        buf.push(x);
+        if buf.len() >= cap {
+            buf.select_nth_unstable_by(k - 1, better);
+            buf.truncate(k);
+        }
+    }
+    buf.sort_by(better);
+    buf.truncate(k);
+    buf.into_iter().map(|(_, x)| x).collect()
+}
+
 /// Partition `i`'s strings counted (the part step of `frequencies` and `distinct`).
 fn count_strings(i: usize, p: ColPart) -> Result<PartialCounts, TaskError> {
     match p {
@@ -828,7 +918,7 @@ impl<K: PartialOrd, T> Eq for Ranked<K, T> {}
 
 /// A total order on `PartialOrd` values, as NumPy sorts floats: values not ordered even
 /// with themselves (NaN) after every other, equal among themselves.
-pub(crate) fn numpy_order<K: PartialOrd>(a: &K, b: &K) -> Ordering {
+pub(crate) fn numpy_order<K: PartialOrd + ?Sized>(a: &K, b: &K) -> Ordering {
     match a.partial_cmp(b) {
         Some(o) => o,
         None => {

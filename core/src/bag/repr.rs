@@ -149,21 +149,24 @@ pub(crate) fn take_input<C: Data>(v: Option<Value>) -> Result<C, TaskError> {
 
 impl<T: Data> Bag<T> {
     /// A bag over `inputs` whose partitions are made by `col`; its items are the column's.
-    pub(crate) fn from_col(name: Arc<str>, inputs: Arc<[Option<NodeRef>]>, col: Col) -> Bag<T> {
+    /// `cheap`: the column is read from the input's value (never a task of its own when
+    /// shared).
+    pub(crate) fn from_col(
+        name: Arc<str>,
+        inputs: Arc<[Option<NodeRef>]>,
+        col: Col,
+        cheap: bool,
+    ) -> Bag<T> {
         let cg = col.gen.clone();
         let gen: Gen<T> = Arc::new(move |i, v, e| cg(i, v, e)?.into_items::<T>());
-        Bag {
-            name,
-            inputs,
-            gen,
-            col: Some(col),
-            lines: None,
-        }
+        let mut b = Bag::source(name, inputs, gen, cheap);
+        b.col = Some(col);
+        b
     }
 
     /// A bag with this bag's partitions made by the column view `col`.
     pub(crate) fn with_col<U: Data>(&self, op: &str, col: Col) -> Bag<U> {
-        Bag::from_col(layer_name(op), self.inputs.clone(), col)
+        Bag::from_col(layer_name(op), self.inputs().clone(), col, false)
     }
 
     /// The column view, if this bag has one of one of `kinds`.
@@ -175,7 +178,7 @@ impl<T: Data> Bag<T> {
     /// itself.
     pub(crate) fn count_groups(&self) -> Option<&CountGroups> {
         let g = self.col_of(&[ColKind::Counts])?.groups.as_ref()?;
-        match &*self.inputs {
+        match &**self.inputs() {
             [Some(n)] if Arc::ptr_eq(n, &g.whole) => Some(g),
             _ => None,
         }
@@ -190,7 +193,7 @@ impl<T: Data> Bag<T> {
     ) -> Vec<NodeRef> {
         let gen = col.gen.clone();
         let wire = Some(crate::wire::known_wire::<S>());
-        crate::tree::partition_nodes(&self.inputs, name, wire, move |i, v| {
+        crate::tree::partition_nodes(self.inputs(), name, wire, move |i, v| {
             let err: ErrSlot = Rc::default();
             let out = consume(i, gen(i, v, &err)?);
             let failed = err.borrow_mut().take();

@@ -43,7 +43,7 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
             Some(c) if c.kind == ColKind::Text => c.clone(),
             Some(c) => c.then(ColKind::Text, |p| Ok(ColPart::Text(p.into_text()?))),
             None => {
-                let gen = self.bag.gen.clone();
+                let gen = self.bag.gen();
                 Col::new(ColKind::Text, move |i, v, e| {
                     Ok(ColPart::Text(gen(i, v, e)?.collect::<TextColumn>()))
                 })

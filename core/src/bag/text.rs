@@ -141,13 +141,10 @@ pub fn read_text_with(pattern: &str, opts: TextOptions) -> Result<Bag<String>, E
         Some(b) => format!("{}, line {}", b.path.display(), first_line(b) + j + 1),
         None => format!("item {j} of partition {i}"),
     });
-    Ok(Bag {
-        name: layer_name("read-text"),
-        inputs: vec![None; n].into(),
-        gen,
-        col: Some(col),
-        lines: Some(lines),
-    })
+    let mut b = Bag::source(layer_name("read-text"), vec![None; n].into(), gen, false);
+    b.col = Some(col);
+    b.lines = Some(lines);
+    Ok(b)
 }
 
 /// The files a pattern names, sorted; an error when there are none.

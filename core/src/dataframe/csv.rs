@@ -186,6 +186,20 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
         };
         let mut rdr = reader(&opts, src);
         let mut records = rdr.byte_records().peekable();
+        if records.peek().is_none()
+            && std::fs::metadata(path).map_err(io(path))?.len() < SAMPLE_BYTES
+        {
+            // an empty file (not even a header): zero rows, as pandas and Dask read it,
+            // whatever the other files' columns
+            blocks.push(Block {
+                path: path.as_path().into(),
+                start: 0,
+                end: None,
+                gz,
+                header: false,
+            });
+            continue;
+        }
         let header: Option<Vec<String>> = if opts.header {
             match records.next() {
                 Some(r) => {

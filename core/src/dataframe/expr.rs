@@ -118,13 +118,16 @@ impl From<Scalar> for Expr {
 /// | `lit(2.5)`, `2.5`, `20`, `true`, `"Paris"` (as an operand) | a constant | its own |
 /// | `a + b`, `a - b`, `a * b` | `a + b`, … | int64 for two ints (wrapping as NumPy), else float64 |
 /// | `a / b` | `a / b` | float64 |
+/// | `a + b`, `a * b` of two booleans | the same | bool: `a \| b`, `a & b` (NumPy's, as pandas) |
 /// | `a.gt(b)`, `ge`, `lt`, `le`, `eq`, `ne` | `a > b`, `>=`, `<`, `<=`, `==`, `!=` | bool |
 /// | `a.between(lo, hi)` | `a.between(lo, hi)` (both ends included) | bool |
 /// | `a.and(b)` or `a & b`, `a.or(b)` or `a \| b`, `a.not()` or `!a` | `a & b`, `a \| b`, `~a` | bool |
 /// | `a.isna()`, `a.notna()` | `a.isna()`, `a.notna()` | bool |
 /// | `a.isin(["x", "y"])` | `a.isin(["x", "y"])` | bool |
 ///
-/// Arithmetic takes numbers (int64, float64). Comparisons take two numbers (booleans count
+/// Arithmetic takes numbers (int64, float64) and booleans, as pandas: a boolean with a number
+/// counts as 0 or 1 (`col("flag") + 1` is int64), two booleans add as `|` and multiply as
+/// `&`, and their `-` and `/` are errors (pandas raises). Comparisons take two numbers (booleans count
 /// as 0 and 1), two strings (compared by bytes) or two booleans. Missing values follow
 /// pandas: NaN and a missing string are unequal to everything (`ne` holds, every other
 /// comparison fails), `isna` finds them, `isin` matches NaN only when the list has NaN.
@@ -364,7 +367,7 @@ impl Expr {
     fn dtype(&self, schema: &Schema) -> Result<DType, Error> {
         let numeric = |e: &Expr, what| -> Result<DType, Error> {
             let t = e.dtype(schema)?;
-            if t.is_numeric() {
+            if t.is_numeric() || t == DType::Bool {
                 Ok(t)
             } else {
                 Err(e.type_error(t, what, "a number"))
@@ -393,7 +396,26 @@ impl Expr {
             Node::Arith(op, a, b) => {
                 let what = "arithmetic";
                 match (numeric(a, what)?, numeric(b, what)?, op) {
-                    (DType::I64, DType::I64, Op::Add | Op::Sub | Op::Mul) => DType::I64,
+                    (DType::Bool, DType::Bool, Op::Add | Op::Mul) => DType::Bool,
+                    (DType::Bool, DType::Bool, _) => {
+                        return Err(Error::InvalidArgument {
+                            what: "arithmetic",
+                            message: format!(
+                                "`{self}`: booleans cannot be {} (pandas raises); \
+                                 `^` of two masks is `a.ne(b)`",
+                                if *op == Op::Sub {
+                                    "subtracted"
+                                } else {
+                                    "divided"
+                                }
+                            ),
+                        })
+                    }
+                    (
+                        DType::I64 | DType::Bool,
+                        DType::I64 | DType::Bool,
+                        Op::Add | Op::Sub | Op::Mul,
+                    ) => DType::I64,
                     _ => DType::F64,
                 }
             }
@@ -469,6 +491,26 @@ fn zip_masks(a: Vec<bool>, b: Vec<bool>, f: impl Fn(bool, bool) -> bool) -> Vec<
 }
 
 fn arith(op: Op, a: Column, b: Column, ea: &Expr, eb: &Expr) -> Result<Column, Error> {
+    if let (Column::Bool(x), Column::Bool(y), Op::Add | Op::Mul) = (&a, &b, op) {
+        // NumPy's boolean add and multiply: or, and
+        let f = if op == Op::Add {
+            |x: bool, y: bool| x || y
+        } else {
+            |x: bool, y: bool| x && y
+        };
+        return Ok(Column::Bool(
+            x.iter().zip(y).map(|(&x, &y)| f(x, y)).collect(),
+        ));
+    }
+    // a boolean with an integer counts as 0 or 1
+    let as_int = |c: Column, other: &Column| match (c, other) {
+        (Column::Bool(v), Column::I64(_) | Column::Bool(_)) => {
+            Column::I64(v.into_iter().map(i64::from).collect())
+        }
+        (c, _) => c,
+    };
+    let a = as_int(a, &b);
+    let b = as_int(b, &a);
     if let (Column::I64(x), Column::I64(y), Op::Add | Op::Sub | Op::Mul) = (&a, &b, op) {
         let f = match op {
             Op::Add => i64::wrapping_add,
@@ -480,9 +522,7 @@ fn arith(op: Op, a: Column, b: Column, ea: &Expr, eb: &Expr) -> Result<Column, E
         ));
     }
     let number = |c: Column, e: &Expr| {
-        let dtype = c.dtype();
-        c.to_f64()
-            .ok_or_else(|| e.type_error(dtype, "arithmetic", "a number"))
+        numbers(&c).ok_or_else(|| e.type_error(c.dtype(), "arithmetic", "a number"))
     };
     let (x, y) = (number(a, ea)?, number(b, eb)?);
     let f = match op {

@@ -22,6 +22,8 @@
 //! | `df.sort_values_each(&[("a", true), ("b", false)])` | `df.sort_values(["a", "b"], ascending=[True, False])` |
 //! | `df.nlargest(5, "x")`, `df.tail(5)?` | `df.nlargest(5, "x")`, `df.tail(5)` |
 //! | `df.dropna()`, `df.fillna(0)` | `df.dropna()`, `df.fillna(0)` |
+//! | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` (a table of one row) | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` |
+//! | `df.quantile("x", 0.9)` | `df.x.quantile(0.9)` |
 
 mod column_stats;
 mod csv;
@@ -32,6 +34,7 @@ mod frame_of;
 mod groupby;
 mod layer;
 mod merge;
+mod reduce;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
@@ -437,16 +440,20 @@ impl DataFrame {
         })
     }
 
-    /// Nulls replaced by `value` in every column that can hold it (pandas / Dask:
-    /// `fillna(value)`): a number fills float columns, a string fills string columns;
-    /// integer and boolean columns have no nulls. The column types stay as they are.
+    /// Nulls replaced by `value` in every column (pandas / Dask: `fillna(value)`): a number
+    /// fills float columns, a string fills string columns; integer and boolean columns have
+    /// no nulls. The column types stay as they are. Where pandas would make a column
+    /// `object` to hold a value of another type: a string column is filled with the value's
+    /// text as pandas writes it (`0`, `2.5`, `True`), and a float column with a null and a
+    /// string or boolean value fails the computation naming the column (pandas says it will
+    /// raise there in a future version); a column without nulls is left as it is.
     ///
     /// ```
     /// use dagr::{bag as db, dataframe::Column};
     /// let df = db::from_sequence(vec![(1.0, Some("a")), (f64::NAN, None)], 1)?.to_dataframe(&["x", "k"])?;
     /// let t = df.fillna(0).compute()?;
     /// assert_eq!(t.column("x")?, &Column::F64(vec![1.0, 0.0]));
-    /// assert_eq!(t.column("k")?.text(1), None);
+    /// assert_eq!(t.column("k")?.text(1).as_deref(), Some("0")); // pandas' object column: 0
     /// let t = df.fillna_each(&[("x", 2.5.into()), ("k", "?".into())]).compute()?;
     /// assert_eq!(t.column("x")?.f64(1), Some(2.5));
     /// assert_eq!(t.column("k")?.text(1).as_deref(), Some("?"));
@@ -455,14 +462,15 @@ impl DataFrame {
     pub fn fillna(&self, value: impl Into<Scalar>) -> DataFrame {
         let value = value.into();
         let fills: Vec<(usize, Scalar)> = (0..self.schema.names.len())
-            .filter(|&i| fits(self.schema.dtypes[i], &value))
+            .filter(|&i| matches!(self.schema.dtypes[i], DType::F64 | DType::Str))
             .map(|i| (i, value.clone()))
             .collect();
         self.fill_at(fills)
     }
 
     /// Nulls of each named column replaced by its value (pandas: `fillna({"x": 0, …})`).
-    /// An unknown column, or a value its column cannot hold, fails at compute.
+    /// An unknown column fails at compute, and so does a null its value cannot fill (see
+    /// [`DataFrame::fillna`]).
     pub fn fillna_each(&self, values: &[(&str, Scalar)]) -> DataFrame {
         let mut fills = Vec::new();
         for (c, v) in values {
@@ -470,24 +478,6 @@ impl DataFrame {
                 Ok(i) => i,
                 Err(e) => return self.failing(e),
             };
-            let dtype = self.schema.dtypes[i];
-            let holds = match v {
-                Scalar::Str(_) => dtype == DType::Str,
-                Scalar::Bool(_) => dtype == DType::Bool,
-                Scalar::I64(_) | Scalar::F64(_) => dtype.is_numeric(),
-            };
-            if !holds {
-                return self.failing(Error::ColumnType {
-                    column: c.to_string(),
-                    dtype,
-                    what: "fillna",
-                    expected: match v {
-                        Scalar::Str(_) => "a string column for a string value",
-                        Scalar::Bool(_) => "a boolean column for a boolean value",
-                        _ => "a number column for a number",
-                    },
-                });
-            }
             fills.push((i, v.clone()));
         }
         self.fill_at(fills)
@@ -498,13 +488,37 @@ impl DataFrame {
         self.pipe("fillna", self.schema.clone(), move |t| {
             let mut cols = t.into_columns();
             for (i, value) in &fills {
-                match (&mut cols[*i], value) {
+                let c = &mut cols[*i];
+                match (&mut *c, value) {
                     (Column::F64(v), Scalar::F64(x)) => fill(v, *x),
                     (Column::F64(v), Scalar::I64(x)) => fill(v, *x as f64),
-                    (Column::Str(v), Scalar::Str(x)) => v
-                        .iter_mut()
-                        .filter(|s| s.is_none())
-                        .for_each(|s| *s = Some(x.clone())),
+                    (Column::Str(v), value) => {
+                        let x = match value {
+                            Scalar::Str(x) => x.clone(),
+                            // pandas' object column holds the value; here its text
+                            Scalar::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
+                            Scalar::I64(x) => x.to_string(),
+                            Scalar::F64(x) => format!("{x:?}"),
+                        };
+                        v.iter_mut()
+                            .filter(|s| s.is_none())
+                            .for_each(|s| *s = Some(x.clone()))
+                    }
+                    (c, value) if (0..c.len()).any(|r| c.is_null(r)) => {
+                        return Err(TaskError::new(Error::InvalidArgument {
+                            what: "fillna",
+                            message: format!(
+                                "column {:?} ({}) has a missing value, and {value} ({}) cannot \
+                                 fill it without changing the column's type (pandas makes it \
+                                 `object` and will raise): cast the column first, or fill it \
+                                 with a {} through `fillna_each`",
+                                names[*i],
+                                c.dtype(),
+                                value.dtype(),
+                                c.dtype()
+                            ),
+                        }));
+                    }
                     _ => {}
                 }
             }
@@ -774,14 +788,6 @@ impl crate::Computable for DataFrame {
     fn extract(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Table, Error> {
         crate::compute::take_output(values, || Key::index(self.name.clone(), &[]))
     }
-}
-
-/// Whether `fillna(value)` fills a column of `dtype`.
-fn fits(dtype: DType, value: &Scalar) -> bool {
-    matches!(
-        (dtype, value),
-        (DType::F64, Scalar::F64(_) | Scalar::I64(_)) | (DType::Str, Scalar::Str(_))
-    )
 }
 
 fn fill(v: &mut [f64], x: f64) {
