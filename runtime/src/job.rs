@@ -479,6 +479,12 @@ impl Job {
     pub(crate) fn finish(&self) -> Result<Vec<Value>, Error> {
         debug_assert!(self.is_done());
         if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            // The outputs that were produced are dropped now: the job itself may live on
+            // in a worker's source handle until that worker next looks for work.
+            for &o in self.outputs.iter() {
+                // SAFETY: as below: the run is done and each occurrence holds its unit.
+                drop(unsafe { self.take_unit(o) });
+            }
             return Err(e);
         }
         let mut out = Vec::with_capacity(self.outputs.len());

@@ -249,7 +249,11 @@ fn quiet_injected_panics() {
 #[test]
 fn random_graphs_with_faults_match_the_sync_scheduler() {
     quiet_injected_panics();
-    let (graphs, max) = if full() { (10_000, 10_000) } else { (150, 600) };
+    let (graphs, max) = if full() {
+        (10_000, 10_000)
+    } else {
+        (500, 1000)
+    };
     let seed = seed();
     let mut rng = Rng(seed);
     let schedulers = [
