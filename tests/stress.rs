@@ -118,6 +118,9 @@ fn one_compute(pick: u64, n: u64) -> Result<&'static str, String> {
     }
 }
 
+/// What a thread is computing, and since when.
+type Doing = Mutex<Option<(Instant, String)>>;
+
 #[test]
 fn sixteen_threads_compute_at_once_on_the_shared_pool() {
     quiet_injected_panics();
@@ -137,8 +140,7 @@ fn sixteen_threads_compute_at_once_on_the_shared_pool() {
         (60, Duration::from_secs(60))
     };
     // what each thread is computing, and since when
-    let current: Arc<Vec<Mutex<Option<(Instant, String)>>>> =
-        Arc::new((0..16).map(|_| Mutex::new(None)).collect());
+    let current: Arc<Vec<Doing>> = Arc::new((0..16).map(|_| Mutex::new(None)).collect());
     let watch = current.clone();
     std::thread::spawn(move || loop {
         std::thread::sleep(Duration::from_millis(500));
