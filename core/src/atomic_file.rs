@@ -14,8 +14,10 @@
 //!    is written (atomically) beside the first target, naming the parts' count and tag;
 //!    then every part is renamed into place, files the pattern names with a partition
 //!    number past the new count (the rest of a longer old output) are removed, and the
-//!    journal is removed. A writer killed during this short step leaves the journal; the
-//!    next write to the same pattern finishes the commit before it starts (step 1).
+//!    journal is removed. A writer killed during this short step leaves the journal (it
+//!    names the pattern, the count and the tag); the next write to the same pattern
+//!    finishes the commit before it starts (step 1), and so do dagr's readers
+//!    (`read_text`, `read_csv`) before they list the files, so they never read a mix.
 //! 4. *Clean*: temporary files left beside the targets by killed writers (their process
 //!    is gone) are removed.
 //!
@@ -242,33 +244,10 @@ impl Parts {
                 });
             }
         }
-        let Some(journal) = self.journal() else {
-            return Ok(());
-        };
-        let text = match std::fs::read_to_string(&journal) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => {
-                return Err(Error::Io {
-                    path: journal,
-                    source,
-                })
-            }
-        };
-        let mut lines = text.lines();
-        let (Some("dagr commit"), Some(n), Some(tag)) = (lines.next(), lines.next(), lines.next())
-        else {
-            // a journal torn by a kill while it was written: its parts were never moved
-            let _ = std::fs::remove_file(&journal);
-            return Ok(());
-        };
-        let n: usize = n.parse().unwrap_or(0);
-        let old = Parts {
-            pattern: self.pattern.clone(),
-            targets: crate::bag::text::pattern_paths(&self.pattern, n),
-            tag: tag.to_owned(),
-        };
-        old.move_into_place(&journal)
+        match self.journal() {
+            Some(journal) => finish_commit(&journal).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// The temporary file part `i` is written to.
@@ -299,7 +278,12 @@ impl Parts {
         let Some(journal) = self.journal() else {
             return Ok(());
         };
-        let text = format!("dagr commit\n{}\n{}\n", self.targets.len(), self.tag);
+        let text = format!(
+            "dagr commit\n{}\n{}\n{}\n",
+            self.targets.len(),
+            self.tag,
+            self.pattern
+        );
         write_atomic(&journal, text.as_bytes())?;
         self.move_into_place(&journal)?;
         let pattern = Path::new(&self.pattern);
@@ -350,6 +334,58 @@ impl Parts {
             let _ = std::fs::remove_file(self.temp(i));
         }
     }
+}
+
+/// Finishes the commit the journal at `journal` records, if there is one: a write killed
+/// while it moved its parts into place. Returns whether there was one. A journal torn by a
+/// kill while it was itself written (its parts were never moved) is removed.
+fn finish_commit(journal: &Path) -> Result<bool, Error> {
+    let text = match std::fs::read_to_string(journal) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => {
+            return Err(Error::Io {
+                path: journal.to_owned(),
+                source,
+            })
+        }
+    };
+    let mut lines = text.lines();
+    let (Some("dagr commit"), Some(n), Some(tag), Some(pattern)) =
+        (lines.next(), lines.next(), lines.next(), lines.next())
+    else {
+        let _ = std::fs::remove_file(journal);
+        return Ok(false);
+    };
+    let n: usize = n.parse().unwrap_or(0);
+    let old = Parts {
+        pattern: pattern.to_owned(),
+        targets: crate::bag::text::pattern_paths(pattern, n),
+        tag: tag.to_owned(),
+    };
+    old.move_into_place(journal)?;
+    Ok(true)
+}
+
+/// Finishes the commits of killed writes whose journals are in `dir` (readers call this
+/// before they list a directory, so they never see half of a committed output). Returns
+/// whether there was one; errors (a directory this process may not write) are ignored, the
+/// files being read as they are.
+pub(crate) fn finish_commits_in(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut any = false;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let journal = name
+            .to_str()
+            .is_some_and(|n| n.starts_with('.') && n.ends_with(".dagr-commit"));
+        if journal {
+            any |= finish_commit(&e.path()).unwrap_or(false);
+        }
+    }
+    any
 }
 
 /// Writes a multi-file output through [`Parts`]: `compute` runs the tasks that write the

@@ -156,15 +156,40 @@ pub(crate) fn expand(pattern: &str) -> Result<Vec<PathBuf>, Error> {
         pattern: pattern.to_owned(),
         message,
     };
-    let mut paths = Vec::new();
-    for entry in glob::glob(pattern).map_err(|e| bad(e.to_string()))? {
-        let path = entry.map_err(|e| Error::Io {
-            path: e.path().to_owned(),
-            source: e.into(),
-        })?;
-        if path.is_file() {
-            paths.push(path);
+    let files = || -> Result<Vec<PathBuf>, Error> {
+        let mut paths = Vec::new();
+        for entry in glob::glob(pattern).map_err(|e| bad(e.to_string()))? {
+            let path = entry.map_err(|e| Error::Io {
+                path: e.path().to_owned(),
+                source: e.into(),
+            })?;
+            if path.is_file() {
+                paths.push(path);
+            }
         }
+        Ok(paths)
+    };
+    let mut paths = files()?;
+    // a writer killed while it moved its parts into place left a journal: finish its
+    // commit first, so that no mix of old and new parts is read
+    let mut dirs: Vec<&Path> = paths
+        .iter()
+        .map(|p| crate::atomic_file::parent_dir(p))
+        .collect();
+    let literal = Path::new(pattern)
+        .parent()
+        .filter(|d| !d.to_string_lossy().contains(['*', '?', '[']));
+    dirs.extend(literal.map(|d| match d.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => d,
+    }));
+    dirs.sort();
+    dirs.dedup();
+    let finished = dirs.into_iter().fold(false, |any, d| {
+        crate::atomic_file::finish_commits_in(d) | any
+    });
+    if finished {
+        paths = files()?;
     }
     if paths.is_empty() {
         return Err(Error::NoFiles {
@@ -474,8 +499,9 @@ impl<T: Data + Display> Bag<T> {
     /// renamed into place, in one short step, and files of an older, longer output the
     /// pattern names (`3.txt` after a write of three partitions) removed. A failed write
     /// leaves the old files as they were; a write killed during the renames is finished by
-    /// the next write to the same pattern, which also removes the temporary files
-    /// (`.{name}.tmp-…`) killed writes left. An existing target that is not a regular file
+    /// the next write to the same pattern or the next read of its files through dagr
+    /// ([`read_text`], [`read_csv`](crate::dataframe::read_csv)), and the next successful
+    /// write removes the temporary files (`.{name}.tmp-…`) killed writes left. An existing target that is not a regular file
     /// (a directory, a device) is an error, and nothing is written. Returns the paths
     /// written.
     ///
