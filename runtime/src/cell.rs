@@ -5,7 +5,7 @@
 //! read by consumers, taken by the last consumer). The counters in [`crate::job`] establish
 //! every happens-before edge; this type only states the contracts.
 
-use std::cell::UnsafeCell;
+use crate::sync::UnsafeCell;
 
 pub(crate) struct ExclusiveCell<T>(UnsafeCell<Option<T>>);
 
@@ -26,7 +26,7 @@ impl<T> ExclusiveCell<T> {
     /// Acquire operation that synchronises with a Release performed after this call.
     pub(crate) unsafe fn put(&self, value: T) {
         // SAFETY: exclusive access per the contract.
-        unsafe { *self.0.get() = Some(value) }
+        self.0.with_mut(|p| unsafe { *p = Some(value) })
     }
 
     /// Takes the value out.
@@ -35,7 +35,7 @@ impl<T> ExclusiveCell<T> {
     /// As for [`ExclusiveCell::put`]: no concurrent reader or writer exists.
     pub(crate) unsafe fn take(&self) -> Option<T> {
         // SAFETY: exclusive access per the contract.
-        unsafe { (*self.0.get()).take() }
+        self.0.with_mut(|p| unsafe { (*p).take() })
     }
 }
 
@@ -45,7 +45,7 @@ impl<T: Sync> ExclusiveCell<T> {
     /// # Safety
     /// The last write happened-before this call and no write happens while the borrow lives.
     pub(crate) unsafe fn get(&self) -> Option<&T> {
-        // SAFETY: no concurrent writer per the contract.
-        unsafe { (*self.0.get()).as_ref() }
+        // SAFETY: no concurrent writer per the contract; the borrow is tied to `self`.
+        self.0.with(|p| unsafe { (*p).as_ref() })
     }
 }

@@ -35,14 +35,14 @@
 use crate::cell::ExclusiveCell;
 use crate::error::{InputTypeError, MissingInputError};
 use crate::observer::Process;
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::{
     Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskCounters, TaskError,
     TaskGraph, Value,
 };
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 struct NodeState {
     pending: AtomicU32,
@@ -461,8 +461,9 @@ impl Job {
     pub(crate) fn wait(&self) {
         // A short run usually ends within microseconds: poll first, since a thread woken
         // from the condition variable takes tens of microseconds to run again.
+        // (not under loom: a model has no clock, and a spin would only add states)
         let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_micros(WAIT_SPIN_MICROS) {
+        while !cfg!(loom) && start.elapsed() < std::time::Duration::from_micros(WAIT_SPIN_MICROS) {
             if self.is_done() {
                 return;
             }
@@ -479,6 +480,12 @@ impl Job {
     pub(crate) fn finish(&self) -> Result<Vec<Value>, Error> {
         debug_assert!(self.is_done());
         if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            // The outputs that were produced are dropped now: the job itself may live on
+            // in a worker's source handle until that worker next looks for work.
+            for &o in self.outputs.iter() {
+                // SAFETY: as below: the run is done and each occurrence holds its unit.
+                drop(unsafe { self.take_unit(o) });
+            }
             return Err(e);
         }
         let mut out = Vec::with_capacity(self.outputs.len());

@@ -25,6 +25,35 @@
 //! let out = Scheduler::default().run(g, &[total]).unwrap();
 //! assert_eq!(out[0].downcast_ref::<i64>(), Some(&5050));
 //! ```
+//!
+//! # Model checking
+//! The protocols are model-checked with `loom` (`runtime/tests/loom.rs`, run by CI as
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p dagr-runtime --release
+//! --test loom`). loom runs each model under every interleaving of its threads (up to the
+//! bound on preemptions) and every outcome the memory orderings allow, with the runtime's
+//! atomics, locks and cells replaced by loom's (through the `sync` shim module). Each model
+//! is a small graph run by two or three threads through the real job code (`job.rs`) or the
+//! real parking code (`pool/sleep.rs`), and checks one invariant:
+//!
+//! 1. `countdown_runs_a_join_once`: two roots finish on two threads; exactly one of them
+//!    brings the join's `pending` to zero and runs it as its continuation, and the join
+//!    reads both results (the `pending` edge: a producer's slot write happens-before its
+//!    consumer's read; loom checks every slot access against it).
+//! 2. `last_consumer_moves_the_value`: a value read by two consumers on two threads is
+//!    dropped exactly once, by whichever releases last, after the other's read (the
+//!    `consumers` edge), and a consumer that takes it moves it only when it is the last.
+//! 3. `failure_cancels_and_frees`: a failing task and a concurrent `cancel` on another
+//!    thread: the run still ends, returns the first error, skips the tasks not started and
+//!    drops every value produced (outputs too).
+//! 4. `waiting_caller_gets_the_result`: a caller blocked in `wait` is woken by whichever
+//!    thread finishes the last output, and reads the output's value (the result hand-off:
+//!    the latch's lock and the `outputs_left` edge).
+//! 5. `parked_worker_is_woken`: a worker parking while another thread pushes work and
+//!    notifies is never left asleep with work queued (no lost wake-up: the Dekker handshake
+//!    of `pool/sleep.rs`, whose SeqCst fences loom models).
+//! 6. `nested_compute_helps`: a task that computes a second graph runs that graph's ready
+//!    nodes itself while it waits, alongside another worker, and neither waits forever for
+//!    the other (nested compute helping, as a pool worker does in `Registry::run`).
 
 mod cell;
 mod counters;
@@ -37,7 +66,11 @@ mod key;
 mod observer;
 mod pool;
 mod scheduler;
+mod sync;
 mod wire;
+
+#[cfg(loom)]
+pub mod loom_models;
 
 pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};

@@ -180,8 +180,9 @@ impl<T: H5Element> Array<T> {
     /// beside `path` and moved into place only when every block is written, so a failed
     /// write (a block that errors, a full disk) leaves an existing file at `path` as it was
     /// and no temporary file behind. On success an existing file at `path` is **replaced as
-    /// a whole**: its other datasets are not kept (unlike h5py's append mode). Groups on the
-    /// way to the dataset (`/foo` of `/foo/xs`) are created.
+    /// a whole**: its other datasets are not kept (unlike h5py's append mode); an existing
+    /// `path` that is not a regular file (a directory, a device) is an error and is left
+    /// alone. Groups on the way to the dataset (`/foo` of `/foo/xs`) are created.
     ///
     /// Needs the `hdf5` cargo feature (and the system library, `libhdf5-dev`).
     ///

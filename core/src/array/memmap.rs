@@ -196,7 +196,9 @@ impl<T: Pod> Array<T> {
     /// order, readable back with [`from_memmap`] (Dask: `da.store(x, np.memmap(...))`). Blocks
     /// are computed in parallel, each written to its own place of a temporary file beside
     /// `path` as it arrives; the file is moved into place only when every block is written,
-    /// so `path` never holds a partial array. An existing file at `path` is replaced.
+    /// so `path` never holds a partial array. An existing file at `path` is replaced (a
+    /// symbolic link is followed); an existing `path` that is not a regular file (a
+    /// directory, a device such as `/dev/null`) is an error and is left alone.
     ///
     /// ```
     /// use dagr::array as da;
@@ -226,14 +228,15 @@ impl<T: Pod> Array<T> {
             return self.store_on_cluster(path, scheduler);
         }
         super::write::write_atomically(path, |tmp| {
+            // errors name the file the user asked for, not the temporary one
             let io = |source| Error::Io {
-                path: tmp.to_path_buf(),
+                path: path.to_path_buf(),
                 source,
             };
             let file = File::create(tmp).map_err(io)?;
             file.set_len(self.nbytes() as u64).map_err(io)?;
             let file = Arc::new(file);
-            self.write_blocks(tmp, move || Ok(file.clone()), scheduler)?;
+            self.write_blocks(path, move || Ok(file.clone()), scheduler)?;
             File::open(tmp).and_then(|f| f.sync_all()).map_err(io)
         })
     }
@@ -266,13 +269,22 @@ impl<T: Pod> Array<T> {
             crate::Delayed::<()>::from_node(node[0].clone()).compute_with(scheduler.clone())
         };
         let (t, size) = (tmp.clone(), self.nbytes() as u64);
-        on_rank_0("create", Box::new(move || File::create(&t)?.set_len(size)))?;
+        let target = path.to_path_buf();
+        on_rank_0(
+            "create",
+            Box::new(move || {
+                // the same refusal as on one machine, decided once for every rank
+                crate::atomic_file::target_of(&target)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                File::create(&t)?.set_len(size)
+            }),
+        )?;
         let t = tmp.clone();
         let open = move || {
             let f = std::fs::OpenOptions::new().write(true).open(&t)?;
             Ok(Arc::new(f))
         };
-        let written = self.write_blocks(&tmp, open, scheduler.clone());
+        let written = self.write_blocks(path, open, scheduler.clone());
         let (t, p) = (tmp.clone(), path.to_path_buf());
         match written {
             Ok(()) => on_rank_0(
@@ -289,17 +301,17 @@ impl<T: Pod> Array<T> {
         }
     }
 
-    /// Computes the blocks and writes each at its place of the raw file at `tmp`, through
-    /// the handle `open` gives (once per block).
+    /// Computes the blocks and writes each at its place of the raw file `open` gives a
+    /// handle to (once per block); errors name `target`.
     fn write_blocks(
         &self,
-        tmp: &Path,
+        target: &Path,
         open: impl Fn() -> std::io::Result<Arc<File>> + Send + Sync + 'static,
         scheduler: crate::Scheduler,
     ) -> Result<(), Error> {
         {
             let grid = self.grid.clone();
-            let wpath = tmp.to_path_buf();
+            let wpath = target.to_path_buf();
             // raw files take positioned writes from many threads: each task writes its block
             self.for_each_block("store", scheduler, move |idx, c| {
                 let v = c.view();

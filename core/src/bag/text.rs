@@ -3,7 +3,7 @@
 use super::column::TextColumn;
 use super::repr::{Col, ColKind, ColPart};
 use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
-use crate::atomic_file::write_atomic;
+use crate::atomic_file::write_parts;
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind};
 use crate::Data;
@@ -153,15 +153,40 @@ pub(crate) fn expand(pattern: &str) -> Result<Vec<PathBuf>, Error> {
         pattern: pattern.to_owned(),
         message,
     };
-    let mut paths = Vec::new();
-    for entry in glob::glob(pattern).map_err(|e| bad(e.to_string()))? {
-        let path = entry.map_err(|e| Error::Io {
-            path: e.path().to_owned(),
-            source: e.into(),
-        })?;
-        if path.is_file() {
-            paths.push(path);
+    let files = || -> Result<Vec<PathBuf>, Error> {
+        let mut paths = Vec::new();
+        for entry in glob::glob(pattern).map_err(|e| bad(e.to_string()))? {
+            let path = entry.map_err(|e| Error::Io {
+                path: e.path().to_owned(),
+                source: e.into(),
+            })?;
+            if path.is_file() {
+                paths.push(path);
+            }
         }
+        Ok(paths)
+    };
+    let mut paths = files()?;
+    // a writer killed while it moved its parts into place left a journal: finish its
+    // commit first, so that no mix of old and new parts is read
+    let mut dirs: Vec<&Path> = paths
+        .iter()
+        .map(|p| crate::atomic_file::parent_dir(p))
+        .collect();
+    let literal = Path::new(pattern)
+        .parent()
+        .filter(|d| !d.to_string_lossy().contains(['*', '?', '[']));
+    dirs.extend(literal.map(|d| match d.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => d,
+    }));
+    dirs.sort();
+    dirs.dedup();
+    let finished = dirs.into_iter().fold(false, |any, d| {
+        crate::atomic_file::finish_commits_in(d) | any
+    });
+    if finished {
+        paths = files()?;
     }
     if paths.is_empty() {
         return Err(Error::NoFiles {
@@ -414,9 +439,7 @@ pub(crate) fn output_paths(pattern: &str, n: usize) -> Result<Vec<PathBuf>, Erro
             message: "expected exactly one `*`, replaced by the partition number".into(),
         });
     }
-    let paths: Vec<PathBuf> = (0..n)
-        .map(|i| PathBuf::from(pattern.replacen('*', &i.to_string(), 1)))
-        .collect();
+    let paths = pattern_paths(pattern, n);
     for dir in paths.iter().filter_map(|p| p.parent()) {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {
@@ -428,11 +451,56 @@ pub(crate) fn output_paths(pattern: &str, n: usize) -> Result<Vec<PathBuf>, Erro
     Ok(paths)
 }
 
+/// The files `pattern` (with one `*`) names for partitions `0..n`.
+pub(crate) fn pattern_paths(pattern: &str, n: usize) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| PathBuf::from(pattern.replacen('*', &i.to_string(), 1)))
+        .collect()
+}
+
+/// The files that exist and that `pattern` names with a partition number `n` or more (the
+/// rest of an older, longer output). Only when the `*` is in the file name: a `*` in a
+/// directory is not searched.
+pub(crate) fn parts_past(pattern: &str, n: usize) -> Vec<PathBuf> {
+    let path = Path::new(pattern);
+    let Ok(entries) = std::fs::read_dir(crate::atomic_file::parent_dir(path)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|f| part_number(pattern, f))
+                .is_some_and(|i| i >= n)
+        })
+        .map(|e| path.with_file_name(e.file_name()))
+        .collect()
+}
+
+/// The partition number of the file named `file` (in the pattern's directory) if `pattern`
+/// names it: exactly the digits `i.to_string()` gives (no sign, no leading zero) where the
+/// pattern's file name has its `*`. `None` when the `*` is not in the file name.
+pub(crate) fn part_number(pattern: &str, file: &str) -> Option<usize> {
+    let name = Path::new(pattern).file_name()?.to_str()?;
+    let (before, after) = name.split_once('*')?;
+    let digits = file.strip_prefix(before)?.strip_suffix(after)?;
+    let i: usize = digits.parse().ok()?;
+    (i.to_string() == digits).then_some(i)
+}
+
 impl<T: Data + Display> Bag<T> {
     /// Writes one text file per partition, one item per line (Dask: `Bag.to_textfiles`).
-    /// The `*` in `pattern` becomes the partition number; missing directories are created;
-    /// each file is written under a temporary name and renamed into place when complete.
-    /// Returns the paths written.
+    /// The `*` in `pattern` becomes the partition number; missing directories are created.
+    /// Each file is written under a temporary name; only when every one is written are they
+    /// renamed into place, in one short step, and files of an older, longer output the
+    /// pattern names (`3.txt` after a write of three partitions) removed. A failed write
+    /// leaves the old files as they were; a write killed during the renames is finished by
+    /// the next write to the same pattern or the next read of its files through dagr
+    /// ([`read_text`], [`read_csv`](crate::dataframe::read_csv)), and the next successful
+    /// write removes the temporary files (`.{name}.tmp-…`) killed writes left. An existing target that is not a regular file
+    /// (a directory, a device) is an error, and nothing is written. Returns the paths
+    /// written.
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("dagr-doc-textfiles-{}", std::process::id()));
@@ -465,7 +533,6 @@ impl<T: Data + Display> Bag<T> {
     ) -> Result<Vec<PathBuf>, Error> {
         let paths = output_paths(pattern, self.npartitions())?;
         let name = layer_name("to-textfiles");
-        let paths2 = paths.clone();
         let written = match self.col_of(&[ColKind::Text, ColKind::Words]) {
             // a text column's buffer is already the file: every item followed by '\n'
             Some(col) => self.col_nodes_with(col, &name, |_, p| Ok(p.into_text()?.text)),
@@ -478,27 +545,29 @@ impl<T: Data + Display> Bag<T> {
                 text
             }),
         };
-        let writes: Vec<Delayed<()>> = written
-            .into_iter()
-            .zip(paths2)
-            .enumerate()
-            .map(|(i, (text, path))| {
-                let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let text = inp.get::<String>(0)?;
-                    write_atomic(&path, text.as_bytes()).map_err(TaskError::new)?;
-                    Ok(Arc::new(()))
-                };
-                Delayed::from_node(new_wired_node(
-                    Key::index(layer_name("write"), &[i as u64]),
-                    Deps::One([text]),
-                    NodeKind::Call,
-                    false,
-                    Some(crate::wire_of::<()>()),
-                    body,
-                ))
-            })
-            .collect();
-        crate::compute_with(&writes, scheduler)?;
+        write_parts(pattern, paths.clone(), scheduler.clone(), |parts| {
+            let writes: Vec<Delayed<()>> = written
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let parts = parts.clone();
+                    let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                        let text = inp.get::<String>(0)?;
+                        parts.write(i, text.as_bytes()).map_err(TaskError::new)?;
+                        Ok(Arc::new(()))
+                    };
+                    Delayed::from_node(new_wired_node(
+                        Key::index(layer_name("write"), &[i as u64]),
+                        Deps::One([text]),
+                        NodeKind::Call,
+                        false,
+                        Some(crate::wire_of::<()>()),
+                        body,
+                    ))
+                })
+                .collect();
+            crate::compute_with(&writes, scheduler.clone()).map(drop)
+        })?;
         Ok(paths)
     }
 }

@@ -3,7 +3,7 @@
 use super::csv_scan::{ragged, LineBase, Scanner};
 use super::table::{DType, Table};
 use super::{DataFrame, Schema};
-use crate::atomic_file::write_atomic;
+use crate::atomic_file::write_parts;
 use crate::bag::layer_name;
 use crate::bag::text::expand;
 use crate::Error;
@@ -442,8 +442,11 @@ fn parse_block(
 
 impl DataFrame {
     /// Writes one CSV file per partition, with a header line (Dask: `to_csv`). The `*` in
-    /// `pattern` becomes the partition number; files are written under a temporary name
-    /// and renamed when complete. Returns the paths.
+    /// `pattern` becomes the partition number. As [`Bag::to_textfiles`](crate::bag::Bag::to_textfiles):
+    /// the files are written under temporary names and renamed into place only when every
+    /// one is written, files of an older, longer output the pattern names are removed, a
+    /// failed write leaves the old files, and an existing target that is not a regular
+    /// file is an error. Returns the paths.
     pub fn to_csv(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
         self.to_csv_with(pattern, crate::Scheduler::default())
     }
@@ -465,20 +468,22 @@ impl DataFrame {
         scheduler: crate::Scheduler,
     ) -> Result<Vec<PathBuf>, Error> {
         let paths = crate::bag::text::output_paths(pattern, self.npartitions())?;
-        let targets = paths.clone();
-        let writes = self.map_partitions_to(move |i, t| {
-            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-            let io_err = |e: csv::Error| TaskError::new(e.to_string());
-            w.write_record(t.names()).map_err(io_err)?;
-            for r in 0..t.len() {
-                w.write_record(t.columns().iter().map(|c| c.text(r).unwrap_or_default()))
-                    .map_err(io_err)?;
-            }
-            let bytes = w.into_inner().map_err(|e| TaskError::new(e.to_string()))?;
-            write_atomic(&targets[i], &bytes).map_err(TaskError::new)?;
-            Ok(())
-        });
-        crate::compute_with(&writes, scheduler)?;
+        write_parts(pattern, paths.clone(), scheduler.clone(), |parts| {
+            let parts = parts.clone();
+            let writes = self.map_partitions_to(move |i, t| {
+                let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+                let io_err = |e: csv::Error| TaskError::new(e.to_string());
+                w.write_record(t.names()).map_err(io_err)?;
+                for r in 0..t.len() {
+                    w.write_record(t.columns().iter().map(|c| c.text(r).unwrap_or_default()))
+                        .map_err(io_err)?;
+                }
+                let bytes = w.into_inner().map_err(|e| TaskError::new(e.to_string()))?;
+                parts.write(i, &bytes).map_err(TaskError::new)?;
+                Ok(())
+            });
+            crate::compute_with(&writes, scheduler).map(drop)
+        })?;
         Ok(paths)
     }
 }

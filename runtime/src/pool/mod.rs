@@ -22,7 +22,7 @@
 //! allowed are in flight: their claimers hold handles and claim again when they are done,
 //! so no root is left behind.
 
-mod sleep;
+pub(crate) mod sleep;
 
 use crate::job::{Claim, Job};
 use crate::Error;

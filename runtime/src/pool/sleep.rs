@@ -11,19 +11,27 @@
 //! the sleeper waits), or the sleeper's re-check sees the pushed work. An idle pool therefore
 //! blocks in the kernel and uses no CPU.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use crate::sync::{fence, AtomicUsize, Condvar, Mutex, Ordering};
 
-#[derive(Default)]
-pub(super) struct Sleep {
+pub(crate) struct Sleep {
     mutex: Mutex<()>,
     cv: Condvar,
     sleepers: AtomicUsize,
 }
 
+impl Default for Sleep {
+    fn default() -> Self {
+        Sleep {
+            mutex: Mutex::new(()),
+            cv: Condvar::new(),
+            sleepers: AtomicUsize::new(0),
+        }
+    }
+}
+
 impl Sleep {
     /// Step 2 of the protocol: call after pushing work.
-    pub(super) fn notify_one(&self) {
+    pub(crate) fn notify_one(&self) {
         fence(Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) > 0 {
             let _guard = self.mutex.lock().unwrap_or_else(|p| p.into_inner());
@@ -33,7 +41,7 @@ impl Sleep {
 
     /// Step 1 of the protocol. Returns when woken (possibly spuriously) or when `has_work`
     /// found something during the re-check.
-    pub(super) fn sleep(&self, has_work: impl Fn() -> bool) {
+    pub(crate) fn sleep(&self, has_work: impl Fn() -> bool) {
         let guard = self.mutex.lock().unwrap_or_else(|p| p.into_inner());
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
