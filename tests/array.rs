@@ -521,3 +521,57 @@ fn an_array_computed_with_its_reduction_is_made_once() {
     assert_eq!(made.load(Ordering::Relaxed), 4);
     assert!((full.sum() - s).abs() < 1e-12);
 }
+
+/// Blocks larger than the pieces sums and moments read at a time, strided (rows of 600 out of
+/// 1000, from memory and from a memory map), with elementwise steps fused in.
+#[test]
+fn sums_and_moments_over_large_strided_blocks_match_ndarray_with_the_same_bits_every_way() {
+    let a = data(&[40, 1000], 11);
+    let chunks = [vec![25, 15], vec![600, 400]];
+    let dir = tempdir("strided");
+    let path = dir.join("a.dat");
+    da::from_array(a.clone(), &[40, 1000])
+        .unwrap()
+        .to_memmap(&path)
+        .unwrap();
+    let from_mem = da::from_array(a.clone(), &chunks).unwrap();
+    let from_map = da::from_memmap::<f64>(&path, &[40, 1000], &chunks).unwrap();
+    let b = a.mapv(|v| (v * 2.0 + 1.0).abs().sqrt());
+    for x in [from_mem, from_map] {
+        let y = (&x * 2.0 + 1.0).abs().sqrt();
+        for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+            let got = |d: &Delayed<f64>| d.compute_with(sched.clone()).unwrap();
+            assert!(near(got(&x.sum()), a.sum()));
+            assert!(near(got(&x.mean()), a.mean().unwrap()));
+            assert!(near(
+                got(&(&x * 2.0 + 1.0).sum()),
+                a.mapv(|v| v * 2.0 + 1.0).sum()
+            ));
+            assert!(near(got(&y.sum()), b.sum()));
+            assert!(near(got(&y.var()), var_of(&b)));
+            assert!(near(got(&y.std()), var_of(&b).sqrt()));
+        }
+        // the same bits whether the steps run piece by piece, on a block made by a task of
+        // its own (shared with a second output), or on blocks held in memory
+        let alone = (y.sum().compute().unwrap(), y.var().compute().unwrap());
+        let (s, v, _) = dagr::compute((&y.sum(), &y.var(), &y.max())).unwrap();
+        assert_eq!(
+            (s.to_bits(), v.to_bits()),
+            (alone.0.to_bits(), alone.1.to_bits())
+        );
+        let held = y.persist().unwrap();
+        let h = (held.sum().compute().unwrap(), held.var().compute().unwrap());
+        assert_eq!(
+            (h.0.to_bits(), h.1.to_bits()),
+            (alone.0.to_bits(), alone.1.to_bits())
+        );
+    }
+    // integers stay exact through the pieces
+    let i = a.mapv(|v| (v * 100.0) as i64);
+    let xi = da::from_array(i.clone(), &chunks).unwrap();
+    assert_eq!(
+        (&xi * 3 - 7).sum().compute().unwrap(),
+        i.mapv(|v| v * 3 - 7).sum()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,13 +7,20 @@
 //! either a shared, reference-counted array (mutated in place when nobody else holds it) or
 //! a view borrowed from the source (a memory map, an in-memory array), never copied until an
 //! operation has to write.
+//!
+//! Elementwise steps of one type to the same type may stay unapplied: [`Blocks::block_lazy`]
+//! gives a [`Lazy`] block, a chunk and the steps still to run on it. A consumer that reads
+//! elements in order (a sum, moments) takes them piece by piece with the steps applied to
+//! each piece while it is in cache ([`Lazy::for_each_piece`], [`Lazy::for_each_window`]), so
+//! `(x * 2.0 + 1.0).sum()` over a memory map reads the file once and writes nothing; any
+//! other consumer calls [`Lazy::materialize`].
 
 use super::element::Element;
 use crate::node::NodeRef;
 use crate::share::Walk;
 use crate::Error;
 use dagr_runtime::{Inputs, TaskError};
-use ndarray::{ArcArray, ArrayViewD, Axis, IxDyn, Slice};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, Ix2, IxDyn, Slice};
 use std::sync::Arc;
 
 /// A block's values as they flow through a fused pipeline.
@@ -93,6 +100,197 @@ impl<'a, T: Element> Chunk<'a, T> {
     }
 }
 
+/// Elements per piece of [`Lazy::for_each_window`], and at most per piece that
+/// [`Lazy::for_each_piece`] stages: 32 KiB of `f64`, so a piece stays in the core's first-level
+/// cache while the steps and the consumer run over it.
+pub(crate) const WINDOW: usize = 4096;
+
+/// An elementwise step `T -> T` over slices: the loops are compiled for the step's function
+/// (one [`Kernel`] per closure), so they are vectorised and cost no call per element.
+pub(crate) trait ElementOp<T>: Send + Sync {
+    /// `dst[i] = f(src[i])`; the slices have one length.
+    fn map_into(&self, src: &[T], dst: &mut [T]);
+    /// `xs[i] = f(xs[i])`.
+    fn map_inplace(&self, xs: &mut [T]);
+}
+
+/// The [`ElementOp`] of a function.
+pub(crate) struct Kernel<F>(pub(crate) F);
+
+impl<T: Element, F: Fn(T) -> T + Send + Sync> ElementOp<T> for Kernel<F> {
+    #[inline]
+    fn map_into(&self, src: &[T], dst: &mut [T]) {
+        for (d, &x) in dst.iter_mut().zip(src) {
+            *d = (self.0)(x);
+        }
+    }
+    #[inline]
+    fn map_inplace(&self, xs: &mut [T]) {
+        for x in xs {
+            *x = (self.0)(*x);
+        }
+    }
+}
+
+/// A block and the elementwise steps still to apply to it, in order.
+pub(crate) struct Lazy<'a, T> {
+    chunk: Chunk<'a, T>,
+    ops: Vec<&'a dyn ElementOp<T>>,
+}
+
+impl<'a, T> Lazy<'a, T> {
+    /// A block with nothing left to apply.
+    pub(crate) fn new(chunk: Chunk<'a, T>) -> Self {
+        Lazy {
+            chunk,
+            ops: Vec::new(),
+        }
+    }
+}
+
+impl<'a, T: Element> Lazy<'a, T> {
+    /// The block with one more step to apply after the others.
+    pub(crate) fn then(mut self, op: &'a dyn ElementOp<T>) -> Self {
+        self.ops.push(op);
+        self
+    }
+
+    pub(crate) fn shape(&self) -> &[usize] {
+        self.chunk.shape()
+    }
+
+    /// The block with its steps applied: in place, a window at a time, when it is an
+    /// uniquely held contiguous array; else into a new array in C order.
+    pub(crate) fn materialize(self) -> Chunk<'a, T> {
+        let Lazy { chunk, ops } = self;
+        if ops.is_empty() {
+            return chunk;
+        }
+        if let Chunk::Shared(mut a) = chunk {
+            if a.is_unique() {
+                if let Some(xs) = a.as_slice_memory_order_mut() {
+                    for w in xs.chunks_mut(WINDOW) {
+                        ops.iter().for_each(|op| op.map_inplace(w));
+                    }
+                    return Chunk::Shared(a);
+                }
+            }
+            return Lazy {
+                chunk: Chunk::Shared(a),
+                ops,
+            }
+            .materialize_new();
+        }
+        Lazy { chunk, ops }.materialize_new()
+    }
+
+    fn materialize_new(self) -> Chunk<'a, T> {
+        let shape = self.shape().to_vec();
+        let mut out: Vec<T> = Vec::with_capacity(shape.iter().product());
+        self.for_each_piece(&mut |p| out.extend_from_slice(p));
+        match ArrayD::from_shape_vec(IxDyn(&shape), out) {
+            Ok(a) => Chunk::Shared(a.into_shared()),
+            // unreachable: the pieces hold every element once
+            Err(_) => Chunk::Shared(ArrayD::from_elem(IxDyn(&shape), T::default()).into_shared()),
+        }
+    }
+
+    /// Calls `f` with consecutive pieces of the block's elements in C order, the steps
+    /// applied: the block's own memory where it is contiguous and nothing is left to apply,
+    /// else copies of at most [`WINDOW`] elements.
+    pub(crate) fn for_each_piece(&self, f: &mut dyn FnMut(&[T])) {
+        let view = self.chunk.view();
+        let mut stage: Vec<T> = Vec::new();
+        if self.ops.is_empty() {
+            return runs(view, &mut stage, f);
+        }
+        let mut out: Vec<T> = vec![T::default(); WINDOW.min(view.len())];
+        runs(view, &mut stage, &mut |run: &[T]| {
+            for p in run.chunks(WINDOW) {
+                let dst = &mut out[..p.len()];
+                self.ops[0].map_into(p, dst);
+                self.ops[1..].iter().for_each(|op| op.map_inplace(dst));
+                f(dst);
+            }
+        });
+    }
+
+    /// Calls `f` with the block's elements in C order cut into windows of `WINDOW` elements
+    /// (the last one shorter), the steps applied. The windows depend on the block's shape
+    /// only, not on its layout or on which steps were fused, so a result computed window by
+    /// window has the same bits whichever way the block was made.
+    pub(crate) fn for_each_window(&self, f: &mut dyn FnMut(&[T])) {
+        let mut buf: Vec<T> = Vec::new();
+        self.for_each_piece(&mut |mut p: &[T]| {
+            if !buf.is_empty() {
+                let take = (WINDOW - buf.len()).min(p.len());
+                buf.extend_from_slice(&p[..take]);
+                p = &p[take..];
+                if buf.len() < WINDOW {
+                    return;
+                }
+                f(&buf);
+                buf.clear();
+            }
+            let mut it = p.chunks_exact(WINDOW);
+            for w in &mut it {
+                f(w);
+            }
+            buf.extend_from_slice(it.remainder());
+        });
+        if !buf.is_empty() {
+            f(&buf);
+        }
+    }
+}
+
+/// Calls `f` with the elements of `v` in C order as slices: the whole view when it is
+/// C-contiguous, else its rows (a row with a stride is copied through `stage`, a window at
+/// a time).
+fn runs<T: Element>(mut v: ArrayViewD<'_, T>, stage: &mut Vec<T>, f: &mut dyn FnMut(&[T])) {
+    if let Some(s) = v.as_slice() {
+        if !s.is_empty() {
+            f(s);
+        }
+        return;
+    }
+    // axes of length 1 change nothing in the order: drop them, to meet plain rows sooner
+    for k in (0..v.ndim()).rev() {
+        if v.len_of(Axis(k)) == 1 && v.ndim() > 1 {
+            v.index_axis_inplace(Axis(k), 0);
+        }
+    }
+    match v.ndim() {
+        1 => {
+            let mut it = v.iter().copied();
+            loop {
+                stage.clear();
+                stage.extend(it.by_ref().take(WINDOW));
+                if stage.is_empty() {
+                    break;
+                }
+                f(stage);
+            }
+        }
+        2 => {
+            let Ok(m) = v.into_dimensionality::<Ix2>() else {
+                return;
+            };
+            for row in m.rows() {
+                match row.as_slice() {
+                    Some(s) => f(s),
+                    None => runs(row.into_dyn(), stage, f),
+                }
+            }
+        }
+        _ => {
+            for sub in v.outer_iter() {
+                runs(sub, stage, f);
+            }
+        }
+    }
+}
+
 /// Reads a block's input values in the order [`Blocks::inputs`] listed their nodes, and
 /// tells each named block met whether the task reads it instead of making it.
 pub(crate) struct Cursor<'i, 'a> {
@@ -146,6 +344,16 @@ pub(crate) trait Blocks<T>: Send + Sync + 'static {
         idx: &[usize],
         inp: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError>;
+
+    /// Makes block `idx`, possibly with elementwise steps left to apply (the same inputs,
+    /// read in the same order, as [`Blocks::block`]).
+    fn block_lazy<'s>(
+        &'s self,
+        idx: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Lazy<'s, T>, TaskError> {
+        Ok(Lazy::new(self.block(idx, inp)?))
+    }
 }
 
 /// A shared block source.
@@ -193,3 +401,67 @@ impl<T: Element> Blocks<T> for Failing {
 }
 
 pub(crate) use crate::error::duplicate;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array2};
+
+    fn windows(l: &Lazy<'_, f64>) -> Vec<Vec<f64>> {
+        let mut out = Vec::new();
+        l.for_each_window(&mut |w| out.push(w.to_vec()));
+        out
+    }
+
+    #[test]
+    fn windows_depend_on_the_shape_not_the_layout() {
+        let a = Array2::from_shape_fn((30, 1000), |(i, j)| (i * 1000 + j) as f64);
+        // a strided block (rows of 600 out of 1000) and its contiguous copy
+        let v = a.slice(s![3..23, 100..700]).into_dyn();
+        let owned = v.to_owned().into_shared();
+        let strided = windows(&Lazy::new(Chunk::View(v.clone())));
+        let contiguous = windows(&Lazy::new(Chunk::Shared(owned)));
+        assert_eq!(strided, contiguous);
+        assert_eq!(strided.len(), 3);
+        assert!(strided[..2].iter().all(|w| w.len() == WINDOW));
+        let flat: Vec<f64> = strided.concat();
+        assert_eq!(flat, v.iter().copied().collect::<Vec<_>>());
+        // a column: rows of one element with a stride
+        let col = a.slice(s![.., 5]).into_dyn();
+        assert_eq!(
+            windows(&Lazy::new(Chunk::View(col.clone()))).concat(),
+            col.iter().copied().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn steps_apply_in_order_piece_by_piece_or_materialised() {
+        let a = Array2::from_shape_fn((20, 900), |(i, j)| (i as f64) - (j as f64) * 0.5);
+        let v = a.slice(s![.., 50..850]).into_dyn();
+        let double = Kernel(|x: f64| x * 2.0);
+        let inc = Kernel(|x: f64| x + 1.0);
+        let want: Vec<f64> = v.iter().map(|x| x * 2.0 + 1.0).collect();
+        let lazy = || Lazy::new(Chunk::View(v.clone())).then(&double).then(&inc);
+        let mut pieces = Vec::new();
+        lazy().for_each_piece(&mut |p| pieces.extend_from_slice(p));
+        assert_eq!(pieces, want);
+        assert_eq!(
+            lazy()
+                .materialize()
+                .view()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            want
+        );
+        // an uniquely held array is written in place, a shared one is copied first
+        let held = v.to_owned().into_shared();
+        let other = held.clone();
+        let out = Lazy::new(Chunk::Shared(held))
+            .then(&double)
+            .then(&inc)
+            .materialize();
+        assert_eq!(out.view().iter().copied().collect::<Vec<_>>(), want);
+        assert_eq!(other, v);
+    }
+}

@@ -2,7 +2,7 @@
 //! scalars (`&x - x.mean()`) and arrays (broadcasting like NumPy), `map`, `map_blocks`,
 //! `astype`, comparisons and the unary functions. None of them creates a task.
 
-use super::blocks::{Blocks, Chunk, Cursor, Src};
+use super::blocks::{Blocks, Chunk, Cursor, ElementOp, Kernel, Lazy, Src};
 use super::element::{Element, Float, Number};
 use super::grid::{refine, Grid};
 use super::{token_of, Array};
@@ -15,10 +15,11 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::sync::Arc;
 
-/// `f` over every element, in place when the block is uniquely held.
+/// A step `T -> T` over every element: left unapplied for a consumer reading the block
+/// piece by piece, else applied in place when the block is uniquely held.
 struct MapSame<T> {
     parent: Src<T>,
-    f: Arc<dyn Fn(T) -> T + Send + Sync>,
+    op: Arc<dyn ElementOp<T>>,
 }
 
 impl<T: Element> Blocks<T> for MapSame<T> {
@@ -30,7 +31,14 @@ impl<T: Element> Blocks<T> for MapSame<T> {
         idx: &[usize],
         inp: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
-        Ok(self.parent.block(idx, inp)?.map_inplace(&*self.f))
+        Ok(self.block_lazy(idx, inp)?.materialize())
+    }
+    fn block_lazy<'s>(
+        &'s self,
+        idx: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Lazy<'s, T>, TaskError> {
+        Ok(self.parent.block_lazy(idx, inp)?.then(&*self.op))
     }
 }
 
@@ -392,11 +400,13 @@ impl<T: Element> Array<T> {
         .with_err_of(&[self.err.as_ref()])
     }
 
+    /// `f` over every element, fused; compiled into the loops over the block's pieces
+    /// (vectorised, no call per element).
     pub(crate) fn map_same(
         &self,
         op: &str,
         token: u64,
-        f: Arc<dyn Fn(T) -> T + Send + Sync>,
+        f: impl Fn(T) -> T + Send + Sync + 'static,
     ) -> Array<T> {
         Array::from_shared_src(
             op,
@@ -404,7 +414,7 @@ impl<T: Element> Array<T> {
             self.grid.clone(),
             Arc::new(MapSame {
                 parent: self.src.clone(),
-                f,
+                op: Arc::new(Kernel(f)),
             }),
         )
         .with_err_of(&[self.err.as_ref()])
@@ -421,7 +431,7 @@ impl<T: Element> Array<T> {
             h.write(&s.bits());
             h.write(T::DTYPE);
         });
-        self.map_same(op, token, Arc::new(f))
+        self.map_same(op, token, f)
     }
 
     /// Applies `f` to every block (Dask: `x.map_blocks(f)`). `f` must return a block of the
@@ -577,11 +587,7 @@ try_ops! {
 impl<T: Number> Array<T> {
     /// Absolute value of every element (NumPy: `np.abs(x)`).
     pub fn abs(&self) -> Array<T> {
-        self.map_same(
-            "abs",
-            token_of("abs", |h| h.write(&self.token)),
-            Arc::new(T::abs),
-        )
+        self.map_same("abs", token_of("abs", |h| h.write(&self.token)), T::abs)
     }
 }
 
@@ -594,27 +600,15 @@ impl<T: Float> Array<T> {
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn sqrt(&self) -> Array<T> {
-        self.map_same(
-            "sqrt",
-            token_of("sqrt", |h| h.write(&self.token)),
-            Arc::new(T::sqrt),
-        )
+        self.map_same("sqrt", token_of("sqrt", |h| h.write(&self.token)), T::sqrt)
     }
     /// `e^x` of every element (NumPy: `np.exp(x)`).
     pub fn exp(&self) -> Array<T> {
-        self.map_same(
-            "exp",
-            token_of("exp", |h| h.write(&self.token)),
-            Arc::new(T::exp),
-        )
+        self.map_same("exp", token_of("exp", |h| h.write(&self.token)), T::exp)
     }
     /// Natural logarithm of every element (NumPy: `np.log(x)`).
     pub fn log(&self) -> Array<T> {
-        self.map_same(
-            "log",
-            token_of("log", |h| h.write(&self.token)),
-            Arc::new(T::ln),
-        )
+        self.map_same("log", token_of("log", |h| h.write(&self.token)), T::ln)
     }
 }
 

@@ -6,7 +6,7 @@
 //! running a pipeline for one block and then a consumer (a reduction's per-block step, the
 //! block itself), with what the sharing pass needs to rebuild it.
 
-use super::blocks::{Blocks, Chunk, Cursor, Src};
+use super::blocks::{Blocks, Chunk, Cursor, Lazy, Src};
 use super::element::Element;
 use super::grid::Grid;
 use crate::node::{new_fused_node, NodeRef};
@@ -25,9 +25,9 @@ pub(crate) struct Layer<T> {
     cheap: bool,
 }
 
-/// What a fused task does with its block.
+/// What a fused task does with its block (given with its elementwise steps unapplied).
 pub(crate) type Consume<T, S> =
-    dyn Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static;
+    dyn Fn(&[usize], Lazy<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static;
 
 impl<T: Element> Layer<T> {
     pub(crate) fn new(name: Arc<str>, grid: Arc<Grid>, inner: Src<T>) -> Layer<T> {
@@ -50,7 +50,8 @@ impl<T: Element> Layer<T> {
     /// The consumer of a block node: checks the block's shape and keeps the block.
     fn keep(&self) -> Arc<Consume<T, ArcArray<T, IxDyn>>> {
         let grid = self.grid.clone();
-        Arc::new(move |idx: &[usize], c: Chunk<'_, T>| {
+        Arc::new(move |idx: &[usize], c: Lazy<'_, T>| {
+            let c = c.materialize();
             let want = grid.block_shape(idx);
             if c.shape() != want.as_slice() {
                 return Err(TaskError::new(Error::Shape {
@@ -110,6 +111,17 @@ impl<T: Element> Blocks<T> for Layer<T> {
         }
         self.inner.block(idx, inp)
     }
+
+    fn block_lazy<'s>(
+        &'s self,
+        idx: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Lazy<'s, T>, TaskError> {
+        if !self.cheap && inp.reads_block() {
+            return Ok(Lazy::new(Chunk::Shared(inp.next::<ArcArray<T, IxDyn>>()?)));
+        }
+        self.inner.block_lazy(idx, inp)
+    }
 }
 
 /// The task making block `idx` of `src` and handing it to `consume`.
@@ -133,7 +145,7 @@ impl<T: Element, S: Wired> FusedTask<T, S> {
         let run = task.clone();
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
             let mut cur = Cursor::new(inp, &reads);
-            let chunk = run.src.block(&run.idx, &mut cur)?;
+            let chunk = run.src.block_lazy(&run.idx, &mut cur)?;
             Ok(Arc::new((run.consume)(&run.idx, chunk)?))
         };
         let wire = Some(crate::wire::array_node_wire::<T, S>());

@@ -276,6 +276,16 @@ impl<T: Element> Array<T> {
         name: &Arc<str>,
         consume: impl Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
+        self.lazy_nodes_with(name, move |idx, c| consume(idx, c.materialize()))
+    }
+
+    /// [`Array::nodes_with`] for a consumer taking the block with its elementwise steps
+    /// unapplied (see [`blocks::Lazy`]).
+    pub(crate) fn lazy_nodes_with<S: crate::Wired>(
+        &self,
+        name: &Arc<str>,
+        consume: impl Fn(&[usize], blocks::Lazy<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
+    ) -> Vec<NodeRef> {
         let consume: Arc<layer::Consume<T, S>> = Arc::new(consume);
         let src: Src<T> = self.src.clone();
         self.grid

@@ -1,13 +1,14 @@
 //! Reductions: over the whole array (→ [`Delayed`]) and along one axis (→ [`Array`]).
 //!
 //! Each block is reduced to a partial result inside the task that makes it (fused with the
-//! elementwise pipeline), then partial results are combined in a fixed tree of fan-in
+//! elementwise pipeline: sums and moments read the block piece by piece with its elementwise
+//! steps applied to each piece in cache, see [`Lazy`]), then partial results are combined in a fixed tree of fan-in
 //! [`SPLIT_EVERY`] in block order, so a result is bit-identical on every scheduler and
 //! thread count, and memory holds a few partial results at a time. Partial and combine
 //! tasks are named after the array and the partial they compute, so `x.sum()` and
 //! `x.mean()` computed together share them.
 
-use super::blocks::Chunk;
+use super::blocks::{Chunk, Lazy};
 use super::element::{Element, Number};
 use super::grid::{check_axis, Grid};
 use super::{token_of, Array};
@@ -19,21 +20,72 @@ use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 use std::sync::Arc;
 
-/// Sum of a view in a fixed order: contiguous rows through [`Number::sum_slice`].
-fn sum_view<T: Number>(v: &ArrayViewD<'_, T>) -> T {
-    if let Some(s) = v.as_slice_memory_order() {
-        return T::sum_slice(s);
+/// A running sum in a fixed order: element `k` of everything fed goes to accumulator
+/// `k mod 8`, the eight combined pairwise at the end, so the bits depend on the elements
+/// and their order only, not on how they were cut into slices (the same as
+/// [`Number::sum_slice`] of them all). The eight sums are independent chains the compiler
+/// keeps in vector registers.
+struct Summer<T> {
+    acc: [T; 8],
+    /// Accumulator the next element goes to.
+    phase: usize,
+}
+
+impl<T: Number> Summer<T> {
+    fn new() -> Self {
+        Summer {
+            acc: [T::ZERO; 8],
+            phase: 0,
+        }
     }
-    if v.ndim() == 0 {
-        return v.iter().copied().fold(T::ZERO, T::add);
+
+    #[inline]
+    fn feed(&mut self, mut xs: &[T]) {
+        let mut acc = self.acc;
+        while self.phase != 0 {
+            let Some((&x, rest)) = xs.split_first() else {
+                self.acc = acc;
+                return;
+            };
+            acc[self.phase] = acc[self.phase].add(x);
+            self.phase = (self.phase + 1) % 8;
+            xs = rest;
+        }
+        let mut it = xs.chunks_exact(8);
+        for c in &mut it {
+            for k in 0..8 {
+                acc[k] = acc[k].add(c[k]);
+            }
+        }
+        for (k, &x) in it.remainder().iter().enumerate() {
+            acc[k] = acc[k].add(x);
+        }
+        self.phase = it.remainder().len();
+        self.acc = acc;
     }
-    let last = Axis(v.ndim() - 1);
-    v.lanes(last).into_iter().fold(T::ZERO, |acc, lane| {
-        acc.add(match lane.as_slice() {
-            Some(s) => T::sum_slice(s),
-            None => lane.iter().copied().fold(T::ZERO, T::add),
-        })
-    })
+
+    fn total(&self) -> T {
+        let acc = &self.acc;
+        let a = acc[0].add(acc[4]).add(acc[2].add(acc[6]));
+        let b = acc[1].add(acc[5]).add(acc[3].add(acc[7]));
+        a.add(b)
+    }
+}
+
+/// Sum of `f(x)` over `xs` in `f64`, with eight accumulators as [`Summer`].
+#[inline]
+fn sum_f64_by<T: Element>(xs: &[T], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0; 8];
+    let mut it = xs.chunks_exact(8);
+    for c in &mut it {
+        for k in 0..8 {
+            acc[k] += f(c[k].to_f64());
+        }
+    }
+    for (k, &x) in it.remainder().iter().enumerate() {
+        acc[k] += f(x.to_f64());
+    }
+    (acc[0] + acc[4] + (acc[2] + acc[6])) + (acc[1] + acc[5] + (acc[3] + acc[7]))
 }
 
 /// The kept value of two for `min` (`keep_less`) or `max`: NaN wins, as in NumPy.
@@ -63,15 +115,16 @@ fn beats<T: Element>(a: (T, usize), b: (T, usize), keep_less: bool) -> bool {
     }
 }
 
-/// Count, mean and sum of squared deviations of a block (two passes over it).
-fn moments<T: Element>(v: &ArrayViewD<'_, T>) -> (u64, f64, f64) {
-    let n = v.len();
-    if n == 0 {
-        return (0, 0.0, 0.0);
-    }
-    let mean = v.iter().map(|x| x.to_f64()).sum::<f64>() / n as f64;
-    let m2 = v.iter().map(|x| (x.to_f64() - mean).powi(2)).sum::<f64>();
-    (n as u64, mean, m2)
+/// Count, mean and sum of squared deviations of a block: two passes over each window of
+/// [`super::blocks::WINDOW`] elements while it is in cache, windows merged in order.
+fn moments<T: Element>(c: &Lazy<'_, T>) -> (u64, f64, f64) {
+    let mut m = (0, 0.0, 0.0);
+    c.for_each_window(&mut |w| {
+        let mean = sum_f64_by(w, |x| x) / w.len() as f64;
+        let m2 = sum_f64_by(w, |x| (x - mean) * (x - mean));
+        m = merge_moments(m, (w.len() as u64, mean, m2));
+    });
+    m
 }
 
 /// Chan et al.'s merge of two `(n, mean, m2)`.
@@ -113,11 +166,28 @@ impl<T: Element> Array<T> {
         combine: impl Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync + 'static,
         finish: impl Fn(P) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
-        let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
         let grid = self.grid.clone();
-        let parts = self.nodes_with(&part_name, move |idx, c: Chunk<'_, T>| {
-            Ok(partial(idx, c.view(), &grid))
-        });
+        self.lazy_reduction(
+            kind,
+            what,
+            move |idx, c| Ok(partial(idx, c.materialize().view(), &grid)),
+            combine,
+            finish,
+        )
+    }
+
+    /// [`Array::reduction`] whose `partial` takes the block with its elementwise steps
+    /// unapplied.
+    fn lazy_reduction<P: Wired, R: Wired>(
+        &self,
+        kind: &str,
+        what: &str,
+        partial: impl Fn(&[usize], Lazy<'_, T>) -> Result<P, TaskError> + Send + Sync + 'static,
+        combine: impl Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(P) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
+        let parts = self.lazy_nodes_with(&part_name, partial);
         let agg: Arc<str> = format!("{kind}-agg-{:016x}", self.token).into();
         let root = tree(parts, &agg, &[], Arc::new(combine));
         let body =
@@ -419,10 +489,14 @@ impl<T: Number> Array<T> {
         what: &str,
         finish: impl Fn((T, u64)) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
-        self.reduction(
+        self.lazy_reduction(
             "sum",
             what,
-            |_, v, _| (sum_view(&v), v.len() as u64),
+            |_, c| {
+                let mut s = Summer::new();
+                c.for_each_piece(&mut |p| s.feed(p));
+                Ok((s.total(), c.shape().iter().product::<usize>() as u64))
+            },
             |ps| {
                 Ok(ps
                     .into_iter()
@@ -451,10 +525,10 @@ impl<T: Number> Array<T> {
     }
 
     fn moments_reduction(&self, what: &str, finish: fn((u64, f64, f64)) -> f64) -> Delayed<f64> {
-        self.reduction(
+        self.lazy_reduction(
             "moments",
             what,
-            |_, v, _| moments(&v),
+            |_, c| Ok(moments(&c)),
             |ps| Ok(ps.into_iter().fold((0, 0.0, 0.0), merge_moments)),
             move |m| Ok(finish(m)),
         )
@@ -576,5 +650,31 @@ impl<T: Number> Array<T> {
             },
             move |(n, _, m2)| Ok(m2.mapv(|q| finish(q, n as f64))),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sum_fed_in_pieces_has_the_bits_of_one_slice() {
+        let xs: Vec<f64> = (0..10_007)
+            .map(|i| ((i * 7919) % 1013) as f64 * 0.1 - 3.3)
+            .collect();
+        let mut cuts = Summer::new();
+        let mut pos = 0;
+        for (k, len) in [1, 3, 500, 4, 13, 8, 9, 2048, 5].iter().cycle().enumerate() {
+            if pos >= xs.len() || k > 10_000 {
+                break;
+            }
+            let end = (pos + len).min(xs.len());
+            cuts.feed(&xs[pos..end]);
+            pos = end;
+        }
+        assert_eq!(cuts.total().to_bits(), f64::sum_slice(&xs).to_bits());
+        let mut empty = Summer::<i64>::new();
+        empty.feed(&[]);
+        assert_eq!(empty.total(), 0);
     }
 }
