@@ -26,6 +26,11 @@
 //! | `x.mean_axis(0)?` | `x.mean(axis=0)` |
 //! | `x.slice(s![.., ..;100])?` | `x[:, ::100]` |
 //! | `da::concatenate(&[a, b], 0)?` | `da.concatenate([a, b], axis=0)` |
+//! | `x.dot(&y)?`, `x.matmul(&y)?`, `da::tensordot(&x, &y, &[1], &[0])?` | `x.dot(y)`, `x @ y`, `da.tensordot(x, y, axes=([1], [0]))` |
+//! | `x.map_overlap(1, Boundary::Reflect, f)?` | `x.map_overlap(f, depth=1, boundary="reflect")` |
+//! | `da::where_(&x.greater(0.0), &x, 0.0)?`, `x.clip(0.0, 1.0)` | `da.where(x > 0, x, 0)`, `x.clip(0, 1)` |
+//! | `x.isnan()`, `x.nansum()`, `x.nanmean_axis(0)?` | `da.isnan(x)`, `da.nansum(x)`, `da.nanmean(x, axis=0)` |
+//! | `x.cumsum(0)?`, `x.cumprod(1)?` | `x.cumsum(axis=0)`, `x.cumprod(axis=1)` |
 //!
 //! ```
 //! use dagr::array as da;
@@ -45,9 +50,13 @@ mod grid;
 #[cfg(feature = "hdf5")]
 mod h5;
 mod layer;
+mod linalg;
 mod memmap;
+mod overlap;
 pub mod random;
 mod reduce;
+mod scan;
+mod select;
 mod structure;
 mod write;
 
@@ -61,8 +70,11 @@ pub use fuse::Operand;
 pub use grid::IntoChunks;
 #[cfg(feature = "hdf5")]
 pub use h5::{from_hdf5, H5Element};
+pub use linalg::tensordot;
 pub use memmap::{from_memmap, store, Pod};
 pub use ndarray::{s, ArrayD, SliceInfoElem};
+pub use overlap::{Boundary, IntoDepth};
+pub use select::where_;
 pub use structure::{concatenate, stack};
 
 /// Fan-in of the combine trees of reductions (Dask's `split_every`).
