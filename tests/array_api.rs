@@ -424,3 +424,67 @@ proptest! {
         prop_assert!(x.cumsum(shape.len()).is_err());
     }
 }
+
+// ----------------------------------------------------------------------------------------
+// creation and shape
+
+/// A slice element of a range with a step of either sign (never zero) over an axis of `n`,
+/// its ends within `-n..=n` (ndarray, the oracle, panics past them where NumPy clamps).
+fn elem(n: usize, a: isize, b: isize, step: isize, open: bool) -> da::SliceInfoElem {
+    let n = n as isize;
+    da::SliceInfoElem::Slice {
+        start: a.clamp(-n, n),
+        end: (!open).then_some(b.clamp(-n, n)),
+        step: if step == 0 { -1 } else { step },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn slices_with_negative_steps_and_new_axes_match_ndarray((shape, chunks) in shape_and_chunks(), seed in 0u64..1000,
+            bounds in proptest::collection::vec((-7isize..8, -7isize..8, -3isize..4, any::<bool>()), 3),
+            new_at in 0usize..4) {
+        let a = data(&shape, seed);
+        let x = da::from_array(a.clone(), &chunks).unwrap();
+        let mut info: Vec<da::SliceInfoElem> = shape
+            .iter()
+            .zip(&bounds)
+            .map(|(&n, &(s, e, st, open))| elem(n, s, e, st, open))
+            .collect();
+        info.insert(new_at.min(info.len()), da::SliceInfoElem::NewAxis);
+        let got = both(&x.slice(&info).unwrap());
+        let si = ndarray::SliceInfo::<_, IxDyn, IxDyn>::try_from(info.clone()).unwrap();
+        let want = a.slice(si).to_owned();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn creation_and_shape_match_ndarray(n in 0usize..9, c in 1usize..4, k in -3isize..4, seed in 0u64..1000,
+            start in -5.0f64..5.0, stop in -5.0f64..5.0) {
+        // linspace: NumPy's i * step + start, the last being stop, whatever the chunks
+        let x = da::linspace(start, stop, n, &[c]).unwrap();
+        let step = (stop - start) / (n.max(2) - 1) as f64;
+        let want: Vec<f64> = (0..n).map(|i| if n == 1 { start } else if i + 1 == n { stop } else { i as f64 * step + start }).collect();
+        prop_assert_eq!(both(&x).into_raw_vec_and_offset().0, want);
+        // eye
+        let e = da::eye::<i64>(n, k, &[c, c + 1]).unwrap();
+        prop_assert_eq!(both(&e), ArrayD::from_shape_fn(IxDyn(&[n, n]), |i| i64::from(i[1] as isize - i[0] as isize == k)));
+        // diag both ways
+        let v = data(&[n], seed);
+        let vx = da::from_array(v.clone(), &[c]).unwrap();
+        let v1: ndarray::Array1<f64> = v.into_dimensionality().unwrap();
+        prop_assert_eq!(both(&vx.diag().unwrap()), ndarray::Array2::from_diag(&v1).into_dyn());
+        let m = data(&[n, n / 2 + 1], seed);
+        let mx = da::from_array(m.clone(), &[c, c + 1]).unwrap();
+        prop_assert_eq!(both(&mx.diag().unwrap()), mat(&m).diag().to_owned().into_dyn());
+        // squeeze and expand_dims
+        let t = data(&[1, n, 1], seed);
+        let tx = da::from_array(t.clone(), &[1, c, 1]).unwrap();
+        let squeezed: Vec<usize> = if n == 1 { vec![] } else { vec![n] };
+        prop_assert_eq!(both(&tx.squeeze()), t.clone().into_shape_with_order(IxDyn(&squeezed)).unwrap());
+        prop_assert_eq!(both(&tx.squeeze_axes(&[0]).unwrap()), t.index_axis(Axis(0), 0).to_owned());
+        prop_assert_eq!(both(&tx.expand_dims(2).unwrap()), t.clone().insert_axis(Axis(2)));
+    }
+}

@@ -31,6 +31,8 @@
 //! | `da::where_(&x.greater(0.0), &x, 0.0)?`, `x.clip(0.0, 1.0)` | `da.where(x > 0, x, 0)`, `x.clip(0, 1)` |
 //! | `x.isnan()`, `x.nansum()`, `x.nanmean_axis(0)?` | `da.isnan(x)`, `da.nansum(x)`, `da.nanmean(x, axis=0)` |
 //! | `x.cumsum(0)?`, `x.cumprod(1)?` | `x.cumsum(axis=0)`, `x.cumprod(axis=1)` |
+//! | `da::linspace(0.0, 1.0, 50, &[10])?`, `da::eye::<f64>(4, 0, &[2, 2])?`, `x.diag()?` | `da.linspace(0, 1, 50, chunks=10)`, `da.eye(4, chunks=2)`, `da.diag(x)` |
+//! | `x.slice(s![..;-1, NewAxis])?`, `x.squeeze()`, `x.expand_dims(0)?` | `x[::-1, None]`, `x.squeeze()`, `da.expand_dims(x, 0)` |
 //!
 //! ```
 //! use dagr::array as da;
@@ -44,6 +46,7 @@
 
 mod blocks;
 mod create;
+mod diag;
 mod element;
 mod fuse;
 mod grid;
@@ -64,7 +67,7 @@ mod write;
 /// opening files directly with the same version: `dagr::array::hdf5::File::open(path)`.
 #[cfg(feature = "hdf5")]
 pub use ::hdf5;
-pub use create::{arange, from_array, from_delayed, full, ones, zeros};
+pub use create::{arange, eye, from_array, from_delayed, full, linspace, ones, zeros};
 pub use element::{Element, Float, Number};
 pub use fuse::Operand;
 pub use grid::IntoChunks;
@@ -72,7 +75,7 @@ pub use grid::IntoChunks;
 pub use h5::{from_hdf5, H5Element};
 pub use linalg::tensordot;
 pub use memmap::{from_memmap, store, Pod};
-pub use ndarray::{s, ArrayD, SliceInfoElem};
+pub use ndarray::{s, ArrayD, NewAxis, SliceInfoElem};
 pub use overlap::{Boundary, IntoDepth};
 pub use select::where_;
 pub use structure::{concatenate, stack};
