@@ -488,3 +488,125 @@ proptest! {
         prop_assert_eq!(both(&tx.expand_dims(2).unwrap()), t.clone().insert_axis(Axis(2)));
     }
 }
+
+// ----------------------------------------------------------------------------------------
+// counting and ranking
+
+/// NumPy's histogram written plainly: a value's bin is the last edge at or below it, the
+/// last bin closed.
+fn histogram_of(a: &[f64], bins: usize, lo: f64, hi: f64) -> Vec<i64> {
+    let step = (hi - lo) / bins as f64;
+    let edges: Vec<f64> = (0..=bins)
+        .map(|i| if i == bins { hi } else { i as f64 * step + lo })
+        .collect();
+    let mut c = vec![0; bins];
+    for &x in a {
+        if x.is_nan() || x < lo || x > hi {
+            continue;
+        }
+        let i = edges[..bins].iter().rposition(|&e| e <= x).unwrap();
+        c[i] += 1;
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn counting_matches_plain_loops((shape, chunks) in shape_and_chunks(), seed in 0u64..1000,
+            bins in 1usize..9, lo in -12.0f64..0.0, width in 0.0f64..15.0) {
+        let a = with_nans(&shape, seed).mapv(|v| (v * 2.0).round() / 2.0);
+        let x = da::from_array(a.clone(), &chunks).unwrap();
+        // unique: sorted, NaN once at the end
+        let mut want: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
+        want.sort_by(|p, q| p.partial_cmp(q).unwrap());
+        want.dedup();
+        let has_nan = a.iter().any(|v| v.is_nan());
+        let got = x.unique().compute_with(Scheduler::sync()).unwrap();
+        let threads = x.unique().compute_with(Scheduler::threads(2)).unwrap();
+        prop_assert!(got.iter().map(|v| v.to_bits()).eq(threads.iter().map(|v| v.to_bits())));
+        prop_assert_eq!(got.len(), want.len() + usize::from(has_nan));
+        prop_assert!(got.iter().zip(&want).all(|(p, q)| p == q));
+        prop_assert_eq!(got.last().is_some_and(|v| v.is_nan()), has_nan);
+        // histogram
+        let hi = lo + width;
+        let (h, edges) = x.histogram(bins, (lo, hi)).unwrap();
+        let (l2, h2) = if width == 0.0 { (lo - 0.5, hi + 0.5) } else { (lo, hi) };
+        let flat: Vec<f64> = a.iter().copied().collect();
+        prop_assert_eq!(both(&h).into_raw_vec_and_offset().0, histogram_of(&flat, bins, l2, h2));
+        prop_assert_eq!(edges.len(), bins + 1);
+        // bincount of the integers
+        let ints: Vec<i64> = flat.iter().map(|v| if v.is_nan() { 0 } else { (v.abs() * 2.0) as i64 }).collect();
+        let xi = da::from_array(ArrayD::from_shape_vec(IxDyn(&[ints.len()]), ints.clone()).unwrap(), &[chunks[0][0]]).unwrap();
+        let mut counts = vec![0i64; ints.iter().copied().max().unwrap_or(0) as usize + 1];
+        ints.iter().for_each(|&i| counts[i as usize] += 1);
+        let got = xi.bincount(0).unwrap().compute_with(Scheduler::threads(2)).unwrap();
+        prop_assert_eq!(got.to_vec(), counts.clone());
+        counts.resize(counts.len().max(30), 0);
+        prop_assert_eq!(xi.bincount(30).unwrap().compute_with(Scheduler::sync()).unwrap().to_vec(), counts);
+    }
+
+    #[test]
+    fn topk_matches_a_sort((shape, chunks) in shape_and_chunks(), seed in 0u64..1000, kk in 1usize..7, largest in any::<bool>()) {
+        let a = data(&shape, seed).mapv(|v| v.round());
+        let x = da::from_array(a.clone(), &chunks).unwrap();
+        for axis in 0..shape.len() {
+            let n = shape[axis];
+            let k = kk.min(n) as isize * if largest { 1 } else { -1 };
+            let m = k.unsigned_abs();
+            let mut want_v = a.clone();
+            let mut want_i = a.mapv(|_| 0usize);
+            let mut sh = shape.clone();
+            sh[axis] = m;
+            want_v = want_v.slice_axis(Axis(axis), ndarray::Slice::from(0..m)).to_owned();
+            want_i = want_i.slice_axis(Axis(axis), ndarray::Slice::from(0..m)).to_owned();
+            ndarray::Zip::from(want_v.lanes_mut(Axis(axis)))
+                .and(want_i.lanes_mut(Axis(axis)))
+                .and(a.lanes(Axis(axis)))
+                .for_each(|mut ov, mut oi, lane| {
+                    let mut l: Vec<(f64, usize)> = lane.iter().copied().zip(0..).collect();
+                    // a stable sort keeps the smaller index first on ties
+                    if largest {
+                        l.sort_by(|p, q| q.0.partial_cmp(&p.0).unwrap());
+                    } else {
+                        l.sort_by(|p, q| p.0.partial_cmp(&q.0).unwrap());
+                    }
+                    for j in 0..m {
+                        ov[j] = l[j].0;
+                        oi[j] = l[j].1;
+                    }
+                });
+            prop_assert_eq!(both(&x.topk(k, axis).unwrap()), want_v);
+            prop_assert_eq!(both(&x.argtopk(k, axis).unwrap()), want_i);
+            let t = x.topk(k, axis).unwrap();
+            prop_assert_eq!(sh.as_slice(), t.shape());
+        }
+        prop_assert!(x.topk(0, 0).is_err());
+        prop_assert!(x.topk(shape[0] as isize + 1, 0).is_err());
+    }
+}
+
+#[test]
+fn counting_errors_are_errors() {
+    let x = da::arange(0.0, 4.0, 1.0, &[2]).unwrap();
+    assert!(x.histogram(0, (0.0, 1.0)).is_err());
+    assert!(x.histogram(3, (1.0, 0.0)).is_err());
+    assert!(x.histogram(3, (0.0, f64::NAN)).is_err());
+    assert!(x.bincount(0).is_err());
+    let m = da::ones::<i64>(&[2, 2], &[1, 1]).unwrap();
+    assert!(m.bincount(0).is_err());
+    let neg = da::arange(-2_i64, 3, 1, &[2]).unwrap();
+    assert!(neg.bincount(0).unwrap().compute().is_err());
+    assert!(x.topk(1, 1).is_err());
+    // NaN counts as the largest in topk, as in NumPy's sort
+    let n = da::from_array(ndarray::arr1(&[1.0, f64::NAN, 3.0]).into_dyn(), &[2]).unwrap();
+    assert!(both(&n.topk(1, 0).unwrap())[0].is_nan());
+    assert_eq!(
+        both(&n.topk(-2, 0).unwrap())
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![1.0, 3.0]
+    );
+}

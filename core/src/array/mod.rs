@@ -31,6 +31,8 @@
 //! | `da::where_(&x.greater(0.0), &x, 0.0)?`, `x.clip(0.0, 1.0)` | `da.where(x > 0, x, 0)`, `x.clip(0, 1)` |
 //! | `x.isnan()`, `x.nansum()`, `x.nanmean_axis(0)?` | `da.isnan(x)`, `da.nansum(x)`, `da.nanmean(x, axis=0)` |
 //! | `x.cumsum(0)?`, `x.cumprod(1)?` | `x.cumsum(axis=0)`, `x.cumprod(axis=1)` |
+//! | `x.unique()`, `x.histogram(10, (0.0, 1.0))?`, `x.bincount(0)?` | `da.unique(x)`, `da.histogram(x, bins=10, range=(0, 1))`, `da.bincount(x)` |
+//! | `x.topk(5, 0)?`, `x.argtopk(-5, 0)?` | `x.topk(5, axis=0)`, `x.argtopk(-5, axis=0)` |
 //! | `da::linspace(0.0, 1.0, 50, &[10])?`, `da::eye::<f64>(4, 0, &[2, 2])?`, `x.diag()?` | `da.linspace(0, 1, 50, chunks=10)`, `da.eye(4, chunks=2)`, `da.diag(x)` |
 //! | `x.slice(s![..;-1, NewAxis])?`, `x.squeeze()`, `x.expand_dims(0)?` | `x[::-1, None]`, `x.squeeze()`, `da.expand_dims(x, 0)` |
 //!
@@ -45,6 +47,7 @@
 //! ```
 
 mod blocks;
+mod counting;
 mod create;
 mod diag;
 mod element;
@@ -61,6 +64,7 @@ mod reduce;
 mod scan;
 mod select;
 mod structure;
+mod topk;
 mod write;
 
 /// The `hdf5-metno` crate dagr reads and writes HDF5 files with (feature `hdf5`), for

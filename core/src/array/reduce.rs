@@ -105,7 +105,7 @@ fn empty(what: &'static str) -> TaskError {
 
 impl<T: Element> Array<T> {
     /// A whole-array reduction: `partial` per block (fused), a combine tree, `finish`.
-    fn reduction<P: Wired, R: Wired>(
+    pub(crate) fn reduction<P: Wired, R: Wired>(
         &self,
         kind: &str,
         what: &str,
