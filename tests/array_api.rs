@@ -163,16 +163,72 @@ proptest! {
     }
 }
 
+/// NumPy's `matmul` of stacks written as loops: `a` is `(sa…, m, k)`, `b` is `(sb…, k, n)`,
+/// both with batch axes of the output's rank, broadcast where their length is 1.
+fn matmul_loops(a: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
+    let nd = a.ndim();
+    let (m, k, n) = (a.shape()[nd - 2], a.shape()[nd - 1], b.shape()[nd - 1]);
+    let batch: Vec<usize> = (0..nd - 2)
+        .map(|i| a.shape()[i].max(b.shape()[i]))
+        .collect();
+    let shape: Vec<usize> = batch.iter().copied().chain([m, n]).collect();
+    ArrayD::from_shape_fn(IxDyn(&shape), |ix| {
+        let pick = |x: &ArrayD<f64>, r: usize, c: usize| {
+            let mut i: Vec<usize> = (0..nd - 2)
+                .map(|d| if x.shape()[d] == 1 { 0 } else { ix[d] })
+                .collect();
+            i.extend([r, c]);
+            x[IxDyn(&i)]
+        };
+        (0..k)
+            .map(|p| pick(a, ix[nd - 2], p) * pick(b, p, ix[nd - 1]))
+            .sum()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn stacked_matmul_matches_loops(batch in 1usize..4, m in 1usize..5, k in 1usize..5, n in 1usize..5,
+            stretch_a in any::<bool>(), stretch_b in any::<bool>(), seed in 0u64..1000,
+            c in proptest::collection::vec(1usize..3, 6)) {
+        let ba = if stretch_a { 1 } else { batch };
+        let bb = if stretch_b { 1 } else { batch };
+        let a = data(&[ba, m, k], seed);
+        let b = data(&[2, bb, k, n], seed + 1);
+        let x = da::from_array(a.clone(), &[c[0], c[1], c[2]]).unwrap();
+        let y = da::from_array(b.clone(), &[1, c[3], c[4], c[5]]).unwrap();
+        let got = both(&x.matmul(&y).unwrap());
+        // the oracle with a's missing leading axis as one of length 1
+        let a4 = a.clone().insert_axis(Axis(0));
+        prop_assert!(close(&got, &matmul_loops(&a4, &b)));
+        // a vector on either side: its axis dropped
+        let v = data(&[k], seed + 2);
+        let vx = da::from_array(v.clone(), &[c[2]]).unwrap();
+        let col = v.clone().insert_axis(Axis(1));
+        let want = matmul_loops(&a, &col.insert_axis(Axis(0))).index_axis_move(Axis(2), 0);
+        prop_assert!(close(&both(&x.matmul(&vx).unwrap()), &want));
+        let w = data(&[m], seed + 3);
+        let wx = da::from_array(w.clone(), &[c[1]]).unwrap();
+        let row = w.insert_axis(Axis(0)).insert_axis(Axis(0));
+        let want = matmul_loops(&row, &a).index_axis_move(Axis(1), 0);
+        prop_assert!(close(&both(&wx.matmul(&x).unwrap()), &want));
+    }
+}
+
 #[test]
 fn product_errors_are_errors() {
     let a = da::ones::<f64>(&[2, 3], &[1, 2]).unwrap();
     let b = da::ones::<f64>(&[2, 3, 4], &[1, 2, 2]).unwrap();
+    let s = da::full(&[], &[] as &[usize], 2.0).unwrap();
     assert!(matches!(a.dot(&a), Err(Error::Shape { what: "dot", .. })));
-    assert!(a.matmul(&b).is_err());
+    assert!(a.matmul(&a).is_err());
+    assert!(b.matmul(&b).is_err());
+    assert!(a.matmul(&s).is_err());
     assert!(da::tensordot(&a, &a, &[0], &[]).is_err());
     assert!(da::tensordot(&a, &a, &[2], &[0]).is_err());
     assert!(da::tensordot(&a, &a, &[0, 0], &[0, 0]).is_err());
-    let s = da::full(&[], &[] as &[usize], 2.0).unwrap();
     assert!(s.dot(&a).is_err());
     // N-d · 1-d and N-d · M-d as NumPy's dot
     let v = da::ones::<f64>(&[4], &[3]).unwrap();

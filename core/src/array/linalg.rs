@@ -15,7 +15,7 @@ use super::{token_of, Array};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
-use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, Dimension, Ix2, IxDyn, Zip};
 use std::sync::Arc;
 
 /// A block as it flows between the product's tasks.
@@ -181,39 +181,72 @@ pub fn tensordot<T: Number>(
         h.write(axes_a);
         h.write(axes_b);
     });
-    let part_name: Arc<str> = format!("tensordot-part-{token:016x}").into();
-    let name: Arc<str> = format!("tensordot-{token:016x}").into();
-    let (blocks_a, blocks_b) = (a2.block_nodes(), b2.block_nodes());
-    let (nb_a, nb_b) = (a2.numblocks(), b2.numblocks());
+    let pairs = inner.blocks();
     let axes: Arc<(Vec<usize>, Vec<usize>)> = Arc::new((axes_a.to_vec(), axes_b.to_vec()));
+    let kernel: Kernel<T> = Arc::new(move |x, y, _| block_tensordot(x, y, &axes.0, &axes.1));
+    let (na, nb) = (a.ndim(), b.ndim());
+    let (axes_a, axes_b) = (axes_a.to_vec(), axes_b.to_vec());
+    let index = move |o: &[usize], n: usize| {
+        let (oa, ob) = o.split_at(free_a.len());
+        let k = &pairs[n];
+        let mut ia = vec![0; na];
+        free_a.iter().zip(oa).for_each(|(&ax, &i)| ia[ax] = i);
+        axes_a.iter().zip(k).for_each(|(&ax, &i)| ia[ax] = i);
+        let mut ib = vec![0; nb];
+        free_b.iter().zip(ob).for_each(|(&ax, &i)| ib[ax] = i);
+        axes_b.iter().zip(k).for_each(|(&ax, &i)| ib[ax] = i);
+        (ia, ib)
+    };
+    let nk = inner.nblocks();
+    Ok(
+        blocked_product("tensordot", token, (&a2, &b2), out, nk, index, kernel)
+            .with_err_of(&[a.err.as_ref(), b.err.as_ref()]),
+    )
+}
+
+/// A product's kernel: a block of the left array, one of the right, the shape of the
+/// output block, to the partial product.
+type Kernel<T> = Arc<
+    dyn Fn(ArrayViewD<'_, T>, ArrayViewD<'_, T>, &[usize]) -> Result<ArrayD<T>, TaskError>
+        + Send
+        + Sync,
+>;
+
+/// The blocks of a product over the grid `out`: output block `o` is the sum, in the fixed
+/// combine tree, of `kernel` over the `nk` pairs of blocks `index(o, n)` of `a` and `b`.
+fn blocked_product<T: Number>(
+    op: &str,
+    token: u64,
+    (a, b): (&Array<T>, &Array<T>),
+    out: Grid,
+    nk: usize,
+    index: impl Fn(&[usize], usize) -> (Vec<usize>, Vec<usize>),
+    kernel: Kernel<T>,
+) -> Array<T> {
+    let part_name: Arc<str> = format!("{op}-part-{token:016x}").into();
+    let name: Arc<str> = format!("{op}-{token:016x}").into();
+    let (blocks_a, blocks_b) = (a.block_nodes(), b.block_nodes());
+    let (nb_a, nb_b) = (a.numblocks(), b.numblocks());
     let wire = Some(crate::wire::array_node_wire::<T, Block<T>>());
     let combine: crate::tree::Combine<Block<T>> = Arc::new(sum_blocks::<T>);
     let nodes = out
         .blocks()
         .into_iter()
         .map(|o| {
-            let (oa, ob) = o.split_at(free_a.len());
-            let parts: Vec<NodeRef> = inner
-                .blocks()
-                .into_iter()
-                .enumerate()
-                .map(|(n, k)| {
-                    let mut ia = vec![0; a.ndim()];
-                    free_a.iter().zip(oa).for_each(|(&ax, &i)| ia[ax] = i);
-                    axes_a.iter().zip(&k).for_each(|(&ax, &i)| ia[ax] = i);
-                    let mut ib = vec![0; b.ndim()];
-                    free_b.iter().zip(ob).for_each(|(&ax, &i)| ib[ax] = i);
-                    axes_b.iter().zip(&k).for_each(|(&ax, &i)| ib[ax] = i);
+            let shape = out.block_shape(&o);
+            let parts: Vec<NodeRef> = (0..nk)
+                .map(|n| {
+                    let (ia, ib) = index(&o, n);
                     let deps = Deps::Two([
                         blocks_a[super::blocks::linear(&ia, &nb_a)].clone(),
                         blocks_b[super::blocks::linear(&ib, &nb_b)].clone(),
                     ]);
-                    let axes = axes.clone();
+                    let kernel = kernel.clone();
+                    let shape = shape.clone();
                     let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                         let x = inp.take::<Block<T>>(0)?;
                         let y = inp.take::<Block<T>>(1)?;
-                        let c = block_tensordot(x.view(), y.view(), &axes.0, &axes.1)?;
-                        Ok(Arc::new(c.into_shared()))
+                        Ok(Arc::new(kernel(x.view(), y.view(), &shape)?.into_shared()))
                     };
                     let mut key: Vec<u64> = o.iter().map(|&i| i as u64).collect();
                     key.push(n as u64);
@@ -231,8 +264,127 @@ pub fn tensordot<T: Number>(
             crate::tree::combine_tree(parts, &name, &key, true, wire, combine.clone())
         })
         .collect();
-    Ok(Array::from_nodes("tensordot", token, out, nodes)
-        .with_err_of(&[a.err.as_ref(), b.err.as_ref()]))
+    Array::from_nodes(op, token, out, nodes)
+}
+
+/// The matrix products of stacks of matrices: the last two axes of `a` (`…, m, k`) and of
+/// `b` (`…, k, n`), the leading axes broadcast to those of the output block, `shape`.
+fn block_matmul<T: Number>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    shape: &[usize],
+) -> Result<ArrayD<T>, TaskError> {
+    let nd = shape.len();
+    let bad = || {
+        TaskError::new(Error::Shape {
+            what: "matmul",
+            message: format!(
+                "blocks {:?} and {:?} do not make a block {shape:?}",
+                a.shape(),
+                b.shape()
+            ),
+        })
+    };
+    let batch = &shape[..nd - 2];
+    let inner = a.shape()[a.ndim() - 1];
+    let sa: Vec<usize> = batch
+        .iter()
+        .copied()
+        .chain([shape[nd - 2], inner])
+        .collect();
+    let sb: Vec<usize> = batch
+        .iter()
+        .copied()
+        .chain([inner, shape[nd - 1]])
+        .collect();
+    let a = a.broadcast(IxDyn(&sa)).ok_or_else(bad)?;
+    let b = b.broadcast(IxDyn(&sb)).ok_or_else(bad)?;
+    let mut out = ArrayD::from_elem(IxDyn(shape), T::ZERO);
+    for idx in ndarray::indices(IxDyn(batch)) {
+        let (mut x, mut y, mut o) = (a.view(), b.view(), out.view_mut());
+        for &i in idx.slice() {
+            x = x.index_axis_move(Axis(0), i);
+            y = y.index_axis_move(Axis(0), i);
+            o = o.index_axis_move(Axis(0), i);
+        }
+        let x = x.into_dimensionality::<Ix2>().map_err(|_| bad())?;
+        let y = y.into_dimensionality::<Ix2>().map_err(|_| bad())?;
+        o.assign(&T::matmul(x, y));
+    }
+    Ok(out)
+}
+
+/// The matrix product of two stacks of matrices (both of at least two dimensions, one of
+/// more), the stacks broadcast.
+fn stacked_matmul<T: Number>(a: &Array<T>, b: &Array<T>) -> Result<Array<T>, Error> {
+    let (na, nb) = (a.ndim(), b.ndim());
+    if a.shape()[na - 1] != b.shape()[nb - 2] {
+        return Err(Error::Shape {
+            what: "matmul",
+            message: format!(
+                "shapes {:?} and {:?}: the last axis of the first ({}) is not the second-to-last of the second ({})",
+                a.shape(),
+                b.shape(),
+                a.shape()[na - 1],
+                b.shape()[nb - 2]
+            ),
+        });
+    }
+    let (grid, per) = super::select::align(
+        "matmul",
+        &[
+            (&a.shape()[..na - 2], &a.chunks()[..na - 2]),
+            (&b.shape()[..nb - 2], &b.chunks()[..nb - 2]),
+        ],
+    )?;
+    let mut per = per.into_iter();
+    let (Some((ca, fa)), Some((cb, fb))) = (per.next(), per.next()) else {
+        unreachable!("two operands")
+    };
+    let common = refine(&a.chunks()[na - 1], &b.chunks()[nb - 2]);
+    let mut ca = ca;
+    ca.extend([a.chunks()[na - 2].clone(), common.clone()]);
+    let mut cb = cb;
+    cb.extend([common.clone(), b.chunks()[nb - 1].clone()]);
+    let a2 = if ca.as_slice() == a.chunks() {
+        a.clone()
+    } else {
+        a.refine_to(ca)?
+    };
+    let b2 = if cb.as_slice() == b.chunks() {
+        b.clone()
+    } else {
+        b.refine_to(cb)?
+    };
+    let mut shape = grid.shape.clone();
+    shape.extend([a.shape()[na - 2], b.shape()[nb - 1]]);
+    let mut chunks = grid.chunks.clone();
+    chunks.extend([a.chunks()[na - 2].clone(), b.chunks()[nb - 1].clone()]);
+    let out = Grid::new(shape, chunks);
+    let token = token_of("matmul", |h| {
+        h.write(&a.token);
+        h.write(&b.token);
+    });
+    let nbatch = grid.ndim();
+    let index = move |o: &[usize], k: usize| {
+        let (batch, mn) = o.split_at(nbatch);
+        let mut ia = fa.index(batch);
+        ia.extend([mn[0], k]);
+        let mut ib = fb.index(batch);
+        ib.extend([k, mn[1]]);
+        (ia, ib)
+    };
+    let kernel: Kernel<T> = Arc::new(block_matmul::<T>);
+    Ok(blocked_product(
+        "matmul",
+        token,
+        (&a2, &b2),
+        out,
+        common.len(),
+        index,
+        kernel,
+    )
+    .with_err_of(&[a.err.as_ref(), b.err.as_ref()]))
 }
 
 impl<T: Number> Array<T> {
@@ -282,34 +434,65 @@ impl<T: Number> Array<T> {
         tensordot(self, other, &[i], &[j])
     }
 
-    /// The matrix product as NumPy's `a @ b` (Dask: `x @ y`, `da.matmul(x, y)`) for vectors
-    /// and matrices, where it equals [`Array::dot`]. Stacks of matrices (more than two
-    /// dimensions) are not supported: an error.
+    /// The matrix product as NumPy's `a @ b` (Dask: `x @ y`, `da.matmul(x, y)`). For
+    /// vectors and matrices it is [`Array::dot`]; arrays of more dimensions are stacks of
+    /// matrices in their last two axes, the leading axes broadcast as NumPy does, and a
+    /// vector operand is a matrix of one row (left) or one column (right) whose axis is
+    /// dropped from the result. Blocked as [`Array::dot`]. A 0-dimensional operand or
+    /// mismatched shapes are an error.
     ///
     /// ```
     /// use dagr::array as da;
     /// let a = da::from_array(dagr::ndarray::arr2(&[[1_i64, 2], [3, 4]]).into_dyn(), &[1, 1])?;
     /// assert_eq!(a.matmul(&a)?.compute()?, dagr::ndarray::arr2(&[[7, 10], [15, 22]]).into_dyn());
+    /// // a stack of three 2x2 matrices times one matrix
+    /// let s = da::stack(&[a.clone(), a.clone(), a.clone()], 0)?;
+    /// let p = s.matmul(&a)?;
+    /// assert_eq!(p.shape(), &[3, 2, 2]);
+    /// assert_eq!(p.sum().compute()?, 3 * (7 + 10 + 15 + 22));
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn matmul(&self, other: &Array<T>) -> Result<Array<T>, Error> {
-        if self.ndim() > 2 || other.ndim() > 2 {
-            return Err(Error::Shape {
-                what: "matmul",
-                message: format!(
-                    "matmul of shapes {:?} and {:?}: stacks of matrices (more than 2 dimensions) are not supported; use tensordot",
-                    self.shape(),
-                    other.shape()
-                ),
-            });
-        }
-        self.dot(other).map_err(|e| match e {
+        let rename = |e: Error| match e {
             Error::Shape { message, .. } => Error::Shape {
                 what: "matmul",
                 message,
             },
             e => e,
-        })
+        };
+        if self.ndim() == 0 || other.ndim() == 0 {
+            return Err(Error::Shape {
+                what: "matmul",
+                message: format!(
+                    "matmul of shapes {:?} and {:?}: a 0-dimensional operand (multiply instead)",
+                    self.shape(),
+                    other.shape()
+                ),
+            });
+        }
+        if self.ndim() <= 2 && other.ndim() <= 2 {
+            return self.dot(other).map_err(rename);
+        }
+        // vectors become matrices of one row or column, that axis dropped at the end
+        let a = if self.ndim() == 1 {
+            self.expand_dims(0)?
+        } else {
+            self.clone()
+        };
+        let b = if other.ndim() == 1 {
+            other.expand_dims(1)?
+        } else {
+            other.clone()
+        };
+        let c = stacked_matmul(&a, &b).map_err(rename)?;
+        let nd = c.ndim();
+        if other.ndim() == 1 {
+            return c.squeeze_axes(&[nd - 1]);
+        }
+        if self.ndim() == 1 {
+            return c.squeeze_axes(&[nd - 2]);
+        }
+        Ok(c)
     }
 }
 

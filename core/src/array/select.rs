@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 /// How an operand's block index follows the output's under broadcasting.
 #[derive(Clone)]
-struct Follow {
+pub(super) struct Follow {
     /// Output axes the operand lacks (leading).
     offset: usize,
     /// Per operand axis: whether it has length 1 and is stretched (block 0 always).
@@ -25,7 +25,7 @@ struct Follow {
 }
 
 impl Follow {
-    fn index(&self, idx: &[usize]) -> Vec<usize> {
+    pub(super) fn index(&self, idx: &[usize]) -> Vec<usize> {
         self.stretched
             .iter()
             .enumerate()
@@ -35,11 +35,11 @@ impl Follow {
 }
 
 /// An operand's chunks cut to the output grid, and how its blocks follow the output's.
-type Cut = (Vec<Vec<usize>>, Follow);
+pub(super) type Cut = (Vec<Vec<usize>>, Follow);
 
 /// The output grid of operands broadcast together (NumPy's rules), and per operand its
 /// chunks cut to that grid and how its blocks follow the output's.
-fn align(
+pub(super) fn align(
     what: &'static str,
     operands: &[(&[usize], &[Vec<usize>])],
 ) -> Result<(Grid, Vec<Cut>), Error> {
