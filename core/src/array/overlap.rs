@@ -370,3 +370,67 @@ impl<T: Element> Array<T> {
         Ok(Array::from_nodes("map-overlap", token, out, nodes).with_err_of(&[self.err.as_ref()]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_read_mirrored_and_wrapped_runs_from_every_block_they_need() {
+        // an axis of 5 cut [2, 3]; block 0 widened by 3
+        let (chunks, starts) = ([2, 3], [0, 2, 5]);
+        let p = axis_plan(&chunks, &starts, 0, 3, &Boundary::<f64>::Reflect);
+        // cells -3..5 show 2 1 0 | 0 1 | 2 3 4: a reversed run, then forward runs
+        assert_eq!((p.len, p.before, p.own), (8, 3, 2));
+        assert_eq!(
+            p.runs,
+            vec![
+                Run {
+                    at: 0,
+                    block: 1,
+                    lo: 0,
+                    len: 1,
+                    rev: false
+                },
+                Run {
+                    at: 1,
+                    block: 0,
+                    lo: 0,
+                    len: 2,
+                    rev: true
+                },
+                Run {
+                    at: 3,
+                    block: 0,
+                    lo: 0,
+                    len: 2,
+                    rev: false
+                },
+                Run {
+                    at: 5,
+                    block: 1,
+                    lo: 0,
+                    len: 3,
+                    rev: false
+                },
+            ]
+        );
+        let p = axis_plan(&chunks, &starts, 1, 2, &Boundary::<f64>::Periodic);
+        // cells 0..7 show 0 1 | 2 3 4 | 0 1
+        assert_eq!(p.runs.len(), 3);
+        assert_eq!(
+            p.runs[2],
+            Run {
+                at: 5,
+                block: 0,
+                lo: 0,
+                len: 2,
+                rev: false
+            }
+        );
+        let p = axis_plan(&chunks, &starts, 1, 2, &Boundary::<f64>::None);
+        assert_eq!((p.len, p.before, p.own), (5, 2, 3));
+        let p = axis_plan(&chunks, &starts, 0, 1, &Boundary::Constant(1.0));
+        assert_eq!((p.len, p.runs.len(), p.runs[0].at), (4, 2, 1)); // the constant cell is no run
+    }
+}
