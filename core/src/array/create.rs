@@ -283,3 +283,151 @@ pub fn from_delayed<T: Element>(
         },
     ))
 }
+
+/// Blocks of evenly spaced values, NumPy's `linspace` element by element.
+struct Linspace {
+    start: f64,
+    stop: f64,
+    step: f64,
+    num: usize,
+    grid: Arc<Grid>,
+}
+
+impl Linspace {
+    fn at(&self, i: usize) -> f64 {
+        if self.num == 1 {
+            self.start
+        } else if i + 1 == self.num {
+            self.stop
+        } else {
+            i as f64 * self.step + self.start
+        }
+    }
+}
+
+impl Blocks<f64> for Linspace {
+    fn cheap(&self) -> bool {
+        true
+    }
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        _: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, f64>, TaskError> {
+        let s = self.grid.block_start(idx)[0];
+        let n = self.grid.block_shape(idx)[0];
+        Ok(Chunk::Shared(
+            ArrayD::from_shape_fn(IxDyn(&[n]), |i| self.at(s + i[0])).into_shared(),
+        ))
+    }
+}
+
+/// `num` evenly spaced values from `start` to `stop`, both included (Dask:
+/// `da.linspace(start, stop, num, chunks=…)`). The values are NumPy's to the bit: the
+/// `i`-th is `i * step + start` with `step = (stop - start) / (num - 1)`, and the last is
+/// `stop`.
+///
+/// ```
+/// let x = dagr::array::linspace(0.0, 1.0, 5, &[2])?;
+/// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+/// assert!(dagr::array::linspace(0.0, f64::INFINITY, 5, &[2]).is_err());
+/// # Ok::<(), dagr::Error>(())
+/// ```
+pub fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    chunks: impl IntoChunks,
+) -> Result<Array<f64>, Error> {
+    if !start.is_finite() || !stop.is_finite() {
+        return Err(Error::InvalidArgument {
+            what: "linspace",
+            message: format!("start {start} and stop {stop} must be finite"),
+        });
+    }
+    let shape = [num];
+    let chunks = chunks.into_chunks(&shape)?;
+    let step = if num > 1 {
+        (stop - start) / (num - 1) as f64
+    } else {
+        0.0
+    };
+    let token = token_of("linspace", |h| {
+        h.write(&[start.to_bits(), stop.to_bits(), num as u64]);
+        h.write(&chunks);
+    });
+    let grid = Arc::new(Grid::new(shape.to_vec(), chunks));
+    Ok(Array::from_shared_src(
+        "linspace",
+        token,
+        grid.clone(),
+        Arc::new(Linspace {
+            start,
+            stop,
+            step,
+            num,
+            grid,
+        }),
+    ))
+}
+
+/// Blocks of a matrix with ones on a diagonal.
+struct Eye<T> {
+    k: isize,
+    grid: Arc<Grid>,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Number> Blocks<T> for Eye<T> {
+    fn cheap(&self) -> bool {
+        true
+    }
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        _: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        let s = self.grid.block_start(idx);
+        let shape = self.grid.block_shape(idx);
+        Ok(Chunk::Shared(
+            ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+                let d = (s[1] + i[1]) as isize - (s[0] + i[0]) as isize;
+                if d == self.k {
+                    T::ONE
+                } else {
+                    T::ZERO
+                }
+            })
+            .into_shared(),
+        ))
+    }
+}
+
+/// The `n × n` matrix with ones on diagonal `k` (0: the main one, above it for `k > 0`)
+/// and zeros elsewhere (Dask: `da.eye(n, chunks=…, k=k)`).
+///
+/// ```
+/// let e = dagr::array::eye::<i32>(3, 1, &[2, 2])?;
+/// assert_eq!(e.compute()?, dagr::ndarray::arr2(&[[0, 1, 0], [0, 0, 1], [0, 0, 0]]).into_dyn());
+/// # Ok::<(), dagr::Error>(())
+/// ```
+pub fn eye<T: Number>(n: usize, k: isize, chunks: impl IntoChunks) -> Result<Array<T>, Error> {
+    let shape = [n, n];
+    let chunks = chunks.into_chunks(&shape)?;
+    let token = token_of("eye", |h| {
+        h.write(&(n, k));
+        h.write(&chunks);
+        h.write(T::DTYPE);
+    });
+    let grid = Arc::new(Grid::new(shape.to_vec(), chunks));
+    Ok(Array::from_shared_src(
+        "eye",
+        token,
+        grid.clone(),
+        Arc::new(Eye {
+            k,
+            grid,
+            _t: std::marker::PhantomData,
+        }),
+    ))
+}

@@ -3,6 +3,7 @@
 //! Integer arithmetic wraps and integer division by zero gives zero (as NumPy's integer
 //! operations do, with a warning there), so no element operation can panic inside a task.
 
+use ndarray::{Array2, ArrayView2};
 use std::fmt::Debug;
 
 /// A type an array may hold: the primitive numbers and `bool`.
@@ -99,6 +100,19 @@ pub trait Number: Element {
         let b = acc[1].add(acc[5]).add(acc[3].add(acc[7]));
         a.add(b)
     }
+
+    /// The matrix product `a · b` (wrapping for integers; floats through ndarray's blocked
+    /// product). The caller gives fitting shapes.
+    #[doc(hidden)]
+    fn matmul(a: ArrayView2<'_, Self>, b: ArrayView2<'_, Self>) -> Array2<Self> {
+        let mut c = Array2::from_elem((a.nrows(), b.ncols()), Self::ZERO);
+        for (mut row, arow) in c.rows_mut().into_iter().zip(a.rows()) {
+            for (&x, brow) in arow.iter().zip(b.rows()) {
+                row.zip_mut_with(&brow, |r, &y| *r = r.add(x.mul(y)));
+            }
+        }
+        c
+    }
 }
 
 /// Floating-point element types: `f32` and `f64`.
@@ -174,6 +188,7 @@ macro_rules! float_element {
             #[inline] fn mul(self, b: Self) -> Self { self * b }
             #[inline] fn div(self, b: Self) -> Self { self / b }
             #[inline] fn abs(self) -> Self { $t::abs(self) }
+            fn matmul(a: ArrayView2<'_, Self>, b: ArrayView2<'_, Self>) -> Array2<Self> { a.dot(&b) }
         }
         impl Float for $t {
             #[inline] fn sqrt(self) -> Self { $t::sqrt(self) }

@@ -26,6 +26,15 @@
 //! | `x.mean_axis(0)?` | `x.mean(axis=0)` |
 //! | `x.slice(s![.., ..;100])?` | `x[:, ::100]` |
 //! | `da::concatenate(&[a, b], 0)?` | `da.concatenate([a, b], axis=0)` |
+//! | `x.dot(&y)?`, `x.matmul(&y)?`, `da::tensordot(&x, &y, &[1], &[0])?` | `x.dot(y)`, `x @ y`, `da.tensordot(x, y, axes=([1], [0]))` |
+//! | `x.map_overlap(1, Boundary::Reflect, f)?` | `x.map_overlap(f, depth=1, boundary="reflect")` |
+//! | `da::where_(&x.greater(0.0), &x, 0.0)?`, `x.clip(0.0, 1.0)` | `da.where(x > 0, x, 0)`, `x.clip(0, 1)` |
+//! | `x.isnan()`, `x.nansum()`, `x.nanmean_axis(0)?` | `da.isnan(x)`, `da.nansum(x)`, `da.nanmean(x, axis=0)` |
+//! | `x.cumsum(0)?`, `x.cumprod(1)?` | `x.cumsum(axis=0)`, `x.cumprod(axis=1)` |
+//! | `x.unique()`, `x.histogram(10, (0.0, 1.0))?`, `x.bincount(0)?` | `da.unique(x)`, `da.histogram(x, bins=10, range=(0, 1))`, `da.bincount(x)` |
+//! | `x.topk(5, 0)?`, `x.argtopk(-5, 0)?` | `x.topk(5, axis=0)`, `x.argtopk(-5, axis=0)` |
+//! | `da::linspace(0.0, 1.0, 50, &[10])?`, `da::eye::<f64>(4, 0, &[2, 2])?`, `x.diag()?` | `da.linspace(0, 1, 50, chunks=10)`, `da.eye(4, chunks=2)`, `da.diag(x)` |
+//! | `x.slice(s![..;-1, NewAxis])?`, `x.squeeze()`, `x.expand_dims(0)?` | `x[::-1, None]`, `x.squeeze()`, `da.expand_dims(x, 0)` |
 //!
 //! ```
 //! use dagr::array as da;
@@ -38,31 +47,41 @@
 //! ```
 
 mod blocks;
+mod counting;
 mod create;
+mod diag;
 mod element;
 mod fuse;
 mod grid;
 #[cfg(feature = "hdf5")]
 mod h5;
 mod layer;
+mod linalg;
 mod memmap;
+mod overlap;
 pub mod random;
 mod reduce;
+mod scan;
+mod select;
 mod structure;
+mod topk;
 mod write;
 
 /// The `hdf5-metno` crate dagr reads and writes HDF5 files with (feature `hdf5`), for
 /// opening files directly with the same version: `dagr::array::hdf5::File::open(path)`.
 #[cfg(feature = "hdf5")]
 pub use ::hdf5;
-pub use create::{arange, from_array, from_delayed, full, ones, zeros};
+pub use create::{arange, eye, from_array, from_delayed, full, linspace, ones, zeros};
 pub use element::{Element, Float, Number};
 pub use fuse::Operand;
 pub use grid::IntoChunks;
 #[cfg(feature = "hdf5")]
 pub use h5::{from_hdf5, H5Element};
+pub use linalg::tensordot;
 pub use memmap::{from_memmap, store, Pod};
-pub use ndarray::{s, ArrayD, SliceInfoElem};
+pub use ndarray::{s, ArrayD, NewAxis, SliceInfoElem};
+pub use overlap::{Boundary, IntoDepth};
+pub use select::where_;
 pub use structure::{concatenate, stack};
 
 /// Fan-in of the combine trees of reductions (Dask's `split_every`).

@@ -158,7 +158,7 @@ fn empty(what: &'static str) -> TaskError {
 
 impl<T: Element> Array<T> {
     /// A whole-array reduction: `partial` per block (fused), a combine tree, `finish`.
-    fn reduction<P: Wired, R: Wired>(
+    pub(crate) fn reduction<P: Wired, R: Wired>(
         &self,
         kind: &str,
         what: &str,
@@ -473,14 +473,21 @@ impl<T: Number> Array<T> {
     }
 
     /// Arithmetic mean of all elements (Dask: `x.mean()`); NaN when empty, as NumPy. Shares
-    /// its per-block work with [`Array::sum`] when both are computed together.
+    /// its per-block work with [`Array::sum`] when both are computed together. Integers are
+    /// summed in `f64`, as NumPy does, so their mean does not wrap.
     ///
     /// ```
     /// let x = dagr::array::arange(0_i64, 10, 1, &[3])?;
     /// assert_eq!(x.mean().compute()?, 4.5);
+    /// let big = dagr::array::full(&[4], &[2], 100_i8)?;   // the sum 400 does not fit an i8
+    /// assert_eq!(big.mean().compute()?, 100.0);
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn mean(&self) -> Delayed<f64> {
+        if !T::IS_FLOAT {
+            // NumPy sums integers in f64 for the mean: no wrapping
+            return self.astype::<f64>().mean();
+        }
         self.sum_count("mean", |(s, n)| Ok(s.to_f64() / n as f64))
     }
 
@@ -553,6 +560,9 @@ impl<T: Number> Array<T> {
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn mean_axis(&self, axis: usize) -> Result<Array<f64>, Error> {
+        if !T::IS_FLOAT {
+            return self.astype::<f64>().mean_axis(axis);
+        }
         self.sum_count_axis("mean-axis", axis, |s, n| s.mapv(|v| v.to_f64() / n as f64))
     }
 

@@ -25,6 +25,8 @@ type Piece = (usize, usize, usize, usize);
 enum AxisMap {
     /// Kept: per new block along it, `(old block, start, stop, step)` within the old block.
     Sliced(Vec<Piece>),
+    /// Kept and reversed: as `Sliced`, each piece walked from its end by `-step`.
+    Reversed(Vec<Piece>),
     /// Removed by an integer index: `(old block, index within it)`.
     Indexed(usize, usize),
 }
@@ -41,7 +43,7 @@ impl<T> Pieces<T> {
         self.axes
             .iter()
             .map(|m| match m {
-                AxisMap::Sliced(v) => {
+                AxisMap::Sliced(v) | AxisMap::Reversed(v) => {
                     let b = v[idx[k]].0;
                     k += 1;
                     b
@@ -67,7 +69,7 @@ impl<T: Element> Blocks<T> for Pieces<T> {
         let mut k = 0;
         for m in &self.axes {
             new_axis.push(k);
-            if matches!(m, AxisMap::Sliced(_)) {
+            if !matches!(m, AxisMap::Indexed(..)) {
                 k += 1;
             }
         }
@@ -79,6 +81,13 @@ impl<T: Element> Blocks<T> for Pieces<T> {
                     c.slice_axis(
                         axis,
                         Slice::new(start as isize, Some(stop as isize), step as isize),
+                    )
+                }
+                AxisMap::Reversed(v) => {
+                    let (_, start, stop, step) = v[idx[new_axis[axis]]];
+                    c.slice_axis(
+                        axis,
+                        Slice::new(start as isize, Some(stop as isize), -(step as isize)),
                     )
                 }
                 AxisMap::Indexed(_, i) => c.index_axis(axis, *i),
@@ -118,6 +127,45 @@ fn slice_axis(
     if map.is_empty() {
         map.push((0, 0, 0, 1));
         sizes.push(0);
+    }
+    (map, sizes)
+}
+
+/// The pieces of `old` chunks that `start..stop` walked from its end by `step` selects (as
+/// ndarray's `s![start..stop;-step]`): the map, in the new order, and the new chunks.
+fn slice_axis_rev(
+    old: &[usize],
+    starts: &[usize],
+    start: usize,
+    stop: usize,
+    step: usize,
+) -> (Vec<Piece>, Vec<usize>) {
+    let mut map = Vec::new();
+    let mut sizes = Vec::new();
+    if stop > start {
+        let last = stop - 1;
+        for (b, &len) in old.iter().enumerate().rev() {
+            let (b0, b1) = (starts[b], starts[b] + len);
+            let lo = b0.max(start);
+            let hi = b1.min(stop);
+            if lo >= hi {
+                continue;
+            }
+            // the highest selected index below hi: last - j * step
+            let Some(top) = last.checked_sub((last - (hi - 1)).div_ceil(step) * step) else {
+                continue;
+            };
+            if top < lo {
+                continue;
+            }
+            let count = (top - lo) / step + 1;
+            let bottom = top - (count - 1) * step;
+            map.push((b, bottom - b0, top - b0 + 1, step));
+            sizes.push(count);
+        }
+    }
+    if map.is_empty() {
+        return (vec![(0, 0, 0, 1)], vec![0]);
     }
     (map, sizes)
 }
@@ -172,22 +220,47 @@ impl<T: Element> Array<T> {
         Ok(self.pieces("rechunk", token, axes, chunks))
     }
 
-    /// Basic NumPy slicing with ndarray's `s!` syntax (Dask: `x[...]`): ranges with positive
-    /// steps and integer indices (negative ones count from the end). Each new block is a piece
-    /// of one old block, so slicing creates no task. An index or axis out of range, a
-    /// negative step or `NewAxis` is an error.
+    /// Basic NumPy slicing with ndarray's `s!` syntax (Dask: `x[...]`): ranges with steps,
+    /// integer indices (negative ones count from the end) and `NewAxis` (NumPy's `None`).
+    /// Each new block is a piece of one old block, so slicing creates no task. An index or
+    /// axis out of range, or a zero step, is an error.
+    ///
+    /// A negative step follows ndarray's `s!`, not NumPy: the range is taken first, then
+    /// walked from its end. NumPy's `x[::-1]` is `s![..;-1]`, and `x[5:1:-1]` is
+    /// `s![2..6;-1]`.
     ///
     /// ```
-    /// use dagr::array::{self as da, s};
+    /// use dagr::array::{self as da, s, NewAxis};
     /// let x = da::arange(0_i64, 20, 1, &[10])?.reshape(&[4, 5])?;
     /// let y = x.slice(s![1..;2, -1])?;
     /// assert_eq!(y.shape(), &[2]);
     /// assert_eq!(y.compute()?.into_raw_vec_and_offset().0, vec![9, 19]);
+    /// let r = x.slice(s![-1, ..;-2])?;                     // x[-1, ::-2]
+    /// assert_eq!(r.compute()?.iter().copied().collect::<Vec<_>>(), vec![19, 17, 15]);
+    /// assert_eq!(x.slice(s![NewAxis, .., 0])?.shape(), &[1, 4]); // x[None, :, 0]
     /// assert!(x.slice(s![.., 7]).is_err());
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn slice<I: AsRef<[SliceInfoElem]>>(&self, info: I) -> Result<Array<T>, Error> {
-        let info = info.as_ref();
+        let all = info.as_ref();
+        // NewAxis: an axis of length 1 at its place among the axes the slice keeps
+        let mut new_axes = Vec::new();
+        let mut kept = 0;
+        for e in all {
+            match e {
+                SliceInfoElem::NewAxis => {
+                    new_axes.push(kept);
+                    kept += 1;
+                }
+                SliceInfoElem::Slice { .. } => kept += 1,
+                SliceInfoElem::Index(_) => {}
+            }
+        }
+        let info: Vec<SliceInfoElem> = all
+            .iter()
+            .filter(|e| !matches!(e, SliceInfoElem::NewAxis))
+            .copied()
+            .collect();
         if info.len() > self.ndim() {
             return Err(Error::Slice {
                 message: format!(
@@ -223,31 +296,123 @@ impl<T: Element> Array<T> {
                     axes.push(AxisMap::Indexed(b, j - starts[b]));
                 }
                 SliceInfoElem::Slice { start, end, step } => {
-                    if step <= 0 {
+                    if step == 0 {
                         return Err(Error::Slice {
-                            message: format!(
-                                "step {step} on axis {k}: only positive steps are supported"
-                            ),
+                            message: format!("step 0 on axis {k}"),
                         });
                     }
                     let clamp = |v: isize| (if v < 0 { v + n } else { v }).clamp(0, n) as usize;
                     let (a, b) = (clamp(start), clamp(end.unwrap_or(n)));
-                    let (map, sizes) = slice_axis(old, starts, a, b.max(a), step as usize);
-                    axes.push(AxisMap::Sliced(map));
-                    chunks.push(sizes);
+                    if step > 0 {
+                        let (map, sizes) = slice_axis(old, starts, a, b.max(a), step as usize);
+                        axes.push(AxisMap::Sliced(map));
+                        chunks.push(sizes);
+                    } else {
+                        let (map, sizes) =
+                            slice_axis_rev(old, starts, a, b.max(a), step.unsigned_abs());
+                        axes.push(AxisMap::Reversed(map));
+                        chunks.push(sizes);
+                    }
                 }
-                SliceInfoElem::NewAxis => {
-                    return Err(Error::Slice {
-                        message: "NewAxis is not supported; use stack or reshape".into(),
-                    })
-                }
+                SliceInfoElem::NewAxis => unreachable!("removed above"),
             }
         }
         let token = token_of("getitem", |h| {
             h.write(&self.token);
             h.write(&format!("{info:?}"));
         });
-        Ok(self.pieces("getitem", token, axes, chunks))
+        let sliced = self.pieces("getitem", token, axes, chunks);
+        if new_axes.is_empty() {
+            return Ok(sliced);
+        }
+        Ok(sliced.with_new_axes(&new_axes))
+    }
+
+    /// The array with axes of length 1 inserted at `positions` (axes of the result, in
+    /// increasing order). Fused, no task.
+    fn with_new_axes(&self, positions: &[usize]) -> Array<T> {
+        let mut shape = self.shape().to_vec();
+        let mut chunks = self.chunks().to_vec();
+        for &p in positions {
+            shape.insert(p, 1);
+            chunks.insert(p, vec![1]);
+        }
+        let token = token_of("expand-dims", |h| {
+            h.write(&self.token);
+            h.write(positions);
+        });
+        Array::from_src(
+            "expand-dims",
+            token,
+            Grid::new(shape, chunks),
+            Expanded {
+                parent: self.src.clone(),
+                positions: positions.to_vec(),
+            },
+        )
+        .with_err_of(&[self.err.as_ref()])
+    }
+
+    /// The array with an axis of length 1 inserted at `axis` of the result (NumPy and Dask:
+    /// `expand_dims(x, axis)`). Fused, no task; an error for an axis past `ndim`.
+    ///
+    /// ```
+    /// let x = dagr::array::ones::<f64>(&[3, 4], &[2, 2])?;
+    /// assert_eq!(x.expand_dims(1)?.shape(), &[3, 1, 4]);
+    /// assert_eq!(x.expand_dims(2)?.shape(), &[3, 4, 1]);
+    /// assert!(x.expand_dims(3).is_err());
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn expand_dims(&self, axis: usize) -> Result<Array<T>, Error> {
+        check_axis("expand_dims", axis, self.ndim() + 1)?;
+        Ok(self.with_new_axes(&[axis]))
+    }
+
+    /// The array without its axes of length 1 (NumPy and Dask: `x.squeeze()`). Fused, no
+    /// task.
+    ///
+    /// ```
+    /// let x = dagr::array::ones::<f64>(&[1, 3, 1], &[1, 2, 1])?;
+    /// assert_eq!(x.squeeze().shape(), &[3]);
+    /// assert_eq!(x.squeeze_axes(&[2])?.shape(), &[1, 3]);
+    /// assert!(x.squeeze_axes(&[1]).is_err()); // length 3
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn squeeze(&self) -> Array<T> {
+        let axes: Vec<usize> = (0..self.ndim()).filter(|&k| self.shape()[k] == 1).collect();
+        self.squeeze_axes(&axes).unwrap_or_else(|e| self.fail(e))
+    }
+
+    /// The array without the given axes, each of length 1 (NumPy: `x.squeeze(axis)`); an
+    /// error for an axis out of range or of another length.
+    pub fn squeeze_axes(&self, axes: &[usize]) -> Result<Array<T>, Error> {
+        for &k in axes {
+            check_axis("squeeze", k, self.ndim())?;
+            if self.shape()[k] != 1 {
+                return Err(Error::Shape {
+                    what: "squeeze",
+                    message: format!(
+                        "axis {k} of {:?} has length {}, not 1",
+                        self.shape(),
+                        self.shape()[k]
+                    ),
+                });
+            }
+        }
+        let info: Vec<SliceInfoElem> = (0..self.ndim())
+            .map(|k| {
+                if axes.contains(&k) {
+                    SliceInfoElem::Index(0)
+                } else {
+                    SliceInfoElem::Slice {
+                        start: 0,
+                        end: None,
+                        step: 1,
+                    }
+                }
+            })
+            .collect();
+        self.slice(info)
     }
 
     /// The same values cut into new blocks (Dask: `x.rechunk(chunks)`). Splitting blocks is
@@ -477,6 +642,40 @@ impl<T: Element> Array<T> {
             old_ndim: self.ndim(),
         };
         Ok(Array::from_src("reshape", token, grid, src).with_err_of(&[self.err.as_ref()]))
+    }
+}
+
+/// Blocks with axes of length 1 inserted.
+struct Expanded<T> {
+    parent: Src<T>,
+    /// Where, among the result's axes, in increasing order.
+    positions: Vec<usize>,
+}
+
+impl<T> Expanded<T> {
+    fn parent_index(&self, idx: &[usize]) -> Vec<usize> {
+        idx.iter()
+            .enumerate()
+            .filter(|(k, _)| !self.positions.contains(k))
+            .map(|(_, &i)| i)
+            .collect()
+    }
+}
+
+impl<T: Element> Blocks<T> for Expanded<T> {
+    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
+        self.parent.inputs(&self.parent_index(idx), out)
+    }
+    fn block<'s>(
+        &'s self,
+        idx: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Chunk<'s, T>, TaskError> {
+        let mut c = self.parent.block(&self.parent_index(idx), inp)?;
+        for &p in &self.positions {
+            c = c.insert_axis(p);
+        }
+        Ok(c)
     }
 }
 
