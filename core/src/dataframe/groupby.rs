@@ -129,7 +129,7 @@ pub struct GroupBy {
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-enum KeyVal {
+pub(super) enum KeyVal {
     Bool(bool),
     I64(i64),
     F64(f64),
@@ -167,7 +167,7 @@ impl PartialOrd for KeyVal {
     }
 }
 
-fn key_at(c: &Column, i: usize) -> Option<KeyVal> {
+pub(super) fn key_at(c: &Column, i: usize) -> Option<KeyVal> {
     match c {
         Column::Bool(v) => Some(KeyVal::Bool(v[i])),
         Column::I64(v) => Some(KeyVal::I64(v[i])),

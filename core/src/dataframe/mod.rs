@@ -22,14 +22,17 @@
 //! | `df.sort_values_each(&[("a", true), ("b", false)])` | `df.sort_values(["a", "b"], ascending=[True, False])` |
 //! | `df.nlargest(5, "x")`, `df.tail(5)?` | `df.nlargest(5, "x")`, `df.tail(5)` |
 //! | `df.dropna()`, `df.fillna(0)` | `df.dropna()`, `df.fillna(0)` |
+//! | `df.set_index("k")?`, `a.join(&b, How::Left)?` | `df.set_index("k")`, `a.join(b, how="left")` |
 
 mod column_stats;
 mod csv;
 mod csv_scan;
 mod describe;
+mod exchange;
 mod expr;
 mod frame_of;
 mod groupby;
+mod index;
 mod layer;
 mod merge;
 pub(crate) mod table;
@@ -41,6 +44,7 @@ pub use describe::{Description, STATS};
 pub fn describe_rows() -> [&'static str; 8] {
     STATS
 }
+pub use exchange::{ShuffleMethod, STAGED_ABOVE};
 pub use expr::{col, lit, Expr, Scalar};
 pub use frame_of::{IntoCell, IntoRow};
 pub use groupby::{Agg, ColumnNames, GroupBy};
@@ -85,6 +89,8 @@ pub struct DataFrame {
     /// Makes a partition from its input's value, as [`DataFrame::layer`] does.
     gen: TableGen,
     layer: Arc<FrameLayer>,
+    /// The index column and its divisions, after [`DataFrame::set_index`].
+    index: Option<Arc<index::Index>>,
 }
 
 impl fmt::Debug for DataFrame {
@@ -126,6 +132,7 @@ impl DataFrame {
             inputs: layer.partition_inputs().clone(),
             gen: Arc::new(move |i, v| make.table(i, v, &[])),
             layer,
+            index: None,
         }
     }
 
