@@ -2,7 +2,7 @@
 //! same rows (a stable sort, nested loops in pandas' orders) on every scheduler.
 
 use dagr::bag as db;
-use dagr::dataframe::{self as dd, Column, Scalar, ShuffleMethod, Table};
+use dagr::dataframe::{self as dd, Agg, Column, Scalar, ShuffleMethod, Table};
 use dagr::prelude::*;
 use proptest::prelude::*;
 
@@ -227,6 +227,59 @@ proptest! {
             let keys: std::collections::HashSet<i64> = got.iter().map(|x| x.0).collect();
             let plain: Vec<(i64, i64)> = rows.iter().filter(|x| keys.contains(&x.0)).copied().collect();
             prop_assert_eq!(got, plain);
+        }
+    }
+}
+
+/// Tables equal value for value, floats bit for bit (NaN equal to NaN).
+fn same_bits(a: &Table, b: &Table) -> bool {
+    a.names() == b.names()
+        && a.columns()
+            .iter()
+            .zip(b.columns())
+            .all(|(x, y)| match (x, y) {
+                (Column::F64(x), Column::F64(y)) => x
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .eq(y.iter().map(|v| v.to_bits())),
+                _ => x == y,
+            })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// groupby(..).agg(..) left to choose gives the single tree's groups and values, bit
+    /// for bit, whether it finds few groups (all in the first partition) or many (buckets
+    /// by hash, each group in one); on every scheduler.
+    #[test]
+    fn groupby_shuffles_many_groups_with_the_tree_results(
+        rows in proptest::collection::vec((0i64..40, -100i64..100, -1e3f64..1e3), 0..120),
+        parts in 1usize..40,
+    ) {
+        let df = db::from_sequence(rows.clone(), parts).unwrap().to_dataframe(&["k", "n", "x"]).unwrap();
+        let aggs = [("n", Agg::Sum), ("x", Agg::Mean), ("x", Agg::Std), ("x", Agg::Count), ("n", Agg::Max)];
+        let tree = df.groupby("k").split_out(1).agg(&aggs);
+        let few = df.groupby("k").agg(&aggs);
+        let many = df.groupby("k").shuffle_above(0).agg(&aggs);
+        let buckets = if df.npartitions() > 1 { df.npartitions().div_ceil(15).max(2) } else { 1 };
+        prop_assert_eq!(many.npartitions(), buckets);
+        prop_assert_eq!(few.npartitions(), buckets);
+        let want = tree.compute_with(Scheduler::sync()).unwrap();
+        // the plain way: the distinct keys, sorted
+        let mut distinct: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        distinct.sort();
+        distinct.dedup();
+        prop_assert_eq!(want.column("k").unwrap(), &Column::I64(distinct));
+        for s in schedulers() {
+            prop_assert!(same_bits(&few.compute_with(s.clone()).unwrap(), &want));
+            let parts = dagr::compute_with(&many.to_delayed(), s.clone()).unwrap();
+            for p in &parts {
+                let k = keys(p, "k");
+                prop_assert!(k.windows(2).all(|w| w[0] < w[1]));
+            }
+            let got = many.sort_values("k", true).compute_with(s.clone()).unwrap();
+            prop_assert!(same_bits(&got, &want));
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn describe_rows() -> [&'static str; 8] {
 pub use exchange::{ShuffleMethod, STAGED_ABOVE};
 pub use expr::{col, lit, Expr, Scalar};
 pub use frame_of::{IntoCell, IntoRow};
-pub use groupby::{Agg, ColumnNames, GroupBy};
+pub use groupby::{Agg, ColumnNames, GroupBy, SHUFFLE_ABOVE};
 pub use merge::How;
 pub use table::{Column, DType, Table};
 
