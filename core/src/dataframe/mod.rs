@@ -35,6 +35,8 @@ mod groupby;
 mod index;
 mod layer;
 mod merge;
+#[cfg(feature = "parquet")]
+mod parquet;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
@@ -49,6 +51,8 @@ pub use expr::{col, lit, Expr, Scalar};
 pub use frame_of::{IntoCell, IntoRow};
 pub use groupby::{Agg, ColumnNames, GroupBy, SHUFFLE_ABOVE};
 pub use merge::How;
+#[cfg(feature = "parquet")]
+pub use parquet::{read_parquet, read_parquet_with, ParquetOptions, RecordBatch};
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
