@@ -445,3 +445,26 @@ fn set_index_on_strings_and_empty_frames() {
         &Column::I64(vec![1, 2])
     );
 }
+
+/// A filtered or persisted indexed frame keeps its index and divisions and joins range by
+/// range as before.
+#[test]
+fn filter_and_persist_keep_the_divisions() {
+    let l: Vec<(K, i64)> = (0..40).map(|i| (Some((i * 7) % 13), i - 20)).collect();
+    let r: Vec<(K, String)> = (0..30).map(|i| (Some(i % 17), format!("r{i}"))).collect();
+    let left = left_frame(&l, 3).set_index("k").unwrap();
+    let right = right_frame(&r, 2).set_index("k").unwrap();
+    let kept = left.filter(dd::col("a").gt(0));
+    assert_eq!(kept.divisions(), left.divisions());
+    let held = right.persist().unwrap();
+    assert_eq!(held.divisions(), right.divisions());
+    let positive: Vec<(K, i64)> = l.iter().filter(|x| x.1 > 0).cloned().collect();
+    for how in [dd::How::Left, dd::How::Outer] {
+        let j = kept.join(&held, how).unwrap();
+        assert!(j.divisions().is_some());
+        for s in schedulers() {
+            let got = joined_rows(&j.compute_with(s).unwrap());
+            assert_eq!(got, join_oracle(&positive, &r, how), "{how:?}");
+        }
+    }
+}

@@ -160,7 +160,9 @@ impl DataFrame {
     /// This frame with its partitions made by `nodes`, which hold their tables (see
     /// [`crate::persist`]).
     pub(crate) fn with_held(&self, nodes: Vec<NodeRef>) -> DataFrame {
-        DataFrame::from_nodes(self.name.clone(), self.schema.clone(), nodes)
+        let mut held = DataFrame::from_nodes(self.name.clone(), self.schema.clone(), nodes);
+        held.index = self.index.clone();
+        held
     }
 
     /// Keeps the computed partitions in memory for the computations that follow (Dask:
@@ -549,11 +551,12 @@ impl DataFrame {
 
     /// Keeps the rows where `predicate` (a boolean expression) holds (Dask: `df[mask]`).
     /// A predicate over unknown columns or of the wrong type fails at compute.
+    /// The frame's index and divisions stay (its rows are a subset).
     pub fn filter(&self, predicate: Expr) -> DataFrame {
         if let Err(e) = predicate.check(&self.schema, Some("filter")) {
             return self.failing(e);
         }
-        self.pipe("filter", self.schema.clone(), move |t| {
+        let mut kept = self.pipe("filter", self.schema.clone(), move |t| {
             let mask = predicate.eval_mask(&t).map_err(TaskError::new)?;
             let idx: Vec<usize> = mask
                 .iter()
@@ -562,7 +565,9 @@ impl DataFrame {
                 .map(|(i, _)| i)
                 .collect();
             Ok(t.take(&idx))
-        })
+        });
+        kept.index = self.index.clone();
+        kept
     }
 
     /// Adds (or replaces) column `name` computed from `expr` (Dask: `df.assign(name=…)`).
