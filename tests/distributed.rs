@@ -490,6 +490,30 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
             m.compute_with(t.clone()).unwrap()
         );
     }
+    // set_index (its sample computed on each rank alike), joins on the index range by
+    // range, a staged shuffle and a groupby over many groups: the threads scheduler's tables
+    let same = |a: &dd::DataFrame| {
+        let parts = a.to_delayed();
+        assert_eq!(
+            format!("{:?}", dagr::compute_with(&parts, s.clone()).unwrap()),
+            format!("{:?}", dagr::compute_with(&parts, t.clone()).unwrap())
+        );
+    };
+    let by_id = df.set_index("id").unwrap();
+    let names_by_id = names.set_index("id").unwrap();
+    same(&by_id);
+    for how in [dd::How::Left, dd::How::Right, dd::How::Outer] {
+        same(&by_id.join(&names_by_id, how).unwrap());
+    }
+    same(
+        &df.shuffle_with("name", 40, dd::ShuffleMethod::Staged)
+            .unwrap(),
+    );
+    same(
+        &df.groupby("name")
+            .shuffle_above(0)
+            .agg(&[("score", dd::Agg::Mean)]),
+    );
     let shuffled = df.shuffle("name", 3).unwrap();
     let parts: Vec<_> = shuffled.to_delayed();
     assert_eq!(

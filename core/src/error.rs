@@ -207,6 +207,14 @@ pub enum Error {
         /// What the HDF5 library said.
         message: String,
     },
+    /// A Parquet file could not be read or written, or holds a column dagr cannot hold.
+    #[error("{}: {message}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (naming the column, where one is at fault).
+        message: String,
+    },
     /// A stored dataset holds another element type than the one asked for.
     #[error("{}: dataset {dataset:?} holds {found}, not {expected}", path.display())]
     Dtype {

@@ -1,4 +1,15 @@
 //! `groupby(cols).agg(…)`: per-partition tables of partial aggregates, merged in a tree.
+//!
+//! Few groups: one tree over every partition gives one sorted table (Dask's default
+//! `split_out=1`). Many groups (by default when the first partition's number of groups,
+//! times the number of partitions, passes [`SHUFFLE_ABOVE`]): each partition's partial
+//! aggregates are cut by a hash of the key into buckets, and each bucket's pieces merge in
+//! a tree of their own, the same shape as the single tree, so that no task holds every
+//! group and each group's aggregate is the one the single tree computes, bit for bit. The
+//! choice is made while computing (by a task reading the first partition's partial
+//! result); the number of output partitions is fixed before, as Dask's `split_out=True`
+//! fixes it from the number of partitions and key columns. With few groups every group
+//! goes to the first output partition and the others are empty.
 
 use super::table::{position, Column, DType, Table};
 use super::{DataFrame, Schema};
@@ -9,6 +20,7 @@ use crate::tree::combine_tree;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
 use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// An aggregation of a column within each group, as pandas computes it. Numbers and
@@ -124,12 +136,20 @@ impl ColumnNames for &[String] {
 pub struct GroupBy {
     df: DataFrame,
     by: Vec<String>,
-    /// Output partitions (Dask's `split_out`); 1: one tree over every partition.
-    split_out: usize,
+    /// Output partitions after a shuffle of rows by key (Dask's `split_out`); 1: one tree
+    /// over every partition; `None`: chosen by the number of groups.
+    split_out: Option<usize>,
+    /// Estimated groups above which the partial aggregates are shuffled.
+    shuffle_above: usize,
 }
 
+/// The number of groups (estimated from the first partition) above which
+/// `groupby(..).agg(..)` aggregates in several partitions by a hash of the key instead of
+/// one tree; see [`GroupBy::shuffle_above`].
+pub const SHUFFLE_ABOVE: usize = 1 << 20;
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-enum KeyVal {
+pub(super) enum KeyVal {
     Bool(bool),
     I64(i64),
     F64(f64),
@@ -167,7 +187,7 @@ impl PartialOrd for KeyVal {
     }
 }
 
-fn key_at(c: &Column, i: usize) -> Option<KeyVal> {
+pub(super) fn key_at(c: &Column, i: usize) -> Option<KeyVal> {
     match c {
         Column::Bool(v) => Some(KeyVal::Bool(v[i])),
         Column::I64(v) => Some(KeyVal::I64(v[i])),
@@ -270,14 +290,16 @@ impl GroupBy {
         GroupBy {
             df,
             by,
-            split_out: 1,
+            split_out: None,
+            shuffle_above: SHUFFLE_ABOVE,
         }
     }
 
     /// Aggregates into `n` partitions instead of one (Dask: `split_out`), for many groups:
     /// rows are first shuffled by key, so each output partition aggregates its own groups,
-    /// sorted by key within it, and no task holds every group. With `n = 1` (the default)
-    /// the partitions' partial aggregates combine in the fixed tree into one sorted table.
+    /// sorted by key within it, and no task holds every group. With `n = 1` the
+    /// partitions' partial aggregates combine in the fixed tree into one sorted table. Not
+    /// called, the number of groups decides (see [`GroupBy::shuffle_above`]).
     ///
     /// ```
     /// use dagr::{bag as db, dataframe::Agg};
@@ -289,7 +311,32 @@ impl GroupBy {
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn split_out(mut self, n: usize) -> GroupBy {
-        self.split_out = n.max(1);
+        self.split_out = Some(n.max(1));
+        self
+    }
+
+    /// When no [`GroupBy::split_out`] is given, the number of groups above which the
+    /// aggregation shuffles its partial aggregates into several partitions by a hash of the
+    /// key ([`SHUFFLE_ABOVE`] by default). The number of groups is estimated while
+    /// computing, as the first partition's times the number of partitions; the frame has
+    /// `⌈npartitions / 15⌉` partitions (at least 2; Dask's rule for `split_out=True`, with
+    /// fewer per partition for several key columns) whichever way is taken, each sorted by
+    /// key, and the groups and their values are the same either way.
+    ///
+    /// ```
+    /// use dagr::{bag as db, dataframe::Agg};
+    /// let df = db::from_sequence((0..1000_i64).map(|i| (i % 300, i as f64)).collect::<Vec<_>>(), 4)?
+    ///     .to_dataframe(&["k", "x"])?;
+    /// let tree = df.groupby("k").split_out(1).agg(&[("x", Agg::Mean)]);
+    /// let shuffled = df.groupby("k").shuffle_above(10).agg(&[("x", Agg::Mean)]);
+    /// let few = df.groupby("k").agg(&[("x", Agg::Mean)]);
+    /// assert_eq!((shuffled.npartitions(), few.npartitions()), (2, 2));
+    /// assert_eq!(shuffled.sort_values("k", true).compute()?, tree.compute()?);
+    /// assert_eq!(few.compute()?, tree.compute()?);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn shuffle_above(mut self, groups: usize) -> GroupBy {
+        self.shuffle_above = groups;
         self
     }
 
@@ -403,9 +450,23 @@ impl GroupBy {
         let part_name = layer_name("groupby-part");
         let cols2 = cols.clone();
         let keys2 = keys.clone();
+        let npart = self.df.npartitions();
+        let split_out = self.split_out.unwrap_or(1);
+        // buckets of partial aggregates, when the number of groups decides
+        let buckets = match self.split_out {
+            None if npart > 1 => {
+                let per = if keys.len() == 1 {
+                    15
+                } else {
+                    (10 / (keys.len() - 1)).max(1)
+                };
+                npart.div_ceil(per).clamp(2, npart)
+            }
+            _ => 1,
+        };
         let shuffled;
-        let input = if self.split_out > 1 {
-            shuffled = self.df.shuffled(&keys, self.split_out);
+        let input = if split_out > 1 {
+            shuffled = self.df.shuffled(&keys, split_out);
             &shuffled
         } else {
             &self.df
@@ -454,9 +515,12 @@ impl GroupBy {
             }
             Ok(acc)
         };
-        // one tree over every partition, or (after a shuffle by key) each partition alone
-        let merged: Vec<NodeRef> = if self.split_out > 1 {
+        // one tree over every partition, or (after a shuffle by key) each partition alone,
+        // or one tree per bucket of partial aggregates
+        let merged: Vec<NodeRef> = if split_out > 1 {
             level
+        } else if buckets > 1 {
+            bucket_trees(level, buckets, self.shuffle_above, Arc::new(merge))
         } else {
             vec![combine_tree(
                 level,
@@ -539,4 +603,89 @@ impl GroupBy {
             nodes,
         ))
     }
+}
+
+/// The partial aggregates of `level` (one per partition) merged in `buckets` trees, each
+/// of the shape of the single tree: by a hash of the key when the groups are many (the
+/// first partition's, times the partitions, above `above`), else all in the first.
+fn bucket_trees(
+    level: Vec<NodeRef>,
+    buckets: usize,
+    above: usize,
+    merge: crate::tree::Combine<Partial>,
+) -> Vec<NodeRef> {
+    let n = level.len();
+    let decide = crate::node::new_wired_node(
+        Key::index(layer_name("groupby-groups"), &[0]),
+        Deps::One([level[0].clone()]),
+        NodeKind::Call,
+        false,
+        Some(crate::wire_of::<bool>()),
+        move |inp: &mut Inputs<'_>| -> TaskResult {
+            let first: &Partial = inp.get(0)?;
+            Ok(Arc::new(first.len().saturating_mul(n) > above))
+        },
+    );
+    let cut_name = layer_name("groupby-cut");
+    let piece_name = layer_name("groupby-piece");
+    let pieces: Vec<Vec<NodeRef>> = level
+        .into_iter()
+        .enumerate()
+        .map(|(i, leaf)| {
+            let cut = crate::node::new_wired_node(
+                Key::index(cut_name.clone(), &[i as u64]),
+                Deps::Two([leaf, decide.clone()]),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<Vec<Partial>>()),
+                move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let many = *inp.get::<bool>(1)?;
+                    let groups: Partial = inp.take(0)?;
+                    let mut out: Vec<Partial> = vec![Partial::default(); buckets];
+                    if !many {
+                        out[0] = groups;
+                        return Ok(Arc::new(out));
+                    }
+                    for (key, accs) in groups {
+                        let mut h = crate::hash::FastHasher::default();
+                        key.hash(&mut h);
+                        out[(h.finish() % buckets as u64) as usize].insert(key, accs);
+                    }
+                    Ok(Arc::new(out))
+                },
+            );
+            (0..buckets)
+                .map(|b| {
+                    crate::node::new_wired_node(
+                        Key::index(piece_name.clone(), &[i as u64, b as u64]),
+                        Deps::One([cut.clone()]),
+                        NodeKind::Call,
+                        false,
+                        Some(crate::wire_of::<Partial>()),
+                        move |inp: &mut Inputs<'_>| -> TaskResult {
+                            let parts: &Vec<Partial> = inp.get(0)?;
+                            let piece = parts.get(b).cloned().ok_or_else(|| {
+                                TaskError::new("a piece of partial aggregates is missing")
+                            })?;
+                            Ok(Arc::new(piece))
+                        },
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let name = layer_name("groupby-agg");
+    (0..buckets)
+        .map(|b| {
+            let leaves = pieces.iter().map(|p| p[b].clone()).collect();
+            combine_tree(
+                leaves,
+                &name,
+                &[b as u64],
+                false,
+                Some(crate::wire_of::<Partial>()),
+                merge.clone(),
+            )
+        })
+        .collect()
 }

@@ -1,13 +1,12 @@
 //! Shuffles (rows moved to partitions by a hash of their key) and the joins built on them
 //! (Dask: `df.shuffle(on)`, `df.merge(other, on, how)`).
 //!
-//! A shuffle to `n` partitions is a task per input partition cutting it into `n` pieces by
-//! the hash of each row's key, a task per (input, output) pair taking out its piece (so a
-//! piece crosses alone, and only to where its output partition is), and a task per output
-//! partition concatenating its pieces in input order. The output partitions are spread
-//! over a cluster's ranks by index. Rows with equal keys land in the same output partition
-//! on every scheduler and every number of ranks.
+//! A shuffle to `n` partitions sends each row to the output partition its key's hash
+//! names, through the exchange of [`super::exchange`] (one level for few partitions, two
+//! for many). Rows with equal keys land in the same output partition on every scheduler
+//! and every number of ranks.
 
+use super::exchange::{exchange, Route, ShuffleMethod};
 use super::groupby::ColumnNames;
 use super::table::{position, Column, DType, Table};
 use super::{DataFrame, Schema};
@@ -15,7 +14,7 @@ use crate::bag::layer_name;
 use crate::hash::{FastHasher, FastMap};
 use crate::node::{Deps, NodeKind, NodeRef};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskResult};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -74,15 +73,6 @@ fn bucket(key: &[Cell], n: usize) -> usize {
     (h.finish() % n as u64) as usize
 }
 
-/// Rows of `t` cut into `n` tables by the hash of their key, each in row order.
-fn cut(t: &Table, keys: &[usize], n: usize) -> Vec<Table> {
-    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..t.len() {
-        rows[bucket(&row_key(t, keys, i), n)].push(i);
-    }
-    rows.iter().map(|r| t.take(r)).collect()
-}
-
 /// The rows `idx` of column `c`, `None` giving a null: integers and booleans with a null
 /// become floats (NaN), as pandas makes them.
 fn take_or_null(c: &Column, idx: &[Option<usize>]) -> Column {
@@ -124,17 +114,22 @@ fn nullable(d: DType) -> DType {
 }
 
 /// How two frames' columns make a merged one: the left columns, then the right ones that
-/// are not keys; names on both sides (keys aside) get `_x` and `_y`, as pandas names them.
-struct Layout {
-    left_keys: Vec<usize>,
-    right_keys: Vec<usize>,
+/// are not keys; names on both sides (keys aside) get the suffixes (`_x` and `_y` in a
+/// merge, as pandas names them).
+pub(super) struct Layout {
+    pub(super) left_keys: Vec<usize>,
+    pub(super) right_keys: Vec<usize>,
     /// Right columns kept (not keys).
-    right_rest: Vec<usize>,
-    how: How,
+    pub(super) right_rest: Vec<usize>,
+    pub(super) how: How,
+    pub(super) suffixes: (String, String),
+    /// A right join in the order of the right rows, each with its matching left rows
+    /// (pandas' `join(how="right")`), rather than in the order of the left rows.
+    pub(super) right_major: bool,
 }
 
 impl Layout {
-    fn schema(&self, l: &Schema, r: &Schema) -> Schema {
+    pub(super) fn schema(&self, l: &Schema, r: &Schema) -> Schema {
         let rest_names: Vec<&String> = self.right_rest.iter().map(|&j| &r.names[j]).collect();
         let mut names = Vec::new();
         let mut dtypes = Vec::new();
@@ -147,7 +142,11 @@ impl Layout {
         for (i, n) in l.names.iter().enumerate() {
             let key = self.left_keys.contains(&i);
             let clash = !key && rest_names.contains(&n);
-            names.push(if clash { format!("{n}_x") } else { n.clone() });
+            names.push(if clash {
+                format!("{n}{}", self.suffixes.0)
+            } else {
+                n.clone()
+            });
             let d = l.dtypes[i];
             let d = if key {
                 let k = self.left_keys.iter().position(|&x| x == i).unwrap_or(0);
@@ -166,7 +165,7 @@ impl Layout {
             let n = &r.names[j];
             names.push(
                 if l.names.contains(n) && !self.left_keys.iter().any(|&k| &l.names[k] == n) {
-                    format!("{n}_y")
+                    format!("{n}{}", self.suffixes.1)
                 } else {
                     n.clone()
                 },
@@ -182,7 +181,45 @@ impl Layout {
 
     /// The join of two tables: left rows in order, each with its matching right rows in
     /// order; then (right and outer joins) the right rows nothing matched, in order.
-    fn join(&self, l: &Table, r: &Table, schema: &Schema) -> Table {
+    pub(super) fn join(&self, l: &Table, r: &Table, schema: &Schema) -> Table {
+        let (li, ri) = if self.right_major && self.how == How::Right {
+            self.right_pairs(l, r)
+        } else {
+            self.pairs(l, r)
+        };
+        self.assemble(l, r, &li, &ri, schema)
+    }
+
+    /// The (left, right) rows of a join in the order of the right rows.
+    fn right_pairs(&self, l: &Table, r: &Table) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
+        let mut index: FastMap<Vec<Cell>, Vec<usize>> = FastMap::default();
+        for i in 0..l.len() {
+            index
+                .entry(row_key(l, &self.left_keys, i))
+                .or_default()
+                .push(i);
+        }
+        let (mut li, mut ri) = (Vec::new(), Vec::new());
+        for j in 0..r.len() {
+            match index.get(&row_key(r, &self.right_keys, j)) {
+                Some(is) => {
+                    for &i in is {
+                        li.push(Some(i));
+                        ri.push(Some(j));
+                    }
+                }
+                None => {
+                    li.push(None);
+                    ri.push(Some(j));
+                }
+            }
+        }
+        (li, ri)
+    }
+
+    /// The (left, right) rows of a join in the order of the left rows.
+    #[allow(clippy::type_complexity)]
+    fn pairs(&self, l: &Table, r: &Table) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
         let mut index: FastMap<Vec<Cell>, Vec<usize>> = FastMap::default();
         for j in 0..r.len() {
             index
@@ -214,23 +251,34 @@ impl Layout {
                 ri.push(Some(j));
             }
         }
+        (li, ri)
+    }
+
+    fn assemble(
+        &self,
+        l: &Table,
+        r: &Table,
+        li: &[Option<usize>],
+        ri: &[Option<usize>],
+        schema: &Schema,
+    ) -> Table {
         let mut columns = Vec::with_capacity(schema.dtypes.len());
         for (i, c) in l.columns().iter().enumerate() {
             let col = match self.left_keys.iter().position(|&k| k == i) {
                 // a key comes from whichever side has the row
                 Some(k) => {
                     let rc = &r.columns()[self.right_keys[k]];
-                    let mut out = conform(take_or_null(c, &li), schema.dtypes[i]);
-                    let from_right = conform(take_or_null(rc, &ri), schema.dtypes[i]);
-                    fill_nulls(&mut out, &from_right, &li);
+                    let mut out = conform(take_or_null(c, li), schema.dtypes[i]);
+                    let from_right = conform(take_or_null(rc, ri), schema.dtypes[i]);
+                    fill_nulls(&mut out, &from_right, li);
                     out
                 }
-                None => take_or_null(c, &li),
+                None => take_or_null(c, li),
             };
             columns.push(conform(col, schema.dtypes[columns.len()]));
         }
         for &j in &self.right_rest {
-            let col = take_or_null(&r.columns()[j], &ri);
+            let col = take_or_null(&r.columns()[j], ri);
             columns.push(conform(col, schema.dtypes[columns.len()]));
         }
         Table::from_parts(schema.names.clone(), columns)
@@ -282,58 +330,44 @@ impl DataFrame {
         on.iter().map(|c| position(&self.schema.names, c)).collect()
     }
 
+    /// [`DataFrame::shuffle`] moving rows as `method` says: in one level (every input
+    /// sends a piece to every output) or in two (within groups of about `√n` partitions,
+    /// as Dask's task-based shuffle), which [`ShuffleMethod::Auto`] picks above
+    /// [`STAGED_ABOVE`](super::STAGED_ABOVE) partitions. Every method gives the same
+    /// partitions, rows in the same order.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// use dagr::dataframe::ShuffleMethod;
+    /// let df = db::from_sequence((0..500_i64).map(|i| (i % 37, i)).collect::<Vec<_>>(), 40)?
+    ///     .to_dataframe(&["k", "v"])?;
+    /// let one = df.shuffle_with("k", 40, ShuffleMethod::OneLevel)?;
+    /// let two = df.shuffle_with("k", 40, ShuffleMethod::Staged)?;
+    /// assert_eq!(one.compute()?, two.compute()?);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn shuffle_with(
+        &self,
+        on: impl ColumnNames,
+        npartitions: usize,
+        method: ShuffleMethod,
+    ) -> Result<DataFrame, Error> {
+        let keys = self.key_positions(&on.column_names())?;
+        Ok(self.shuffled_with(&keys, npartitions.max(1), method))
+    }
+
     pub(super) fn shuffled(&self, keys: &[usize], n: usize) -> DataFrame {
-        let name = layer_name("shuffle");
+        self.shuffled_with(keys, n, ShuffleMethod::Auto)
+    }
+
+    fn shuffled_with(&self, keys: &[usize], n: usize, method: ShuffleMethod) -> DataFrame {
         let keys: Arc<[usize]> = keys.into();
-        let k2 = keys.clone();
-        let cuts =
-            self.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| Ok(cut(&t, &k2, n)));
-        let piece_name = layer_name("shuffle-piece");
-        let pieces: Vec<Vec<NodeRef>> =
-            cuts.iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    (0..n)
-                        .map(|j| {
-                            crate::node::new_wired_node(
-                                Key::index(piece_name.clone(), &[i as u64, j as u64]),
-                                Deps::One([c.clone()]),
-                                NodeKind::Call,
-                                false,
-                                Some(crate::wire_of::<Table>()),
-                                move |inp: &mut Inputs<'_>| -> TaskResult {
-                                    let parts: &Vec<Table> = inp.get(0)?;
-                                    let piece = parts.get(j).cloned().ok_or_else(|| {
-                                        TaskError::new("a shuffle piece is missing")
-                                    })?;
-                                    Ok(Arc::new(piece))
-                                },
-                            )
-                        })
-                        .collect()
-                })
-                .collect();
-        let schema = self.schema.clone();
-        let outputs: Vec<NodeRef> = (0..n)
-            .map(|j| {
-                let deps: Vec<NodeRef> = pieces.iter().map(|p| p[j].clone()).collect();
-                let schema = schema.clone();
-                crate::node::new_spread_node(
-                    Key::index(name.clone(), &[j as u64]),
-                    Deps::from(deps),
-                    Some(crate::wire_of::<Table>()),
-                    move |inp: &mut Inputs<'_>| -> TaskResult {
-                        let parts = (0..inp.len())
-                            .map(|k| inp.take::<Table>(k))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        Ok(Arc::new(Table::concat(parts).unwrap_or_else(|| {
-                            Table::empty(schema.names.clone(), &schema.dtypes)
-                        })))
-                    },
-                )
-            })
-            .collect();
-        DataFrame::from_nodes(name, self.schema.clone(), outputs)
+        let route: Route = Arc::new(move |t: &Table, n: usize| {
+            (0..t.len())
+                .map(|i| bucket(&row_key(t, &keys, i), n))
+                .collect()
+        });
+        exchange(self, route, n, method, None, self.schema.clone())
     }
 
     /// Joins with `other` on the key columns `on` (present in both), keeping the rows `how`
@@ -346,8 +380,10 @@ impl DataFrame {
     /// When `other` has one partition (and `how` keeps no unmatched `other` rows) it is
     /// joined to each partition as it is (a broadcast join); otherwise both sides are
     /// shuffled by key into as many partitions as the larger has, and joined partition by
-    /// partition. Rows come in the order of the partitions, not pandas' order: sort to
-    /// compare.
+    /// partition. On one key that is the index of a side knowing its divisions
+    /// ([`DataFrame::set_index`]) there is no hash shuffle: the join goes range by range
+    /// as [`DataFrame::join`] does. Rows come in the order of the partitions, not pandas'
+    /// order: sort to compare.
     ///
     /// ```
     /// use dagr::bag as db;
@@ -392,8 +428,13 @@ impl DataFrame {
             left_keys,
             right_keys,
             how,
+            suffixes: ("_x".into(), "_y".into()),
+            right_major: false,
         });
         let schema = Arc::new(layout.schema(&self.schema, &other.schema));
+        if let Some(aligned) = self.aligned_join(other, &layout, &schema) {
+            return Ok(aligned);
+        }
         let broadcast = other.npartitions() == 1 && matches!(how, How::Inner | How::Left);
         let (left, right) = if broadcast {
             (self.clone(), other.clone())
@@ -404,30 +445,48 @@ impl DataFrame {
                 other.shuffled(&layout.right_keys, n),
             )
         };
-        let lparts = left.partition_nodes_with(&layer_name("merge-left"), |_, t| Ok(t));
-        let rparts = right.partition_nodes_with(&layer_name("merge-right"), |_, t| Ok(t));
-        let name = layer_name("merge");
-        let nodes: Vec<NodeRef> = lparts
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let r = if broadcast { &rparts[0] } else { &rparts[i] };
-                let (layout, schema) = (layout.clone(), schema.clone());
-                crate::node::new_wired_node(
-                    Key::index(name.clone(), &[i as u64]),
-                    Deps::Two([l.clone(), r.clone()]),
-                    NodeKind::Call,
-                    false,
-                    Some(crate::wire_of::<Table>()),
-                    move |inp: &mut Inputs<'_>| -> TaskResult {
-                        let (l, r): (&Table, &Table) = (inp.get(0)?, inp.get(1)?);
-                        Ok(Arc::new(layout.join(l, r, &schema)))
-                    },
-                )
-            })
-            .collect();
-        Ok(DataFrame::from_nodes(name, schema, nodes))
+        Ok(join_parts(&left, &right, broadcast, layout, schema, None))
     }
+}
+
+/// `left` and `right` joined partition by partition (`broadcast`: every left partition with
+/// `right`'s one), each result sorted by its key column `sort` when given (stably, nulls
+/// last).
+pub(super) fn join_parts(
+    left: &DataFrame,
+    right: &DataFrame,
+    broadcast: bool,
+    layout: Arc<Layout>,
+    schema: Arc<Schema>,
+    sort: Option<usize>,
+) -> DataFrame {
+    let lparts = left.partition_nodes_with(&layer_name("merge-left"), |_, t| Ok(t));
+    let rparts = right.partition_nodes_with(&layer_name("merge-right"), |_, t| Ok(t));
+    let name = layer_name("merge");
+    let nodes: Vec<NodeRef> = lparts
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let r = if broadcast { &rparts[0] } else { &rparts[i] };
+            let (layout, schema) = (layout.clone(), schema.clone());
+            crate::node::new_wired_node(
+                Key::index(name.clone(), &[i as u64]),
+                Deps::Two([l.clone(), r.clone()]),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<Table>()),
+                move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let (l, r): (&Table, &Table) = (inp.get(0)?, inp.get(1)?);
+                    let t = layout.join(l, r, &schema);
+                    Ok(Arc::new(match sort {
+                        Some(k) => super::index::sorted_by(t, k),
+                        None => t,
+                    }))
+                },
+            )
+        })
+        .collect();
+    DataFrame::from_nodes(name, schema, nodes)
 }
 
 impl DataFrame {

@@ -24,17 +24,22 @@
 //! | `df.dropna()`, `df.fillna(0)` | `df.dropna()`, `df.fillna(0)` |
 //! | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` (a table of one row) | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` |
 //! | `df.quantile("x", 0.9)` | `df.x.quantile(0.9)` |
+//! | `df.set_index("k")?`, `a.join(&b, How::Left)?` | `df.set_index("k")`, `a.join(b, how="left")` |
 
 mod column_stats;
 mod csv;
 mod csv_scan;
 mod describe;
+mod exchange;
 mod expr;
 mod frame_of;
 mod groupby;
+mod index;
 mod layer;
 mod merge;
 mod reduce;
+#[cfg(feature = "parquet")]
+mod parquet;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
@@ -44,10 +49,13 @@ pub use describe::{Description, STATS};
 pub fn describe_rows() -> [&'static str; 8] {
     STATS
 }
+pub use exchange::{ShuffleMethod, STAGED_ABOVE};
 pub use expr::{col, lit, Expr, Scalar};
 pub use frame_of::{IntoCell, IntoRow};
-pub use groupby::{Agg, ColumnNames, GroupBy};
+pub use groupby::{Agg, ColumnNames, GroupBy, SHUFFLE_ABOVE};
 pub use merge::How;
+#[cfg(feature = "parquet")]
+pub use parquet::{read_parquet, read_parquet_with, ParquetOptions, RecordBatch};
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
@@ -88,6 +96,8 @@ pub struct DataFrame {
     /// Makes a partition from its input's value, as [`DataFrame::layer`] does.
     gen: TableGen,
     layer: Arc<FrameLayer>,
+    /// The index column and its divisions, after [`DataFrame::set_index`].
+    index: Option<Arc<index::Index>>,
 }
 
 impl fmt::Debug for DataFrame {
@@ -129,6 +139,7 @@ impl DataFrame {
             inputs: layer.partition_inputs().clone(),
             gen: Arc::new(move |i, v| make.table(i, v, &[])),
             layer,
+            index: None,
         }
     }
 
@@ -152,7 +163,9 @@ impl DataFrame {
     /// This frame with its partitions made by `nodes`, which hold their tables (see
     /// [`crate::persist`]).
     pub(crate) fn with_held(&self, nodes: Vec<NodeRef>) -> DataFrame {
-        DataFrame::from_nodes(self.name.clone(), self.schema.clone(), nodes)
+        let mut held = DataFrame::from_nodes(self.name.clone(), self.schema.clone(), nodes);
+        held.index = self.index.clone();
+        held
     }
 
     /// Keeps the computed partitions in memory for the computations that follow (Dask:
@@ -552,11 +565,12 @@ impl DataFrame {
 
     /// Keeps the rows where `predicate` (a boolean expression) holds (Dask: `df[mask]`).
     /// A predicate over unknown columns or of the wrong type fails at compute.
+    /// The frame's index and divisions stay (its rows are a subset).
     pub fn filter(&self, predicate: Expr) -> DataFrame {
         if let Err(e) = predicate.check(&self.schema, Some("filter")) {
             return self.failing(e);
         }
-        self.pipe("filter", self.schema.clone(), move |t| {
+        let mut kept = self.pipe("filter", self.schema.clone(), move |t| {
             let mask = predicate.eval_mask(&t).map_err(TaskError::new)?;
             let idx: Vec<usize> = mask
                 .iter()
@@ -565,7 +579,9 @@ impl DataFrame {
                 .map(|(i, _)| i)
                 .collect();
             Ok(t.take(&idx))
-        })
+        });
+        kept.index = self.index.clone();
+        kept
     }
 
     /// Adds (or replaces) column `name` computed from `expr` (Dask: `df.assign(name=…)`).

@@ -1,0 +1,201 @@
+//! The all-to-all exchange under every shuffle: rows of `m` input partitions moved to `n`
+//! output partitions by a route (a hash of the key, or the range of a sorted key).
+//!
+//! One level (few partitions): a task per input cuts its table into `n` pieces, a task per
+//! (input, output) pair takes out one piece, so a piece crosses between processes alone and
+//! only to where its output is, and a task per output concatenates its pieces in input
+//! order: `m·n` edges.
+//!
+//! Two levels (many partitions, as Dask's task-based shuffle): with `b = ⌈√max(m, n)⌉`, an
+//! output index is two digits `(y, x)` (`t = y·b + x`) and inputs form groups of `b`
+//! consecutive partitions. First each input cuts its rows by the low digit `x` of their
+//! target, and the middle task `(g, x)` concatenates the pieces `x` of group `g`'s inputs;
+//! then each middle task cuts its rows by the high digit `y`, and output `t = (y, x)`
+//! concatenates the pieces `y` of the middle tasks `(0, x)`, `(1, x)`, …: about `2·b·b·b`
+//! ≈ `2·n·√n` edges instead of `n·n`, and no task holds more than its own partition's
+//! worth of rows. Both levels give every output its rows in the same order: by input
+//! partition, then by position within it, so the two are interchangeable.
+//!
+//! Every value crossing is a plain [`Table`] (or the list of one task's pieces), with its
+//! wire; middle and output tasks are spread over a cluster's ranks by index.
+
+use super::table::Table;
+use super::{DataFrame, Schema};
+use crate::bag::layer_name;
+use crate::node::{Deps, NodeKind, NodeRef};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use std::sync::Arc;
+
+/// Above this many partitions (inputs or outputs) [`ShuffleMethod::Auto`] exchanges in two
+/// levels (Dask's `max_branch` default).
+pub const STAGED_ABOVE: usize = 32;
+
+/// How a shuffle moves rows between partitions (Dask's `shuffle_method`, for the
+/// task-based kinds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ShuffleMethod {
+    /// [`ShuffleMethod::Staged`] above [`STAGED_ABOVE`] partitions, else
+    /// [`ShuffleMethod::OneLevel`].
+    #[default]
+    Auto,
+    /// Every input sends a piece to every output: `m·n` small edges.
+    OneLevel,
+    /// Two rounds within groups of about `√n` partitions: about `2·n·√n` edges.
+    Staged,
+}
+
+/// The output partition (below `n`) of each row of a table.
+pub(crate) type Route = Arc<dyn Fn(&Table, usize) -> Vec<usize> + Send + Sync>;
+
+/// What an output partition does with its rows, gathered in input order.
+pub(crate) type Finish = Arc<dyn Fn(Table) -> Result<Table, TaskError> + Send + Sync>;
+
+/// Rows of `t` cut into `parts` tables by `digit(route)`, each in row order.
+fn cut_by(
+    t: &Table,
+    targets: &[usize],
+    parts: usize,
+    digit: impl Fn(usize) -> usize,
+) -> Vec<Table> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); parts];
+    for (i, &to) in targets.iter().enumerate() {
+        rows[digit(to)].push(i);
+    }
+    rows.iter().map(|r| t.take(r)).collect()
+}
+
+/// A task taking piece `j` out of the pieces of node `of`.
+fn piece(name: &Arc<str>, index: &[u64], of: &NodeRef, j: usize) -> NodeRef {
+    crate::node::new_wired_node(
+        Key::index(name.clone(), index),
+        Deps::One([of.clone()]),
+        NodeKind::Call,
+        false,
+        Some(crate::wire_of::<Table>()),
+        move |inp: &mut Inputs<'_>| -> TaskResult {
+            let parts: &Vec<Table> = inp.get(0)?;
+            let piece = parts
+                .get(j)
+                .cloned()
+                .ok_or_else(|| TaskError::new("a shuffle piece is missing"))?;
+            Ok(Arc::new(piece))
+        },
+    )
+}
+
+/// The tables of a task's inputs, concatenated in order.
+fn gather(inp: &mut Inputs<'_>, schema: &Schema) -> Result<Table, TaskError> {
+    let parts = (0..inp.len())
+        .map(|k| inp.take::<Table>(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Table::concat(parts).unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
+}
+
+/// `df`'s rows moved to `n` partitions by `route`, each output's rows (in input order)
+/// passed through `finish`; the outputs have `schema` (what `finish` makes).
+pub(crate) fn exchange(
+    df: &DataFrame,
+    route: Route,
+    n: usize,
+    method: ShuffleMethod,
+    finish: Option<Finish>,
+    schema: Arc<Schema>,
+) -> DataFrame {
+    let n = n.max(1);
+    let m = df.npartitions();
+    let staged = match method {
+        ShuffleMethod::Auto => m.max(n) > STAGED_ABOVE,
+        ShuffleMethod::OneLevel => false,
+        ShuffleMethod::Staged => true,
+    };
+    let name = layer_name("shuffle");
+    let in_schema = df.schema.clone();
+    let output = |j: usize, deps: Vec<NodeRef>| -> NodeRef {
+        let (finish, in_schema) = (finish.clone(), in_schema.clone());
+        crate::node::new_spread_node(
+            Key::index(name.clone(), &[j as u64]),
+            Deps::from(deps),
+            Some(crate::wire_of::<Table>()),
+            move |inp: &mut Inputs<'_>| -> TaskResult {
+                let t = gather(inp, &in_schema)?;
+                Ok(Arc::new(match &finish {
+                    Some(f) => f(t)?,
+                    None => t,
+                }))
+            },
+        )
+    };
+    let outputs: Vec<NodeRef> = if !staged {
+        let r = route.clone();
+        let cuts = df.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| {
+            let to = r(&t, n);
+            Ok(cut_by(&t, &to, n, |x| x))
+        });
+        let piece_name = layer_name("shuffle-piece");
+        let pieces: Vec<Vec<NodeRef>> = cuts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (0..n)
+                    .map(|j| piece(&piece_name, &[i as u64, j as u64], c, j))
+                    .collect()
+            })
+            .collect();
+        (0..n)
+            .map(|j| output(j, pieces.iter().map(|p| p[j].clone()).collect()))
+            .collect()
+    } else {
+        let b = (m.max(n) as f64).sqrt().ceil() as usize;
+        let b = if b * b < m.max(n) { b + 1 } else { b }.max(2);
+        // low digits that some output has, and the groups of inputs
+        let lows = b.min(n);
+        let groups = m.div_ceil(b);
+        let r = route.clone();
+        let cuts = df.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| {
+            let to = r(&t, n);
+            Ok(cut_by(&t, &to, lows, |x| x % b))
+        });
+        let piece_name = layer_name("shuffle-piece");
+        let first: Vec<Vec<NodeRef>> = cuts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (0..lows)
+                    .map(|x| piece(&piece_name, &[0, i as u64, x as u64], c, x))
+                    .collect()
+            })
+            .collect();
+        let mid_name = layer_name("shuffle-stage");
+        let highs = n.div_ceil(b);
+        // middle task (g, x) then its pieces by high digit
+        let mut second: Vec<Vec<Vec<NodeRef>>> = Vec::with_capacity(groups);
+        for g in 0..groups {
+            let members = (g * b)..((g + 1) * b).min(m);
+            let row = (0..lows).map(|x| {
+                let deps: Vec<NodeRef> = members.clone().map(|i| first[i][x].clone()).collect();
+                let (r, in_schema) = (route.clone(), in_schema.clone());
+                let mid = crate::node::new_spread_node(
+                    Key::index(mid_name.clone(), &[(g * b + x) as u64]),
+                    Deps::from(deps),
+                    Some(crate::wire_of::<Vec<Table>>()),
+                    move |inp: &mut Inputs<'_>| -> TaskResult {
+                        let t = gather(inp, &in_schema)?;
+                        let to = r(&t, n);
+                        Ok(Arc::new(cut_by(&t, &to, highs, |t| t / b)))
+                    },
+                );
+                (0..highs)
+                    .map(|y| piece(&piece_name, &[1, g as u64, x as u64, y as u64], &mid, y))
+                    .collect()
+            });
+            second.push(row.collect());
+        }
+        (0..n)
+            .map(|t| {
+                let (y, x) = (t / b, t % b);
+                output(t, second.iter().map(|row| row[x][y].clone()).collect())
+            })
+            .collect()
+    };
+    DataFrame::from_nodes(name, schema, outputs)
+}
