@@ -281,20 +281,16 @@ impl<T: Element> Array<T> {
             h.write(&hi.map(T::bits));
             h.write(T::DTYPE);
         });
-        self.map_same(
-            "clip",
-            token,
-            Arc::new(move |x: T| {
-                let x = match lo {
-                    Some(l) if x < l => l,
-                    _ => x,
-                };
-                match hi {
-                    Some(h) if x > h => h,
-                    _ => x,
-                }
-            }),
-        )
+        self.map_same("clip", token, move |x: T| {
+            let x = match lo {
+                Some(l) if x < l => l,
+                _ => x,
+            };
+            match hi {
+                Some(h) if x > h => h,
+                _ => x,
+            }
+        })
     }
 
     /// NaN replaced by `v` (integers unchanged).
@@ -307,11 +303,7 @@ impl<T: Element> Array<T> {
             h.write(&v.bits());
             h.write(T::DTYPE);
         });
-        self.map_same(
-            "nan-to",
-            token,
-            Arc::new(move |x: T| if x.is_nan() { v } else { x }),
-        )
+        self.map_same("nan-to", token, move |x: T| if x.is_nan() { v } else { x })
     }
 
     /// 1 where an element is a number, 0 where it is NaN.

@@ -37,9 +37,9 @@ mod groupby;
 mod index;
 mod layer;
 mod merge;
-mod reduce;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod reduce;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
