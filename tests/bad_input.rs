@@ -130,3 +130,117 @@ fn csv_empty_and_header_only_files() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn invalid_utf8_in_a_later_block() {
+    let d = tmp("utf8");
+    let mut bytes = Vec::new();
+    for i in 0..5000 {
+        writeln!(bytes, "line {i}").unwrap();
+    }
+    bytes.extend_from_slice(b"bad \xff byte\n");
+    for i in 0..100 {
+        writeln!(bytes, "after {i}").unwrap();
+    }
+    std::fs::write(d.join("a.txt"), bytes).unwrap();
+    let opts = db::TextOptions::default().blocksize(4096);
+    let r = db::read_text_with(&format!("{}/a.txt", d.display()), opts)
+        .and_then(|b| b.count().compute());
+    let e = err_naming(r, "a.txt");
+    assert!(e.contains("5001"), "names the line: {e}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_line_longer_than_the_blocksize() {
+    let d = tmp("long-line");
+    let long = "x".repeat(100_000);
+    std::fs::write(d.join("a.txt"), format!("a\n{long}\nb\n")).unwrap();
+    let opts = db::TextOptions::default().blocksize(1024);
+    let lines = db::read_text_with(&format!("{}/a.txt", d.display()), opts)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(lines, vec!["a".to_string(), long, "b".to_string()]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn csv_with_a_byte_order_mark_crlf_and_quoted_fields() {
+    let d = tmp("csv-quoted");
+    std::fs::write(
+        d.join("a.csv"),
+        "\u{feff}x,y\r\n1,\"a,b\"\r\n2,\"two\nlines\"\r\n",
+    )
+    .unwrap();
+    let df = dd::read_csv(&format!("{}/a.csv", d.display()), dd::CsvOptions::default()).unwrap();
+    assert_eq!(df.columns(), ["x", "y"]);
+    let t = df.compute().unwrap();
+    assert_eq!(t.len(), 2);
+    assert_eq!(t.column("y").unwrap().text(0).as_deref(), Some("a,b"));
+    assert_eq!(
+        t.column("y").unwrap().text(1).as_deref(),
+        Some("two\nlines")
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn csv_nan_and_inf_text_are_floats() {
+    let d = tmp("csv-nan");
+    std::fs::write(d.join("a.csv"), "x\n1.5\nnan\ninf\n-inf\n").unwrap();
+    let df = dd::read_csv(&format!("{}/a.csv", d.display()), dd::CsvOptions::default()).unwrap();
+    let t = df.compute().unwrap();
+    let x = t.column("x").unwrap();
+    assert!(x.f64(1).unwrap().is_nan());
+    assert_eq!(x.f64(2), Some(f64::INFINITY));
+    assert_eq!(x.f64(3), Some(f64::NEG_INFINITY));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn csv_column_whose_type_changes_in_the_last_file() {
+    let d = tmp("csv-type");
+    std::fs::write(d.join("a.csv"), "x,y\n1,2\n").unwrap();
+    std::fs::write(d.join("b.csv"), "x,y\n3,hello\n").unwrap();
+    let df = dd::read_csv(&format!("{}/*.csv", d.display()), dd::CsvOptions::default()).unwrap();
+    match df.describe().compute() {
+        // strict: an error naming the file, line and column
+        Err(e) => {
+            println!("strict: {e}");
+            assert!(e.to_string().contains("b.csv"), "{e}")
+        }
+        // or one type for the whole column, said by dtypes: never a column that is numeric
+        // in dtypes and missing from describe
+        Ok(desc) => {
+            let numeric = df
+                .dtypes()
+                .iter()
+                .filter(|(_, t)| matches!(t, dd::DType::I64 | dd::DType::F64))
+                .count();
+            println!("dtypes {:?}, describe {:?}", df.dtypes(), desc.columns());
+            assert_eq!(desc.columns().len(), numeric, "{:?}", df.dtypes());
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[cfg(feature = "hdf5")]
+#[test]
+fn hdf5_wrong_dtype_missing_group_other_rank_or_not_hdf5() {
+    let d = tmp("hdf5");
+    let p = d.join("x.h5");
+    da::ones::<f64>(&[4, 6], &[2, 3])
+        .unwrap()
+        .to_hdf5(&p, "/g/x")
+        .unwrap();
+    err_naming(da::from_hdf5::<i32>(&p, "/g/x", &[2, 3]), "x.h5");
+    err_naming(da::from_hdf5::<f64>(&p, "/nope/x", &[2, 3]), "/nope/x");
+    err_naming(da::from_hdf5::<f64>(&p, "/g/x", &[2]), "x.h5");
+    std::fs::write(d.join("text.h5"), "not hdf5\n").unwrap();
+    err_naming(
+        da::from_hdf5::<f64>(d.join("text.h5"), "/g/x", &[2, 3]),
+        "text.h5",
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
