@@ -118,11 +118,15 @@ fn one_compute(pick: u64, n: u64) -> Result<&'static str, String> {
     }
 }
 
+/// Held by each test: the memory test measures this process, so nothing else may run.
+static ALONE: Mutex<()> = Mutex::new(());
+
 /// What a thread is computing, and since when.
 type Doing = Mutex<Option<(Instant, String)>>;
 
 #[test]
 fn sixteen_threads_compute_at_once_on_the_shared_pool() {
+    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
     quiet_injected_panics();
     let seed = std::env::var("DAGR_STRESS_SEED")
         .ok()
@@ -193,6 +197,7 @@ fn resident() -> Option<usize> {
 
 #[test]
 fn resident_memory_stays_flat_over_many_small_computes() {
+    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
     let Some(_) = resident() else {
         return;
     };

@@ -16,7 +16,41 @@ pub trait IntoChunks {
     fn into_chunks(self, shape: &[usize]) -> Result<Vec<Vec<usize>>, Error>;
 }
 
+/// The most blocks an array may have: the runtime numbers a graph's nodes with `u32`.
+const MAX_BLOCKS: u128 = u32::MAX as u128;
+
+/// Checks, before anything is allocated from them, that `shape`'s element count fits in a
+/// `usize` and that the grid of `blocks` (per axis) is one a graph can hold.
+fn check_size(shape: &[usize], blocks: impl Iterator<Item = usize>) -> Result<(), Error> {
+    if shape
+        .iter()
+        .try_fold(1usize, |a, &n| a.checked_mul(n))
+        .is_none()
+    {
+        return Err(Error::Chunks {
+            message: format!("the array {shape:?} has more elements than a usize can count"),
+        });
+    }
+    let total = blocks.fold(1u128, |a, b| a.saturating_mul(b.max(1) as u128));
+    if total > MAX_BLOCKS {
+        return Err(Error::Chunks {
+            message: format!(
+                "the array {shape:?} would have {total} blocks, more than a graph can hold \
+                 ({MAX_BLOCKS}): choose larger chunks"
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn regular(sizes: &[usize], shape: &[usize]) -> Result<Vec<Vec<usize>>, Error> {
+    if sizes.len() == shape.len() {
+        let blocks = sizes
+            .iter()
+            .zip(shape)
+            .map(|(&c, &n)| if c == 0 { 1 } else { n.div_ceil(c) });
+        check_size(shape, blocks)?;
+    }
     if sizes.len() != shape.len() {
         return Err(Error::Chunks {
             message: format!(
@@ -49,6 +83,7 @@ fn regular(sizes: &[usize], shape: &[usize]) -> Result<Vec<Vec<usize>>, Error> {
 }
 
 fn explicit(lists: &[Vec<usize>], shape: &[usize]) -> Result<Vec<Vec<usize>>, Error> {
+    check_size(shape, lists.iter().map(Vec::len))?;
     if lists.len() != shape.len() {
         return Err(Error::Chunks {
             message: format!(
@@ -66,7 +101,8 @@ fn explicit(lists: &[Vec<usize>], shape: &[usize]) -> Result<Vec<Vec<usize>>, Er
             if l.is_empty() && n == 0 {
                 return Ok(vec![0]);
             }
-            if l.iter().sum::<usize>() != n || l.is_empty() {
+            let sum = l.iter().try_fold(0usize, |a, &x| a.checked_add(x));
+            if sum != Some(n) || l.is_empty() {
                 return Err(Error::Chunks {
                     message: format!("chunks {l:?} of axis {axis} do not add up to its length {n}"),
                 });
