@@ -18,9 +18,11 @@
 //! Outputs of one compute that read the same bag (`dagr::compute((&b.sum(), &b.count(),
 //! &b.frequencies()))` over `b = read_text(..).map(parse)`) share its partitions: each is
 //! made once, by a task of its own holding its items, which they all read; a bag read by
-//! one task only is streamed through its steps without being held. (The column kernels of
-//! text, `count`, `frequencies`, `distinct` and `topk` over text columns, and `accumulate`
-//! make their partitions inside their own tasks.)
+//! one task only is streamed through its steps without being held. Text columns are shared
+//! the same way (`dagr::compute((&text.count(), &words.frequencies()))` reads each file
+//! once): a column partition several tasks read is a task of its own holding the column,
+//! one read by a single task is made inside it. (`accumulate` makes its partitions inside
+//! its own tasks.)
 //!
 //! | dagr | Dask |
 //! |---|---|
@@ -38,6 +40,7 @@
 //! | `b.topk_by_ref(10, \|p\| p.name.as_str())` | `b.topk(10, key=lambda p: p.name)` |
 //! | `b.compute()?` | `b.compute()` |
 
+mod col_layer;
 mod column;
 pub(crate) mod counts;
 mod items;
@@ -399,7 +402,7 @@ impl<T: Data> Bag<T> {
             // the words stay spans of the partition's buffer
             return self.with_col(
                 "flatten",
-                col.then(ColKind::Words, |p| match p {
+                col.then("flatten", ColKind::Words, |p| match p {
                     ColPart::Split(c) => Ok(ColPart::Words(c)),
                     other => Ok(other),
                 }),
