@@ -867,6 +867,45 @@ fn outputs_of_one_compute_read_a_shared_bag_once() {
 }
 
 #[test]
+fn accumulate_shares_its_partitions_with_other_outputs() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let xs: Vec<i64> = (0..57).map(|i| (i * 37) % 23 - 11).collect();
+    // itertools.accumulate over the mapped values, from 3
+    let mapped: Vec<i64> = xs.iter().map(|x| x * 2).collect();
+    let mut running = vec![3];
+    for x in &mapped {
+        running.push(running.last().unwrap() + x);
+    }
+    for parts in [1, 4, 7] {
+        for s in schedulers() {
+            let made = Arc::new(AtomicUsize::new(0));
+            let counter = made.clone();
+            let m = db::from_sequence(xs.clone(), parts).unwrap().map(move |x| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                x * 2
+            });
+            let (acc, sum, top) = (
+                m.accumulate(|a, x| a + x, 3),
+                m.sum(),
+                m.accumulate_from_first(|a, x| *a.max(&x)).topk(1, |x| *x),
+            );
+            let alone = (
+                acc.compute_with(s.clone()).unwrap(),
+                sum.compute_with(s.clone()).unwrap(),
+                top.compute_with(s.clone()).unwrap(),
+            );
+            assert_eq!(made.swap(0, Ordering::Relaxed), 3 * xs.len());
+            let max = *mapped.iter().max().unwrap();
+            assert_eq!(alone, (running.clone(), mapped.iter().sum(), vec![max]));
+            let together = dagr::compute_with((&acc, &sum, &top), s.clone()).unwrap();
+            assert_eq!(together, alone);
+            assert_eq!(made.swap(0, Ordering::Relaxed), xs.len());
+        }
+    }
+}
+
+#[test]
 fn outputs_of_one_compute_read_shared_text_once() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;

@@ -21,8 +21,7 @@
 //! one task only is streamed through its steps without being held. Text columns are shared
 //! the same way (`dagr::compute((&text.count(), &words.frequencies()))` reads each file
 //! once): a column partition several tasks read is a task of its own holding the column,
-//! one read by a single task is made inside it. (`accumulate` makes its partitions inside
-//! its own tasks.)
+//! one read by a single task is made inside it.
 //!
 //! | dagr | Dask |
 //! |---|---|
@@ -191,23 +190,6 @@ pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Erro
         layer_name("from-delayed"),
         parts.into_iter().map(|d| d.node).collect(),
     ))
-}
-
-/// Runs `consume` over partition `i`'s stream as `gen` makes it from the input `v`, failing
-/// with the error the stream recorded, if any.
-pub(crate) fn consume_stream<T, S>(
-    gen: &Gen<T>,
-    i: usize,
-    v: Option<Value>,
-    consume: impl FnOnce(PartIter<T>) -> S,
-) -> Result<S, TaskError> {
-    let err: ErrSlot = Rc::default();
-    let out = consume(gen(i, v, &err)?);
-    let failed = err.borrow_mut().take();
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
 }
 
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
@@ -442,7 +424,7 @@ impl<T: Data> Bag<T> {
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let wire = Some(crate::wire::known_wire::<S>());
-        let consume: Arc<layer::Consume<T, S>> = Arc::new(consume);
+        let consume: Arc<layer::Consume<T, S>> = Arc::new(move |it, _| Ok(consume(it)));
         (0..self.npartitions())
             .map(|i| {
                 let task = layer::PartTask {
@@ -451,6 +433,7 @@ impl<T: Data> Bag<T> {
                     i,
                     wire,
                     consume: consume.clone(),
+                    extra: None,
                 };
                 let key = Key::index(name.clone(), &[i as u64]);
                 task.node(key, crate::share::Walk::plain(), true).0
