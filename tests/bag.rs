@@ -866,6 +866,136 @@ fn outputs_of_one_compute_read_a_shared_bag_once() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+#[test]
+fn accumulate_shares_its_partitions_with_other_outputs() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let xs: Vec<i64> = (0..57).map(|i| (i * 37) % 23 - 11).collect();
+    // itertools.accumulate over the mapped values, from 3
+    let mapped: Vec<i64> = xs.iter().map(|x| x * 2).collect();
+    let mut running = vec![3];
+    for x in &mapped {
+        running.push(running.last().unwrap() + x);
+    }
+    for parts in [1, 4, 7] {
+        for s in schedulers() {
+            let made = Arc::new(AtomicUsize::new(0));
+            let counter = made.clone();
+            let m = db::from_sequence(xs.clone(), parts).unwrap().map(move |x| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                x * 2
+            });
+            let (acc, sum, top) = (
+                m.accumulate(|a, x| a + x, 3),
+                m.sum(),
+                m.accumulate_from_first(|a, x| *a.max(&x)).topk(1, |x| *x),
+            );
+            let alone = (
+                acc.compute_with(s.clone()).unwrap(),
+                sum.compute_with(s.clone()).unwrap(),
+                top.compute_with(s.clone()).unwrap(),
+            );
+            assert_eq!(made.swap(0, Ordering::Relaxed), 3 * xs.len());
+            let max = *mapped.iter().max().unwrap();
+            assert_eq!(alone, (running.clone(), mapped.iter().sum(), vec![max]));
+            let together = dagr::compute_with((&acc, &sum, &top), s.clone()).unwrap();
+            assert_eq!(together, alone);
+            assert_eq!(made.swap(0, Ordering::Relaxed), xs.len());
+        }
+    }
+}
+
+#[test]
+fn outputs_of_one_compute_read_shared_text_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let d = scratch("shared-text");
+    let mut all = String::new();
+    for f in 0..3 {
+        let text: String = (0..30)
+            .map(|i| format!("Word{} w{} {}\n", i % 4, (i * 7 + f) % 5, f))
+            .collect();
+        all.push_str(&text);
+        std::fs::write(d.join(format!("p{f}.txt")), text).unwrap();
+    }
+    // the oracle: plain iterators over the files' text
+    let words: Vec<String> = all.split_whitespace().map(str::to_lowercase).collect();
+    let mut distinct: Vec<String> = Vec::new();
+    for w in &words {
+        if !distinct.contains(w) {
+            distinct.push(w.clone());
+        }
+    }
+    let want_freqs = freqs(&words);
+    for s in schedulers() {
+        let text = db::read_text(&format!("{}/*.txt", d.display())).unwrap();
+        let lowered = text.str().lower();
+        let words_bag = lowered.str().split().flatten();
+        let (count, frequencies, unique, n_words) = (
+            text.count(),
+            words_bag.frequencies(),
+            words_bag.distinct(),
+            words_bag.count(),
+        );
+        // alone, each output reads the files inside its own tasks
+        let reads = Arc::new(Started("read-text-column", Default::default()));
+        let alone = (
+            count.compute_with(s.clone()).unwrap(),
+            frequencies.compute_with(s.clone()).unwrap(),
+            unique.compute_with(s.clone()).unwrap(),
+            n_words
+                .compute_with(s.clone().observe(reads.clone()))
+                .unwrap(),
+        );
+        assert_eq!(reads.1.load(Ordering::Relaxed), 0);
+        assert_eq!(
+            alone,
+            (90, want_freqs.clone(), distinct.clone(), words.len() as u64)
+        );
+        // together, each file is read once, by a task of its own the outputs read
+        let reads = Arc::new(Started("read-text-column", Default::default()));
+        let together = dagr::compute_with(
+            (&count, &frequencies, &unique, &n_words),
+            s.clone().observe(reads.clone()),
+        )
+        .unwrap();
+        assert_eq!(together, alone);
+        assert_eq!(reads.1.load(Ordering::Relaxed), 3);
+        // the words, read by three outputs, are made once per file too
+        let words_made = Arc::new(Started("flatten", Default::default()));
+        dagr::compute_with(
+            (&frequencies, &unique, &n_words),
+            s.clone().observe(words_made.clone()),
+        )
+        .unwrap();
+        assert_eq!(words_made.1.load(Ordering::Relaxed), 3);
+
+        // items gathered into a column (not read from files) are gathered once as well
+        let gathered = Arc::new(AtomicUsize::new(0));
+        let counter = gathered.clone();
+        let lines: Vec<String> = all.lines().map(str::to_owned).collect();
+        let items = db::from_sequence(lines, 3).unwrap().map(move |l| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            l
+        });
+        let split = items.str().split().flatten();
+        let (n, top) = (split.count(), split.frequencies().topk(2, |(_, n)| *n));
+        let alone = (
+            n.compute_with(s.clone()).unwrap(),
+            top.compute_with(s.clone()).unwrap(),
+        );
+        assert_eq!(gathered.swap(0, Ordering::Relaxed), 2 * 90);
+        assert_eq!(dagr::compute_with((&n, &top), s.clone()).unwrap(), alone);
+        assert_eq!(gathered.swap(0, Ordering::Relaxed), 90);
+    }
+    // one output alone keeps the column inside its tasks: no task of its own in its picture
+    let text = db::read_text(&format!("{}/*.txt", d.display())).unwrap();
+    assert!(!dagr::to_dot(text.count()).contains("label=\"read-text-column"));
+    let together = dagr::to_dot((&text.count(), &text.distinct()));
+    assert!(together.contains("label=\"read-text-column"), "{together}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 

@@ -1,6 +1,6 @@
-//! pandas parity: column reductions of whole frames (sum, mean, min, max, count, std) and
-//! quantile against plain iterators and values pandas gives, on every scheduler; empty
-//! headerless CSV files; boolean arithmetic; nulls in string sorts.
+//! pandas parity: column reductions of whole frames (sum, mean, min, max, count, std),
+//! quantiles and describe's percentiles against plain iterators and values pandas gives,
+//! on every scheduler; empty headerless CSV files; boolean arithmetic; nulls in string sorts.
 
 use dagr::bag as db;
 use dagr::dataframe::{self as dd, col, Column, CsvOptions, DType, Table};
@@ -186,6 +186,126 @@ fn one_partition_gives_pandas_bits() {
     .is_nan());
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Columns larger than a partition's sample (2^14 points), so the quantiles come from the
+    /// windows pass, not from the sample alone; few distinct values or sorted data as well.
+    #[test]
+    fn quantiles_of_large_columns_are_the_sorted_values(
+        n in 0usize..40_000,
+        seed in any::<u64>(),
+        distinct in prop_oneof![Just(0u64), 1u64..50],
+        sorted in any::<bool>(),
+        nan_every in prop_oneof![Just(0usize), 2usize..50],
+        parts in 1usize..5,
+        qs in proptest::collection::vec(0.0f64..=1.0, 1..6),
+    ) {
+        let mut x = seed | 1;
+        let mut xs: Vec<f64> = (0..n).map(|i| {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            if nan_every > 0 && i % nan_every == 0 { f64::NAN }
+            else if distinct > 0 { (x % distinct) as f64 - 3.0 }
+            else { (x >> 11) as f64 / (1u64 << 53) as f64 * 2e3 - 1e3 }
+        }).collect();
+        if sorted { xs.sort_by(f64::total_cmp); }
+        let df = db::from_sequence(xs.iter().map(|&x| (x,)).collect::<Vec<_>>(), parts)
+            .unwrap()
+            .to_dataframe(&["x"])
+            .unwrap();
+        let want: Vec<u64> = qs.iter().map(|&q| oracle_quantile(&xs, q).to_bits()).collect();
+        for s in [Scheduler::sync(), Scheduler::threads(2)] {
+            let got: Vec<u64> = df.quantiles("x", &qs).compute_with(s.clone()).unwrap().iter().map(|x| x.to_bits()).collect();
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(df.quantile("x", qs[0]).compute_with(s).unwrap().to_bits(), want[0]);
+        }
+    }
+}
+
+#[test]
+fn quantiles_of_empty_and_all_null_columns_are_nan() {
+    let nulls = db::from_sequence(vec![(f64::NAN, 1_i64); 5], 2)
+        .unwrap()
+        .to_dataframe(&["x", "i"])
+        .unwrap();
+    let none = nulls.filter(col("i").gt(5.0));
+    for s in schedulers() {
+        for df in [&nulls, &none] {
+            let q = df
+                .quantiles("x", &[0.0, 0.5, 1.0])
+                .compute_with(s.clone())
+                .unwrap();
+            assert!(q.len() == 3 && q.iter().all(|x| x.is_nan()), "{q:?}");
+            assert!(df
+                .quantile("x", 0.3)
+                .compute_with(s.clone())
+                .unwrap()
+                .is_nan());
+        }
+        assert_eq!(
+            none.quantiles("i", &[]).compute_with(s.clone()).unwrap(),
+            Vec::<f64>::new()
+        );
+        // pd.Series([1, 1, 1, 1, 1]).quantile([0.5, 0.99])
+        assert_eq!(
+            nulls
+                .quantiles("i", &[0.5, 0.99])
+                .compute_with(s.clone())
+                .unwrap(),
+            vec![1.0, 1.0]
+        );
+    }
+}
+
+#[test]
+fn describe_with_percentiles_labels_as_pandas() {
+    // pd.DataFrame({"x": range(11)}).describe(percentiles=[0.1, 0.333, 0.95])
+    let df = db::from_sequence((0..=10).map(|i| (i as f64,)).collect::<Vec<_>>(), 3)
+        .unwrap()
+        .to_dataframe(&["x"])
+        .unwrap();
+    for s in schedulers() {
+        let d = df
+            .describe_percentiles(&[0.95, 0.1, 0.333])
+            .compute_with(s.clone())
+            .unwrap();
+        let rows = [
+            "count", "mean", "std", "min", "10%", "33.3%", "50%", "95%", "max",
+        ];
+        assert_eq!(d.rows(), rows);
+        let want = [11.0, 5.0, 3.3166247903554, 0.0, 1.0, 3.33, 5.0, 9.5, 10.0];
+        for (r, w) in rows.iter().zip(want) {
+            assert!(
+                close(d.get(r, "x").unwrap(), w),
+                "{r}: {}",
+                d.get(r, "x").unwrap()
+            );
+        }
+        assert_eq!(
+            d.get("33.3%", "x").unwrap(),
+            df.quantile("x", 0.333).compute_with(s.clone()).unwrap()
+        );
+        // the default percentiles give describe's rows and values
+        let quartiles = df
+            .describe_percentiles(&[0.25, 0.75])
+            .compute_with(s.clone())
+            .unwrap();
+        assert_eq!(quartiles, df.describe().compute_with(s.clone()).unwrap());
+    }
+    let e = df
+        .describe_percentiles(&[0.5, 1.2])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1.2") && e.contains("[0, 1]"), "{e}");
+    let e = df
+        .describe_percentiles(&[0.2, 0.2])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("0.2") && e.contains("twice"), "{e}");
+}
+
 #[test]
 fn reduction_errors_name_what_was_written() {
     let df = frame(&[(1, 1.0, true, Some("a".into()))], 1);
@@ -199,6 +319,20 @@ fn reduction_errors_name_what_was_written() {
     assert!(e.contains("nope"), "{e}");
     let e = df.quantile("f", 1.5).compute().unwrap_err().to_string();
     assert!(e.contains("1.5") && e.contains("[0, 1]"), "{e}");
+    let e = df
+        .quantile("f", f64::NAN)
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("NaN") && e.contains("[0, 1]"), "{e}");
+    let e = df
+        .quantiles("f", &[0.5, -0.1])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("-0.1") && e.contains("[0, 1]"), "{e}");
+    let e = df.quantiles("s", &[0.5]).compute().unwrap_err().to_string();
+    assert!(e.contains("\"s\"") && e.contains("quantile"), "{e}");
 }
 
 #[test]

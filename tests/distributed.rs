@@ -555,6 +555,17 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
         }
         assert_eq!(got.get("min", name).unwrap(), v[0]);
     }
+    // any quantiles, in describe's passes: the same bits on every rank as on threads
+    let q = wide.quantiles("b", &[0.01, 0.5, 0.999]);
+    assert_eq!(
+        q.compute_with(s.clone()).unwrap(),
+        q.compute_with(t.clone()).unwrap()
+    );
+    let d = wide.describe_percentiles(&[0.1, 0.9]);
+    assert_eq!(
+        d.compute_with(s.clone()).unwrap(),
+        d.compute_with(t.clone()).unwrap()
+    );
     let big = df.filter(col("score").gt(12.5));
     assert_eq!(
         big.compute_with(s.clone()).unwrap(),

@@ -228,7 +228,9 @@ pub(crate) fn then<A: Data, B: Data>(
 }
 
 /// One node per partition of a collection, keyed `(name, i)`: partition `i` reads the value
-/// of `inputs[i]` (if any) and `run` makes its result; `wire`: how results cross.
+/// of `inputs[i]` (if any) and `run` makes its result; `wire`: how results cross. (Used by
+/// the cluster's array store; bags and frames build their partition tasks as layers.)
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 pub(crate) fn partition_nodes<S: Data>(
     inputs: &[Option<NodeRef>],
     name: &Arc<str>,

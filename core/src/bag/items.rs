@@ -3,10 +3,10 @@
 //! partition to partition).
 
 use super::repr::cast;
-use super::{consume_stream, layer_name, Bag, PartIter};
+use super::{layer_name, Bag, PartIter};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Data;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
@@ -180,6 +180,8 @@ impl<T: Data> Bag<T> {
     /// Partition `i` accumulates from the carry of partition `i - 1` (the last value so far,
     /// `None` before any): a task per partition making its items, and a small task per
     /// partition passing the carry on, so only the carry crosses to the next partition.
+    /// The partitions' items are shared with the other outputs of a compute as any bag
+    /// step's are.
     fn scan<A: Data>(
         &self,
         op: &str,
@@ -190,35 +192,30 @@ impl<T: Data> Bag<T> {
         let binop = Arc::new(binop);
         let mut parts: Vec<NodeRef> = Vec::with_capacity(self.npartitions());
         let mut carry: Option<NodeRef> = None;
-        let gen = self.gen();
-        for (i, input) in self.inputs().iter().enumerate() {
-            let (gen, binop, start) = (gen.clone(), binop.clone(), initial.clone());
-            let has_input = input.is_some();
-            let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                let v = if has_input {
-                    Some(inp.take_value(0)?)
-                } else {
-                    None
+        for i in 0..self.npartitions() {
+            let (binop, start) = (binop.clone(), initial.clone());
+            // the partition's items streamed into the scan (read from their own task when
+            // other outputs of the compute read them too), the carry read after them
+            let consume = move |it: PartIter<T>, carry: Option<Value>| {
+                let start = match carry {
+                    None => start.clone(),
+                    Some(v) => v
+                        .downcast_ref::<Option<A>>()
+                        .ok_or_else(|| TaskError::new("accumulate: a carry of another type"))?
+                        .clone(),
                 };
-                let start = if i == 0 {
-                    start.clone()
-                } else {
-                    inp.get::<Option<A>>(usize::from(has_input))?.clone()
-                };
-                let emit_start = i == 0;
-                let out =
-                    consume_stream(&gen, i, v, |it| scan_part(it, start, emit_start, &*binop))??;
-                Ok(Arc::new(out))
+                scan_part(it, start, i == 0, &*binop)
             };
-            let deps: Vec<NodeRef> = input.iter().cloned().chain(carry.clone()).collect();
-            let part = new_wired_node(
-                Key::index(name.clone(), &[i as u64]),
-                Deps::from(deps),
-                NodeKind::Call,
-                false,
-                Some(crate::wire::known_wire::<Vec<A>>()),
-                body,
-            );
+            let task = super::layer::PartTask {
+                layer: self.layer.clone(),
+                below: false,
+                i,
+                wire: Some(crate::wire::known_wire::<Vec<A>>()),
+                consume: Arc::new(consume),
+                extra: carry.clone(),
+            };
+            let key = Key::index(name.clone(), &[i as u64]);
+            let part = task.node(key, crate::share::Walk::plain(), true).0;
             // the carry: the partition's last value, else the carry it started from
             let first = i == 0;
             let start = initial.clone();

@@ -124,7 +124,8 @@ impl<T: Data> BagLayer<T> {
                     below: true,
                     i,
                     wire: Some(crate::wire::known_wire::<Vec<T>>()),
-                    consume: Arc::new(|it: PartIter<T>| it.collect::<Vec<T>>()),
+                    consume: Arc::new(|it: PartIter<T>, _| Ok(it.collect::<Vec<T>>())),
+                    extra: None,
                 };
                 task.node(self.key(i), Walk::split(shared), false).0
             },
@@ -177,8 +178,9 @@ impl<T: Data> BagLayer<T> {
     }
 }
 
-/// What a partition task does with its items.
-pub(crate) type Consume<T, S> = dyn Fn(PartIter<T>) -> S + Send + Sync;
+/// What a partition task does with its items and the value of its extra input, if any.
+pub(crate) type Consume<T, S> =
+    dyn Fn(PartIter<T>, Option<Value>) -> Result<S, TaskError> + Send + Sync;
 
 /// The task streaming partition `i` of `layer` into `consume`.
 pub(crate) struct PartTask<T, S> {
@@ -189,6 +191,9 @@ pub(crate) struct PartTask<T, S> {
     pub(crate) i: usize,
     pub(crate) wire: Option<Wire>,
     pub(crate) consume: Arc<Consume<T, S>>,
+    /// An input read after the partition's own (`accumulate`'s carry from the partition
+    /// before), its value given to `consume`.
+    pub(crate) extra: Option<NodeRef>,
 }
 
 impl<T: Data, S: Data> PartTask<T, S> {
@@ -200,14 +205,21 @@ impl<T: Data, S: Data> PartTask<T, S> {
         } else {
             self.layer.inputs(self.i, &mut walk);
         }
-        let (deps, reads) = walk.finish();
+        let (mut deps, reads) = walk.finish();
         let reads_any = reads.contains(&true);
+        let has_input = !deps.is_empty();
+        let has_extra = self.extra.is_some();
+        deps.extend(self.extra.clone());
         let task = Arc::new(self);
         let run = task.clone();
-        let has_input = !deps.is_empty();
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
             let v = if has_input {
                 Some(inp.take_value(0)?)
+            } else {
+                None
+            };
+            let extra = if has_extra {
+                Some(inp.take_value(usize::from(has_input))?)
             } else {
                 None
             };
@@ -217,11 +229,11 @@ impl<T: Data, S: Data> PartTask<T, S> {
             } else {
                 run.layer.stream(run.i, v, &err, &reads)?
             };
-            let out = (run.consume)(it);
+            let out = (run.consume)(it, extra);
             let failed = err.borrow_mut().take();
             match failed {
                 Some(e) => Err(e),
-                None => Ok(Arc::new(out)),
+                None => Ok(Arc::new(out?)),
             }
         };
         let wire = task.wire;
@@ -246,6 +258,7 @@ impl<T: Data, S: Data> Fused for PartTask<T, S> {
             i: self.i,
             wire: self.wire,
             consume: self.consume.clone(),
+            extra: self.extra.clone(),
         };
         let (rebuilt, reads_any) = task.node(node.key().clone(), Walk::split(shared), false);
         reads_any.then_some(rebuilt)

@@ -18,9 +18,10 @@
 //! Outputs of one compute that read the same bag (`dagr::compute((&b.sum(), &b.count(),
 //! &b.frequencies()))` over `b = read_text(..).map(parse)`) share its partitions: each is
 //! made once, by a task of its own holding its items, which they all read; a bag read by
-//! one task only is streamed through its steps without being held. (The column kernels of
-//! text, `count`, `frequencies`, `distinct` and `topk` over text columns, and `accumulate`
-//! make their partitions inside their own tasks.)
+//! one task only is streamed through its steps without being held. Text columns are shared
+//! the same way (`dagr::compute((&text.count(), &words.frequencies()))` reads each file
+//! once): a column partition several tasks read is a task of its own holding the column,
+//! one read by a single task is made inside it.
 //!
 //! | dagr | Dask |
 //! |---|---|
@@ -38,6 +39,7 @@
 //! | `b.topk_by_ref(10, \|p\| p.name.as_str())` | `b.topk(10, key=lambda p: p.name)` |
 //! | `b.compute()?` | `b.compute()` |
 
+mod col_layer;
 mod column;
 pub(crate) mod counts;
 mod items;
@@ -188,23 +190,6 @@ pub fn from_delayed<T: Data>(parts: Vec<Delayed<Vec<T>>>) -> Result<Bag<T>, Erro
         layer_name("from-delayed"),
         parts.into_iter().map(|d| d.node).collect(),
     ))
-}
-
-/// Runs `consume` over partition `i`'s stream as `gen` makes it from the input `v`, failing
-/// with the error the stream recorded, if any.
-pub(crate) fn consume_stream<T, S>(
-    gen: &Gen<T>,
-    i: usize,
-    v: Option<Value>,
-    consume: impl FnOnce(PartIter<T>) -> S,
-) -> Result<S, TaskError> {
-    let err: ErrSlot = Rc::default();
-    let out = consume(gen(i, v, &err)?);
-    let failed = err.borrow_mut().take();
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
 }
 
 /// Takes a partition's `Vec<T>` out of its input value (moved when this is the last use).
@@ -399,7 +384,7 @@ impl<T: Data> Bag<T> {
             // the words stay spans of the partition's buffer
             return self.with_col(
                 "flatten",
-                col.then(ColKind::Words, |p| match p {
+                col.then("flatten", ColKind::Words, |p| match p {
                     ColPart::Split(c) => Ok(ColPart::Words(c)),
                     other => Ok(other),
                 }),
@@ -439,7 +424,7 @@ impl<T: Data> Bag<T> {
         consume: impl Fn(PartIter<T>) -> S + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
         let wire = Some(crate::wire::known_wire::<S>());
-        let consume: Arc<layer::Consume<T, S>> = Arc::new(consume);
+        let consume: Arc<layer::Consume<T, S>> = Arc::new(move |it, _| Ok(consume(it)));
         (0..self.npartitions())
             .map(|i| {
                 let task = layer::PartTask {
@@ -448,6 +433,7 @@ impl<T: Data> Bag<T> {
                     i,
                     wire,
                     consume: consume.clone(),
+                    extra: None,
                 };
                 let key = Key::index(name.clone(), &[i as u64]);
                 task.node(key, crate::share::Walk::plain(), true).0

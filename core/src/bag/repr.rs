@@ -8,14 +8,14 @@
 //! view. The item types match the column kinds ([`ColKind`]); the one place where the two
 //! meet generically, [`cast`], checks the types and reports a mismatch as an error.
 
+use super::col_layer::{ColConsume, ColLayer, ColTask};
 use super::column::TextColumn;
 use super::counts::PartialCounts;
 use super::{kernels, layer_name, Bag, ErrSlot, Gen, PartIter};
 use crate::delayed::Data;
 use crate::node::NodeRef;
-use dagr_runtime::{TaskError, Value};
+use dagr_runtime::{Key, TaskError, Value};
 use std::any::{type_name, Any};
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// What a column partition holds, and the bag item type it stands for.
@@ -31,7 +31,9 @@ pub(crate) enum ColKind {
     Counts,
 }
 
-/// One partition in column form; the variant is the [`ColKind`].
+/// One partition in column form; the variant is the [`ColKind`]. A plain value with a
+/// wire: a column partition shared by several tasks is a task's value.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ColPart {
     Text(TextColumn),
     Split(TextColumn),
@@ -47,7 +49,8 @@ pub(crate) type ColGen =
 #[derive(Clone)]
 pub(crate) struct Col {
     pub(crate) kind: ColKind,
-    pub(crate) gen: ColGen,
+    /// How its partitions are made (named, so outputs of one compute share them).
+    pub(crate) layer: Arc<ColLayer>,
     /// For the counts `frequencies` made: the groups of its final merge (see
     /// [`CountGroups`]).
     pub(crate) groups: Option<CountGroups>,
@@ -63,6 +66,8 @@ pub(crate) struct CountGroups {
 }
 
 impl Col {
+    /// A column view read from the partitions' inputs as they are (a made column), never
+    /// a task of its own.
     pub(crate) fn new(
         kind: ColKind,
         gen: impl Fn(usize, Option<Value>, &ErrSlot) -> Result<ColPart, TaskError>
@@ -72,19 +77,46 @@ impl Col {
     ) -> Col {
         Col {
             kind,
-            gen: Arc::new(gen),
+            layer: ColLayer::source(layer_name("column"), Arc::new(gen), true),
             groups: None,
         }
     }
 
-    /// A column view of kind `kind` computed from this one by `step`.
+    /// A column view whose partitions `gen` makes with some work (reading a file,
+    /// gathering items), named `op`: made once when several tasks of a compute read it.
+    pub(crate) fn source(
+        op: &str,
+        kind: ColKind,
+        gen: impl Fn(usize, Option<Value>, &ErrSlot) -> Result<ColPart, TaskError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Col {
+        Col {
+            kind,
+            layer: ColLayer::source(layer_name(op), Arc::new(gen), false),
+            groups: None,
+        }
+    }
+
+    /// A column view of kind `kind` computed from this one by `step`, a layer named `op`.
     pub(crate) fn then(
         &self,
+        op: &str,
         kind: ColKind,
         step: impl Fn(ColPart) -> Result<ColPart, TaskError> + Send + Sync + 'static,
     ) -> Col {
-        let gen = self.gen.clone();
-        Col::new(kind, move |i, v, e| step(gen(i, v, e)?))
+        Col {
+            kind,
+            layer: ColLayer::step(layer_name(op), &self.layer, Arc::new(step)),
+            groups: None,
+        }
+    }
+
+    /// Makes a partition's column from its input, every step in one task.
+    pub(crate) fn gen(&self) -> ColGen {
+        let layer = self.layer.clone();
+        Arc::new(move |i, v, e| layer.make(i, v, e, &[]))
     }
 }
 
@@ -157,7 +189,7 @@ impl<T: Data> Bag<T> {
         col: Col,
         cheap: bool,
     ) -> Bag<T> {
-        let cg = col.gen.clone();
+        let cg = col.gen();
         let gen: Gen<T> = Arc::new(move |i, v, e| cg(i, v, e)?.into_items::<T>());
         let mut b = Bag::source(name, inputs, gen, cheap);
         b.col = Some(col);
@@ -184,23 +216,30 @@ impl<T: Data> Bag<T> {
         }
     }
 
-    /// One node per partition running `consume` over the partition's number and column.
+    /// One node per partition running `consume` over the partition's number and column
+    /// (the column made inside the task, or read from its own task when other tasks of the
+    /// compute read it too).
     pub(crate) fn col_nodes_with<S: Data>(
         &self,
         col: &Col,
         name: &Arc<str>,
         consume: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        let gen = col.gen.clone();
         let wire = Some(crate::wire::known_wire::<S>());
-        crate::tree::partition_nodes(self.inputs(), name, wire, move |i, v| {
-            let err: ErrSlot = Rc::default();
-            let out = consume(i, gen(i, v, &err)?);
-            let failed = err.borrow_mut().take();
-            match failed {
-                Some(e) => Err(e),
-                None => out,
-            }
-        })
+        let consume: Arc<ColConsume<S>> = Arc::new(consume);
+        (0..self.npartitions())
+            .map(|i| {
+                let task = ColTask {
+                    layer: col.layer.clone(),
+                    inputs: self.inputs().clone(),
+                    below: false,
+                    i,
+                    wire,
+                    consume: consume.clone(),
+                };
+                let key = Key::index(name.clone(), &[i as u64]);
+                task.node(key, crate::share::Walk::plain(), true).0
+            })
+            .collect()
     }
 }

@@ -41,10 +41,12 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
     fn column(&self) -> Col {
         match self.bag.col_of(&[ColKind::Text, ColKind::Words]) {
             Some(c) if c.kind == ColKind::Text => c.clone(),
-            Some(c) => c.then(ColKind::Text, |p| Ok(ColPart::Text(p.into_text()?))),
+            Some(c) => c.then("words-text", ColKind::Text, |p| {
+                Ok(ColPart::Text(p.into_text()?))
+            }),
             None => {
                 let gen = self.bag.gen();
-                Col::new(ColKind::Text, move |i, v, e| {
+                Col::source("items-text", ColKind::Text, move |i, v, e| {
                     Ok(ColPart::Text(gen(i, v, e)?.collect::<TextColumn>()))
                 })
             }
@@ -53,9 +55,9 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
 
     /// A bag applying the column kernel `f` to every partition.
     fn kernel(&self, op: &str, f: fn(TextColumn) -> TextColumn) -> Bag<String> {
-        let col = self
-            .column()
-            .then(ColKind::Text, move |p| Ok(ColPart::Text(f(p.into_text()?))));
+        let col = self.column().then(op, ColKind::Text, move |p| {
+            Ok(ColPart::Text(f(p.into_text()?)))
+        });
         let mut b = self.bag.with_col(op, col);
         // one item per item: the lines of files stay where they were
         b.lines = self.bag.lines.clone();
@@ -71,9 +73,9 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn split(&self) -> Bag<Vec<String>> {
-        let col = self
-            .column()
-            .then(ColKind::Split, |p| Ok(ColPart::Split(p.into_text()?)));
+        let col = self.column().then("split", ColKind::Split, |p| {
+            Ok(ColPart::Split(p.into_text()?))
+        });
         self.bag.with_col("split", col)
     }
 

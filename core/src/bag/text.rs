@@ -134,7 +134,7 @@ pub fn read_text_with(pattern: &str, opts: TextOptions) -> Result<Bag<String>, E
     let blocks2 = blocks.clone();
     let blocks3 = blocks.clone();
     let gen: Gen<String> = Arc::new(move |i, _, err| lines(&blocks[i], lossy, err));
-    let col = Col::new(ColKind::Text, move |i, _, _| {
+    let col = Col::source("read-text-column", ColKind::Text, move |i, _, _| {
         Ok(ColPart::Text(read_block(&blocks2[i], lossy)?))
     });
     let lines: super::LineOf = Arc::new(move |i, j| match blocks3.get(i) {

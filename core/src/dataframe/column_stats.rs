@@ -1,6 +1,6 @@
 //! The pieces of pandas' statistics of a column that `describe` combines: compensated
 //! sums, summaries (count, sum, extremes), numpy's linear quantiles, and the pass that
-//! finds the values around the quartiles.
+//! finds the values around the wanted quantiles.
 
 /// A Neumaier-compensated running sum (close to exact; numpy's pairwise sum is within a
 /// few units in the last place of it). Mergeable, so partial sums combine in a tree.
@@ -129,17 +129,13 @@ pub(super) fn quantile_ranks(n: u64, q: f64) -> (u64, u64, f64) {
     (lo, (lo + 1).min(n - 1), pos - lo as f64)
 }
 
-/// The description of a column without values (pandas: count 0, the rest NaN).
-pub(super) const EMPTY: [f64; 8] = [
-    0.0,
-    f64::NAN,
-    f64::NAN,
-    f64::NAN,
-    f64::NAN,
-    f64::NAN,
-    f64::NAN,
-    f64::NAN,
-];
+/// The statistics of a column without values (pandas: count 0, the rest NaN), for `qs`
+/// quantiles: count, mean, std, min, the quantiles, max.
+pub(super) fn empty_stats(qs: usize) -> Vec<f64> {
+    let mut v = vec![f64::NAN; qs + 5];
+    v[0] = 0.0;
+    v
+}
 
 /// One pass: the compensated sum of squared deviations from `mean`, and for each window
 /// `(lo, hi)` the number of values below `lo` and the values in `[lo, hi]`.
@@ -185,19 +181,57 @@ pub(super) fn windows_pass<const W: usize>(
     (dev, below, buf)
 }
 
-/// The order statistics `ranks` asks for (lower and upper of each quartile, in order), if
-/// each falls within its window's values.
-pub(super) fn in_windows<const W: usize>(
+/// [`windows_pass`] for any number of windows: three at once (describe's quartiles) or
+/// in groups of up to four, each group one more pass over the values in memory.
+pub(super) fn windows_pass_any(
+    chunks: &[Vec<f64>],
+    mean: f64,
+    w: &[(f64, f64)],
+) -> (Sum, Vec<u64>, Vec<Vec<f64>>) {
+    fn group<const W: usize>(
+        chunks: &[Vec<f64>],
+        mean: f64,
+        w: &[(f64, f64)],
+    ) -> (Sum, Vec<u64>, Vec<Vec<f64>>) {
+        let w: [(f64, f64); W] = std::array::from_fn(|j| w[j]);
+        let (dev, below, inside) = windows_pass(chunks, mean, w);
+        (dev, below.to_vec(), inside.into())
+    }
+    if w.is_empty() {
+        return group::<0>(chunks, mean, w);
+    }
+    let mut out: Option<(Sum, Vec<u64>, Vec<Vec<f64>>)> = None;
+    let size = if w.len() == 3 { 3 } else { 4 };
+    for g in w.chunks(size) {
+        let (dev, mut below, mut inside) = match g.len() {
+            1 => group::<1>(chunks, mean, g),
+            2 => group::<2>(chunks, mean, g),
+            3 => group::<3>(chunks, mean, g),
+            _ => group::<4>(chunks, mean, g),
+        };
+        match &mut out {
+            None => out = Some((dev, below, inside)),
+            Some(o) => {
+                o.1.append(&mut below);
+                o.2.append(&mut inside);
+            }
+        }
+    }
+    out.unwrap_or_default()
+}
+
+/// The order statistics `ranks` asks for (lower and upper of each quantile, in order), if
+/// each falls within its window's values (window `k` for quantile `k`).
+pub(super) fn in_windows(
     ranks: &[(u64, u64, f64)],
-    below: &[u64; W],
-    mut inside: [Vec<f64>; W],
+    below: &[u64],
+    mut inside: Vec<Vec<f64>>,
 ) -> Option<Vec<f64>> {
     let mut out = Vec::with_capacity(2 * ranks.len());
     for (k, &(lo, hi, _)) in ranks.iter().enumerate() {
-        let j = k.min(W - 1);
         for r in [lo, hi] {
-            let i = usize::try_from(r.checked_sub(below[j])?).ok()?;
-            let v = &mut inside[j];
+            let i = usize::try_from(r.checked_sub(*below.get(k)?)?).ok()?;
+            let v = inside.get_mut(k)?;
             if i >= v.len() {
                 return None;
             }

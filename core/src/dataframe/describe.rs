@@ -1,4 +1,7 @@
 //! `describe`: count, mean, std, min, quartiles and max of every numeric column, exact.
+//! The same passes give any list of quantiles ([`Wanted`]): `describe` with other
+//! percentiles, and `quantile`/`quantiles` of one column; "quartile" below stands for each
+//! wanted quantile.
 //!
 //! Every partition is read once and its values stay where they were read (on its worker,
 //! or on its rank under the distributed scheduler); only small things travel:
@@ -25,7 +28,7 @@
 //! Every combination runs in a fixed tree, so the result is the same on every scheduler.
 
 use super::column_stats::{
-    in_windows, lerp, quantile_ranks, windows_pass, Sum, Summary, EMPTY, QS,
+    empty_stats, in_windows, lerp, quantile_ranks, windows_pass_any, Sum, Summary, QS,
 };
 use super::table::{format_floats, write_grid, Column};
 use super::DataFrame;
@@ -61,8 +64,10 @@ pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%"
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Description {
     columns: Vec<String>,
-    /// `values[c][s]`: statistic `STATS[s]` of column `c`.
-    values: Vec<[f64; 8]>,
+    /// The row labels: [`STATS`], or other percentiles between `"min"` and `"max"`.
+    rows: Vec<String>,
+    /// `values[c][s]`: statistic `rows[s]` of column `c`.
+    values: Vec<Vec<f64>>,
 }
 
 impl Description {
@@ -71,23 +76,38 @@ impl Description {
         &self.columns
     }
 
+    /// The row labels, in order: `"count"`, `"mean"`, `"std"`, `"min"`, the percentiles
+    /// (`"25%"`, `"50%"`, `"75%"` unless others were asked for), `"max"`.
+    pub fn rows(&self) -> &[String] {
+        &self.rows
+    }
+
     /// Statistic `stat` (a row label: `"count"`, `"mean"`, …, `"75%"`, `"max"`) of `column`.
     pub fn get(&self, stat: &str, column: &str) -> Result<f64, Error> {
-        let s = STATS
+        let s = self
+            .rows
             .iter()
-            .position(|&x| x == stat)
+            .position(|x| x == stat)
             .ok_or_else(|| Error::InvalidArgument {
                 what: "Description::get",
-                message: format!("no statistic {stat:?} (rows: {STATS:?})"),
+                message: format!("no statistic {stat:?} (rows: {:?})", self.rows),
             })?;
         let c = super::table::position(&self.columns, column)?;
         Ok(self.values[c][s])
     }
 }
 
+impl Description {
+    /// The quantiles of column `c` (the rows between `min` and `max`).
+    pub(super) fn quantiles_of(&self, c: usize) -> Option<Vec<f64>> {
+        let v = self.values.get(c)?;
+        Some(v.get(4..v.len().checked_sub(1)?)?.to_vec())
+    }
+}
+
 impl fmt::Display for Description {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let index: Vec<String> = STATS.iter().map(|s| s.to_string()).collect();
+        let index = self.rows.clone();
         let cells: Vec<Vec<String>> = self.values.iter().map(|v| format_floats(v)).collect();
         write_grid(f, &index, &self.columns, &cells)
     }
@@ -105,8 +125,10 @@ const SAMPLE_POINTS: usize = 1 << 16;
 /// Bins of the fallback passes.
 const BINS: usize = 1 << 16;
 
-/// Windows that hold nothing (for columns whose order statistics are known).
-const NO_WINDOWS: [(f64, f64); 3] = [(f64::INFINITY, f64::NEG_INFINITY); 3];
+/// `k` windows that hold nothing (for columns whose order statistics are known).
+fn no_windows(k: usize) -> Vec<(f64, f64)> {
+    vec![(f64::INFINITY, f64::NEG_INFINITY); k]
+}
 
 /// Points of a sample standing for `weight` values each.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -256,12 +278,12 @@ struct Part {
     values: Option<Arc<(Vec<Vec<f64>>, Reserved)>>,
 }
 
-/// Per column, what pass 2 needs: the summary, the windows, and the order statistics
-/// (lower and upper of each quartile) when the sample already holds them.
+/// Per column, what pass 2 needs: the summary, a window per wanted quantile, and the order
+/// statistics (lower and upper of each quantile) when the sample already holds them.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct ColumnPlan {
     summary: Summary,
-    windows: [(f64, f64); 3],
+    windows: Vec<(f64, f64)>,
     order: Option<Vec<f64>>,
 }
 
@@ -270,22 +292,22 @@ struct Plan {
     columns: Vec<ColumnPlan>,
 }
 
-/// The quartiles' ranks of `n` values (lower, upper and the upper's weight).
-fn quartile_ranks(n: u64) -> Vec<(u64, u64, f64)> {
-    QS.iter().map(|&q| quantile_ranks(n, q)).collect()
+/// The ranks of quantiles `qs` of `n` values (lower, upper and the upper's weight).
+fn ranks_of(n: u64, qs: &[f64]) -> Vec<(u64, u64, f64)> {
+    qs.iter().map(|&q| quantile_ranks(n, q)).collect()
 }
 
-/// The windows of a column from its merged sample.
-fn plan_column(summary: Summary, sample: &Sample) -> ColumnPlan {
+/// The windows around quantiles `qs` of a column from its merged sample.
+fn plan_column(summary: Summary, sample: &Sample, qs: &[f64]) -> ColumnPlan {
     let n = summary.n;
     if n == 0 {
         return ColumnPlan {
             summary,
-            windows: NO_WINDOWS,
+            windows: no_windows(qs.len()),
             order: Some(Vec::new()),
         };
     }
-    let ranks = quartile_ranks(n);
+    let ranks = ranks_of(n, qs);
     let p = sample.sorted();
     if sample.is_exact() && p.len() as u64 == n {
         let order = ranks
@@ -294,7 +316,7 @@ fn plan_column(summary: Summary, sample: &Sample) -> ColumnPlan {
             .collect();
         return ColumnPlan {
             summary,
-            windows: NO_WINDOWS,
+            windows: no_windows(qs.len()),
             order: Some(order),
         };
     }
@@ -306,8 +328,8 @@ fn plan_column(summary: Summary, sample: &Sample) -> ColumnPlan {
         cum += w;
     }
     let widest = p.iter().map(|q| q.1).fold(0.0, f64::max);
-    let mut windows = NO_WINDOWS;
-    for (k, &q) in QS.iter().enumerate() {
+    let mut windows = no_windows(qs.len());
+    for (k, &q) in qs.iter().enumerate() {
         let margin = 6.0 * (q * (1.0 - q) * sample.var).sqrt() + sample.err + 2.0 * widest + 1.0;
         let (lo, hi, _) = ranks[k];
         // the last point surely below rank `lo`, the first surely above rank `hi`
@@ -334,7 +356,7 @@ fn plan_column(summary: Summary, sample: &Sample) -> ColumnPlan {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Found {
     dev: Vec<Sum>,
-    below: Vec<[u64; 3]>,
+    below: Vec<Vec<u64>>,
     #[serde(with = "crate::wire::f64_chunks")]
     inside: Vec<Vec<Vec<f64>>>,
 }
@@ -344,10 +366,10 @@ impl Found {
         let mut f = Found::default();
         for (c, v) in plan.columns.iter().zip(values) {
             let mean = c.summary.sum.get() / c.summary.n.max(1) as f64;
-            let (dev, below, inside) = windows_pass(std::slice::from_ref(v), mean, c.windows);
+            let (dev, below, inside) = windows_pass_any(std::slice::from_ref(v), mean, &c.windows);
             f.dev.push(dev);
             f.below.push(below);
-            f.inside.push(inside.into());
+            f.inside.push(inside);
         }
         f
     }
@@ -371,13 +393,13 @@ impl Found {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Outcome {
     done: Option<Description>,
-    stats: Vec<[f64; 8]>,
+    stats: Vec<Vec<f64>>,
     missing: Vec<bool>,
     summaries: Vec<Summary>,
 }
 
 /// After the bins pass: per missing column, the (rank, bin, values in earlier bins) of each
-/// order statistic its quartiles need.
+/// order statistic its quantiles need.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Located {
     outcome: Outcome,
@@ -391,12 +413,13 @@ fn bin_of(s: &Summary, x: f64) -> usize {
     (((x - s.min) / (s.max - s.min) * BINS as f64) as usize).min(BINS - 1)
 }
 
-/// The order statistics the quartiles need, in order, without repeats.
-fn needed_ranks(n: u64) -> Vec<u64> {
-    let mut r: Vec<u64> = quartile_ranks(n)
+/// The order statistics quantiles `qs` need, in order, without repeats.
+fn needed_ranks(n: u64, qs: &[f64]) -> Vec<u64> {
+    let mut r: Vec<u64> = ranks_of(n, qs)
         .iter()
         .flat_map(|&(lo, hi, _)| [lo, hi])
         .collect();
+    r.sort_unstable();
     r.dedup();
     r
 }
@@ -501,23 +524,99 @@ fn per_part<S: crate::Wired>(
         .collect()
 }
 
-pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
-    describe_sampled(df, budget, PART_SAMPLE)
+/// What one statistics graph computes: count, mean, std, min, quantiles `qs` and max of
+/// the columns `cols` (numeric, distinct), its rows labelled `rows`.
+pub(super) struct Wanted {
+    /// The tasks' names start with it (`describe`, `quantile`).
+    pub(super) prefix: &'static str,
+    pub(super) cols: Vec<usize>,
+    pub(super) qs: Arc<[f64]>,
+    /// `count`, `mean`, `std`, `min`, a label per quantile, `max`.
+    pub(super) rows: Vec<String>,
 }
 
-fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delayed<Description> {
-    let numeric: Vec<usize> = (0..df.schema.dtypes.len())
-        .filter(|&i| df.schema.dtypes[i].is_numeric())
-        .collect();
+impl Wanted {
+    /// Every numeric column of `df` with quantiles `qs` labelled as percentiles (pandas'
+    /// `describe(percentiles=qs)`).
+    pub(super) fn numeric(df: &DataFrame, qs: &[f64]) -> Wanted {
+        Wanted {
+            prefix: "describe",
+            cols: (0..df.schema.dtypes.len())
+                .filter(|&i| df.schema.dtypes[i].is_numeric())
+                .collect(),
+            qs: qs.into(),
+            rows: rows_for(qs),
+        }
+    }
+}
+
+/// The row labels of statistics with quantiles `qs`: `count`, `mean`, `std`, `min`, a
+/// percentage per quantile, `max`.
+pub(super) fn rows_for(qs: &[f64]) -> Vec<String> {
+    let mut rows: Vec<String> = STATS[..4].iter().map(|s| s.to_string()).collect();
+    rows.extend(qs.iter().map(|&q| percentile_label(q)));
+    rows.push("max".into());
+    rows
+}
+
+/// pandas' label of quantile `q`: its percentage with as few decimals as show it (`25%`,
+/// `12.5%`, `99.9%`), at most ten.
+pub(super) fn percentile_label(q: f64) -> String {
+    let p = q * 100.0;
+    let mut d = 0;
+    while d < 10
+        && format!("{p:.d$}")
+            .parse::<f64>()
+            .map_or(true, |x| (x - p).abs() > 1e-9)
+    {
+        d += 1;
+    }
+    format!("{p:.d$}%")
+}
+
+pub(super) fn describe(df: &DataFrame, budget: usize) -> Delayed<Description> {
+    describe_of(df, &QS, budget)
+}
+
+/// `describe` with quantiles `qs`.
+pub(super) fn describe_of(df: &DataFrame, qs: &[f64], budget: usize) -> Delayed<Description> {
+    stats(df, Wanted::numeric(df, qs), budget, PART_SAMPLE)
+}
+
+/// The statistics `wanted` asks for, holding at most `budget` values between passes.
+pub(super) fn stats_of(df: &DataFrame, wanted: Wanted, budget: usize) -> Delayed<Description> {
+    stats(df, wanted, budget, PART_SAMPLE)
+}
+
+fn stats(
+    df: &DataFrame,
+    wanted: Wanted,
+    budget: usize,
+    part_sample: usize,
+) -> Delayed<Description> {
+    let Wanted {
+        prefix,
+        cols: numeric,
+        qs,
+        rows,
+    } = wanted;
+    let nq = qs.len();
     let names: Vec<String> = numeric
         .iter()
         .map(|&i| df.schema.names[i].clone())
         .collect();
+    let name = move |step: &str| {
+        if step.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}-{step}")
+        }
+    };
 
     // Pass 1: each partition's values (held while the budget allows) and sketch.
     let budget = Arc::new(AtomicUsize::new(budget));
     let cols = numeric.clone();
-    let parts = df.partition_tasks(&layer_name("describe-read"), None, move |_, t| {
+    let parts = df.partition_tasks(&layer_name(&name("read")), None, move |_, t| {
         let (values, summaries) = summarised_values(t, &cols);
         let samples = values.iter().map(|v| Sample::of(v, part_sample)).collect();
         let n = values.iter().map(Vec::len).sum();
@@ -526,20 +625,21 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
             values: Reserved::take(&budget, n).map(|r| Arc::new((values, r))),
         })
     });
-    let sketches = per_part(&parts, "describe-sketch", |inp: &mut Inputs<'_>| {
+    let sketches = per_part(&parts, &name("sketch"), |inp: &mut Inputs<'_>| {
         Ok(inp.get::<Part>(0)?.sketch.clone())
     });
     // Where each partition is: the passes that may read it again run there.
-    let anchors = per_part(&parts, "describe-anchor", |_: &mut Inputs<'_>| Ok(()));
-    let sketch = tree(sketches, "describe-sketch-combine", Sketch::merge);
-    let plan = step("describe-plan", vec![sketch], |inp| {
+    let anchors = per_part(&parts, &name("anchor"), |_: &mut Inputs<'_>| Ok(()));
+    let sketch = tree(sketches, &name("sketch-combine"), Sketch::merge);
+    let qs1 = qs.clone();
+    let plan = step(&name("plan"), vec![sketch], move |inp| {
         let s: Sketch = inp.take(0)?;
         Ok(Plan {
             columns: s
                 .summaries
                 .into_iter()
                 .zip(&s.samples)
-                .map(|(summary, sample)| plan_column(summary, sample))
+                .map(|(summary, sample)| plan_column(summary, sample, &qs1))
                 .collect(),
         })
     });
@@ -570,7 +670,7 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
             deps.extend(input);
             deps.push(plan.clone());
             crate::node::new_wired_node(
-                Key::index(layer_name("describe-windows"), &[i as u64]),
+                Key::index(layer_name(&name("windows")), &[i as u64]),
                 Deps::from(deps),
                 NodeKind::Call,
                 false,
@@ -579,9 +679,9 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
             )
         })
         .collect();
-    let found = tree(windows, "describe-windows-combine", Found::merge);
-    let names1 = names.clone();
-    let outcome = step("describe-found", vec![plan, found], move |inp| {
+    let found = tree(windows, &name("windows-combine"), Found::merge);
+    let (names1, rows1, qs1) = (names.clone(), rows.clone(), qs.clone());
+    let outcome = step(&name("found"), vec![plan, found], move |inp| {
         let plan: Plan = inp.take(0)?;
         let found: Found = inp.take(1)?;
         let mut out = Outcome {
@@ -597,10 +697,9 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
             .zip(found.inside)
         {
             let n = c.summary.n;
-            let ranks = quartile_ranks(n.max(1));
-            let inside: [Vec<f64>; 3] = inside.try_into().unwrap_or_default();
+            let ranks = ranks_of(n.max(1), &qs1);
             let order = c.order.or_else(|| in_windows(&ranks, below, inside));
-            let mut stats = EMPTY;
+            let mut stats = empty_stats(nq);
             if n > 0 {
                 stats[0] = n as f64;
                 stats[1] = c.summary.sum.get() / n as f64;
@@ -608,9 +707,9 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
                     stats[2] = (dev.get() / (n - 1) as f64).sqrt();
                 }
                 stats[3] = c.summary.min;
-                stats[7] = c.summary.max;
+                stats[4 + nq] = c.summary.max;
                 if let Some(order) = &order {
-                    for k in 0..3 {
+                    for k in 0..nq {
                         stats[4 + k] = lerp(order[2 * k], order[2 * k + 1], ranks[k].2);
                     }
                 }
@@ -622,6 +721,7 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
         if !out.missing.contains(&true) {
             out.done = Some(Description {
                 columns: names1.clone(),
+                rows: rows1.clone(),
                 values: out.stats.clone(),
             });
         }
@@ -634,7 +734,7 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
         df,
         &anchors,
         &outcome,
-        "describe-bins",
+        &name("bins"),
         move |o: &Outcome, t| {
             let values = numeric_values(t, &cols);
             values
@@ -654,7 +754,7 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
     );
     let hist = tree(
         hist_parts,
-        "describe-bins-combine",
+        &name("bins-combine"),
         |mut a: Vec<Vec<u64>>, b: Vec<Vec<u64>>| {
             a.iter_mut()
                 .zip(b)
@@ -662,7 +762,8 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
             a
         },
     );
-    let located = step("describe-locate", vec![outcome, hist], |inp| {
+    let qs1 = qs.clone();
+    let located = step(&name("locate"), vec![outcome, hist], move |inp| {
         let outcome: Outcome = inp.take(0)?;
         let hist: Vec<Vec<u64>> = inp.take(1)?;
         let wanted = if outcome.done.is_some() {
@@ -678,7 +779,7 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
                     if h.is_empty() {
                         return out;
                     }
-                    for r in needed_ranks(s.n) {
+                    for r in needed_ranks(s.n, &qs1) {
                         while b < BINS - 1 && below + h[b] <= r {
                             below += h[b];
                             b += 1;
@@ -696,7 +797,7 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
         df,
         &anchors,
         &located,
-        "describe-pick",
+        &name("pick"),
         move |l: &Located, t| {
             let values = numeric_values(t, &cols);
             values
@@ -718,13 +819,13 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
     );
     let picked = tree(
         pick_parts,
-        "describe-pick-combine",
+        &name("pick-combine"),
         |mut a: Vec<Vec<f64>>, b: Vec<Vec<f64>>| {
             a.iter_mut().zip(b).for_each(|(x, mut y)| x.append(&mut y));
             a
         },
     );
-    Delayed::from_node(step("describe", vec![located, picked], move |inp| {
+    Delayed::from_node(step(&name(""), vec![located, picked], move |inp| {
         let located: Located = inp.take(0)?;
         if let Some(d) = located.outcome.done {
             return Ok(d);
@@ -755,12 +856,13 @@ fn describe_sampled(df: &DataFrame, budget: usize, part_sample: usize) -> Delaye
                     .copied()
                     .unwrap_or(f64::NAN)
             };
-            for (k, &(lo, hi, t)) in quartile_ranks(s.n).iter().enumerate() {
+            for (k, &(lo, hi, t)) in ranks_of(s.n, &qs).iter().enumerate() {
                 stats[4 + k] = lerp(at(lo), at(hi), t);
             }
         }
         Ok(Description {
             columns: names.clone(),
+            rows: rows.clone(),
             values,
         })
     }))
@@ -839,30 +941,35 @@ mod tests {
     use crate::Scheduler;
     use proptest::prelude::*;
 
-    /// pandas' description of `xs`, the plain way: sort everything.
-    fn sorted_stats(xs: &[f64]) -> [f64; 8] {
+    /// pandas' description of `xs` with quantiles `qs`, the plain way: sort everything and
+    /// interpolate as numpy's `_lerp` (written out here, not `column_stats::lerp`).
+    fn sorted_stats(xs: &[f64], qs: &[f64]) -> Vec<f64> {
         let mut v = xs.to_vec();
         v.sort_by(f64::total_cmp);
         let n = v.len();
         if n == 0 {
-            return EMPTY;
+            let mut e = vec![f64::NAN; qs.len() + 5];
+            e[0] = 0.0;
+            return e;
         }
         let q = |q: f64| {
-            let (lo, hi, t) = quantile_ranks(n as u64, q);
-            lerp(v[lo as usize], v[hi as usize], t)
+            let pos = q * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            let t = pos - lo as f64;
+            let d = v[hi] - v[lo];
+            if t >= 0.5 {
+                v[hi] - d * (1.0 - t)
+            } else {
+                v[lo] + d * t
+            }
         };
         let mean = v.iter().sum::<f64>() / n as f64;
         let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
-        [
-            n as f64,
-            mean,
-            var.sqrt(),
-            v[0],
-            q(0.25),
-            q(0.5),
-            q(0.75),
-            v[n - 1],
-        ]
+        let mut out = vec![n as f64, mean, var.sqrt(), v[0]];
+        out.extend(qs.iter().map(|&p| q(p)));
+        out.push(v[n - 1]);
+        out
     }
 
     fn same(got: f64, want: f64, k: usize) -> bool {
@@ -879,15 +986,29 @@ mod tests {
     /// Describes `xs` in `parts` partitions with a sample of `sample` points per partition
     /// and compares with the sorted values, on both schedulers.
     fn check(xs: &[f64], parts: usize, budget: usize, sample: usize) -> Result<(), TestCaseError> {
+        check_qs(xs, parts, budget, sample, &QS)
+    }
+
+    /// [`check`] with quantiles `qs`.
+    fn check_qs(
+        xs: &[f64],
+        parts: usize,
+        budget: usize,
+        sample: usize,
+        qs: &[f64],
+    ) -> Result<(), TestCaseError> {
         let df = db::from_sequence(xs.iter().map(|&x| (x,)).collect::<Vec<_>>(), parts)
             .unwrap()
             .to_dataframe(&["x"])
             .unwrap();
-        let want = sorted_stats(xs);
-        let d = describe_sampled(&df, budget, sample);
+        let want = sorted_stats(xs, qs);
+        let wanted = Wanted::numeric(&df, qs);
+        let rows = wanted.rows.clone();
+        let d = stats(&df, wanted, budget, sample);
         let sync = d.compute_with(Scheduler::sync()).unwrap();
         let threads = d.compute_with(Scheduler::threads(2)).unwrap();
-        for (k, stat) in STATS.iter().enumerate() {
+        prop_assert_eq!(sync.rows(), &rows[..]);
+        for (k, stat) in rows.iter().enumerate() {
             let got = sync.get(stat, "x").unwrap();
             prop_assert_eq!(got.to_bits(), threads.get(stat, "x").unwrap().to_bits());
             prop_assert!(same(got, want[k], k), "{}: {} vs {}", stat, got, want[k]);
@@ -914,6 +1035,27 @@ mod tests {
             }
             match order { 1 => xs.sort_by(f64::total_cmp), 2 => xs.sort_by(|a, b| b.total_cmp(a)), _ => {} }
             check(&xs, parts, budget, sample)?;
+        }
+
+        #[test]
+        fn any_quantiles_are_the_sorted_values(
+            xs in proptest::collection::vec(-1e3f64..1e3, 0..300),
+            dup in 0u32..3,
+            order in 0u8..3,
+            parts in 1usize..6,
+            budget in proptest::sample::select(vec![0usize, 50, 1 << 20]),
+            sample in proptest::sample::select(vec![1usize, 3, 16, 1 << 14]),
+            qs in proptest::collection::vec(0.0f64..=1.0, 0..7),
+            ends in any::<bool>(),
+        ) {
+            let mut xs = xs;
+            for x in xs.iter_mut() {
+                if dup > 0 { *x = (*x / 10f64.powi(dup as i32)).round(); }
+            }
+            match order { 1 => xs.sort_by(f64::total_cmp), 2 => xs.sort_by(|a, b| b.total_cmp(a)), _ => {} }
+            let mut qs = qs;
+            if ends { qs.extend([1.0, 0.0]); }
+            check_qs(&xs, parts, budget, sample, &qs)?;
         }
     }
 
@@ -948,7 +1090,7 @@ mod tests {
             };
         }
         let plan = Plan {
-            columns: vec![plan_column(sketch.summaries[0], &sketch.samples[0])],
+            columns: vec![plan_column(sketch.summaries[0], &sketch.samples[0], &QS)],
         };
         assert!(plan.columns[0].order.is_none());
         for p in &parts {
@@ -958,8 +1100,8 @@ mod tests {
         let inside: usize = found.inside[0].iter().map(Vec::len).sum();
         // about 2 * 6 standard errors of each of the three quartiles' estimates
         assert!(inside < xs.len() / 3, "{inside} values in the windows");
-        let inside: [Vec<f64>; 3] = found.inside[0].clone().try_into().unwrap();
-        assert!(in_windows(&quartile_ranks(xs.len() as u64), &found.below[0], inside).is_some());
+        let inside = found.inside[0].clone();
+        assert!(in_windows(&ranks_of(xs.len() as u64, &QS), &found.below[0], inside).is_some());
         check(&xs, 4, 1 << 20, 1 << 10).unwrap();
         check(&xs, 4, 0, 1 << 10).unwrap();
     }
@@ -973,17 +1115,22 @@ mod tests {
             xs[(2 * k + 1) * n / (2 * m)] = 0.0;
         }
         let s = Sample::of(&xs, m);
-        let plan = plan_column(Summary::of(&xs), &s);
+        let plan = plan_column(Summary::of(&xs), &s, &QS);
         let found = Found::of(
             &Plan {
                 columns: vec![plan],
             },
             std::slice::from_ref(&xs),
         );
-        let inside: [Vec<f64>; 3] = found.inside[0].clone().try_into().unwrap();
-        assert!(in_windows(&quartile_ranks(n as u64), &found.below[0], inside).is_none());
+        let inside = found.inside[0].clone();
+        assert!(in_windows(&ranks_of(n as u64, &QS), &found.below[0], inside).is_none());
         check(&xs, 1, 1 << 20, m).unwrap();
         check(&xs, 1, 0, m).unwrap();
+        // the same miss for other quantiles, one or several (more than a group of four windows)
+        let many = [0.01, 0.1, 0.3, 0.5, 0.62, 0.9, 0.99];
+        check_qs(&xs, 1, 1 << 20, m, &[0.9]).unwrap();
+        check_qs(&xs, 1, 0, m, &many).unwrap();
+        check_qs(&xs, 3, 1 << 20, m, &many).unwrap();
         // a constant column and extreme values
         check(&[7.5; 300], 3, 1 << 20, 4).unwrap();
         check(

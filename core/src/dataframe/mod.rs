@@ -24,6 +24,8 @@
 //! | `df.dropna()`, `df.fillna(0)` | `df.dropna()`, `df.fillna(0)` |
 //! | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` (a table of one row) | `df.sum()`, `df.mean()`, `df.std()`, `df.count()` |
 //! | `df.quantile("x", 0.9)` | `df.x.quantile(0.9)` |
+//! | `df.quantiles("x", &[0.1, 0.9])` | `df.x.quantile([0.1, 0.9])` |
+//! | `df.describe_percentiles(&[0.1, 0.9])` | `df.describe(percentiles=[0.1, 0.9])` |
 //! | `df.set_index("k")?`, `a.join(&b, How::Left)?` | `df.set_index("k")`, `a.join(b, how="left")` |
 
 mod column_stats;
@@ -783,6 +785,44 @@ impl DataFrame {
     /// ```
     pub fn describe_with(&self, budget: usize) -> Delayed<Description> {
         describe::describe(self, budget)
+    }
+
+    /// [`DataFrame::describe`] with the percentiles `percentiles` (fractions in `[0, 1]`)
+    /// in place of the quartiles (pandas: `describe(percentiles=[...])`): as pandas, they
+    /// are sorted, the median is added when missing, and the rows are labelled by percentage
+    /// (`"10%"`, `"12.5%"`). Exact, in the same passes as the quartiles. A fraction outside
+    /// `[0, 1]` or given twice is an error from `compute`.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence((0..=100).map(|i| (i as f64,)), 4)?.to_dataframe(&["x"])?;
+    /// let d = df.describe_percentiles(&[0.9, 0.125]).compute()?;
+    /// assert_eq!(d.rows(), ["count", "mean", "std", "min", "12.5%", "50%", "90%", "max"]);
+    /// assert_eq!(d.get("12.5%", "x")?, 12.5);
+    /// assert_eq!(d.get("90%", "x")?, 90.0);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn describe_percentiles(&self, percentiles: &[f64]) -> Delayed<Description> {
+        let mut qs = percentiles.to_vec();
+        let bad = |message: String| {
+            let e = Error::InvalidArgument {
+                what: "describe_percentiles",
+                message,
+            };
+            describe::describe_of(&self.failing(e), &[], describe::DEFAULT_BUDGET)
+        };
+        if let Some(q) = qs.iter().find(|q| !(0.0..=1.0).contains(*q)) {
+            return bad(format!("percentile {q} is not in [0, 1]"));
+        }
+        qs.sort_by(f64::total_cmp);
+        if let Some(w) = qs.windows(2).find(|w| w[0] == w[1]) {
+            return bad(format!("percentile {} is given twice", w[0]));
+        }
+        if !qs.contains(&0.5) {
+            qs.push(0.5);
+            qs.sort_by(f64::total_cmp);
+        }
+        describe::describe_of(self, &qs, describe::DEFAULT_BUDGET)
     }
 }
 

@@ -435,10 +435,13 @@ impl DataFrame {
 
     /// The quantile `q` of a number column by linear interpolation between the order
     /// statistics, nulls skipped (pandas: `df["x"].quantile(q)`, its default
-    /// `interpolation="linear"`); NaN for a column without values. Exact: the column's
-    /// non-null values are gathered (eight bytes each) and the two order statistics selected,
-    /// so the result is pandas' to the bit, where Dask's is an approximation. A `q` outside
-    /// `[0, 1]`, an unknown column or a string column is an error from `compute`.
+    /// `interpolation="linear"`); NaN for a column without values. Exact, so the result is
+    /// pandas' to the bit (Dask's is an approximation), and in bounded memory as
+    /// [`DataFrame::describe`]: samples of the partitions place a window of values around
+    /// the wanted order statistics, a second pass keeps only the values in it (the column's
+    /// values stay in memory between the passes up to `describe`'s budget, else the
+    /// partitions are read again). A `q` outside `[0, 1]`, an unknown column or a string
+    /// column is an error from `compute`.
     ///
     /// ```
     /// use dagr::bag as db;
@@ -448,65 +451,75 @@ impl DataFrame {
     /// # Ok::<(), dagr::Error>(())
     /// ```
     pub fn quantile(&self, column: &str, q: f64) -> Delayed<f64> {
-        let failing = |e: Error| self.failing(e).quantile_at(0, 0.5);
-        if !(0.0..=1.0).contains(&q) {
-            return failing(Error::InvalidArgument {
+        Delayed::from_node(then(
+            self.column_quantiles(column, &[q]).node,
+            layer_name("quantile"),
+            Some(crate::wire_of::<f64>()),
+            |d: super::Description| {
+                d.quantiles_of(0)
+                    .and_then(|v| v.first().copied())
+                    .ok_or_else(|| TaskError::new("quantile: no result"))
+            },
+        ))
+    }
+
+    /// The quantiles `qs` of a number column, in the order asked (pandas:
+    /// `df["x"].quantile([0.1, 0.9])`), computed together in one pass over the data as
+    /// [`DataFrame::quantile`] computes one.
+    ///
+    /// ```
+    /// use dagr::bag as db;
+    /// let df = db::from_sequence((1..=101).map(|i| (i as f64,)), 3)?.to_dataframe(&["x"])?;
+    /// assert_eq!(df.quantiles("x", &[0.9, 0.1, 0.5]).compute()?, vec![91.0, 11.0, 51.0]);
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn quantiles(&self, column: &str, qs: &[f64]) -> Delayed<Vec<f64>> {
+        Delayed::from_node(then(
+            self.column_quantiles(column, qs).node,
+            layer_name("quantile"),
+            Some(crate::wire_of::<Vec<f64>>()),
+            |d: super::Description| {
+                d.quantiles_of(0)
+                    .ok_or_else(|| TaskError::new("quantile: no result"))
+            },
+        ))
+    }
+
+    /// The position of `column` if `qs` are quantiles of it.
+    fn quantile_column(&self, column: &str, qs: &[f64]) -> Result<usize, Error> {
+        if let Some(q) = qs.iter().find(|q| !(0.0..=1.0).contains(*q)) {
+            return Err(Error::InvalidArgument {
                 what: "quantile",
                 message: format!("quantile({column:?}, {q}): q must be in [0, 1]"),
             });
         }
-        let i = match super::table::position(&self.schema.names, column) {
-            Ok(i) => i,
-            Err(e) => return failing(e),
-        };
+        let i = super::table::position(&self.schema.names, column)?;
         let dtype = self.schema.dtypes[i];
         if !dtype.is_numeric() {
-            return failing(Error::ColumnType {
+            return Err(Error::ColumnType {
                 column: column.to_owned(),
                 dtype,
                 what: "quantile",
                 expected: "a number column",
             });
         }
-        self.quantile_at(i, q)
+        Ok(i)
     }
 
-    fn quantile_at(&self, i: usize, q: f64) -> Delayed<f64> {
-        let parts = self.partition_nodes_with(&layer_name("quantile-part"), move |_, t| {
-            let v = t
-                .columns()
-                .get(i)
-                .and_then(Column::to_f64)
-                .unwrap_or_default();
-            Ok(v.into_iter().filter(|x| !x.is_nan()).collect::<Vec<f64>>())
-        });
-        let root = combine_tree(
-            parts,
-            &layer_name("quantile-agg"),
-            &[],
-            false,
-            Some(crate::wire_of::<Vec<f64>>()),
-            Arc::new(|parts: Vec<Vec<f64>>| Ok(parts.concat())),
-        );
-        Delayed::from_node(then(
-            root,
-            layer_name("quantile"),
-            Some(crate::wire_of::<f64>()),
-            move |mut v: Vec<f64>| {
-                if v.is_empty() {
-                    return Ok(f64::NAN);
-                }
-                let (lo, hi, t) = super::column_stats::quantile_ranks(v.len() as u64, q);
-                let (lo, hi) = (lo as usize, hi as usize);
-                let (_, &mut a, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
-                let b = if hi == lo {
-                    a
-                } else {
-                    above.iter().copied().fold(f64::INFINITY, f64::min)
-                };
-                Ok(super::column_stats::lerp(a, b, t))
-            },
-        ))
+    /// The statistics of `column` with quantiles `qs` (of no column, failing, when `column`
+    /// or `qs` is not valid).
+    fn column_quantiles(&self, column: &str, qs: &[f64]) -> Delayed<super::Description> {
+        let (df, cols) = match self.quantile_column(column, qs) {
+            Ok(i) => (self.clone(), vec![i]),
+            Err(e) => (self.failing(e), Vec::new()),
+        };
+        let wanted = super::describe::Wanted {
+            prefix: "quantile",
+            cols,
+            qs: qs.into(),
+            rows: super::describe::rows_for(qs),
+        };
+        super::describe::stats_of(&df, wanted, super::describe::DEFAULT_BUDGET)
     }
 }
 
