@@ -4,8 +4,10 @@
 //! computed. Elementwise operations (`+ - * /`, [`Array::map_blocks`], [`Array::astype`],
 //! comparisons, `abs/sqrt/exp/log`) and pass-through structural ones (slicing,
 //! [`concatenate`], [`stack`], [`Array::transpose`]) create no task: they compose the block's
-//! producer, so `(x + 1.0).sum()` runs one task per block that makes the block of `x`, adds
-//! one in place and sums it, plus a fixed combine tree of fan-in [`SPLIT_EVERY`]. Operations
+//! producer, so `(x + 1.0).sum()` runs one task per block that reads the block of `x` a
+//! cache-sized piece at a time, adds one to the piece and sums it (no block is written; over
+//! a memory map the file is read once), plus a fixed combine tree of fan-in [`SPLIT_EVERY`].
+//! Sums and moments have the same bits however a block was made. Operations
 //! that gather several blocks into one ([`Array::rechunk`], the `_axis` reductions) create a
 //! layer of tasks. Names of blocks are `('add-<token>', i, j)`; equal computations get equal
 //! tokens, so computing `(x + 1.0).sum()` and `(x + 1.0).mean()` together runs `x + 1` once.
