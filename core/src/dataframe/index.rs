@@ -46,14 +46,38 @@ pub(super) struct Index {
 type Sample = (Vec<KeyVal>, u64);
 
 fn sample(c: &Column) -> Sample {
-    let mut v: Vec<KeyVal> = (0..c.len()).filter_map(|i| key_at(c, i)).collect();
+    let n = (0..c.len()).filter(|&i| !c.is_null(i)).count();
+    // order statistics of every `step`-th key (at most 16 per pick), then the smallest
+    // and largest keys themselves
+    let step = (n / (SAMPLE * 16)).max(1);
+    let mut v: Vec<KeyVal> = (0..c.len())
+        .filter_map(|i| key_at(c, i))
+        .enumerate()
+        .filter_map(|(j, k)| (j % step == 0).then_some(k))
+        .collect();
     v.sort_unstable();
-    let n = v.len();
-    if n <= SAMPLE {
+    if step > 1 {
+        let all = (0..c.len()).filter_map(|i| key_at(c, i));
+        let (lo, hi) = all.fold((None::<KeyVal>, None::<KeyVal>), |(lo, hi), k| {
+            let lo = match lo {
+                Some(l) if l <= k => Some(l),
+                _ => Some(k.clone()),
+            };
+            let hi = match hi {
+                Some(h) if h >= k => Some(h),
+                _ => Some(k),
+            };
+            (lo, hi)
+        });
+        v.insert(0, lo.unwrap_or_else(|| v[0].clone()));
+        v.push(hi.unwrap_or_else(|| v[v.len() - 1].clone()));
+    }
+    let m = v.len();
+    if m <= SAMPLE {
         return (v, n as u64);
     }
     let picks = (0..SAMPLE)
-        .map(|k| v[k * (n - 1) / (SAMPLE - 1)].clone())
+        .map(|k| v[k * (m - 1) / (SAMPLE - 1)].clone())
         .collect();
     (picks, n as u64)
 }
@@ -110,7 +134,19 @@ pub(super) fn sorted_by(t: Table, k: usize) -> Table {
         return t;
     }
     let mut idx: Vec<usize> = (0..t.len()).collect();
-    idx.sort_by(|&a, &b| super::compare_rows(&t, &order, a, b));
+    match &t.columns()[k] {
+        Column::I64(v) => idx.sort_by_key(|&i| v[i]),
+        Column::Bool(v) => idx.sort_by_key(|&i| v[i]),
+        Column::F64(v) => idx.sort_by(|&a, &b| match (v[a].is_nan(), v[b].is_nan()) {
+            // -0.0 and 0.0 compare equal, as in pandas; NaN (null) last
+            (false, false) => v[a].partial_cmp(&v[b]).unwrap_or(std::cmp::Ordering::Equal),
+            (a, b) => a.cmp(&b),
+        }),
+        Column::Str(v) => idx.sort_by(|&a, &b| match (&v[a], &v[b]) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (x, y) => x.is_none().cmp(&y.is_none()),
+        }),
+    }
     t.take(&idx)
 }
 
@@ -458,5 +494,25 @@ mod tests {
         assert_eq!(d, [KeyVal::I64(5), KeyVal::I64(5)]);
         assert_eq!(range_of(&d, Some(&KeyVal::I64(5))), 0);
         assert!(divisions(vec![(vec![], 0)], 3).is_none());
+    }
+
+    #[test]
+    fn samples_of_many_keys_keep_the_extremes_and_cut_evenly() {
+        // 100 000 keys in a scrambled order, nulls among them
+        let v: Vec<f64> = (0..100_000_i64)
+            .map(|i| ((i * 7919) % 100_000) as f64)
+            .chain([f64::NAN; 10])
+            .collect();
+        let (picks, n) = sample(&Column::F64(v));
+        assert_eq!((picks.len(), n), (SAMPLE, 100_000));
+        assert_eq!(picks[0], KeyVal::F64(0.0));
+        assert_eq!(picks[SAMPLE - 1], KeyVal::F64(99_999.0));
+        assert!(picks.windows(2).all(|w| w[0] <= w[1]));
+        let d = divisions(vec![(picks, n)], 4).unwrap();
+        assert_eq!(d.len(), 5);
+        for (k, want) in [(1, 25_000.0), (2, 50_000.0), (3, 75_000.0)] {
+            let KeyVal::F64(x) = d[k] else { panic!() };
+            assert!((x - want).abs() < 1_000.0, "{x} for {want}");
+        }
     }
 }
