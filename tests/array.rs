@@ -580,3 +580,27 @@ fn sums_and_moments_over_large_strided_blocks_match_ndarray_with_the_same_bits_e
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Uniform random blocks are drawn piece by piece as a sum or moments read them: the same
+/// numbers, so the same bits, as the blocks made whole.
+#[test]
+fn random_blocks_drawn_as_they_are_read_are_the_blocks_made_whole() {
+    let x = da::random::random(&[300, 5000], &[100, 3000], 9).unwrap();
+    let a = x.compute().unwrap();
+    let held = x.persist().unwrap();
+    let y = &x * 2.0 + 1.0;
+    let yh = &held * 2.0 + 1.0;
+    for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+        let got = |d: &Delayed<f64>| d.compute_with(sched.clone()).unwrap();
+        assert!(near(got(&x.sum()), a.sum()));
+        assert!(near(got(&x.var()), var_of(&a)));
+        for (d, h) in [
+            (x.sum(), held.sum()),
+            (x.var(), held.var()),
+            (y.sum(), yh.sum()),
+            (y.std(), yh.std()),
+        ] {
+            assert_eq!(got(&d).to_bits(), got(&h).to_bits());
+        }
+    }
+}

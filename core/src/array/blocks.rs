@@ -132,17 +132,42 @@ impl<T: Element, F: Fn(T) -> T + Send + Sync> ElementOp<T> for Kernel<F> {
     }
 }
 
-/// A block and the elementwise steps still to apply to it, in order.
+/// A block and the elementwise steps still to apply to it, in order. Read once: the
+/// readers take it by value.
 pub(crate) struct Lazy<'a, T> {
-    chunk: Chunk<'a, T>,
+    base: Base<'a, T>,
     ops: Vec<&'a dyn ElementOp<T>>,
 }
+
+/// Where a lazy block's elements come from.
+enum Base<'a, T> {
+    /// A block in memory.
+    Chunk(Chunk<'a, T>),
+    /// A block of `shape` whose elements are drawn in C order: each call fills the slice it
+    /// is given with the next ones (a generator's stream), so the block is never in memory
+    /// unless it is materialised.
+    Drawn {
+        shape: Vec<usize>,
+        draw: Draw<'a, T>,
+    },
+}
+
+/// Fills the slice it is given with a block's next elements.
+pub(crate) type Draw<'a, T> = Box<dyn FnMut(&mut [T]) + 'a>;
 
 impl<'a, T> Lazy<'a, T> {
     /// A block with nothing left to apply.
     pub(crate) fn new(chunk: Chunk<'a, T>) -> Self {
         Lazy {
-            chunk,
+            base: Base::Chunk(chunk),
+            ops: Vec::new(),
+        }
+    }
+
+    /// A block of `shape` whose elements `draw` fills in C order, a piece at a time.
+    pub(crate) fn drawn(shape: Vec<usize>, draw: Draw<'a, T>) -> Self {
+        Lazy {
+            base: Base::Drawn { shape, draw },
             ops: Vec::new(),
         }
     }
@@ -156,13 +181,20 @@ impl<'a, T: Element> Lazy<'a, T> {
     }
 
     pub(crate) fn shape(&self) -> &[usize] {
-        self.chunk.shape()
+        match &self.base {
+            Base::Chunk(c) => c.shape(),
+            Base::Drawn { shape, .. } => shape,
+        }
     }
 
     /// The block with its steps applied: in place, a window at a time, when it is an
     /// uniquely held contiguous array; else into a new array in C order.
     pub(crate) fn materialize(self) -> Chunk<'a, T> {
-        let Lazy { chunk, ops } = self;
+        let Lazy { base, ops } = self;
+        let chunk = match base {
+            Base::Chunk(c) => c,
+            drawn @ Base::Drawn { .. } => return Lazy { base: drawn, ops }.materialize_new(),
+        };
         if ops.is_empty() {
             return chunk;
         }
@@ -175,13 +207,14 @@ impl<'a, T: Element> Lazy<'a, T> {
                     return Chunk::Shared(a);
                 }
             }
-            return Lazy {
-                chunk: Chunk::Shared(a),
-                ops,
-            }
-            .materialize_new();
+            return Lazy::new(Chunk::Shared(a)).with_ops(ops).materialize_new();
         }
-        Lazy { chunk, ops }.materialize_new()
+        Lazy::new(chunk).with_ops(ops).materialize_new()
+    }
+
+    fn with_ops(mut self, ops: Vec<&'a dyn ElementOp<T>>) -> Self {
+        self.ops = ops;
+        self
     }
 
     fn materialize_new(self) -> Chunk<'a, T> {
@@ -198,18 +231,34 @@ impl<'a, T: Element> Lazy<'a, T> {
     /// Calls `f` with consecutive pieces of the block's elements in C order, the steps
     /// applied: the block's own memory where it is contiguous and nothing is left to apply,
     /// else copies of at most [`WINDOW`] elements.
-    pub(crate) fn for_each_piece(&self, f: &mut dyn FnMut(&[T])) {
-        let view = self.chunk.view();
+    pub(crate) fn for_each_piece(self, f: &mut dyn FnMut(&[T])) {
+        let Lazy { base, ops } = self;
+        let chunk = match base {
+            Base::Chunk(c) => c,
+            Base::Drawn { shape, mut draw } => {
+                let mut left: usize = shape.iter().product();
+                let mut buf = vec![T::default(); WINDOW.min(left)];
+                while left > 0 {
+                    let piece = &mut buf[..WINDOW.min(left)];
+                    draw(piece);
+                    ops.iter().for_each(|op| op.map_inplace(piece));
+                    f(piece);
+                    left -= piece.len();
+                }
+                return;
+            }
+        };
+        let view = chunk.view();
         let mut stage: Vec<T> = Vec::new();
-        if self.ops.is_empty() {
+        if ops.is_empty() {
             return runs(view, &mut stage, f);
         }
         let mut out: Vec<T> = vec![T::default(); WINDOW.min(view.len())];
         runs(view, &mut stage, &mut |run: &[T]| {
             for p in run.chunks(WINDOW) {
                 let dst = &mut out[..p.len()];
-                self.ops[0].map_into(p, dst);
-                self.ops[1..].iter().for_each(|op| op.map_inplace(dst));
+                ops[0].map_into(p, dst);
+                ops[1..].iter().for_each(|op| op.map_inplace(dst));
                 f(dst);
             }
         });
@@ -219,7 +268,7 @@ impl<'a, T: Element> Lazy<'a, T> {
     /// (the last one shorter), the steps applied. The windows depend on the block's shape
     /// only, not on its layout or on which steps were fused, so a result computed window by
     /// window has the same bits whichever way the block was made.
-    pub(crate) fn for_each_window(&self, f: &mut dyn FnMut(&[T])) {
+    pub(crate) fn for_each_window(self, f: &mut dyn FnMut(&[T])) {
         let mut buf: Vec<T> = Vec::new();
         self.for_each_piece(&mut |mut p: &[T]| {
             if !buf.is_empty() {
@@ -407,7 +456,7 @@ mod tests {
     use super::*;
     use ndarray::{s, Array2};
 
-    fn windows(l: &Lazy<'_, f64>) -> Vec<Vec<f64>> {
+    fn windows(l: Lazy<'_, f64>) -> Vec<Vec<f64>> {
         let mut out = Vec::new();
         l.for_each_window(&mut |w| out.push(w.to_vec()));
         out
@@ -419,8 +468,8 @@ mod tests {
         // a strided block (rows of 600 out of 1000) and its contiguous copy
         let v = a.slice(s![3..23, 100..700]).into_dyn();
         let owned = v.to_owned().into_shared();
-        let strided = windows(&Lazy::new(Chunk::View(v.clone())));
-        let contiguous = windows(&Lazy::new(Chunk::Shared(owned)));
+        let strided = windows(Lazy::new(Chunk::View(v.clone())));
+        let contiguous = windows(Lazy::new(Chunk::Shared(owned)));
         assert_eq!(strided, contiguous);
         assert_eq!(strided.len(), 3);
         assert!(strided[..2].iter().all(|w| w.len() == WINDOW));
@@ -429,7 +478,7 @@ mod tests {
         // a column: rows of one element with a stride
         let col = a.slice(s![.., 5]).into_dyn();
         assert_eq!(
-            windows(&Lazy::new(Chunk::View(col.clone()))).concat(),
+            windows(Lazy::new(Chunk::View(col.clone()))).concat(),
             col.iter().copied().collect::<Vec<_>>()
         );
     }

@@ -18,7 +18,7 @@
 //! # Ok::<(), dagr::Error>(())
 //! ```
 
-use super::blocks::{linear, Blocks, Chunk, Cursor};
+use super::blocks::{linear, Blocks, Chunk, Cursor, Lazy};
 use super::element::Element;
 use super::grid::{Grid, IntoChunks};
 use super::{token_of, Array};
@@ -85,6 +85,22 @@ impl Blocks<f64> for Random {
             Dist::Int { .. } => Vec::new(),
         };
         to_chunk(shape, v)
+    }
+
+    /// Uniform blocks are drawn a piece at a time as their consumer reads them (the same
+    /// numbers in the same order as [`Blocks::block`]): a sum of random numbers never
+    /// writes them to memory.
+    fn block_lazy<'s>(
+        &'s self,
+        idx: &[usize],
+        inp: &mut Cursor<'_, '_>,
+    ) -> Result<Lazy<'s, f64>, TaskError> {
+        if !matches!(self.dist, Dist::Uniform) {
+            return Ok(Lazy::new(self.block(idx, inp)?));
+        }
+        let mut rng = self.rng(idx);
+        let draw = move |xs: &mut [f64]| xs.iter_mut().for_each(|x| *x = rng.random::<f64>());
+        Ok(Lazy::drawn(self.grid.block_shape(idx), Box::new(draw)))
     }
 }
 

@@ -117,7 +117,7 @@ fn beats<T: Element>(a: (T, usize), b: (T, usize), keep_less: bool) -> bool {
 
 /// Count, mean and sum of squared deviations of a block: two passes over each window of
 /// [`super::blocks::WINDOW`] elements while it is in cache, windows merged in order.
-fn moments<T: Element>(c: &Lazy<'_, T>) -> (u64, f64, f64) {
+fn moments<T: Element>(c: Lazy<'_, T>) -> (u64, f64, f64) {
     let mut m = (0, 0.0, 0.0);
     c.for_each_window(&mut |w| {
         let mean = sum_f64_by(w, |x| x) / w.len() as f64;
@@ -500,9 +500,10 @@ impl<T: Number> Array<T> {
             "sum",
             what,
             |_, c| {
+                let n = c.shape().iter().product::<usize>() as u64;
                 let mut s = Summer::new();
                 c.for_each_piece(&mut |p| s.feed(p));
-                Ok((s.total(), c.shape().iter().product::<usize>() as u64))
+                Ok((s.total(), n))
             },
             |ps| {
                 Ok(ps
@@ -535,7 +536,7 @@ impl<T: Number> Array<T> {
         self.lazy_reduction(
             "moments",
             what,
-            |_, c| Ok(moments(&c)),
+            |_, c| Ok(moments(c)),
             |ps| Ok(ps.into_iter().fold((0, 0.0, 0.0), merge_moments)),
             move |m| Ok(finish(m)),
         )
