@@ -1,5 +1,5 @@
 //! Parquet files and Arrow record batches (feature `parquet`): frames written and read back
-//! unchanged, files written by pyarrow and pandas
+//! unchanged (empty partitions too), files written by pyarrow and pandas
 //! (`tests/data/parquet`), projection, filters against plain iterators, row groups pruned by
 //! their statistics, clear errors; `to_parquet` writes its parts as `to_csv` does (a failed
 //! write keeps the old output, a shorter output removes the rest of a longer one, a commit
@@ -69,6 +69,7 @@ proptest! {
         prop_assert_eq!(files.len(), df.npartitions());
         let back = dd::read_parquet(&dir.display().to_string()).unwrap();
         prop_assert_eq!(back.dtypes(), df.dtypes());
+        prop_assert_eq!(back.npartitions(), df.npartitions());
         let want = df.compute().unwrap();
         let opts = dd::ParquetOptions::default().columns(&["s", "i"]).filter("i", ">=", cut);
         let some = dd::read_parquet_with(&dir.display().to_string(), opts).unwrap();
@@ -389,4 +390,41 @@ fn a_pending_commit_is_finished_by_read_parquet() {
         std::fs::remove_dir_all(dir).unwrap();
     }
     std::fs::remove_dir_all(staged).unwrap();
+}
+
+/// An empty partition is written as a file with the columns and no row group, and read back
+/// as one empty partition with the columns' types; so is a frame with no row at all.
+#[test]
+fn empty_partitions_round_trip() {
+    // partition 0 holds i = 0..4, all filtered out, partitions 1 and 2 keep theirs; then
+    // every row is filtered out
+    for (cut, nonempty) in [(4, 2), (100, 0)] {
+        let dir = scratch(&format!("empty-{cut}"));
+        let df = frame(&rows(12), 3).filter(dd::col("i").ge(cut));
+        df.to_parquet(&dir).unwrap();
+        assert_eq!(names(&dir).len(), 3);
+        let back = dd::read_parquet(&dir.display().to_string()).unwrap();
+        assert_eq!(back.npartitions(), 3);
+        assert_eq!(back.dtypes(), df.dtypes());
+        let lens: Vec<usize> = back
+            .to_delayed()
+            .into_iter()
+            .map(|p| p.compute().unwrap().len())
+            .collect();
+        assert_eq!(
+            lens.iter().filter(|&&n| n > 0).count(),
+            nonempty,
+            "{lens:?}"
+        );
+        assert_eq!(lens[0], 0);
+        let (got, want) = (back.compute().unwrap(), df.compute().unwrap());
+        assert!(same(&got, &want), "{got}\n{want}");
+        let per_file = dd::read_parquet_with(
+            &dir.display().to_string(),
+            dd::ParquetOptions::default().per_file(true),
+        )
+        .unwrap();
+        assert_eq!(per_file.npartitions(), 3);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

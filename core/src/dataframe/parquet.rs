@@ -5,8 +5,9 @@
 //! types (a column with nulls in its statistics is read as pandas reads it: integers as
 //! floats with NaN, booleans as strings), one partition per row group (or per file), and
 //! the row groups whose statistics show that no row can pass the filters, which are never
-//! read. Each partition's task reads only its row groups and only the columns asked for
-//! (and those the filters need), then keeps the rows that pass the filters, as pandas'
+//! read (a file with no row group, as `to_parquet` writes an empty partition, is one empty
+//! partition). Each partition's task reads only its row groups and only the columns asked
+//! for (and those the filters need), then keeps the rows that pass the filters, as pandas'
 //! `read_parquet(columns=…, filters=…)` returns them.
 //!
 //! | Arrow / Parquet | dagr |
@@ -352,7 +353,9 @@ pub fn read_parquet_with(path: &str, opts: ParquetOptions) -> Result<DataFrame, 
                 kept.push(g);
             }
         }
-        if opts.per_file {
+        if opts.per_file || meta.metadata().num_row_groups() == 0 {
+            // a file with no row group (an empty partition written by `to_parquet`) is one
+            // empty partition, so a frame's partitions read back as they were written
             parts.push(Part {
                 path: p.clone(),
                 row_groups: kept,
@@ -646,7 +649,8 @@ impl DataFrame {
     /// (other files in `dir` stay); a failed write leaves the old files as they were; a
     /// write killed during the renames is finished by the next write to `dir` or the next
     /// [`read_parquet`] of it; an existing target that is not a regular file is an error.
-    /// Returns the paths.
+    /// An empty partition is a file with the columns and no row group, which
+    /// [`read_parquet`] reads back as one empty partition. Returns the paths.
     pub fn to_parquet(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>, Error> {
         self.to_parquet_with(dir, crate::Scheduler::default())
     }
@@ -690,7 +694,8 @@ impl DataFrame {
     }
 }
 
-/// A partition as the bytes of the snappy-compressed Parquet file `path` (errors name it).
+/// A partition as the bytes of the snappy-compressed Parquet file `path` (errors name it);
+/// no row group when it has no row, as arrow-rs writes an empty batch.
 fn parquet_bytes(path: &Path, t: &Table) -> Result<Vec<u8>, Error> {
     let batch = t.to_record_batch()?;
     let err = |e| pq_err(path, e);
