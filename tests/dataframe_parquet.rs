@@ -1,6 +1,9 @@
 //! Parquet files and Arrow record batches (feature `parquet`): frames written and read back
-//! unchanged, files written by pyarrow and pandas (`tests/data/parquet`), projection, filters
-//! against plain iterators, row groups pruned by their statistics, clear errors.
+//! unchanged (empty partitions too), files written by pyarrow and pandas
+//! (`tests/data/parquet`), projection, filters against plain iterators, row groups pruned by
+//! their statistics, clear errors; `to_parquet` writes its parts as `to_csv` does (a failed
+//! write keeps the old output, a shorter output removes the rest of a longer one, a commit
+//! a killed write left is finished by `read_parquet`).
 
 use dagr::bag as db;
 use dagr::dataframe::{self as dd, Column, Table};
@@ -66,6 +69,7 @@ proptest! {
         prop_assert_eq!(files.len(), df.npartitions());
         let back = dd::read_parquet(&dir.display().to_string()).unwrap();
         prop_assert_eq!(back.dtypes(), df.dtypes());
+        prop_assert_eq!(back.npartitions(), df.npartitions());
         let want = df.compute().unwrap();
         let opts = dd::ParquetOptions::default().columns(&["s", "i"]).filter("i", ">=", cut);
         let some = dd::read_parquet_with(&dir.display().to_string(), opts).unwrap();
@@ -232,4 +236,195 @@ fn a_failed_write_leaves_the_good_output() {
         .collect();
     assert_eq!(names, ["part.0.parquet"]);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The contents of every file in `dir`, by name.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    names(dir)
+        .into_iter()
+        .map(|n| {
+            let b = std::fs::read(dir.join(&n)).unwrap();
+            (n, b)
+        })
+        .collect()
+}
+
+/// Rows `(i, i / 2, i even, "s{i}")` for `i` in `0..n`.
+fn rows(n: i64) -> Vec<Row> {
+    (0..n)
+        .map(|i| (i, i as f64 / 2.0, i % 2 == 0, Some(format!("s{i}"))))
+        .collect()
+}
+
+/// A task failing (a panic after the other partitions are written, or an `Err`) leaves the
+/// complete old output, whether the new one has fewer, as many or more partitions.
+#[test]
+fn a_failing_partition_leaves_the_old_parts() {
+    for (k, s) in [
+        Scheduler::sync(),
+        Scheduler::threads(1),
+        Scheduler::threads(2),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = scratch(&format!("failing-{k}"));
+        frame(&rows(30), 3)
+            .to_parquet_with(&dir, s.clone())
+            .unwrap();
+        let old = snapshot(&dir);
+        for parts in [2, 3, 4] {
+            let failing = db::from_sequence(rows(40), parts)
+                .unwrap()
+                .map(|r| {
+                    if r.0 == 39 {
+                        panic!("injected failure");
+                    }
+                    r
+                })
+                .to_dataframe(&["i", "x", "b", "s"])
+                .unwrap();
+            let err = failing.to_parquet_with(&dir, s.clone()).unwrap_err();
+            assert!(err.to_string().contains("injected failure"), "{err}");
+            assert_eq!(snapshot(&dir), old, "scheduler {k}, {parts} parts");
+        }
+        let err = db::from_sequence(rows(40), 4)
+            .unwrap()
+            .try_map(|r| if r.0 == 12 { Err("bad row") } else { Ok(r) })
+            .to_dataframe(&["i", "x", "b", "s"])
+            .unwrap()
+            .to_parquet_with(&dir, s.clone())
+            .unwrap_err();
+        assert!(err.to_string().contains("bad row"), "{err}");
+        assert_eq!(snapshot(&dir), old, "scheduler {k}");
+        let back = dd::read_parquet(&dir.display().to_string()).unwrap();
+        assert!(same(
+            &back.compute().unwrap(),
+            &frame(&rows(30), 3).compute().unwrap()
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// As `to_csv`: a write with fewer partitions removes the `part.{i}.parquet` files past its
+/// own and nothing else, so the directory reads back as the new frame.
+#[test]
+fn a_shorter_output_removes_the_rest_of_the_longer_one() {
+    let dir = scratch("shorter");
+    std::fs::create_dir_all(&dir).unwrap();
+    // other files stay, even ones that look almost like parts
+    let others = [
+        "notes.txt",
+        "part.01.parquet",
+        "part.x.parquet",
+        "part.3.parquet.bak",
+    ];
+    for keep in others {
+        std::fs::write(dir.join(keep), "keep").unwrap();
+    }
+    frame(&rows(50), 5).to_parquet(&dir).unwrap();
+    let short = frame(&rows(7), 2);
+    let files = short.to_parquet(&dir).unwrap();
+    assert_eq!(
+        files,
+        [dir.join("part.0.parquet"), dir.join("part.1.parquet")]
+    );
+    let mut expect: Vec<&str> = others.to_vec();
+    expect.extend(["part.0.parquet", "part.1.parquet"]);
+    expect.sort();
+    assert_eq!(names(&dir), expect);
+    for keep in others {
+        std::fs::remove_file(dir.join(keep)).unwrap();
+    }
+    let back = dd::read_parquet(&dir.display().to_string()).unwrap();
+    assert_eq!(back.npartitions(), 2);
+    assert!(same(&back.compute().unwrap(), &short.compute().unwrap()));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A write killed while it moved its parts into place leaves a journal; `read_parquet`
+/// finishes that commit before it lists the files (of a directory or a glob), so it reads
+/// the new output whole, never a mix. The killed state is built by hand as the protocol in
+/// `core/src/atomic_file.rs` leaves it: the journal `.part.0.parquet.dagr-commit` (count,
+/// tag, pattern), part 0 already moved, part 1 still at its temporary name, the old part 2
+/// not yet removed.
+#[test]
+fn a_pending_commit_is_finished_by_read_parquet() {
+    let new = frame(&rows(20), 2);
+    let staged = scratch("pending-new");
+    new.to_parquet(&staged).unwrap();
+    for glob in [false, true] {
+        let dir = scratch(&format!("pending-{glob}"));
+        frame(&rows(30), 3).to_parquet(&dir).unwrap();
+        let tag = "c7e57";
+        std::fs::copy(staged.join("part.0.parquet"), dir.join("part.0.parquet")).unwrap();
+        std::fs::copy(
+            staged.join("part.1.parquet"),
+            dir.join(format!(".part.1.parquet.tmp-{tag}")),
+        )
+        .unwrap();
+        let pattern = format!("{}/part.*.parquet", dir.display());
+        std::fs::write(
+            dir.join(".part.0.parquet.dagr-commit"),
+            format!("dagr commit\n2\n{tag}\n{pattern}\n"),
+        )
+        .unwrap();
+        let path = match glob {
+            false => dir.display().to_string(),
+            true => format!("{}/*.parquet", dir.display()),
+        };
+        let back = dd::read_parquet(&path).unwrap();
+        assert_eq!(names(&dir), ["part.0.parquet", "part.1.parquet"]);
+        assert_eq!(back.npartitions(), 2);
+        assert!(same(&back.compute().unwrap(), &new.compute().unwrap()));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    std::fs::remove_dir_all(staged).unwrap();
+}
+
+/// An empty partition is written as a file with the columns and no row group, and read back
+/// as one empty partition with the columns' types; so is a frame with no row at all.
+#[test]
+fn empty_partitions_round_trip() {
+    // partition 0 holds i = 0..4, all filtered out, partitions 1 and 2 keep theirs; then
+    // every row is filtered out
+    for (cut, nonempty) in [(4, 2), (100, 0)] {
+        let dir = scratch(&format!("empty-{cut}"));
+        let df = frame(&rows(12), 3).filter(dd::col("i").ge(cut));
+        df.to_parquet(&dir).unwrap();
+        assert_eq!(names(&dir).len(), 3);
+        let back = dd::read_parquet(&dir.display().to_string()).unwrap();
+        assert_eq!(back.npartitions(), 3);
+        assert_eq!(back.dtypes(), df.dtypes());
+        let lens: Vec<usize> = back
+            .to_delayed()
+            .into_iter()
+            .map(|p| p.compute().unwrap().len())
+            .collect();
+        assert_eq!(
+            lens.iter().filter(|&&n| n > 0).count(),
+            nonempty,
+            "{lens:?}"
+        );
+        assert_eq!(lens[0], 0);
+        let (got, want) = (back.compute().unwrap(), df.compute().unwrap());
+        assert!(same(&got, &want), "{got}\n{want}");
+        let per_file = dd::read_parquet_with(
+            &dir.display().to_string(),
+            dd::ParquetOptions::default().per_file(true),
+        )
+        .unwrap();
+        assert_eq!(per_file.npartitions(), 3);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -17,7 +17,8 @@
 //!    journal is removed. A writer killed during this short step leaves the journal (it
 //!    names the pattern, the count and the tag); the next write to the same pattern
 //!    finishes the commit before it starts (step 1), and so do dagr's readers
-//!    (`read_text`, `read_csv`) before they list the files, so they never read a mix.
+//!    (`read_text`, `read_csv`, `read_parquet`) before they list the files, so they never
+//!    read a mix.
 //! 4. *Clean*: temporary files left beside the targets by killed writers (their process
 //!    is gone) are removed.
 //!

@@ -5,8 +5,9 @@
 //! types (a column with nulls in its statistics is read as pandas reads it: integers as
 //! floats with NaN, booleans as strings), one partition per row group (or per file), and
 //! the row groups whose statistics show that no row can pass the filters, which are never
-//! read. Each partition's task reads only its row groups and only the columns asked for
-//! (and those the filters need), then keeps the rows that pass the filters, as pandas'
+//! read (a file with no row group, as `to_parquet` writes an empty partition, is one empty
+//! partition). Each partition's task reads only its row groups and only the columns asked
+//! for (and those the filters need), then keeps the rows that pass the filters, as pandas'
 //! `read_parquet(columns=…, filters=…)` returns them.
 //!
 //! | Arrow / Parquet | dagr |
@@ -24,7 +25,7 @@
 use super::expr::{col, Expr};
 use super::table::{position, Column, DType, Table};
 use super::{DataFrame, Scalar, Schema};
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::write_parts;
 use crate::bag::layer_name;
 use crate::Error;
 use arrow_array::cast::AsArray;
@@ -118,11 +119,14 @@ pub fn read_parquet(path: &str) -> Result<DataFrame, Error> {
 }
 
 /// The files of a path: a directory's `*.parquet` files (not hidden ones), else a glob.
+/// A commit a killed [`DataFrame::to_parquet`] left is finished first (as `read_csv` does
+/// through the glob), so no mix of an old and a new output is read.
 fn files(path: &str) -> Result<Vec<PathBuf>, Error> {
     let p = Path::new(path);
     if !p.is_dir() {
         return crate::bag::text::expand(path);
     }
+    crate::atomic_file::finish_commits_in(p);
     let io = |source| Error::Io {
         path: p.to_owned(),
         source,
@@ -349,7 +353,9 @@ pub fn read_parquet_with(path: &str, opts: ParquetOptions) -> Result<DataFrame, 
                 kept.push(g);
             }
         }
-        if opts.per_file {
+        if opts.per_file || meta.metadata().num_row_groups() == 0 {
+            // a file with no row group (an empty partition written by `to_parquet`) is one
+            // empty partition, so a frame's partitions read back as they were written
             parts.push(Part {
                 path: p.clone(),
                 row_groups: kept,
@@ -636,9 +642,15 @@ impl Table {
 
 impl DataFrame {
     /// Writes one Parquet file per partition into the directory `dir` (created if needed),
-    /// `part.0.parquet`, `part.1.parquet`, … (Dask: `df.to_parquet(dir)`), snappy-compressed;
-    /// each file is written under a temporary name and renamed when complete, so a failure
-    /// leaves no half-written file in place of a good one. Returns the paths.
+    /// `part.0.parquet`, `part.1.parquet`, … (Dask: `df.to_parquet(dir)`), snappy-compressed.
+    /// As [`to_csv`](DataFrame::to_csv) writes its files: every file is written under a
+    /// temporary name and they are renamed into place only when every one is written; the
+    /// `part.{i}.parquet` files of an older output with more partitions are then removed
+    /// (other files in `dir` stay); a failed write leaves the old files as they were; a
+    /// write killed during the renames is finished by the next write to `dir` or the next
+    /// [`read_parquet`] of it; an existing target that is not a regular file is an error.
+    /// An empty partition is a file with the columns and no row group, which
+    /// [`read_parquet`] reads back as one empty partition. Returns the paths.
     pub fn to_parquet(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>, Error> {
         self.to_parquet_with(dir, crate::Scheduler::default())
     }
@@ -650,41 +662,47 @@ impl DataFrame {
         dir: impl AsRef<Path>,
         scheduler: crate::Scheduler,
     ) -> Result<Vec<PathBuf>, Error> {
-        let dir = dir.as_ref().to_owned();
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
+        let dir = dir.as_ref();
+        let shown = dir.display().to_string();
+        if shown.contains('*') {
+            return Err(Error::InvalidArgument {
+                what: "to_parquet",
+                message: format!(
+                    "directory {shown:?} contains `*`: dagr names the parts with a pattern \
+                     whose one `*` is the partition number"
+                ),
+            });
+        }
+        // created even for a frame of no partition, whose commit still writes its journal
+        // there (and removes every old part)
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_owned(),
             source,
         })?;
-        let paths: Vec<PathBuf> = (0..self.npartitions())
-            .map(|i| dir.join(format!("part.{i}.parquet")))
-            .collect();
-        let targets = paths.clone();
-        let writes = self.map_partitions_to(move |i, t| {
-            write_file(&targets[i], &t).map_err(TaskError::new)?;
-            Ok(())
-        });
-        crate::compute_with(&writes, scheduler)?;
+        let pattern = dir.join("part.*.parquet").display().to_string();
+        let paths = crate::bag::text::output_paths(&pattern, self.npartitions())?;
+        write_parts(&pattern, paths.clone(), scheduler.clone(), |parts| {
+            let (parts, targets) = (parts.clone(), paths.clone());
+            let writes = self.map_partitions_to(move |i, t| {
+                let bytes = parquet_bytes(&targets[i], &t).map_err(TaskError::new)?;
+                parts.write(i, &bytes).map_err(TaskError::new)?;
+                Ok(())
+            });
+            crate::compute_with(&writes, scheduler).map(drop)
+        })?;
         Ok(paths)
     }
 }
 
-fn write_file(path: &Path, t: &Table) -> Result<(), Error> {
+/// A partition as the bytes of the snappy-compressed Parquet file `path` (errors name it);
+/// no row group when it has no row, as arrow-rs writes an empty batch.
+fn parquet_bytes(path: &Path, t: &Table) -> Result<Vec<u8>, Error> {
     let batch = t.to_record_batch()?;
-    write_atomically(path, |tmp| {
-        let file = std::fs::File::create(tmp).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .build();
-        let mut w = ArrowWriter::try_new(&file, batch.schema(), Some(props))
-            .map_err(|e| pq_err(path, e))?;
-        w.write(&batch).map_err(|e| pq_err(path, e))?;
-        w.close().map_err(|e| pq_err(path, e))?;
-        file.sync_all().map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })
-    })
+    let err = |e| pq_err(path, e);
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut w = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).map_err(err)?;
+    w.write(&batch).map_err(err)?;
+    w.into_inner().map_err(err)
 }
