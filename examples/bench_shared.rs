@@ -4,7 +4,8 @@
 //! - arrays: the mean along axis 0, the standard deviation and the largest distance from
 //!   the mean of one random array (64 blocks);
 //! - dataframes: `describe`, a `groupby`, a `filter` and a `sort_values` of one `read_csv`
-//!   frame.
+//!   frame;
+//! - text: the line count, the word count and the ten commonest words of one `read_text`.
 //!
 //! Each case is timed computed together and each output alone (median of `--reps` runs,
 //! after one warm-up), on the default scheduler.
@@ -14,13 +15,20 @@
 //! cargo run --release --example bench_shared -- --reps 7
 //! ```
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use dagr::array as da;
+use dagr::bag as db;
 use dagr::dataframe::{self as dd, col};
 use std::time::{Duration, Instant};
 
 const DIR: &str = "data/bench-shared-csv";
 const FILES: usize = 8;
 const ROWS: usize = 200_000;
+const TEXT_DIR: &str = "data/bench-shared-text";
+const TEXT_FILES: usize = 8;
+const TEXT_MB_EACH: usize = 8;
 
 fn median(reps: usize, mut f: impl FnMut()) -> Duration {
     f();
@@ -101,6 +109,29 @@ fn main() -> Result<(), dagr::Error> {
     });
     println!(
         "dataframe, 4 analyses of read_csv ({FILES} files x {ROWS} rows): together {:.1} ms, one by one {:.1} ms",
+        together.as_secs_f64() * 1e3,
+        alone.as_secs_f64() * 1e3
+    );
+
+    corpus::generate(
+        std::path::Path::new(TEXT_DIR),
+        TEXT_FILES,
+        TEXT_MB_EACH << 20,
+    )?;
+    let text = db::read_text(&format!("{TEXT_DIR}/*"))?;
+    let words = text.str().split().flatten();
+    let (lines, nwords) = (text.count(), words.count());
+    let top = words.frequencies().topk(10, |(_, n)| *n);
+    let together = median(reps, || {
+        dagr::compute((&lines, &nwords, &top)).expect("compute");
+    });
+    let alone = median(reps, || {
+        lines.compute().expect("count");
+        nwords.compute().expect("words");
+        top.compute().expect("topk");
+    });
+    println!(
+        "text, lines, words and top 10 of read_text ({TEXT_FILES} files x {TEXT_MB_EACH} MB): together {:.1} ms, one by one {:.1} ms",
         together.as_secs_f64() * 1e3,
         alone.as_secs_f64() * 1e3
     );
