@@ -572,6 +572,7 @@ struct Spare {
 }
 
 /// Runs keep at most this many bytes of arrays between them.
+#[cfg_attr(loom, allow(dead_code))]
 const SPARE_MAX_BYTES: usize = 256 << 20;
 
 /// Not under loom: a model's atomics belong to one execution and must not outlive it.
