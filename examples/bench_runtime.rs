@@ -1,5 +1,11 @@
-//! Per-task overhead of the runtime and of `#[delayed]` graphs, next to rayon and a
-//! sequential loop measured in the same run.
+//! Per-task overhead of the runtime and of `#[delayed]` graphs, next to a minimal
+//! hand-written executor (each task a boxed `FnOnce`, atomic dependency counts,
+//! crossbeam-deque workers), rayon and a sequential loop measured in the same run, with
+//! the ratios of the runtime's and `Delayed`'s build + run to the hand executor's. Then
+//! `graph!` pipelines (small versions of the shapes: a pipeline is fixed at compile time)
+//! against the same `Delayed` graphs, and the resident memory per task of a 1M-task
+//! `Delayed` graph of each shape, built and at its peak while computing (each in a process
+//! of its own: `--memory-of a|b|c|d`).
 //!
 //! ```sh
 //! cargo run --release --example bench_runtime            # 2 threads, median of 5
@@ -207,6 +213,201 @@ fn rayon_wavefront() -> i64 {
     grid[SIDE * SIDE - 1].load(Ordering::Relaxed)
 }
 
+// ----- the hand-written executor: the floor the runtime is measured against --------------
+
+/// The smallest executor of a task graph: each task a boxed `FnOnce` over the results so
+/// far, an atomic count of unfinished inputs per task, successor lists, and one
+/// crossbeam-deque worker per thread that runs what its decrements make ready (stealing
+/// when its own deque is empty). No keys, no culling, no failure handling, no observers.
+mod hand {
+    use crossbeam_deque::{Steal, Stealer, Worker};
+    use std::cell::UnsafeCell;
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+
+    /// A task: its result from the results of the tasks before it.
+    pub type Body = Box<dyn FnOnce(&[AtomicI64]) -> i64 + Send>;
+
+    struct Slot(UnsafeCell<Option<Body>>);
+
+    // SAFETY: a slot is taken by one thread only, the one whose decrement brought the task's
+    // count to zero (or that popped it as a root), after every write to it (at build time).
+    unsafe impl Sync for Slot {}
+
+    /// A graph under construction; tasks may only depend on earlier tasks.
+    #[derive(Default)]
+    pub struct Graph {
+        bodies: Vec<Body>,
+        dep_start: Vec<u32>,
+        deps: Vec<u32>,
+    }
+
+    impl Graph {
+        pub fn with_capacity(n: usize) -> Graph {
+            let mut dep_start = Vec::with_capacity(n + 1);
+            dep_start.push(0);
+            Graph {
+                bodies: Vec::with_capacity(n),
+                dep_start,
+                deps: Vec::with_capacity(n),
+            }
+        }
+
+        pub fn add(&mut self, deps: &[u32], body: Body) -> u32 {
+            self.deps.extend_from_slice(deps);
+            self.dep_start.push(self.deps.len() as u32);
+            self.bodies.push(body);
+            self.bodies.len() as u32 - 1
+        }
+
+        /// Runs every task on `threads` threads and returns the result of the last one.
+        pub fn run(self, threads: usize) -> i64 {
+            let n = self.bodies.len();
+            let mut succ_start = vec![0u32; n + 1];
+            for &d in &self.deps {
+                succ_start[d as usize + 1] += 1;
+            }
+            for i in 0..n {
+                succ_start[i + 1] += succ_start[i];
+            }
+            let mut fill = succ_start.clone();
+            let mut succs = vec![0u32; self.deps.len()];
+            let pending: Vec<AtomicU32> = (0..n)
+                .map(|i| {
+                    let ds = &self.deps[self.dep_start[i] as usize..self.dep_start[i + 1] as usize];
+                    for &d in ds {
+                        succs[fill[d as usize] as usize] = i as u32;
+                        fill[d as usize] += 1;
+                    }
+                    AtomicU32::new(ds.len() as u32)
+                })
+                .collect();
+            let slots: Vec<Slot> = self
+                .bodies
+                .into_iter()
+                .map(|b| Slot(UnsafeCell::new(Some(b))))
+                .collect();
+            let values: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(0)).collect();
+            let done = AtomicBool::new(false);
+            let workers: Vec<Worker<u32>> = (0..threads).map(|_| Worker::new_lifo()).collect();
+            let stealers: Vec<Stealer<u32>> = workers.iter().map(Worker::stealer).collect();
+            // roots in reverse, so that each worker pops them in graph order
+            let roots: Vec<u32> = (0..n as u32)
+                .filter(|&i| pending[i as usize].load(Ordering::Relaxed) == 0)
+                .collect();
+            for (k, &r) in roots.iter().enumerate().rev() {
+                workers[k % threads].push(r);
+            }
+            let work = |me: usize, local: Worker<u32>| loop {
+                let next = local.pop().or_else(|| {
+                    (1..threads).find_map(|k| loop {
+                        match stealers[(me + k) % threads].steal() {
+                            Steal::Success(i) => return Some(i),
+                            Steal::Empty => return None,
+                            Steal::Retry => {}
+                        }
+                    })
+                });
+                let Some(i) = next else {
+                    if done.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::hint::spin_loop();
+                    continue;
+                };
+                let i = i as usize;
+                // SAFETY: task i is ready and this thread alone holds it (see `Slot`).
+                let body = unsafe { (*slots[i].0.get()).take() }.expect("a task runs once");
+                values[i].store(body(&values), Ordering::Relaxed);
+                for &s in &succs[succ_start[i] as usize..succ_start[i + 1] as usize] {
+                    if pending[s as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                        local.push(s);
+                    }
+                }
+                if i == n - 1 {
+                    done.store(true, Ordering::Release);
+                }
+            };
+            std::thread::scope(|scope| {
+                let mut workers = workers.into_iter().enumerate();
+                let (_, first) = workers.next().expect("a thread");
+                for (me, w) in workers {
+                    let work = &work;
+                    scope.spawn(move || work(me, w));
+                }
+                work(0, first);
+            });
+            values[n - 1].load(Ordering::Acquire)
+        }
+    }
+
+    fn get(v: &[AtomicI64], i: u32) -> i64 {
+        v[i as usize].load(Ordering::Relaxed)
+    }
+
+    pub fn independent(n: usize) -> Graph {
+        let mut g = Graph::with_capacity(n + 1);
+        let leaves: Vec<u32> = (0..n)
+            .map(|i| g.add(&[], Box::new(move |_| std::hint::black_box(i as i64))))
+            .collect();
+        g.add(
+            &leaves,
+            Box::new(move |v| (0..n as u32).map(|i| get(v, i)).sum()),
+        );
+        g
+    }
+
+    pub fn tree(depth: u32) -> Graph {
+        let mut g = Graph::with_capacity(2 << depth);
+        let mut level: Vec<u32> = (0..1u32 << depth)
+            .map(|_| g.add(&[], Box::new(|_| std::hint::black_box(1))))
+            .collect();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|p| {
+                    let (a, b) = (p[0], p[1]);
+                    g.add(p, Box::new(move |v| get(v, a).wrapping_add(get(v, b))))
+                })
+                .collect();
+        }
+        g
+    }
+
+    pub fn chain(n: usize) -> Graph {
+        let mut g = Graph::with_capacity(n);
+        let mut last = g.add(&[], Box::new(|_| std::hint::black_box(0)));
+        for _ in 1..n {
+            let p = last;
+            last = g.add(&[p], Box::new(move |v| get(v, p) + 1));
+        }
+        g
+    }
+
+    pub fn wavefront(side: usize) -> Graph {
+        let mut g = Graph::with_capacity(side * side);
+        for i in 0..side {
+            for j in 0..side {
+                let at = |i: usize, j: usize| (i * side + j) as u32;
+                match (i, j) {
+                    (0, 0) => g.add(&[], Box::new(|_| std::hint::black_box(1))),
+                    (0, _) | (_, 0) => {
+                        let p = if i == 0 { at(0, j - 1) } else { at(i - 1, 0) };
+                        g.add(&[p], Box::new(move |v| get(v, p)))
+                    }
+                    _ => {
+                        let (up, left) = (at(i - 1, j), at(i, j - 1));
+                        g.add(
+                            &[up, left],
+                            Box::new(move |v| get(v, up).wrapping_add(get(v, left))),
+                        )
+                    }
+                };
+            }
+        }
+        g
+    }
+}
+
 // ----- measurement -----------------------------------------------------------------------
 
 fn median(mut xs: Vec<Duration>) -> Duration {
@@ -285,10 +486,31 @@ fn main() {
         .num_threads(threads)
         .build_global()
         .expect("rayon pool");
-    println!("dagr runtime benchmark: {threads} threads, median of {reps}, ns per task\n");
+    if let Some(shape) = args
+        .iter()
+        .position(|a| a == "--memory-of")
+        .and_then(|i| args.get(i + 1))
+    {
+        memory_of(shape, &sched);
+        return;
+    }
+    println!("dagr runtime benchmark: {threads} threads, median of {reps}, ns per task");
     println!(
-        "{:<28} {:>10} {:>10} {:>12} {:>12} {:>10} {:>10}",
-        "shape", "raw b+r", "raw run", "delayed b+r", "delayed run", "rayon", "sequential"
+        "(hand: a minimal executor of boxed closures, atomic counts and crossbeam-deque workers;\n\
+         b+r: build + run; the ratios are build + run over the hand executor's)\n"
+    );
+    println!(
+        "{:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}",
+        "shape",
+        "hand",
+        "raw b+r",
+        "raw run",
+        "dl b+r",
+        "dl run",
+        "rayon",
+        "seq",
+        "raw/hand",
+        "dl/hand"
     );
 
     let raw = |g: (TaskGraph, NodeId)| -> i64 {
@@ -302,6 +524,7 @@ fn main() {
         let tasks = N + 1;
         let (rb, rr) = time_split(reps, raw_independent, raw, want);
         let (db, dr) = time_split(reps, delayed_independent, dl, want);
+        let (hb, _) = time_split(reps, || hand::independent(N), |g| g.run(threads), want);
         let ry = time(reps, || {
             let cells: Vec<AtomicI64> = (0..N).map(|_| AtomicI64::new(0)).collect();
             rayon::scope(|s| {
@@ -312,7 +535,12 @@ fn main() {
             cells.iter().map(|c| c.load(Ordering::Relaxed)).sum::<i64>()
         });
         let sq = time(reps, || (0..N as i64).map(black_box).sum::<i64>());
-        report("(a) 1M independent + sum", tasks, [rb, rr, db, dr, ry, sq]);
+        report(
+            "(a) 1M independent + sum",
+            tasks,
+            hb,
+            [rb, rr, db, dr, ry, sq],
+        );
     }
 
     if want_shape("b") {
@@ -320,11 +548,13 @@ fn main() {
         let want = 1i64 << TREE_DEPTH;
         let (rb, rr) = time_split(reps, raw_tree, raw, want);
         let (db, dr) = time_split(reps, delayed_tree, dl, want);
+        let (hb, _) = time_split(reps, || hand::tree(TREE_DEPTH), |g| g.run(threads), want);
         let ry = time(reps, || rayon_tree(TREE_DEPTH));
         let sq = time(reps, || seq_tree(TREE_DEPTH));
         report(
             "(b) binary tree, 2^20 leaves",
             tasks,
+            hb,
             [rb, rr, db, dr, ry, sq],
         );
     }
@@ -333,6 +563,7 @@ fn main() {
         let want = N as i64 - 1;
         let (rb, rr) = time_split(reps, raw_chain, raw, want);
         let (db, dr) = time_split(reps, delayed_chain, dl, want);
+        let (hb, _) = time_split(reps, || hand::chain(N), |g| g.run(threads), want);
         let ry = time(reps, || {
             // a chain in rayon: each task spawns the next
             fn step(s: &rayon::Scope<'_>, i: usize, acc: &'static AtomicI64) {
@@ -346,7 +577,7 @@ fn main() {
             acc.load(Ordering::Relaxed)
         });
         let sq = time(reps, || (1..N).fold(0i64, |a, _| black_box(a + 1)));
-        report("(c) chain of 1M", N, [rb, rr, db, dr, ry, sq]);
+        report("(c) chain of 1M", N, hb, [rb, rr, db, dr, ry, sq]);
     }
 
     if want_shape("d") {
@@ -354,9 +585,32 @@ fn main() {
         let tasks = SIDE * SIDE;
         let (rb, rr) = time_split(reps, raw_wavefront, raw, want);
         let (db, dr) = time_split(reps, delayed_wavefront, dl, want);
+        let (hb, _) = time_split(reps, || hand::wavefront(SIDE), |g| g.run(threads), want);
         let ry = time(reps, rayon_wavefront);
         let sq = time(reps, seq_wavefront);
-        report("(d) wavefront 1000x1000", tasks, [rb, rr, db, dr, ry, sq]);
+        report(
+            "(d) wavefront 1000x1000",
+            tasks,
+            hb,
+            [rb, rr, db, dr, ry, sq],
+        );
+    }
+
+    if want_shape("g") {
+        pipelines(&sched, reps);
+    }
+
+    // Graph memory, each shape in a process of its own (a fresh heap).
+    if want_shape("m") {
+        println!("\nmemory of a 1M-task Delayed graph, from resident memory: bytes per task");
+        println!("{:<28} {:>8} {:>8}", "shape", "built", "peak");
+        for shape in ["a", "b", "c", "d"] {
+            let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+                .args(["--memory-of", shape, "--threads", &threads.to_string()])
+                .output()
+                .expect("run the memory probe");
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        }
     }
 
     // An idle pool parks its workers: CPU time used by the whole process while idle.
@@ -404,16 +658,20 @@ fn main() {
     }
 }
 
-fn report(name: &str, tasks: usize, t: [Duration; 6]) {
+fn report(name: &str, tasks: usize, hand: Duration, t: [Duration; 6]) {
+    let ratio = |d: Duration| d.as_secs_f64() / hand.as_secs_f64().max(1e-12);
     println!(
-        "{:<28} {:>10.1} {:>10.1} {:>12.1} {:>12.1} {:>10.1} {:>10.1}",
+        "{:<28} {:>7.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1}x {:>8.1}x",
         name,
+        ns(hand, tasks),
         ns(t[0], tasks),
         ns(t[1], tasks),
         ns(t[2], tasks),
         ns(t[3], tasks),
         ns(t[4], tasks),
-        ns(t[5], tasks)
+        ns(t[5], tasks),
+        ratio(t[0]),
+        ratio(t[2]),
     );
 }
 
@@ -586,4 +844,133 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
             written.as_secs_f64() * 1e3
         );
     }
+}
+
+/// Resident memory of this process and its peak since the last [`reset_peak`], in bytes
+/// (Linux; zero elsewhere).
+fn resident() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .map_or(0, |kb: u64| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Starts measuring the peak of resident memory afresh (Linux 4.0 and later).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Prints the resident memory per task of one 1M-task Delayed shape: once built, and at
+/// its peak while computing (the graph, the runtime's graph and the run's state), both
+/// over the process's memory before building.
+fn memory_of(shape: &str, sched: &Scheduler) {
+    let (name, tasks, build): (&str, usize, fn() -> Delayed<i64>) = match shape {
+        "a" => ("(a) 1M independent + sum", N + 1, delayed_independent),
+        "b" => (
+            "(b) binary tree, 2^20 leaves",
+            (1 << (TREE_DEPTH + 1)) - 1,
+            delayed_tree,
+        ),
+        "c" => ("(c) chain of 1M", N, delayed_chain),
+        _ => ("(d) wavefront 1000x1000", SIDE * SIDE, delayed_wavefront),
+    };
+    let (before, _) = resident();
+    let d = build();
+    let (built, _) = resident();
+    reset_peak();
+    black_box(d.compute_with(sched.clone()).expect("compute"));
+    let (_, peak) = resident();
+    let per = |b: u64| b.saturating_sub(before) as f64 / tasks as f64;
+    println!(
+        "{:<28} {:>8.0} {:>8.0}",
+        name,
+        per(built),
+        per(peak.max(built))
+    );
+}
+
+/// `graph!` pipelines are fixed at compile time, so the four shapes only fit in small
+/// versions: each pipeline computed many times against the same shape built as `Delayed`
+/// graphs, ns per task (inputs are not tasks).
+fn pipelines(sched: &Scheduler, reps: usize) {
+    use shapes::{add, ident, leaf, total};
+    let independent = graph! {
+        input x: i64;
+        l0 = leaf(x); l1 = leaf(x); l2 = leaf(x); l3 = leaf(x);
+        l4 = leaf(x); l5 = leaf(x); l6 = leaf(x); l7 = leaf(x);
+        s = total([l0, l1, l2, l3, l4, l5, l6, l7]);
+        output s;
+    };
+    let tree = graph! {
+        input x: i64;
+        l0 = leaf(x); l1 = leaf(x); l2 = leaf(x); l3 = leaf(x);
+        l4 = leaf(x); l5 = leaf(x); l6 = leaf(x); l7 = leaf(x);
+        a0 = add(l0, l1); a1 = add(l2, l3); a2 = add(l4, l5); a3 = add(l6, l7);
+        b0 = add(a0, a1); b1 = add(a2, a3);
+        c = add(b0, b1);
+        output c;
+    };
+    let chain = graph! {
+        input x: i64;
+        c0 = leaf(x); c1 = inc(c0); c2 = inc(c1); c3 = inc(c2);
+        c4 = inc(c3); c5 = inc(c4); c6 = inc(c5); c7 = inc(c6);
+        output c7;
+    };
+    let wavefront = graph! {
+        input x: i64;
+        w00 = leaf(x); w01 = ident(w00); w02 = ident(w01);
+        w10 = ident(w00); w11 = add(w01, w10); w12 = add(w02, w11);
+        w20 = ident(w10); w21 = add(w11, w20); w22 = add(w12, w21);
+        output w22;
+    };
+    let runs = 20_000;
+    println!(
+        "\ngraph! pipelines (small shapes, fixed at compile time), {runs} computes: ns per task"
+    );
+    println!(
+        "{:<28} {:>8} {:>8} {:>8}",
+        "shape", "graph!", "Delayed", "ratio"
+    );
+    let line = |name: &str, tasks: usize, p: &dyn Fn() -> i64, d: &dyn Fn() -> i64| {
+        assert_eq!(p(), d());
+        let tp = time(reps, || (0..runs).map(|_| p()).sum::<i64>());
+        let td = time(reps, || (0..runs).map(|_| d()).sum::<i64>());
+        println!(
+            "{:<28} {:>8.1} {:>8.1} {:>7.2}x",
+            name,
+            ns(tp, runs * tasks),
+            ns(td, runs * tasks),
+            tp.as_secs_f64() / td.as_secs_f64()
+        );
+    };
+    let dl = |d: Delayed<i64>| d.compute_with(sched.clone()).expect("compute");
+    line(
+        "(a) 8 independent + sum",
+        9,
+        &|| independent.compute_with(sched.clone(), 1).expect("compute"),
+        &|| dl(total((0..8).map(|_| leaf(1)).collect::<Vec<_>>())),
+    );
+    line(
+        "(b) binary tree, 8 leaves",
+        15,
+        &|| tree.compute_with(sched.clone(), 1).expect("compute"),
+        &|| dl(shapes::tree(3)),
+    );
+    line(
+        "(c) chain of 8",
+        8,
+        &|| chain.compute_with(sched.clone(), 0).expect("compute"),
+        &|| dl(shapes::chain(8)),
+    );
+    line(
+        "(d) wavefront 3x3",
+        9,
+        &|| wavefront.compute_with(sched.clone(), 1).expect("compute"),
+        &|| dl(shapes::wavefront(3)),
+    );
 }

@@ -27,6 +27,13 @@
 //! a claim is one compare-and-swap. It is Relaxed: a claim only decides who owns a root,
 //! whose task was written before the run reached the pool's queues, which synchronise.
 //!
+//! # Reused arrays
+//! A run's per-node arrays (states, successor lists) are sized by its graph. Allocated
+//! afresh, every run of a large graph would fault in their pages again, since the allocator
+//! hands large blocks back to the system when they are freed; so the arrays of the last run
+//! to end are kept, emptied, and the next run fills them ([`Spare`], up to
+//! [`SPARE_MAX_BYTES`]). Runs that overlap take fresh arrays, and the largest are kept.
+//!
 //! # Failure
 //! The first failing task records its error and sets `failed`; from then on tasks are
 //! skipped but the graph is still walked (inputs released, successors counted down), so the
@@ -143,64 +150,74 @@ impl Job {
             spread: _,
             pins: _,
         } = graph;
-        // Cull: deps always point backwards, so one reverse sweep marks every ancestor.
-        let mut needed = vec![false; n];
-        let mut out_units = vec![0u32; n];
+        let Spare {
+            mut nodes,
+            mut succ_start,
+            mut succs,
+            mut needed,
+        } = Spare::take();
+        // Cull: deps always point backwards, so one reverse sweep marks every ancestor; it
+        // counts each needed node's consumers in `succ_start[d]` on the way.
+        needed.resize(n, false);
+        succ_start.resize(n + 1, 0);
         for o in outputs {
             needed[o.index()] = true;
-            out_units[o.index()] += 1;
         }
-        let mut succ_count = vec![0u32; n + 1];
         for i in (0..n).rev() {
             if needed[i] {
                 for &d in &deps[dep_start[i] as usize..dep_start[i + 1] as usize] {
                     needed[d as usize] = true;
-                    succ_count[d as usize] += 1;
+                    succ_start[d as usize] += 1;
                 }
             }
         }
-        // Successor lists (CSR), in increasing consumer order.
-        let mut succ_start = Vec::with_capacity(n + 1);
+        // Successor lists (CSR), in increasing consumer order: `succ_start[d]` becomes the
+        // end of d's list, and a backward sweep fills each list from its end, leaving
+        // `succ_start[d]` at its start.
         let mut acc = 0u32;
-        for c in &succ_count[..n] {
-            succ_start.push(acc);
-            acc += c;
+        for c in succ_start.iter_mut() {
+            acc += *c;
+            *c = acc;
         }
-        succ_start.push(acc);
-        let mut fill: Vec<u32> = succ_start[..n].to_vec();
-        let mut succs = vec![0u32; acc as usize];
+        succs.resize(acc as usize, 0);
+        for i in (0..n).rev() {
+            if needed[i] {
+                for &d in &deps[dep_start[i] as usize..dep_start[i + 1] as usize] {
+                    succ_start[d as usize] -= 1;
+                    succs[succ_start[d as usize] as usize] = i as u32;
+                }
+            }
+        }
         let mut roots = Vec::new();
         let mut to_run = 0;
-        for i in 0..n {
-            if !needed[i] {
-                continue;
-            }
-            to_run += !tasks[i].is_external() as usize;
-            let ds = &deps[dep_start[i] as usize..dep_start[i + 1] as usize];
-            if ds.is_empty() && !tasks[i].is_external() {
-                roots.push(i as u32);
-            }
-            for &d in ds {
-                succs[fill[d as usize] as usize] = i as u32;
-                fill[d as usize] += 1;
-            }
-        }
-        let nodes: Vec<NodeState> = tasks
-            .into_iter()
-            .enumerate()
-            .map(|(i, task)| {
-                let external = task.is_external();
-                NodeState {
-                    pending: AtomicU32::new(dep_start[i + 1] - dep_start[i] + external as u32),
-                    consumers: AtomicU32::new(succ_count[i] + out_units[i]),
-                    is_output: out_units[i] > 0,
-                    external: external && needed[i],
-                    task: ExclusiveCell::new((needed[i] && !external).then_some(task)),
-                    slot: ExclusiveCell::new(None),
+        nodes.extend(tasks.into_iter().enumerate().map(|(i, task)| {
+            let external = task.is_external();
+            let is_deps_free = dep_start[i] == dep_start[i + 1];
+            if needed[i] {
+                to_run += !external as usize;
+                if is_deps_free && !external {
+                    roots.push(i as u32);
                 }
-            })
-            .collect();
-        let distinct_outputs = out_units.iter().filter(|&&u| u > 0).count();
+            }
+            NodeState {
+                pending: AtomicU32::new(dep_start[i + 1] - dep_start[i] + external as u32),
+                consumers: AtomicU32::new(succ_start[i + 1] - succ_start[i]),
+                is_output: false,
+                external: external && needed[i],
+                task: ExclusiveCell::new((needed[i] && !external).then_some(task)),
+                slot: ExclusiveCell::new(None),
+            }
+        }));
+        // Every output occurrence holds a unit of its node's `consumers`.
+        let mut distinct_outputs = 0;
+        for o in outputs {
+            let node = &mut nodes[o.index()];
+            distinct_outputs += usize::from(!node.is_output);
+            node.is_output = true;
+            node.consumers.fetch_add(1, Ordering::Relaxed);
+        }
+        needed.clear();
+        Spare::put_scratch(needed);
         Ok(Job {
             keys: Arc::new(keys),
             nodes,
@@ -532,6 +549,81 @@ impl Job {
             // SAFETY: that was the last unit; every other consumer released before (AcqRel).
             drop(unsafe { node.slot.take() });
         }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        Spare::put(
+            std::mem::take(&mut self.nodes),
+            std::mem::take(&mut self.succ_start),
+            std::mem::take(&mut self.succs),
+        );
+    }
+}
+
+/// The arrays of the last run to end, emptied, for the next run to fill (see "Reused
+/// arrays" in the module docs).
+struct Spare {
+    nodes: Vec<NodeState>,
+    succ_start: Vec<u32>,
+    succs: Vec<u32>,
+    needed: Vec<bool>,
+}
+
+/// Runs keep at most this many bytes of arrays between them.
+#[cfg_attr(loom, allow(dead_code))]
+const SPARE_MAX_BYTES: usize = 256 << 20;
+
+/// Not under loom: a model's atomics belong to one execution and must not outlive it.
+#[cfg(not(loom))]
+static SPARE: std::sync::Mutex<Spare> = std::sync::Mutex::new(Spare::EMPTY);
+
+impl Spare {
+    const EMPTY: Spare = Spare {
+        nodes: Vec::new(),
+        succ_start: Vec::new(),
+        succs: Vec::new(),
+        needed: Vec::new(),
+    };
+
+    /// Takes the kept arrays (empty ones if another run holds them).
+    fn take() -> Spare {
+        #[cfg(not(loom))]
+        if let Ok(mut spare) = SPARE.try_lock() {
+            return std::mem::replace(&mut *spare, Spare::EMPTY);
+        }
+        Spare::EMPTY
+    }
+
+    /// Keeps the scratch array of a run's preparation, emptied.
+    fn put_scratch(mut needed: Vec<bool>) {
+        needed.clear();
+        #[cfg(not(loom))]
+        if let Ok(mut spare) = SPARE.try_lock() {
+            if spare.needed.capacity() < needed.capacity() && needed.capacity() <= SPARE_MAX_BYTES {
+                spare.needed = needed;
+            }
+        }
+    }
+
+    /// Keeps the arrays of a run that ended, emptied, unless larger ones are kept already.
+    fn put(mut nodes: Vec<NodeState>, mut succ_start: Vec<u32>, mut succs: Vec<u32>) {
+        // Emptied before locking: dropping values runs user code, which may compute.
+        nodes.clear();
+        succ_start.clear();
+        succs.clear();
+        let bytes = nodes.capacity() * std::mem::size_of::<NodeState>()
+            + (succ_start.capacity() + succs.capacity()) * 4;
+        #[cfg(not(loom))]
+        if let Ok(mut spare) = SPARE.try_lock() {
+            if spare.nodes.capacity() < nodes.capacity() && bytes <= SPARE_MAX_BYTES {
+                spare.nodes = nodes;
+                spare.succ_start = succ_start;
+                spare.succs = succs;
+            }
+        }
+        let _ = bytes;
     }
 }
 
