@@ -382,7 +382,7 @@ impl<T: Element> Array<T> {
         self.map_into("map", fresh_token(), Arc::new(f))
     }
 
-    fn map_into<U: Element>(
+    pub(super) fn map_into<U: Element>(
         &self,
         op: &str,
         token: u64,

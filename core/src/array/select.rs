@@ -222,25 +222,6 @@ pub fn where_<T: Element>(
     )
 }
 
-/// Whether each element is NaN, as a new block.
-struct IsNan<T> {
-    parent: Src<T>,
-}
-
-impl<T: Element> Blocks<bool> for IsNan<T> {
-    fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
-        self.parent.inputs(idx, out)
-    }
-    fn block<'s>(
-        &'s self,
-        idx: &[usize],
-        inp: &mut Cursor<'_, '_>,
-    ) -> Result<Chunk<'s, bool>, TaskError> {
-        let c = self.parent.block(idx, inp)?;
-        Ok(Chunk::Shared(c.view().mapv(T::is_nan).into_shared()))
-    }
-}
-
 impl<T: Element> Array<T> {
     /// Whether each element is NaN (NumPy and Dask: `np.isnan(x)`); never, for integers.
     /// Fused: no task.
@@ -252,15 +233,7 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn isnan(&self) -> Array<bool> {
         let token = token_of("isnan", |h| h.write(&self.token));
-        Array::from_src(
-            "isnan",
-            token,
-            Grid::clone(&self.grid),
-            IsNan {
-                parent: self.src.clone(),
-            },
-        )
-        .with_err_of(&[self.err.as_ref()])
+        self.map_into("isnan", token, Arc::new(T::is_nan))
     }
 
     /// Every element limited to `[min, max]` (NumPy and Dask: `x.clip(min, max)`); either
