@@ -136,6 +136,17 @@ pub fn ones<T: Number>(shape: &[usize], chunks: impl IntoChunks) -> Result<Array
     full(shape, chunks, T::ONE)
 }
 
+/// Block `idx` of a one-dimensional array whose element `i` is `at(i)`.
+fn progression_block<'s, T: Element>(
+    grid: &Grid,
+    idx: &[usize],
+    at: impl Fn(usize) -> T,
+) -> Chunk<'s, T> {
+    let s = grid.block_start(idx)[0];
+    let n = grid.block_shape(idx)[0];
+    Chunk::Shared(ArrayD::from_shape_fn(IxDyn(&[n]), |i| at(s + i[0])).into_shared())
+}
+
 /// Blocks of an arithmetic progression.
 struct Range<T> {
     start: T,
@@ -162,11 +173,7 @@ impl<T: Number> Blocks<T> for Range<T> {
         idx: &[usize],
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
-        let s = self.grid.block_start(idx)[0];
-        let n = self.grid.block_shape(idx)[0];
-        Ok(Chunk::Shared(
-            ArrayD::from_shape_fn(IxDyn(&[n]), |i| self.at(s + i[0])).into_shared(),
-        ))
+        Ok(progression_block(&self.grid, idx, |i| self.at(i)))
     }
 }
 
@@ -314,11 +321,7 @@ impl Blocks<f64> for Linspace {
         idx: &[usize],
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, f64>, TaskError> {
-        let s = self.grid.block_start(idx)[0];
-        let n = self.grid.block_shape(idx)[0];
-        Ok(Chunk::Shared(
-            ArrayD::from_shape_fn(IxDyn(&[n]), |i| self.at(s + i[0])).into_shared(),
-        ))
+        Ok(progression_block(&self.grid, idx, |i| self.at(i)))
     }
 }
 
