@@ -23,6 +23,9 @@ impl<T: Element> Blocks<T> for InMemory<T> {
     fn cheap(&self) -> bool {
         true
     }
+    fn shares_rows(&self) -> bool {
+        true
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],

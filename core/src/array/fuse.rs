@@ -26,6 +26,9 @@ impl<T: Element> Blocks<T> for MapSame<T> {
     fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(idx, out)
     }
+    fn shares_rows(&self) -> bool {
+        self.parent.shares_rows()
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],

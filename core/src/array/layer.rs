@@ -101,6 +101,10 @@ impl<T: Element> Blocks<T> for Layer<T> {
         self.cheap
     }
 
+    fn shares_rows(&self) -> bool {
+        self.inner.shares_rows()
+    }
+
     fn block<'s>(
         &'s self,
         idx: &[usize],
@@ -168,6 +172,81 @@ impl<T: Element, S: Wired> Fused for FusedTask<T, S> {
             counted: self.counted.clone(),
             idx: self.idx.clone(),
             consume: self.consume.clone(),
+        };
+        let (rebuilt, reads_any) = task.node(node.key().clone(), Walk::split(shared), false);
+        reads_any.then_some(rebuilt)
+    }
+}
+
+/// A reduction's per-block step that reads the block's elements in C order, in pieces cut
+/// anywhere, so that blocks can be read side by side (see [`super::blocks::side_by_side`]).
+pub(crate) trait Partial<T>: Send + 'static {
+    /// The block's partial result.
+    type Out: Wired;
+    /// A new step for one block.
+    fn start() -> Self;
+    /// The block's next elements.
+    fn feed(&mut self, xs: &[T]);
+    /// The partial result once every element was fed.
+    fn finish(self) -> Self::Out;
+}
+
+/// The task reading the blocks `idxs` of `src`, side by side along axis `axis`, and giving
+/// their partials (a `Vec<A::Out>`, in the order of `idxs`).
+pub(crate) struct SideBySideTask<T, A> {
+    pub(crate) src: Src<T>,
+    pub(crate) idxs: Vec<Vec<usize>>,
+    pub(crate) axis: usize,
+    pub(crate) _partial: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<T: Element, A: Partial<T>> SideBySideTask<T, A> {
+    /// The pure node keyed `key` running this task, its inputs listed by `walk`, and
+    /// whether it reads any shared block. `described`: whether the sharing pass may
+    /// rebuild it.
+    pub(crate) fn node(self, key: Key, mut walk: Walk<'_>, described: bool) -> (NodeRef, bool) {
+        for idx in &self.idxs {
+            self.src.inputs(idx, &mut walk);
+        }
+        let (deps, reads) = walk.finish();
+        let reads_any = reads.contains(&true);
+        let task = Arc::new(self);
+        let run = task.clone();
+        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+            let mut cur = Cursor::new(inp, &reads);
+            let blocks = run
+                .idxs
+                .iter()
+                .map(|idx| run.src.block_lazy(idx, &mut cur))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut parts: Vec<A> = run.idxs.iter().map(|_| A::start()).collect();
+            super::blocks::side_by_side(blocks, run.axis, &mut |j, xs| parts[j].feed(xs));
+            Ok(Arc::new(
+                parts.into_iter().map(A::finish).collect::<Vec<A::Out>>(),
+            ))
+        };
+        let wire = Some(crate::wire_of::<Vec<A::Out>>());
+        let fused = described.then_some(task as Arc<dyn Fused>);
+        (
+            new_fused_node(key, deps.into(), wire, fused, body),
+            reads_any,
+        )
+    }
+}
+
+impl<T: Element, A: Partial<T>> Fused for SideBySideTask<T, A> {
+    fn walk(&self, _key: &Key, walk: &mut Walk<'_>) {
+        for idx in &self.idxs {
+            self.src.inputs(idx, walk);
+        }
+    }
+
+    fn split(&self, node: &NodeRef, shared: &Shared) -> Option<NodeRef> {
+        let task = SideBySideTask::<T, A> {
+            src: self.src.clone(),
+            idxs: self.idxs.clone(),
+            axis: self.axis,
+            _partial: std::marker::PhantomData,
         };
         let (rebuilt, reads_any) = task.node(node.key().clone(), Walk::split(shared), false);
         reads_any.then_some(rebuilt)

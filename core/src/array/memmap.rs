@@ -58,6 +58,9 @@ impl<T: Pod> Mapped<T> {
 }
 
 impl<T: Pod> Blocks<T> for Mapped<T> {
+    fn shares_rows(&self) -> bool {
+        true
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],

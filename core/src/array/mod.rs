@@ -328,6 +328,73 @@ impl<T: Element> Array<T> {
             .collect()
     }
 
+    /// One node per block, in C order, giving the partial `A` of the block (its elementwise
+    /// steps applied as it is read). Blocks that share rows in memory (see
+    /// [`Blocks::shares_rows`]) and are cut short along their last cut axis are read a band
+    /// at a time, side by side in the order of memory, by one task whose partials the
+    /// block's nodes pick out: each block's partial has the same bits either way.
+    pub(crate) fn partial_nodes<A: layer::Partial<T>>(&self, name: &Arc<str>) -> Vec<NodeRef> {
+        let Some(axis) = self.side_by_side_axis() else {
+            return self.lazy_nodes_with(name, |_, c| {
+                let mut a = A::start();
+                c.for_each_piece(&mut |xs| a.feed(xs));
+                Ok(a.finish())
+            });
+        };
+        let band_name: Arc<str> = format!("{name}-rows").into();
+        let per_band = self.grid.numblocks()[axis];
+        let blocks = self.grid.blocks();
+        let mut out = Vec::with_capacity(blocks.len());
+        for band in blocks.chunks(per_band) {
+            let key = |name: &Arc<str>, idx: &[usize]| {
+                Key::index(
+                    name.clone(),
+                    &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
+                )
+            };
+            let task = layer::SideBySideTask::<T, A> {
+                src: self.src.clone(),
+                idxs: band.to_vec(),
+                axis,
+                _partial: std::marker::PhantomData,
+            };
+            let together = task.node(key(&band_name, &band[0]), Walk::plain(), true).0;
+            for (j, idx) in band.iter().enumerate() {
+                out.push(new_wired_node(
+                    key(name, idx),
+                    Deps::One([together.clone()]),
+                    NodeKind::Call,
+                    true,
+                    Some(crate::wire_of::<A::Out>()),
+                    move |inp: &mut Inputs<'_>| -> TaskResult {
+                        let parts: &Vec<A::Out> = inp.get(0)?;
+                        let part = parts
+                            .get(j)
+                            .cloned()
+                            .ok_or_else(|| TaskError::new("a block's partial is missing"))?;
+                        Ok(Arc::new(part))
+                    },
+                ));
+            }
+        }
+        out
+    }
+
+    /// The axis along which [`Array::partial_nodes`] reads blocks side by side, if it does:
+    /// the last axis cut in more than one block, when blocks share rows, a block's run
+    /// along it is short, and there are enough bands to keep every worker busy.
+    fn side_by_side_axis(&self) -> Option<usize> {
+        const MIN_BANDS: usize = 8;
+        let nb = self.grid.numblocks();
+        let axis = (1..nb.len()).rev().find(|&k| nb[k] > 1)?;
+        let run = self.grid.chunks[axis].iter().max().copied().unwrap_or(0)
+            * self.grid.shape[axis + 1..].iter().product::<usize>()
+            * std::mem::size_of::<T>();
+        let bands = self.grid.nblocks() / nb[axis];
+        (self.src.shares_rows() && run < blocks::SHORT_ROW_BYTES && bands >= MIN_BANDS)
+            .then_some(axis)
+    }
+
     /// One node per block producing the block (an `ArcArray<T, IxDyn>`), made once.
     pub(crate) fn block_nodes(&self) -> Arc<[NodeRef]> {
         self.cache

@@ -2,15 +2,17 @@
 //!
 //! Each block is reduced to a partial result inside the task that makes it (fused with the
 //! elementwise pipeline: sums and moments read the block piece by piece with its elementwise
-//! steps applied to each piece in cache, see [`Lazy`]), then partial results are combined in a fixed tree of fan-in
-//! [`SPLIT_EVERY`] in block order, so a result is bit-identical on every scheduler and
-//! thread count, and memory holds a few partial results at a time. Partial and combine
+//! steps applied to each piece in cache, see [`super::blocks::Lazy`]; blocks sharing rows in
+//! memory are read side by side, see [`Array::partial_nodes`]), then partial results are
+//! combined in a fixed tree of fan-in [`SPLIT_EVERY`] in block order, so a result is
+//! bit-identical on every scheduler and thread count, and memory holds a few partial results at a time. Partial and combine
 //! tasks are named after the array and the partial they compute, so `x.sum()` and
 //! `x.mean()` computed together share them.
 
-use super::blocks::{Chunk, Lazy};
+use super::blocks::{Chunk, Windows};
 use super::element::{Element, Number};
 use super::grid::{check_axis, Grid};
+use super::layer::Partial;
 use super::{token_of, Array};
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
@@ -115,16 +117,60 @@ fn beats<T: Element>(a: (T, usize), b: (T, usize), keep_less: bool) -> bool {
     }
 }
 
+/// A block's sum (as [`Summer`]) and element count.
+struct SumCount<T> {
+    sum: Summer<T>,
+    n: u64,
+}
+
+impl<T: Number> Partial<T> for SumCount<T> {
+    type Out = (T, u64);
+    fn start() -> Self {
+        SumCount {
+            sum: Summer::new(),
+            n: 0,
+        }
+    }
+    fn feed(&mut self, xs: &[T]) {
+        self.sum.feed(xs);
+        self.n += xs.len() as u64;
+    }
+    fn finish(self) -> (T, u64) {
+        (self.sum.total(), self.n)
+    }
+}
+
 /// Count, mean and sum of squared deviations of a block: two passes over each window of
 /// [`super::blocks::WINDOW`] elements while it is in cache, windows merged in order.
-fn moments<T: Element>(c: Lazy<'_, T>) -> (u64, f64, f64) {
-    let mut m = (0, 0.0, 0.0);
-    c.for_each_window(&mut |w| {
-        let mean = sum_f64_by(w, |x| x) / w.len() as f64;
-        let m2 = sum_f64_by(w, |x| (x - mean) * (x - mean));
-        m = merge_moments(m, (w.len() as u64, mean, m2));
-    });
-    m
+struct Moments<T> {
+    windows: Windows<T>,
+    m: (u64, f64, f64),
+}
+
+/// Merges the moments of window `w` into `m`.
+fn add_window<T: Element>(m: &mut (u64, f64, f64), w: &[T]) {
+    let mean = sum_f64_by(w, |x| x) / w.len() as f64;
+    let m2 = sum_f64_by(w, |x| (x - mean) * (x - mean));
+    *m = merge_moments(*m, (w.len() as u64, mean, m2));
+}
+
+impl<T: Element> Partial<T> for Moments<T> {
+    type Out = (u64, f64, f64);
+    fn start() -> Self {
+        Moments {
+            windows: Windows::default(),
+            m: (0, 0.0, 0.0),
+        }
+    }
+    fn feed(&mut self, xs: &[T]) {
+        let m = &mut self.m;
+        self.windows.push(xs, &mut |w| add_window(m, w));
+    }
+    fn finish(self) -> (u64, f64, f64) {
+        let mut m = self.m;
+        self.windows.flush(&mut |w| add_window(&mut m, w));
+        m
+    }
 }
 
 /// Chan et al.'s merge of two `(n, mean, m2)`.
@@ -167,27 +213,36 @@ impl<T: Element> Array<T> {
         finish: impl Fn(P) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
         let grid = self.grid.clone();
-        self.lazy_reduction(
-            kind,
-            what,
-            move |idx, c| Ok(partial(idx, c.materialize().view(), &grid)),
-            combine,
-            finish,
-        )
+        let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
+        let parts = self.lazy_nodes_with(&part_name, move |idx, c| {
+            Ok(partial(idx, c.materialize().view(), &grid))
+        });
+        self.combined(kind, what, parts, combine, finish)
     }
 
-    /// [`Array::reduction`] whose `partial` takes the block with its elementwise steps
-    /// unapplied.
-    fn lazy_reduction<P: Wired, R: Wired>(
+    /// [`Array::reduction`] whose per-block step is a [`Partial`], fed the block's elements
+    /// with its elementwise steps applied as they are read.
+    fn partial_reduction<A: Partial<T>, R: Wired>(
         &self,
         kind: &str,
         what: &str,
-        partial: impl Fn(&[usize], Lazy<'_, T>) -> Result<P, TaskError> + Send + Sync + 'static,
+        combine: impl Fn(Vec<A::Out>) -> Result<A::Out, TaskError> + Send + Sync + 'static,
+        finish: impl Fn(A::Out) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> Delayed<R> {
+        let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
+        let parts = self.partial_nodes::<A>(&part_name);
+        self.combined(kind, what, parts, combine, finish)
+    }
+
+    /// The partials `parts` combined in the fixed tree, then `finish`.
+    fn combined<P: Wired, R: Wired>(
+        &self,
+        kind: &str,
+        what: &str,
+        parts: Vec<NodeRef>,
         combine: impl Fn(Vec<P>) -> Result<P, TaskError> + Send + Sync + 'static,
         finish: impl Fn(P) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
-        let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
-        let parts = self.lazy_nodes_with(&part_name, partial);
         let agg: Arc<str> = format!("{kind}-agg-{:016x}", self.token).into();
         let root = tree(parts, &agg, &[], Arc::new(combine));
         let body =
@@ -496,15 +551,9 @@ impl<T: Number> Array<T> {
         what: &str,
         finish: impl Fn((T, u64)) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
-        self.lazy_reduction(
+        self.partial_reduction::<SumCount<T>, R>(
             "sum",
             what,
-            |_, c| {
-                let n = c.shape().iter().product::<usize>() as u64;
-                let mut s = Summer::new();
-                c.for_each_piece(&mut |p| s.feed(p));
-                Ok((s.total(), n))
-            },
             |ps| {
                 Ok(ps
                     .into_iter()
@@ -533,10 +582,9 @@ impl<T: Number> Array<T> {
     }
 
     fn moments_reduction(&self, what: &str, finish: fn((u64, f64, f64)) -> f64) -> Delayed<f64> {
-        self.lazy_reduction(
+        self.partial_reduction::<Moments<T>, f64>(
             "moments",
             what,
-            |_, c| Ok(moments(c)),
             |ps| Ok(ps.into_iter().fold((0, 0.0, 0.0), merge_moments)),
             move |m| Ok(finish(m)),
         )

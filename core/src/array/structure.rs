@@ -58,6 +58,9 @@ impl<T: Element> Blocks<T> for Pieces<T> {
     fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         self.parent.inputs(&self.parent_index(idx), out)
     }
+    fn shares_rows(&self) -> bool {
+        self.parent.shares_rows()
+    }
     fn block<'s>(
         &'s self,
         idx: &[usize],
@@ -780,6 +783,9 @@ impl<T: Element> Blocks<T> for Concat<T> {
     fn inputs(&self, idx: &[usize], out: &mut Walk<'_>) {
         let (p, local) = self.locate(idx);
         self.parts[p].inputs(&local, out)
+    }
+    fn shares_rows(&self) -> bool {
+        self.parts.iter().all(|p| p.shares_rows())
     }
     fn block<'s>(
         &'s self,
