@@ -11,7 +11,7 @@
 //! Elementwise steps of one type to the same type may stay unapplied: [`Blocks::block_lazy`]
 //! gives a [`Lazy`] block, a chunk and the steps still to run on it. A consumer that reads
 //! elements in order (a sum, moments) takes them piece by piece with the steps applied to
-//! each piece while it is in cache ([`Lazy::for_each_piece`], [`Lazy::for_each_window`]), so
+//! each piece while it is in cache ([`Lazy::for_each_piece`]), so
 //! `(x * 2.0 + 1.0).sum()` over a memory map reads the file once and writes nothing; any
 //! other consumer calls [`Lazy::materialize`].
 
@@ -100,7 +100,7 @@ impl<'a, T: Element> Chunk<'a, T> {
     }
 }
 
-/// Elements per piece of [`Lazy::for_each_window`], and at most per piece that
+/// Elements per window of a reduction (see `reduce.rs`), and at most per piece that
 /// [`Lazy::for_each_piece`] stages: 32 KiB of `f64`, so a piece stays in the core's first-level
 /// cache while the steps and the consumer run over it.
 pub(crate) const WINDOW: usize = 4096;
@@ -262,59 +262,6 @@ impl<'a, T: Element> Lazy<'a, T> {
                 f(dst);
             }
         });
-    }
-
-    /// Calls `f` with the block's elements in C order cut into windows of `WINDOW` elements
-    /// (the last one shorter), the steps applied. The windows depend on the block's shape
-    /// only, not on its layout or on which steps were fused, so a result computed window by
-    /// window has the same bits whichever way the block was made.
-    #[cfg(test)]
-    pub(crate) fn for_each_window(self, f: &mut dyn FnMut(&[T])) {
-        let mut windows = Windows::default();
-        self.for_each_piece(&mut |p: &[T]| windows.push(p, f));
-        windows.flush(f);
-    }
-}
-
-/// Cuts elements given in pieces of any length into windows of [`WINDOW`] elements (the
-/// last one shorter), which depend on where the elements are only, not on how they were cut.
-pub(crate) struct Windows<T> {
-    /// The start of a window whose rest has not come yet.
-    buf: Vec<T>,
-}
-
-impl<T> Default for Windows<T> {
-    fn default() -> Self {
-        Windows { buf: Vec::new() }
-    }
-}
-
-impl<T: Element> Windows<T> {
-    /// Calls `f` with each window `p` completes.
-    pub(crate) fn push(&mut self, mut p: &[T], f: &mut dyn FnMut(&[T])) {
-        let buf = &mut self.buf;
-        if !buf.is_empty() {
-            let take = (WINDOW - buf.len()).min(p.len());
-            buf.extend_from_slice(&p[..take]);
-            p = &p[take..];
-            if buf.len() < WINDOW {
-                return;
-            }
-            f(buf);
-            buf.clear();
-        }
-        let mut it = p.chunks_exact(WINDOW);
-        for w in &mut it {
-            f(w);
-        }
-        buf.extend_from_slice(it.remainder());
-    }
-
-    /// Calls `f` with the last, shorter window, if any.
-    pub(crate) fn flush(self, f: &mut dyn FnMut(&[T])) {
-        if !self.buf.is_empty() {
-            f(&self.buf);
-        }
     }
 }
 
@@ -573,29 +520,25 @@ mod tests {
     use super::*;
     use ndarray::{s, Array2};
 
-    fn windows(l: Lazy<'_, f64>) -> Vec<Vec<f64>> {
+    fn pieces(l: Lazy<'_, f64>) -> Vec<f64> {
         let mut out = Vec::new();
-        l.for_each_window(&mut |w| out.push(w.to_vec()));
+        l.for_each_piece(&mut |p| out.extend_from_slice(p));
         out
     }
 
     #[test]
-    fn windows_depend_on_the_shape_not_the_layout() {
+    fn pieces_give_the_elements_in_c_order_whatever_the_layout() {
         let a = Array2::from_shape_fn((30, 1000), |(i, j)| (i * 1000 + j) as f64);
         // a strided block (rows of 600 out of 1000) and its contiguous copy
         let v = a.slice(s![3..23, 100..700]).into_dyn();
         let owned = v.to_owned().into_shared();
-        let strided = windows(Lazy::new(Chunk::View(v.clone())));
-        let contiguous = windows(Lazy::new(Chunk::Shared(owned)));
-        assert_eq!(strided, contiguous);
-        assert_eq!(strided.len(), 3);
-        assert!(strided[..2].iter().all(|w| w.len() == WINDOW));
-        let flat: Vec<f64> = strided.concat();
-        assert_eq!(flat, v.iter().copied().collect::<Vec<_>>());
+        let strided = pieces(Lazy::new(Chunk::View(v.clone())));
+        assert_eq!(strided, pieces(Lazy::new(Chunk::Shared(owned))));
+        assert_eq!(strided, v.iter().copied().collect::<Vec<_>>());
         // a column: rows of one element with a stride
         let col = a.slice(s![.., 5]).into_dyn();
         assert_eq!(
-            windows(Lazy::new(Chunk::View(col.clone()))).concat(),
+            pieces(Lazy::new(Chunk::View(col.clone()))),
             col.iter().copied().collect::<Vec<_>>()
         );
     }

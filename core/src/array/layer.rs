@@ -183,8 +183,8 @@ impl<T: Element, S: Wired> Fused for FusedTask<T, S> {
 pub(crate) trait Partial<T>: Send + 'static {
     /// The block's partial result.
     type Out: Wired;
-    /// A new step for one block.
-    fn start() -> Self;
+    /// A new step for one block of this shape.
+    fn start(shape: &[usize]) -> Self;
     /// The block's next elements.
     fn feed(&mut self, xs: &[T]);
     /// The partial result once every element was fed.
@@ -219,7 +219,7 @@ impl<T: Element, A: Partial<T>> SideBySideTask<T, A> {
                 .iter()
                 .map(|idx| run.src.block_lazy(idx, &mut cur))
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut parts: Vec<A> = run.idxs.iter().map(|_| A::start()).collect();
+            let mut parts: Vec<A> = blocks.iter().map(|b| A::start(b.shape())).collect();
             super::blocks::side_by_side(blocks, run.axis, &mut |j, xs| parts[j].feed(xs));
             Ok(Arc::new(
                 parts.into_iter().map(A::finish).collect::<Vec<A::Out>>(),

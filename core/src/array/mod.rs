@@ -336,7 +336,7 @@ impl<T: Element> Array<T> {
     pub(crate) fn partial_nodes<A: layer::Partial<T>>(&self, name: &Arc<str>) -> Vec<NodeRef> {
         let Some(axis) = self.side_by_side_axis() else {
             return self.lazy_nodes_with(name, |_, c| {
-                let mut a = A::start();
+                let mut a = A::start(c.shape());
                 c.for_each_piece(&mut |xs| a.feed(xs));
                 Ok(a.finish())
             });

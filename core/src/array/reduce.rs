@@ -9,7 +9,7 @@
 //! tasks are named after the array and the partial they compute, so `x.sum()` and
 //! `x.mean()` computed together share them.
 
-use super::blocks::{Chunk, Windows};
+use super::blocks::{Chunk, WINDOW};
 use super::element::{Element, Number};
 use super::grid::{check_axis, Grid};
 use super::layer::Partial;
@@ -125,7 +125,7 @@ struct SumCount<T> {
 
 impl<T: Number> Partial<T> for SumCount<T> {
     type Out = (T, u64);
-    fn start() -> Self {
+    fn start(_shape: &[usize]) -> Self {
         SumCount {
             sum: Summer::new(),
             n: 0,
@@ -140,12 +140,24 @@ impl<T: Number> Partial<T> for SumCount<T> {
     }
 }
 
-/// Count, mean and sum of squared deviations of a block: two passes over each window of
-/// [`super::blocks::WINDOW`] elements while it is in cache, windows merged in order.
+/// Count, mean and sum of squared deviations of a block: two passes over each window while
+/// it is in cache, windows merged in order. Windows follow the block's rows, so that a row
+/// read from a strided block is a window (or windows) as it is, never copied: a row of `L`
+/// elements is cut into windows of [`WINDOW`] (the last shorter); rows shorter than
+/// [`SHORT_ROW`] are taken `⌊WINDOW / L⌋` at a time. Where the windows fall depends on the
+/// block's shape only, so the bits do not depend on its layout or on how it was read.
 struct Moments<T> {
-    windows: Windows<T>,
+    /// Elements per segment: one row, or the few short rows that make one window.
+    segment: usize,
+    /// Position within the current segment.
+    at: usize,
+    /// The start of the current window when it came in pieces.
+    buf: Vec<T>,
     m: (u64, f64, f64),
 }
+
+/// Rows shorter than this many elements are windowed several at a time (see [`Moments`]).
+const SHORT_ROW: usize = 256;
 
 /// Merges the moments of window `w` into `m`.
 fn add_window<T: Element>(m: &mut (u64, f64, f64), w: &[T]) {
@@ -156,19 +168,48 @@ fn add_window<T: Element>(m: &mut (u64, f64, f64), w: &[T]) {
 
 impl<T: Element> Partial<T> for Moments<T> {
     type Out = (u64, f64, f64);
-    fn start() -> Self {
+    fn start(shape: &[usize]) -> Self {
+        let row = shape.last().copied().unwrap_or(1).max(1);
+        let segment = if row < SHORT_ROW {
+            row * (WINDOW / row)
+        } else {
+            row
+        };
         Moments {
-            windows: Windows::default(),
+            segment,
+            at: 0,
+            buf: Vec::new(),
             m: (0, 0.0, 0.0),
         }
     }
-    fn feed(&mut self, xs: &[T]) {
-        let m = &mut self.m;
-        self.windows.push(xs, &mut |w| add_window(m, w));
+    fn feed(&mut self, mut xs: &[T]) {
+        while !xs.is_empty() {
+            let start = self.at / WINDOW * WINDOW;
+            let need = (start + WINDOW).min(self.segment) - self.at;
+            if self.buf.is_empty() && self.at == start && xs.len() >= need {
+                add_window(&mut self.m, &xs[..need]);
+                xs = &xs[need..];
+                self.at += need;
+            } else {
+                let take = need.min(xs.len());
+                self.buf.extend_from_slice(&xs[..take]);
+                xs = &xs[take..];
+                self.at += take;
+                if take == need {
+                    add_window(&mut self.m, &self.buf);
+                    self.buf.clear();
+                }
+            }
+            if self.at == self.segment {
+                self.at = 0;
+            }
+        }
     }
     fn finish(self) -> (u64, f64, f64) {
         let mut m = self.m;
-        self.windows.flush(&mut |w| add_window(&mut m, w));
+        if !self.buf.is_empty() {
+            add_window(&mut m, &self.buf);
+        }
         m
     }
 }
@@ -735,5 +776,50 @@ mod tests {
         let mut empty = Summer::<i64>::new();
         empty.feed(&[]);
         assert_eq!(empty.total(), 0);
+    }
+
+    /// Moments fed row by row (a strided block), whole (a contiguous one) or in odd cuts
+    /// have the same bits, and equal the two-pass variance.
+    #[test]
+    fn moments_fed_in_any_cuts_have_the_same_bits() {
+        for shape in [
+            vec![30, 600],
+            vec![7, 100],
+            vec![3, 5000],
+            vec![10_000],
+            vec![5, 1],
+        ] {
+            let n: usize = shape.iter().product();
+            let row = *shape.last().unwrap();
+            let xs: Vec<f64> = (0..n)
+                .map(|i| ((i * 7919) % 1013) as f64 * 0.1 + 1e6)
+                .collect();
+            let fed = |cuts: &mut dyn Iterator<Item = usize>| {
+                let mut m = Moments::<f64>::start(&shape);
+                let mut pos = 0;
+                while pos < n {
+                    let end = (pos + cuts.next().unwrap()).min(n);
+                    m.feed(&xs[pos..end]);
+                    pos = end;
+                }
+                m.finish()
+            };
+            let whole = fed(&mut std::iter::repeat(n));
+            let rows = fed(&mut std::iter::repeat(row));
+            let odd = fed(&mut [1, 3, 500, 4, 13, 4096, 9, 2048, 5].into_iter().cycle());
+            for other in [rows, odd] {
+                assert_eq!(other.0, whole.0);
+                assert_eq!(other.1.to_bits(), whole.1.to_bits(), "{shape:?}");
+                assert_eq!(other.2.to_bits(), whole.2.to_bits(), "{shape:?}");
+            }
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let m2: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+            assert_eq!(whole.0, n as u64);
+            assert!((whole.1 - mean).abs() <= 1e-9 * mean.abs());
+            assert!(
+                (whole.2 - m2).abs() <= 1e-9 * m2.abs().max(1.0),
+                "{shape:?}"
+            );
+        }
     }
 }
