@@ -1030,3 +1030,66 @@ proptest! {
         }
     }
 }
+
+/// Partitions of several megabytes are counted a piece at a time (the counts hold one
+/// piece of the partition, not all of it): `frequencies`, `distinct` and `count` over
+/// them, through the `.str()` kernels, equal the counts of the lines read with plain
+/// iterators, on every scheduler, with lines crossing the pieces' and blocks' boundaries.
+#[test]
+fn large_partitions_counted_in_pieces_equal_plain_counts() {
+    let dir = scratch("pieces");
+    let mut lines = Vec::new();
+    let mut bytes = 0;
+    let mut i = 0u64;
+    while bytes < 9 << 19 {
+        // words from a vocabulary of a few thousand, some lines long
+        let n = if i % 997 == 0 { 20_000 } else { 1 + i % 13 };
+        let line = (0..n)
+            .map(|k| format!("W{}.", (i * 31 + k * 7) % 4099))
+            .collect::<Vec<_>>()
+            .join(" ");
+        bytes += line.len() + 1;
+        lines.push(line);
+        i += 1;
+    }
+    std::fs::write(dir.join("big.txt"), lines.join("\n") + "\n").unwrap();
+    let words = words_of(&lines);
+    let cleaned: Vec<String> = lines.iter().map(|l| clean(l)).collect();
+    let clean_words = words_of(&cleaned);
+    let pattern = dir.join("big.txt").to_string_lossy().into_owned();
+    for opts in [
+        db::TextOptions::default(),
+        db::TextOptions::default().blocksize(9 << 18),
+    ] {
+        let text = db::read_text_with(&pattern, opts).unwrap();
+        let split = text.str().split().flatten();
+        let lowered = text.str().strip_punctuation().str().lower();
+        for s in [Scheduler::sync(), Scheduler::threads(2)] {
+            assert_eq!(
+                split.frequencies().compute_with(s.clone()).unwrap(),
+                freqs(&words)
+            );
+            assert_eq!(
+                lowered
+                    .str()
+                    .split()
+                    .flatten()
+                    .frequencies()
+                    .compute_with(s.clone())
+                    .unwrap(),
+                freqs(&clean_words)
+            );
+            assert_eq!(
+                text.count().compute_with(s.clone()).unwrap(),
+                lines.len() as u64
+            );
+            assert_eq!(
+                split.count().compute_with(s.clone()).unwrap(),
+                words.len() as u64
+            );
+            let distinct: Vec<String> = freqs(&lines).into_iter().map(|(l, _)| l).collect();
+            assert_eq!(text.distinct().compute_with(s.clone()).unwrap(), distinct);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

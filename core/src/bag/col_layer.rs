@@ -14,8 +14,19 @@ use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value, Wire};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// A column step: one partition's column to the next.
+/// A column step: one partition's column to the next. Steps work item by item (the
+/// `.str()` kernels, `split`, `flatten`), so a step over a run of a partition's items gives
+/// the same run of the next column: partitions can go through the steps in pieces.
 pub(crate) type ColStep = Arc<dyn Fn(ColPart) -> Result<ColPart, TaskError> + Send + Sync>;
+
+/// Where a piece of a partition goes.
+pub(crate) type PieceSink<'s> = dyn FnMut(ColPart) -> Result<(), TaskError> + 's;
+
+/// A source's partition `i` made in pieces (consecutive runs of its items, in order), each
+/// handed to the sink: a consumer that folds pieces (a count) then holds a piece at a time,
+/// never the whole partition.
+pub(crate) type ColPieces =
+    Arc<dyn Fn(usize, &mut PieceSink<'_>) -> Result<(), TaskError> + Send + Sync>;
 
 /// A bag's column partitions, named `(name, i)`.
 pub(crate) struct ColLayer {
@@ -25,8 +36,13 @@ pub(crate) struct ColLayer {
 
 enum Make {
     /// From the partition's input; `cheap`: as costly as reading a made column (a held
-    /// partition, a reduction's result), never a task of its own.
-    Source { gen: ColGen, cheap: bool },
+    /// partition, a reduction's result), never a task of its own; `pieces`: the same
+    /// partitions made in pieces, when the source can.
+    Source {
+        gen: ColGen,
+        cheap: bool,
+        pieces: Option<ColPieces>,
+    },
     /// A step over another layer's column.
     Step {
         parent: Arc<ColLayer>,
@@ -35,10 +51,15 @@ enum Make {
 }
 
 impl ColLayer {
-    pub(crate) fn source(name: Arc<str>, gen: ColGen, cheap: bool) -> Arc<ColLayer> {
+    pub(crate) fn source(
+        name: Arc<str>,
+        gen: ColGen,
+        cheap: bool,
+        pieces: Option<ColPieces>,
+    ) -> Arc<ColLayer> {
         Arc::new(ColLayer {
             name,
-            make: Make::Source { gen, cheap },
+            make: Make::Source { gen, cheap, pieces },
         })
     }
 
@@ -76,7 +97,7 @@ impl ColLayer {
                     below: true,
                     i,
                     wire: Some(crate::wire_of::<ColPart>()),
-                    consume: Arc::new(|_, p| Ok(p)),
+                    consume: ColUse::Whole(Arc::new(|_, p| Ok(p))),
                 };
                 task.node(self.key(i), Walk::split(shared), false).0
             },
@@ -127,10 +148,95 @@ impl ColLayer {
             Make::Step { parent, step } => step(parent.make(i, v, err, reads)?),
         }
     }
+
+    /// Partition `i`'s column as [`ColLayer::make`] makes it, handed to `sink` in pieces
+    /// when its source can make them (and no partition on the way is read from a task),
+    /// else whole.
+    fn each_piece(
+        &self,
+        i: usize,
+        v: Option<Value>,
+        err: &ErrSlot,
+        reads: &[bool],
+        sink: &mut PieceSink<'_>,
+    ) -> Result<(), TaskError> {
+        if self.cheap() {
+            return self.each_piece_below(i, v, err, reads, sink);
+        }
+        match reads.split_first() {
+            Some((true, _)) => sink(take_input::<ColPart>(v)?),
+            Some((false, rest)) => self.each_piece_below(i, v, err, rest, sink),
+            None => self.each_piece_below(i, v, err, &[], sink),
+        }
+    }
+
+    /// [`ColLayer::each_piece`] making this layer's own partition.
+    fn each_piece_below(
+        &self,
+        i: usize,
+        v: Option<Value>,
+        err: &ErrSlot,
+        reads: &[bool],
+        sink: &mut PieceSink<'_>,
+    ) -> Result<(), TaskError> {
+        match &self.make {
+            Make::Source {
+                pieces: Some(pieces),
+                ..
+            } if v.is_none() => pieces(i, sink),
+            Make::Source { gen, .. } => sink(gen(i, v, err)?),
+            Make::Step { parent, step } => {
+                parent.each_piece(i, v, err, reads, &mut |p| sink(step(p)?))
+            }
+        }
+    }
 }
 
-/// What a column partition task does with its column.
+/// A partition's column, for a consumer folding its pieces (see [`ColUse::Pieces`]).
+pub(crate) struct Pieces<'a> {
+    layer: &'a ColLayer,
+    below: bool,
+    i: usize,
+    v: Option<Value>,
+    err: &'a ErrSlot,
+    reads: &'a [bool],
+}
+
+impl Pieces<'_> {
+    /// Hands the partition's pieces to `sink`, in order (once: a second call sees none).
+    pub(crate) fn for_each(&mut self, sink: &mut PieceSink<'_>) -> Result<(), TaskError> {
+        let v = self.v.take();
+        if self.below {
+            self.layer
+                .each_piece_below(self.i, v, self.err, self.reads, sink)
+        } else {
+            self.layer.each_piece(self.i, v, self.err, self.reads, sink)
+        }
+    }
+}
+
+/// What a column partition task does with its column, taken whole.
 pub(crate) type ColConsume<S> = dyn Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync;
+
+/// What a column partition task does with its column, taken in pieces.
+pub(crate) type ColFold<S> = dyn Fn(usize, &mut Pieces<'_>) -> Result<S, TaskError> + Send + Sync;
+
+/// How a column partition task takes its column.
+pub(crate) enum ColUse<S> {
+    /// Whole.
+    Whole(Arc<ColConsume<S>>),
+    /// In pieces, where its source makes them.
+    Pieces(Arc<ColFold<S>>),
+}
+
+impl<S> Clone for ColUse<S> {
+    fn clone(&self) -> Self {
+        match self {
+            ColUse::Whole(f) => ColUse::Whole(f.clone()),
+            ColUse::Pieces(f) => ColUse::Pieces(f.clone()),
+        }
+    }
+}
 
 /// The task making partition `i` of `layer` and passing it to `consume`.
 pub(crate) struct ColTask<S> {
@@ -141,7 +247,7 @@ pub(crate) struct ColTask<S> {
     pub(crate) below: bool,
     pub(crate) i: usize,
     pub(crate) wire: Option<Wire>,
-    pub(crate) consume: Arc<ColConsume<S>>,
+    pub(crate) consume: ColUse<S>,
 }
 
 impl<S: Data> ColTask<S> {
@@ -165,12 +271,27 @@ impl<S: Data> ColTask<S> {
                 None
             };
             let err: ErrSlot = Rc::default();
-            let part = if run.below {
-                run.layer.make_below(run.i, v, &err, &reads)?
-            } else {
-                run.layer.make(run.i, v, &err, &reads)?
+            let out = match &run.consume {
+                ColUse::Whole(consume) => {
+                    let part = if run.below {
+                        run.layer.make_below(run.i, v, &err, &reads)?
+                    } else {
+                        run.layer.make(run.i, v, &err, &reads)?
+                    };
+                    consume(run.i, part)
+                }
+                ColUse::Pieces(fold) => {
+                    let mut pieces = Pieces {
+                        layer: &run.layer,
+                        below: run.below,
+                        i: run.i,
+                        v,
+                        err: &err,
+                        reads: &reads,
+                    };
+                    fold(run.i, &mut pieces)
+                }
             };
-            let out = (run.consume)(run.i, part);
             let failed = err.borrow_mut().take();
             match failed {
                 Some(e) => Err(e),

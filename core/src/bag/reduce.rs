@@ -12,6 +12,7 @@
 //! combined from a few partitions is already about as large as the whole vocabulary, so a
 //! tree would hold several such tables at once where the chain holds one.
 
+use super::col_layer::{ColUse, Pieces};
 use super::column::TextColumn;
 use super::counts::{PartialCounts, Tally, GROUPS};
 use super::kernels;
@@ -86,12 +87,12 @@ impl<T: Data> Bag<T> {
         col: &Col,
         name: &str,
         shape: Shape,
-        part: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
+        part: ColUse<S>,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
-        let parts: Vec<NodeRef> = self.col_nodes_with(col, &part_name, part);
+        let parts: Vec<NodeRef> = self.col_nodes_using(col, &part_name, part);
         Self::tree_reduce(name, parts, shape, combine, finish)
     }
 
@@ -136,13 +137,18 @@ impl<T: Data> Bag<T> {
                 col,
                 "count",
                 Shape::Tree,
-                |_, p| {
-                    Ok(match p {
-                        ColPart::Text(c) | ColPart::Split(c) => c.len() as u64,
-                        ColPart::Words(c) => kernels::count_words(c.as_str()),
-                        ColPart::Counts(t) => t.len() as u64,
-                    })
-                },
+                ColUse::Pieces(Arc::new(|_, pieces: &mut Pieces<'_>| {
+                    let mut n = 0;
+                    pieces.for_each(&mut |p| {
+                        n += match p {
+                            ColPart::Text(c) | ColPart::Split(c) => c.len() as u64,
+                            ColPart::Words(c) => kernels::count_words(c.as_str()),
+                            ColPart::Counts(t) => t.len() as u64,
+                        };
+                        Ok(())
+                    })?;
+                    Ok(n)
+                })),
                 |v| Ok(v.into_iter().sum()),
                 Ok,
             );
@@ -318,7 +324,7 @@ impl<T: Data> Bag<T> {
                 col,
                 "distinct",
                 Shape::Chain,
-                count_strings,
+                ColUse::Pieces(Arc::new(count_strings)),
                 merge_counts,
                 |t| Ok(t.finish().into_keys()),
             );
@@ -364,7 +370,7 @@ impl<T: Data> Bag<T> {
             // each half of the partitions along a chain (one running table per half), the
             // groups' roots spread over a cluster's ranks; they are
             // ordered by first appearance only when items are asked for (topk needs not)
-            let parts = self.col_nodes_with(col, &layer_name("frequencies-part"), count_strings);
+            let parts = self.col_nodes_folding(col, &layer_name("frequencies-part"), count_strings);
             let groups = count_groups(&parts);
             let whole = crate::node::new_wired_node(
                 Key::index(layer_name("frequencies"), &[0]),
@@ -591,10 +597,10 @@ impl<T: Data> Bag<T> {
                 col,
                 "topk",
                 Shape::Tree,
-                move |_, p| match p {
+                ColUse::Whole(Arc::new(move |_, p| match p {
                     ColPart::Counts(t) => top_of_counts(&t, k, &*key),
                     _ => Err(TaskError::new("topk: not a column of counts")),
-                },
+                })),
                 move |parts| Ok(combine(parts)),
                 Ok,
             );
@@ -719,25 +725,29 @@ fn best_k<T>(items: impl Iterator<Item = T>, k: usize, cmp: &dyn Fn(&T, &T) -> O
     buf.into_iter().map(|(_, x)| x).collect()
 }
 
-/// Partition `i`'s strings counted (the part step of `frequencies` and `distinct`).
-fn count_strings(i: usize, p: ColPart) -> Result<PartialCounts, TaskError> {
-    match p {
-        ColPart::Words(c) => {
-            let mut t = Tally::with_capacity(distinct_estimate(c.as_str().len()));
-            t.add_words(c.as_str());
-            drop(c);
-            Ok(t.into_partial(i))
+/// Partition `i`'s strings counted (the part step of `frequencies` and `distinct`), a
+/// piece of the partition at a time where its source reads it in pieces: the table and
+/// one piece are in memory, not the partition.
+fn count_strings(i: usize, pieces: &mut Pieces<'_>) -> Result<PartialCounts, TaskError> {
+    let mut tally: Option<Tally> = None;
+    pieces.for_each(&mut |p| {
+        match p {
+            // the table is sized from the first piece and grows as the keys come
+            ColPart::Words(c) => tally
+                .get_or_insert_with(|| Tally::with_capacity(distinct_estimate(c.as_str().len())))
+                .add_words(c.as_str()),
+            ColPart::Text(c) => tally
+                .get_or_insert_with(|| Tally::with_capacity(c.len().min(1 << 16)))
+                .add_items(&c),
+            ColPart::Split(_) | ColPart::Counts(_) => {
+                return Err(TaskError::new("frequencies: not a column of strings"))
+            }
         }
-        ColPart::Text(c) => {
-            let mut t = Tally::with_capacity(c.len().min(1 << 16));
-            t.add_items(&c);
-            drop(c);
-            Ok(t.into_partial(i))
-        }
-        ColPart::Split(_) | ColPart::Counts(_) => {
-            Err(TaskError::new("frequencies: not a column of strings"))
-        }
-    }
+        Ok(())
+    })?;
+    Ok(tally
+        .unwrap_or_else(|| Tally::with_capacity(0))
+        .into_partial(i))
 }
 
 fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {

@@ -8,7 +8,7 @@
 //! view. The item types match the column kinds ([`ColKind`]); the one place where the two
 //! meet generically, [`cast`], checks the types and reports a mismatch as an error.
 
-use super::col_layer::{ColConsume, ColLayer, ColTask};
+use super::col_layer::{ColLayer, ColPieces, ColTask, ColUse, Pieces};
 use super::column::TextColumn;
 use super::counts::PartialCounts;
 use super::{kernels, layer_name, Bag, ErrSlot, Gen, PartIter};
@@ -77,13 +77,15 @@ impl Col {
     ) -> Col {
         Col {
             kind,
-            layer: ColLayer::source(layer_name("column"), Arc::new(gen), true),
+            layer: ColLayer::source(layer_name("column"), Arc::new(gen), true, None),
             groups: None,
         }
     }
 
     /// A column view whose partitions `gen` makes with some work (reading a file,
     /// gathering items), named `op`: made once when several tasks of a compute read it.
+    /// `pieces`: the same partitions made in pieces, when the source can (see
+    /// [`ColPieces`]).
     pub(crate) fn source(
         op: &str,
         kind: ColKind,
@@ -91,10 +93,11 @@ impl Col {
             + Send
             + Sync
             + 'static,
+        pieces: Option<ColPieces>,
     ) -> Col {
         Col {
             kind,
-            layer: ColLayer::source(layer_name(op), Arc::new(gen), false),
+            layer: ColLayer::source(layer_name(op), Arc::new(gen), false, pieces),
             groups: None,
         }
     }
@@ -225,8 +228,27 @@ impl<T: Data> Bag<T> {
         name: &Arc<str>,
         consume: impl Fn(usize, ColPart) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
+        self.col_nodes_using(col, name, ColUse::Whole(Arc::new(consume)))
+    }
+
+    /// One node per partition folding the pieces of column `col`'s partition (whole where
+    /// its source makes no pieces) with `fold`.
+    pub(crate) fn col_nodes_folding<S: Data>(
+        &self,
+        col: &Col,
+        name: &Arc<str>,
+        fold: impl Fn(usize, &mut Pieces<'_>) -> Result<S, TaskError> + Send + Sync + 'static,
+    ) -> Vec<NodeRef> {
+        self.col_nodes_using(col, name, ColUse::Pieces(Arc::new(fold)))
+    }
+
+    pub(crate) fn col_nodes_using<S: Data>(
+        &self,
+        col: &Col,
+        name: &Arc<str>,
+        consume: ColUse<S>,
+    ) -> Vec<NodeRef> {
         let wire = Some(crate::wire::known_wire::<S>());
-        let consume: Arc<ColConsume<S>> = Arc::new(consume);
         (0..self.npartitions())
             .map(|i| {
                 let task = ColTask {

@@ -46,9 +46,12 @@ impl<'a, T: Data + AsRef<str>> StrMethods<'a, T> {
             }),
             None => {
                 let gen = self.bag.gen();
-                Col::source("items-text", ColKind::Text, move |i, v, e| {
-                    Ok(ColPart::Text(gen(i, v, e)?.collect::<TextColumn>()))
-                })
+                Col::source(
+                    "items-text",
+                    ColKind::Text,
+                    move |i, v, e| Ok(ColPart::Text(gen(i, v, e)?.collect::<TextColumn>())),
+                    None,
+                )
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Text files in and out: `read_text` (one item per line) and `to_textfiles`.
 
+use super::col_layer::ColPieces;
 use super::column::TextColumn;
 use super::repr::{Col, ColKind, ColPart};
 use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
@@ -133,10 +134,16 @@ pub fn read_text_with(pattern: &str, opts: TextOptions) -> Result<Bag<String>, E
     let n = blocks.len();
     let blocks2 = blocks.clone();
     let blocks3 = blocks.clone();
+    let blocks4 = blocks.clone();
     let gen: Gen<String> = Arc::new(move |i, _, err| lines(&blocks[i], lossy, err));
-    let col = Col::source("read-text-column", ColKind::Text, move |i, _, _| {
-        Ok(ColPart::Text(read_block(&blocks2[i], lossy)?))
-    });
+    let pieces: ColPieces =
+        Arc::new(move |i, sink| read_pieces(&blocks4[i], lossy, PIECE_BYTES, sink));
+    let col = Col::source(
+        "read-text-column",
+        ColKind::Text,
+        move |i, _, _| Ok(ColPart::Text(read_block(&blocks2[i], lossy)?)),
+        Some(pieces),
+    );
     let lines: super::LineOf = Arc::new(move |i, j| match blocks3.get(i) {
         Some(b) => format!("{}, line {}", b.path.display(), first_line(b) + j + 1),
         None => format!("item {j} of partition {i}"),
@@ -204,19 +211,70 @@ fn io_err(path: &Path, source: std::io::Error) -> TaskError {
     })
 }
 
+/// Bytes of a block a piece of it holds (see [`read_pieces`]).
+const PIECE_BYTES: u64 = 1 << 20;
+
+/// Reads a block's lines in pieces of about `piece` bytes ([`PIECE_BYTES`]), each a column
+/// of whole lines, in order, handed to `sink`: the same lines as [`read_block`], a piece at
+/// a time, so a consumer folding them (a word count) holds one piece of the partition, not
+/// all of it. A `.gz` file, or a block of a few pieces, is one piece.
+fn read_pieces(
+    block: &Block,
+    lossy: bool,
+    piece: u64,
+    sink: &mut super::col_layer::PieceSink<'_>,
+) -> Result<(), TaskError> {
+    let end = match block.end {
+        Some(end) => end,
+        None => std::fs::metadata(&block.path).map_or(0, |m| m.len()),
+    };
+    if block.gz || end.saturating_sub(block.start) <= 2 * piece {
+        return sink(ColPart::Text(read_block(block, lossy)?));
+    }
+    let mut first = None;
+    let mut at = block.start;
+    loop {
+        // the last piece reads to the block's own end (to the end of the file for a whole
+        // file), the others to a piece's length and then the rest of their last line
+        let last = at + piece >= end;
+        let part = Block {
+            path: block.path.clone(),
+            start: at,
+            end: if last { block.end } else { Some(at + piece) },
+            gz: false,
+        };
+        let (col, next) = read_lines(&part, first, lossy)?;
+        sink(ColPart::Text(col))?;
+        if last || next >= end {
+            return Ok(());
+        }
+        (first, at) = (Some(next), next);
+    }
+}
+
 /// Reads a block's lines into one column: the block's bytes in one read, then the rest of
 /// its last line.
 fn read_block(block: &Block, lossy: bool) -> Result<TextColumn, TaskError> {
+    Ok(read_lines(block, None, lossy)?.0)
+}
+
+/// [`read_block`] starting at `known_first` when the offset of the block's first line is
+/// known; with the offset just past the bytes read.
+fn read_lines(
+    block: &Block,
+    known_first: Option<u64>,
+    lossy: bool,
+) -> Result<(TextColumn, u64), TaskError> {
     let path = &block.path;
     let mut file = File::open(path).map_err(|e| io_err(path, e))?;
     let mut buf = Vec::new();
-    let mut first = 0;
+    let mut first = known_first.unwrap_or(0);
     if block.gz {
         flate2::read::MultiGzDecoder::new(file)
             .read_to_end(&mut buf)
             .map_err(|e| io_err(path, e))?;
     } else {
-        if block.start > 0 {
+        if block.start > 0 && known_first.is_none() {
             first = line_start_after(&mut file, block.start - 1).map_err(|e| io_err(path, e))?;
         }
         match block.end {
@@ -243,6 +301,7 @@ fn read_block(block: &Block, lossy: bool) -> Result<TextColumn, TaskError> {
             Some(_) => {}
         }
     }
+    let next = first + buf.len() as u64;
     let text = match String::from_utf8(buf) {
         Ok(text) => text,
         Err(e) if lossy => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -256,7 +315,7 @@ fn read_block(block: &Block, lossy: bool) -> Result<TextColumn, TaskError> {
             }));
         }
     };
-    Ok(TextColumn::from_lines(text))
+    Ok((TextColumn::from_lines(text), next))
 }
 
 /// The offset just past the first line break at or after `from` (the file's length if
@@ -569,5 +628,64 @@ impl<T: Data + Display> Bag<T> {
             crate::compute_with(&writes, scheduler.clone()).map(drop)
         })?;
         Ok(paths)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block read in pieces is the block read whole: every line once, in order, whatever
+    /// the piece size, with lines longer than a piece, CRLF, empty lines and no final
+    /// line break.
+    #[test]
+    fn a_block_in_pieces_has_the_lines_of_the_block_read_whole() {
+        let dir = std::env::temp_dir().join(format!("dagr-pieces-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path: Arc<Path> = dir.join("t.txt").into();
+        let mut text = String::new();
+        for i in 0..300 {
+            let line = match i % 7 {
+                0 => String::new(),
+                1 => "x".repeat(i * 3),
+                2 => format!("crlf {i}\r"),
+                _ => format!("line {i} with words"),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text.push_str("no final break");
+        std::fs::write(&path, &text).unwrap();
+        let len = text.len() as u64;
+        for bs in [100, 997, len] {
+            let mut start = 0;
+            while start < len {
+                let end = (start + bs).min(len);
+                for (block_end, whole_file) in [(Some(end), false), (None, true)] {
+                    if whole_file && start > 0 {
+                        continue;
+                    }
+                    let block = Block {
+                        path: path.clone(),
+                        start,
+                        end: block_end,
+                        gz: false,
+                    };
+                    let lines = |c: TextColumn| c.iter().map(str::to_owned).collect::<Vec<_>>();
+                    let whole = lines(read_block(&block, false).unwrap());
+                    for piece in [1, 5, 64, 333] {
+                        let mut got = Vec::new();
+                        read_pieces(&block, false, piece, &mut |p| {
+                            got.extend(lines(p.into_text()?));
+                            Ok(())
+                        })
+                        .unwrap();
+                        assert_eq!(got, whole, "blocks of {bs} from {start}, pieces of {piece}");
+                    }
+                }
+                start += bs;
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
