@@ -9,9 +9,9 @@
 //!
 //! Partial results that do not shrink when combined (the counting tables of text, whose
 //! vocabulary a few partitions already cover) are combined along a chain instead
-//! ([`combine_chain`]): one running result takes in [`CHAIN_GROUP`] partial results at a
-//! step, so one combined result is alive at a time instead of up to `SPLIT_EVERY - 1` per
-//! level of the tree.
+//! ([`combine_chain`]): one running result takes in each partial result as it comes, so
+//! one combined result is alive at a time instead of up to `SPLIT_EVERY - 1` per level of
+//! the tree, and no partial result waits for others to be combined with.
 
 use crate::delayed::Data;
 use crate::node::{new_node, new_spread_node, new_wired_node, Deps, NodeKind, NodeRef};
@@ -21,8 +21,11 @@ use std::sync::Arc;
 /// Fan-in of the combine tree (Dask's `split_every`).
 pub const SPLIT_EVERY: usize = 8;
 
-/// Number of partial results a step of [`combine_chain`] adds to the running result.
-pub(crate) const CHAIN_GROUP: usize = 4;
+/// Number of partial results a step of [`combine_chain`] adds to the running result. One:
+/// partial results waiting for a group to fill held up to three counting tables per chain
+/// (the word count's peak heap was 45 MB with one, 50–97 MB with two or four, depending
+/// on the order tasks ran in).
+pub(crate) const CHAIN_GROUP: usize = 1;
 
 /// A combine step: partial results, in input order, to one.
 pub(crate) type Combine<S> = Arc<dyn Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync>;

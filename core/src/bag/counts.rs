@@ -155,8 +155,9 @@ impl Shard {
     fn absorb(&mut self, rest: Tally) {
         let added = rest.counts();
         let mut taken = vec![false; rest.len()];
-        for (key, n) in self.keys.iter().zip(&mut self.counts) {
-            if let Some(j) = rest.find(key.as_bytes()) {
+        let text = self.keys.text.as_bytes();
+        for (w, n) in self.keys.offsets.windows(2).zip(&mut self.counts) {
+            if let Some(j) = rest.find_at(text, w[0], w[1] - 1) {
                 *n += added[j];
                 taken[j] = true;
             }
@@ -341,8 +342,13 @@ impl PartialCounts {
         for _ in 0..count {
             let mut these = parts.iter_mut().map(|p| p.next().unwrap_or_default());
             let first = these.next().unwrap_or_default();
-            let mut acc = Arc::try_unwrap(first).unwrap_or_else(|s| (*s).clone());
             let later: Vec<Arc<Shard>> = these.collect();
+            if later.is_empty() {
+                // a chain's first step: nothing to add
+                shards.push(first);
+                continue;
+            }
+            let mut acc = Arc::try_unwrap(first).unwrap_or_else(|s| (*s).clone());
             let mut rest = Tally::with_capacity(later.iter().map(|p| p.counts.len()).sum());
             rest.ranks = Some(Vec::new());
             for p in later {
@@ -534,9 +540,11 @@ impl Tally {
         self.slots[i] = slot;
     }
 
-    /// The number of `word`'s key, if it has been counted.
-    fn find(&self, word: &[u8]) -> Option<usize> {
-        let (w0, w1) = head(word, 0, word.len());
+    /// The number of the key `text[a..b]`, if it has been counted (the bytes after `b`
+    /// spare a copy of short keys, see [`head`]).
+    fn find_at(&self, text: &[u8], a: usize, b: usize) -> Option<usize> {
+        let word = &text[a..b];
+        let (w0, w1) = head(text, a, b);
         let hash = hash_word(word, w0, w1);
         let len = word.len() as u32;
         let mask = self.slots.len() - 1;
