@@ -266,13 +266,26 @@ impl Layout {
         for (i, c) in l.columns().iter().enumerate() {
             let col = match self.left_keys.iter().position(|&k| k == i) {
                 // a key comes from whichever side has the row
-                Some(k) => {
-                    let rc = &r.columns()[self.right_keys[k]];
-                    let mut out = conform(take_or_null(c, li), schema.dtypes[i]);
-                    let from_right = conform(take_or_null(rc, ri), schema.dtypes[i]);
-                    fill_nulls(&mut out, &from_right, li);
-                    out
-                }
+                Some(k) => match (c, &r.columns()[self.right_keys[k]]) {
+                    // integer keys stay integers (every row has one side)
+                    (Column::I64(a), Column::I64(b)) => Column::I64(
+                        li.iter()
+                            .zip(ri)
+                            .map(|(l, r)| match (l, r) {
+                                (Some(i), _) => a[*i],
+                                (None, Some(j)) => b[*j],
+                                (None, None) => 0,
+                            })
+                            .collect(),
+                    ),
+                    // else filled while both hold nulls alike (integers as floats)
+                    (c, rc) => {
+                        let mut out = take_or_null(c, li);
+                        let from_right = conform(take_or_null(rc, ri), out.dtype());
+                        fill_nulls(&mut out, &from_right, li);
+                        out
+                    }
+                },
                 None => take_or_null(c, li),
             };
             columns.push(conform(col, schema.dtypes[columns.len()]));
