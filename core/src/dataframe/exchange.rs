@@ -18,7 +18,12 @@
 //!
 //! Every value crossing is a plain [`Table`] (or the list of one task's pieces), with its
 //! wire; middle and output tasks are spread over a cluster's ranks by index.
+//!
+//! A shuffle larger than its memory budget keeps its pieces on disk between the task that
+//! cuts them and the tasks that gather them (see [`super::spill`]): the same tasks, the
+//! same rows in the same order, and only a few partitions in memory per worker.
 
+use super::spill::{table_bytes, Cut, Piece, Spiller};
 use super::table::Table;
 use super::{DataFrame, Schema};
 use crate::bag::layer_name;
@@ -50,18 +55,26 @@ pub(crate) type Route = Arc<dyn Fn(&Table, usize) -> Vec<usize> + Send + Sync>;
 /// What an output partition does with its rows, gathered in input order.
 pub(crate) type Finish = Arc<dyn Fn(Table) -> Result<Table, TaskError> + Send + Sync>;
 
-/// Rows of `t` cut into `parts` tables by `digit(route)`, each in row order.
+/// Rows of `t` cut into `parts` tables by `digit(route)`, each in row order: in memory, or
+/// written to a spill file when `spill` says a table of this size, one of `tasks` cut
+/// alike, makes too large a shuffle.
 fn cut_by(
     t: &Table,
     targets: &[usize],
     parts: usize,
     digit: impl Fn(usize) -> usize,
-) -> Vec<Table> {
+    spill: &Spiller,
+    tasks: usize,
+) -> Result<Cut, TaskError> {
     let mut rows: Vec<Vec<usize>> = vec![Vec::new(); parts];
     for (i, &to) in targets.iter().enumerate() {
         rows[digit(to)].push(i);
     }
-    rows.iter().map(|r| t.take(r)).collect()
+    if spill.spills(table_bytes(t), tasks) {
+        spill.write(parts, |j| t.take(&std::mem::take(&mut rows[j])))
+    } else {
+        Ok(Cut::Memory(rows.iter().map(|r| t.take(r)).collect()))
+    }
 }
 
 /// A task taking piece `j` out of the pieces of node `of`.
@@ -71,24 +84,22 @@ fn piece(name: &Arc<str>, index: &[u64], of: &NodeRef, j: usize) -> NodeRef {
         Deps::One([of.clone()]),
         NodeKind::Call,
         false,
-        Some(crate::wire_of::<Table>()),
-        move |inp: &mut Inputs<'_>| -> TaskResult {
-            let parts: &Vec<Table> = inp.get(0)?;
-            let piece = parts
-                .get(j)
-                .cloned()
-                .ok_or_else(|| TaskError::new("a shuffle piece is missing"))?;
-            Ok(Arc::new(piece))
-        },
+        Some(Piece::WIRE),
+        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(inp.get::<Cut>(0)?.piece(j)?)) },
     )
 }
 
-/// The tables of a task's inputs, concatenated in order.
+/// The pieces a task's inputs give, read and concatenated in order.
 fn gather(inp: &mut Inputs<'_>, schema: &Schema) -> Result<Table, TaskError> {
-    let parts = (0..inp.len())
-        .map(|k| inp.take::<Table>(k))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Table::concat(parts).unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
+    let mut all: Option<Table> = None;
+    for k in 0..inp.len() {
+        let t = inp.take::<Piece>(k)?.load()?;
+        match &mut all {
+            Some(a) => a.append(t),
+            None => all = Some(t),
+        }
+    }
+    Ok(all.unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
 }
 
 /// `df`'s rows moved to `n` partitions by `route`, each output's rows (in input order)
@@ -110,6 +121,7 @@ pub(crate) fn exchange(
     };
     let name = layer_name("shuffle");
     let in_schema = df.schema.clone();
+    let spill = Spiller::from_setting();
     let output = |j: usize, deps: Vec<NodeRef>| -> NodeRef {
         let (finish, in_schema) = (finish.clone(), in_schema.clone());
         crate::node::new_spread_node(
@@ -126,10 +138,10 @@ pub(crate) fn exchange(
         )
     };
     let outputs: Vec<NodeRef> = if !staged {
-        let r = route.clone();
-        let cuts = df.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| {
+        let (r, spill) = (route.clone(), spill.clone());
+        let cuts = df.partition_tasks(&layer_name("shuffle-cut"), Some(Cut::WIRE), move |_, t| {
             let to = r(&t, n);
-            Ok(cut_by(&t, &to, n, |x| x))
+            cut_by(&t, &to, n, |x| x, &spill, m)
         });
         let piece_name = layer_name("shuffle-piece");
         let pieces: Vec<Vec<NodeRef>> = cuts
@@ -150,10 +162,10 @@ pub(crate) fn exchange(
         // low digits that some output has, and the groups of inputs
         let lows = b.min(n);
         let groups = m.div_ceil(b);
-        let r = route.clone();
-        let cuts = df.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| {
+        let (r, cut_spill) = (route.clone(), spill.clone());
+        let cuts = df.partition_tasks(&layer_name("shuffle-cut"), Some(Cut::WIRE), move |_, t| {
             let to = r(&t, n);
-            Ok(cut_by(&t, &to, lows, |x| x % b))
+            cut_by(&t, &to, lows, |x| x % b, &cut_spill, m)
         });
         let piece_name = layer_name("shuffle-piece");
         let first: Vec<Vec<NodeRef>> = cuts
@@ -173,15 +185,16 @@ pub(crate) fn exchange(
             let members = (g * b)..((g + 1) * b).min(m);
             let row = (0..lows).map(|x| {
                 let deps: Vec<NodeRef> = members.clone().map(|i| first[i][x].clone()).collect();
-                let (r, in_schema) = (route.clone(), in_schema.clone());
+                let (r, in_schema, spill) = (route.clone(), in_schema.clone(), spill.clone());
                 let mid = crate::node::new_spread_node(
                     Key::index(mid_name.clone(), &[(g * b + x) as u64]),
                     Deps::from(deps),
-                    Some(crate::wire_of::<Vec<Table>>()),
+                    Some(Cut::WIRE),
                     move |inp: &mut Inputs<'_>| -> TaskResult {
                         let t = gather(inp, &in_schema)?;
                         let to = r(&t, n);
-                        Ok(Arc::new(cut_by(&t, &to, highs, |t| t / b)))
+                        let cut = cut_by(&t, &to, highs, |t| t / b, &spill, groups * lows)?;
+                        Ok(Arc::new(cut))
                     },
                 );
                 (0..highs)

@@ -42,6 +42,7 @@ mod merge;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod reduce;
+mod spill;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
@@ -58,6 +59,7 @@ pub use groupby::{Agg, ColumnNames, GroupBy, SHUFFLE_ABOVE};
 pub use merge::How;
 #[cfg(feature = "parquet")]
 pub use parquet::{read_parquet, read_parquet_with, ParquetOptions, RecordBatch};
+pub use spill::{default_shuffle_budget, set_shuffle_spill, shuffle_spill, ShuffleSpill};
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
