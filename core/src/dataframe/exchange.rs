@@ -3,8 +3,9 @@
 //!
 //! One level (few partitions): a task per input cuts its table into `n` pieces, a task per
 //! (input, output) pair takes out one piece, so a piece crosses between processes alone and
-//! only to where its output is, and a task per output concatenates its pieces in input
-//! order: `m·n` edges.
+//! only to where its output is, and a task per output lists its pieces in input order
+//! (the task consuming that partition reads and concatenates them, so a spilled partition
+//! is in memory only while its consumer runs): `m·n` edges.
 //!
 //! Two levels (many partitions, as Dask's task-based shuffle): with `b = ⌈√max(m, n)⌉`, an
 //! output index is two digits `(y, x)` (`t = y·b + x`) and inputs form groups of `b`
@@ -91,15 +92,10 @@ fn piece(name: &Arc<str>, index: &[u64], of: &NodeRef, j: usize) -> NodeRef {
 
 /// The pieces a task's inputs give, read and concatenated in order.
 fn gather(inp: &mut Inputs<'_>, schema: &Schema) -> Result<Table, TaskError> {
-    let mut all: Option<Table> = None;
-    for k in 0..inp.len() {
-        let t = inp.take::<Piece>(k)?.load()?;
-        match &mut all {
-            Some(a) => a.append(t),
-            None => all = Some(t),
-        }
-    }
-    Ok(all.unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
+    let pieces = (0..inp.len())
+        .map(|k| inp.take::<Piece>(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    load_all(pieces, schema)
 }
 
 /// `df`'s rows moved to `n` partitions by `route`, each output's rows (in input order)
@@ -120,20 +116,21 @@ pub(crate) fn exchange(
         ShuffleMethod::Staged => true,
     };
     let name = layer_name("shuffle");
+    let gather_name = layer_name("shuffle-gather");
     let in_schema = df.schema.clone();
     let spill = Spiller::from_setting();
+    // an output task lists its pieces; the task consuming the partition reads them (so a
+    // spilled partition is in memory only while its consumer runs)
     let output = |j: usize, deps: Vec<NodeRef>| -> NodeRef {
-        let (finish, in_schema) = (finish.clone(), in_schema.clone());
         crate::node::new_spread_node(
-            Key::index(name.clone(), &[j as u64]),
+            Key::index(gather_name.clone(), &[j as u64]),
             Deps::from(deps),
-            Some(crate::wire_of::<Table>()),
+            Some(Piece::LIST_WIRE),
             move |inp: &mut Inputs<'_>| -> TaskResult {
-                let t = gather(inp, &in_schema)?;
-                Ok(Arc::new(match &finish {
-                    Some(f) => f(t)?,
-                    None => t,
-                }))
+                let pieces = (0..inp.len())
+                    .map(|k| inp.take::<Piece>(k))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Arc::new(pieces))
             },
         )
     };
@@ -210,5 +207,31 @@ pub(crate) fn exchange(
             })
             .collect()
     };
-    DataFrame::from_nodes(name, schema, outputs)
+    let gen: super::layer::TableGen = Arc::new(move |_, v| {
+        let v = v.ok_or_else(|| TaskError::new("a shuffle partition's pieces are missing"))?;
+        let pieces = v
+            .downcast::<Vec<Piece>>()
+            .map_err(|_| TaskError::new("a shuffle partition is not a list of pieces"))?;
+        let pieces = Arc::try_unwrap(pieces).unwrap_or_else(|p| (*p).clone());
+        let t = load_all(pieces, &in_schema)?;
+        match &finish {
+            Some(f) => f(t),
+            None => Ok(t),
+        }
+    });
+    let inputs = outputs.into_iter().map(Some).collect();
+    DataFrame::from_source(name, schema, inputs, gen, false)
+}
+
+/// The rows of `pieces`, read and concatenated in order.
+fn load_all(pieces: Vec<Piece>, schema: &Schema) -> Result<Table, TaskError> {
+    let mut all: Option<Table> = None;
+    for p in pieces {
+        let t = p.load()?;
+        match &mut all {
+            Some(a) => a.append(t),
+            None => all = Some(t),
+        }
+    }
+    Ok(all.unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
 }

@@ -325,6 +325,9 @@ impl Piece {
 
     /// The wire of pieces: their rows, as a table's wire sends them.
     pub(crate) const WIRE: Wire = &PieceCodec;
+
+    /// The wire of lists of pieces: their rows, as a list of tables.
+    pub(crate) const LIST_WIRE: Wire = &PieceListCodec;
 }
 
 struct CutCodec;
@@ -362,6 +365,32 @@ impl Codec for PieceCodec {
     }
     fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
         Ok(Arc::new(Piece::Memory(postcard::from_bytes(bytes)?)))
+    }
+}
+
+struct PieceListCodec;
+
+impl Codec for PieceListCodec {
+    fn type_name(&self) -> &'static str {
+        "shuffle pieces gathered"
+    }
+    fn encode(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), BoxError> {
+        let pieces = value
+            .downcast_ref::<Vec<Piece>>()
+            .ok_or("the value is not a list of pieces")?;
+        let tables = pieces
+            .iter()
+            .map(|p| p.clone().load())
+            .collect::<Result<Vec<Table>, _>>()
+            .map_err(|e| e.to_string())?;
+        *out = postcard::to_extend(&tables, std::mem::take(out))?;
+        Ok(())
+    }
+    fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
+        let tables: Vec<Table> = postcard::from_bytes(bytes)?;
+        Ok(Arc::new(
+            tables.into_iter().map(Piece::Memory).collect::<Vec<_>>(),
+        ))
     }
 }
 
@@ -413,6 +442,18 @@ mod tests {
             assert_eq!(&back, p);
         }
         assert!(cut.piece(3).is_err());
+        let list: Value = Arc::new((0..3).map(|j| cut.piece(j).unwrap()).collect::<Vec<_>>());
+        let mut bytes = Vec::new();
+        Piece::LIST_WIRE.encode(&list, &mut bytes).unwrap();
+        let back = Piece::LIST_WIRE.decode(&bytes).unwrap();
+        let back: Vec<Table> = back
+            .downcast_ref::<Vec<Piece>>()
+            .unwrap()
+            .iter()
+            .map(|p| p.clone().load().unwrap())
+            .collect();
+        assert_eq!(back, pieces);
+        drop(list);
         let mut bytes = Vec::new();
         Cut::WIRE
             .encode(&(Arc::new(cut.clone()) as Value), &mut bytes)
