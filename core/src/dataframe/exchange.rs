@@ -220,7 +220,7 @@ pub(crate) fn exchange(
         }
     });
     let inputs = outputs.into_iter().map(Some).collect();
-    DataFrame::from_source(name, schema, inputs, gen, false)
+    DataFrame::from_deferred(name, schema, inputs, gen)
 }
 
 /// The rows of `pieces`, read and concatenated in order.

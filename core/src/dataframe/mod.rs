@@ -159,6 +159,42 @@ impl DataFrame {
         DataFrame::over(schema, FrameLayer::source(name, inputs, gen, cheap))
     }
 
+    /// A frame whose partitions `gen` makes from inputs holding what to read (see
+    /// [`FrameLayer::deferred`]).
+    pub(crate) fn from_deferred(
+        name: Arc<str>,
+        schema: Arc<Schema>,
+        inputs: Arc<[Option<NodeRef>]>,
+        gen: TableGen,
+    ) -> DataFrame {
+        DataFrame::over(schema, FrameLayer::deferred_source(name, inputs, gen))
+    }
+
+    /// Partition `i` for a task reading it with another: the node to depend on, and
+    /// whether the task makes the table from that node's value
+    /// ([`FrameLayer::table_from_input`]) rather than receiving it made.
+    pub(crate) fn partition_read(&self, i: usize, name: &Arc<str>) -> (NodeRef, bool) {
+        if self.layer.deferred() {
+            if let Some(Some(n)) = self.inputs.get(i) {
+                return (n.clone(), true);
+            }
+        }
+        let node = PartTask {
+            layer: self.layer.clone(),
+            below: false,
+            i,
+            wire: Some(crate::wire_of::<Table>()),
+            consume: Arc::new(|_, t| Ok(t)) as Arc<layer::Consume<Table>>,
+        }
+        .node(
+            Key::index(name.clone(), &[i as u64]),
+            crate::share::Walk::plain(),
+            true,
+        )
+        .0;
+        (node, false)
+    }
+
     /// The partitions as nodes giving their tables.
     pub(crate) fn held_partition_nodes(&self) -> Vec<NodeRef> {
         self.partition_nodes_with(&self.name, |_, t| Ok(t))
