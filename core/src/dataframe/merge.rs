@@ -495,8 +495,16 @@ pub(super) fn join_parts(
                 false,
                 Some(crate::wire_of::<Table>()),
                 move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let lv = if l_raw { Some(inp.take_value(0)?) } else { None };
-                    let rv = if r_raw { Some(inp.take_value(1)?) } else { None };
+                    let lv = if l_raw {
+                        Some(inp.take_value(0)?)
+                    } else {
+                        None
+                    };
+                    let rv = if r_raw {
+                        Some(inp.take_value(1)?)
+                    } else {
+                        None
+                    };
                     let read_l = lv.map(|v| llayer.table_from_input(i, v)).transpose()?;
                     let read_r = rv.map(|v| rlayer.table_from_input(ri, v)).transpose()?;
                     let l: &Table = match &read_l {
