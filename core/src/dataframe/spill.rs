@@ -82,8 +82,8 @@ pub fn set_shuffle_spill(setting: ShuffleSpill) -> ShuffleSpill {
 /// The current spill setting ([`set_shuffle_spill`]).
 ///
 /// ```
-/// let s = dagr::dataframe::shuffle_spill();
-/// assert!(s.budget.is_none() || s.budget.is_some());
+/// use dagr::dataframe::{self as dd, ShuffleSpill};
+/// assert_eq!(dd::shuffle_spill(), ShuffleSpill::default()); // the default budget, the system's directory
 /// ```
 pub fn shuffle_spill() -> ShuffleSpill {
     SETTING
