@@ -6,7 +6,12 @@
 //! cargo run --release --example bench_shuffle                      # 10 M x 1 M merge, 20 M set_index
 //! cargo run --release --example bench_shuffle -- --scale 0.1       # a tenth of the rows
 //! cargo run --release --example bench_shuffle -- --threads 2 --parts 40
+//! cargo run --release --example bench_shuffle -- --budget-mb 64     # spill above 64 MB
 //! ```
+//!
+//! Each shuffled measurement runs twice: as the default budget decides (in memory unless
+//! the shuffle is larger than a quarter of the available memory), then spilling
+//! (`… spill`: budget `--budget-mb`, 0 by default, so every piece goes to disk).
 //!
 //! The rows are made inside the partitions' tasks (a key and a float per row, from a fixed
 //! generator), so no input table is held whole; the plain programs make the same rows into
@@ -62,6 +67,7 @@ struct Sizes {
     sort: u64,
     parts: usize,
     threads: usize,
+    budget_mb: u64,
 }
 
 /// The key column.
@@ -75,6 +81,17 @@ fn ints(t: &dd::Table) -> Vec<i64> {
 /// Runs one measurement; prints `name seconds rows checksum peak_kb`.
 fn run(what: &str, s: &Sizes) {
     let sched = Scheduler::threads(s.threads);
+    let full = what;
+    let what = match what.strip_suffix("-spill") {
+        Some(w) => {
+            dd::set_shuffle_spill(dd::ShuffleSpill {
+                budget: Some(s.budget_mb << 20),
+                dir: None,
+            });
+            w
+        }
+        None => what,
+    };
     let t0 = Instant::now();
     let (rows, check): (usize, i64) = match what {
         "merge-inner" | "merge-left" => {
@@ -158,7 +175,7 @@ fn run(what: &str, s: &Sizes) {
         other => panic!("unknown measurement {other}"),
     };
     let secs = t0.elapsed().as_secs_f64();
-    println!("{what} {secs:.3} {rows} {check} {}", peak_rss_kb());
+    println!("{full} {secs:.3} {rows} {check} {}", peak_rss_kb());
 }
 
 fn main() {
@@ -176,6 +193,7 @@ fn main() {
         sort: (20_000_000.0 * scale) as u64,
         parts: arg("--parts").map_or(40, |v| v.parse().expect("--parts")),
         threads,
+        budget_mb: arg("--budget-mb").map_or(0, |v| v.parse().expect("--budget-mb")),
     };
     if let Some(what) = arg("--run") {
         return run(&what, &sizes);
@@ -191,10 +209,13 @@ fn main() {
     );
     for what in [
         "merge-inner",
+        "merge-inner-spill",
         "plain-merge-inner",
         "merge-left",
+        "merge-left-spill",
         "plain-merge-left",
         "set-index",
+        "set-index-spill",
         "plain-sort",
     ] {
         let mut child = Command::new(&exe);

@@ -468,3 +468,71 @@ fn filter_and_persist_keep_the_divisions() {
         }
     }
 }
+
+/// Steps that keep each partition's rows in order and the index column's values keep the
+/// index and divisions (and still join range by range, equal to the oracle); steps that
+/// replace or may fill the index column, or drop it, give a frame without an index.
+#[test]
+fn row_preserving_steps_keep_the_index_and_the_others_drop_it() {
+    let l: Vec<(K, i64)> = (0..40).map(|i| (Some((i * 7) % 13), i - 20)).collect();
+    let r: Vec<(K, String)> = (0..30).map(|i| (Some(i % 17), format!("r{i}"))).collect();
+    let left = left_frame(&l, 3).set_index("k").unwrap(); // a float index
+    let right = right_frame(&r, 2).set_index("k").unwrap();
+    let divs = left.divisions();
+    assert!(divs.is_some());
+    let keeps = [
+        ("with_column", left.with_column("c", dd::col("a") * 2)),
+        ("replace another", left.with_column("a", dd::col("a") + 0)),
+        ("select", left.select(&["a", "k"]).unwrap()),
+        ("fillna_each", left.fillna_each(&[("a", 1.into())])),
+        ("dropna", left.dropna()),
+        ("dropna_subset", left.dropna_subset("a")),
+    ];
+    let want_keys = keys(&left.compute().unwrap(), "k");
+    for (what, df) in &keeps {
+        assert_eq!(df.index_name(), Some("k"), "{what}");
+        assert_eq!(df.divisions(), divs, "{what}");
+        for s in schedulers() {
+            let t = df.compute_with(s.clone()).unwrap();
+            assert_eq!(keys(&t, "k"), want_keys, "{what}");
+            let j = df.join(&right, dd::How::Left).unwrap();
+            assert!(j.divisions().is_some(), "{what}");
+            assert_eq!(
+                joined_rows(&j.compute_with(s).unwrap()),
+                join_oracle(&l, &r, dd::How::Left),
+                "{what}"
+            );
+        }
+    }
+    let drops = [
+        ("replace the index", left.with_column("k", dd::col("a"))),
+        ("select without it", left.select(&["a"]).unwrap()),
+        ("fillna of a float index", left.fillna(5.0)),
+        ("fillna_each of it", left.fillna_each(&[("k", 5.0.into())])),
+        ("sort_values", left.sort_values("a", true)),
+        ("nlargest", left.nlargest(3, "a")),
+    ];
+    for (what, df) in &drops {
+        assert_eq!(df.index_name(), None, "{what}");
+        assert_eq!(df.divisions(), None, "{what}");
+    }
+    // an integer index holds no null: fillna cannot change it
+    let ints = db::from_sequence(
+        (0..30_i64).map(|i| (i % 7, i as f64)).collect::<Vec<_>>(),
+        3,
+    )
+    .unwrap()
+    .to_dataframe(&["k", "x"])
+    .unwrap()
+    .set_index("k")
+    .unwrap();
+    let filled = ints.fillna(0.0);
+    assert_eq!(filled.divisions(), ints.divisions());
+    assert!(ints.divisions().is_some());
+    for s in schedulers() {
+        assert_eq!(
+            filled.compute_with(s.clone()).unwrap(),
+            ints.compute_with(s).unwrap()
+        );
+    }
+}

@@ -514,6 +514,47 @@ fn dataframe_cases(cluster: &Cluster, dir: &std::path::Path) {
             .shuffle_above(0)
             .agg(&[("score", dd::Agg::Mean)]),
     );
+    // the same shuffles spilling every piece: each rank writes and reads its own files, and
+    // a piece another rank needs crosses as its rows; the in-memory tables on threads
+    let spilling = || {
+        (
+            df.merge(&names, "id", dd::How::Outer).unwrap(),
+            df.set_index("id").unwrap(),
+            df.shuffle_with("name", 40, dd::ShuffleMethod::Staged)
+                .unwrap(),
+            df.groupby("name")
+                .shuffle_above(0)
+                .agg(&[("score", dd::Agg::Mean)]),
+        )
+    };
+    let old = dd::set_shuffle_spill(dd::ShuffleSpill {
+        budget: Some(0),
+        dir: None,
+    });
+    let on_disk = spilling();
+    dd::set_shuffle_spill(dd::ShuffleSpill {
+        budget: Some(u64::MAX),
+        dir: None,
+    });
+    let in_memory = spilling();
+    dd::set_shuffle_spill(old);
+    for (a, b) in [
+        (&on_disk.0, &in_memory.0),
+        (&on_disk.1, &in_memory.1),
+        (&on_disk.2, &in_memory.2),
+        (&on_disk.3, &in_memory.3),
+    ] {
+        assert_eq!(
+            format!(
+                "{:?}",
+                dagr::compute_with(&a.to_delayed(), s.clone()).unwrap()
+            ),
+            format!(
+                "{:?}",
+                dagr::compute_with(&b.to_delayed(), t.clone()).unwrap()
+            )
+        );
+    }
     let shuffled = df.shuffle("name", 3).unwrap();
     let parts: Vec<_> = shuffled.to_delayed();
     assert_eq!(

@@ -3,8 +3,9 @@
 //!
 //! One level (few partitions): a task per input cuts its table into `n` pieces, a task per
 //! (input, output) pair takes out one piece, so a piece crosses between processes alone and
-//! only to where its output is, and a task per output concatenates its pieces in input
-//! order: `m·n` edges.
+//! only to where its output is, and a task per output lists its pieces in input order
+//! (the task consuming that partition reads and concatenates them, so a spilled partition
+//! is in memory only while its consumer runs): `m·n` edges.
 //!
 //! Two levels (many partitions, as Dask's task-based shuffle): with `b = ⌈√max(m, n)⌉`, an
 //! output index is two digits `(y, x)` (`t = y·b + x`) and inputs form groups of `b`
@@ -18,7 +19,12 @@
 //!
 //! Every value crossing is a plain [`Table`] (or the list of one task's pieces), with its
 //! wire; middle and output tasks are spread over a cluster's ranks by index.
+//!
+//! A shuffle larger than its memory budget keeps its pieces on disk between the task that
+//! cuts them and the tasks that gather them (see [`super::spill`]): the same tasks, the
+//! same rows in the same order, and only a few partitions in memory per worker.
 
+use super::spill::{table_bytes, Cut, Piece, Spiller};
 use super::table::Table;
 use super::{DataFrame, Schema};
 use crate::bag::layer_name;
@@ -50,18 +56,26 @@ pub(crate) type Route = Arc<dyn Fn(&Table, usize) -> Vec<usize> + Send + Sync>;
 /// What an output partition does with its rows, gathered in input order.
 pub(crate) type Finish = Arc<dyn Fn(Table) -> Result<Table, TaskError> + Send + Sync>;
 
-/// Rows of `t` cut into `parts` tables by `digit(route)`, each in row order.
+/// Rows of `t` cut into `parts` tables by `digit(route)`, each in row order: in memory, or
+/// written to a spill file when `spill` says a table of this size, one of `tasks` cut
+/// alike, makes too large a shuffle.
 fn cut_by(
     t: &Table,
     targets: &[usize],
     parts: usize,
     digit: impl Fn(usize) -> usize,
-) -> Vec<Table> {
+    spill: &Spiller,
+    tasks: usize,
+) -> Result<Cut, TaskError> {
     let mut rows: Vec<Vec<usize>> = vec![Vec::new(); parts];
     for (i, &to) in targets.iter().enumerate() {
         rows[digit(to)].push(i);
     }
-    rows.iter().map(|r| t.take(r)).collect()
+    if spill.spills(table_bytes(t), tasks) {
+        spill.write(parts, |j| t.take(&std::mem::take(&mut rows[j])))
+    } else {
+        Ok(Cut::Memory(rows.iter().map(|r| t.take(r)).collect()))
+    }
 }
 
 /// A task taking piece `j` out of the pieces of node `of`.
@@ -71,24 +85,17 @@ fn piece(name: &Arc<str>, index: &[u64], of: &NodeRef, j: usize) -> NodeRef {
         Deps::One([of.clone()]),
         NodeKind::Call,
         false,
-        Some(crate::wire_of::<Table>()),
-        move |inp: &mut Inputs<'_>| -> TaskResult {
-            let parts: &Vec<Table> = inp.get(0)?;
-            let piece = parts
-                .get(j)
-                .cloned()
-                .ok_or_else(|| TaskError::new("a shuffle piece is missing"))?;
-            Ok(Arc::new(piece))
-        },
+        Some(Piece::WIRE),
+        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(inp.get::<Cut>(0)?.piece(j)?)) },
     )
 }
 
-/// The tables of a task's inputs, concatenated in order.
+/// The pieces a task's inputs give, read and concatenated in order.
 fn gather(inp: &mut Inputs<'_>, schema: &Schema) -> Result<Table, TaskError> {
-    let parts = (0..inp.len())
-        .map(|k| inp.take::<Table>(k))
+    let pieces = (0..inp.len())
+        .map(|k| inp.take::<Piece>(k))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Table::concat(parts).unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
+    load_all(pieces, schema)
 }
 
 /// `df`'s rows moved to `n` partitions by `route`, each output's rows (in input order)
@@ -109,27 +116,29 @@ pub(crate) fn exchange(
         ShuffleMethod::Staged => true,
     };
     let name = layer_name("shuffle");
+    let gather_name = layer_name("shuffle-gather");
     let in_schema = df.schema.clone();
+    let spill = Spiller::from_setting();
+    // an output task lists its pieces; the task consuming the partition reads them (so a
+    // spilled partition is in memory only while its consumer runs)
     let output = |j: usize, deps: Vec<NodeRef>| -> NodeRef {
-        let (finish, in_schema) = (finish.clone(), in_schema.clone());
         crate::node::new_spread_node(
-            Key::index(name.clone(), &[j as u64]),
+            Key::index(gather_name.clone(), &[j as u64]),
             Deps::from(deps),
-            Some(crate::wire_of::<Table>()),
+            Some(Piece::LIST_WIRE),
             move |inp: &mut Inputs<'_>| -> TaskResult {
-                let t = gather(inp, &in_schema)?;
-                Ok(Arc::new(match &finish {
-                    Some(f) => f(t)?,
-                    None => t,
-                }))
+                let pieces = (0..inp.len())
+                    .map(|k| inp.take::<Piece>(k))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Arc::new(pieces))
             },
         )
     };
     let outputs: Vec<NodeRef> = if !staged {
-        let r = route.clone();
-        let cuts = df.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| {
+        let (r, spill) = (route.clone(), spill.clone());
+        let cuts = df.partition_tasks(&layer_name("shuffle-cut"), Some(Cut::WIRE), move |_, t| {
             let to = r(&t, n);
-            Ok(cut_by(&t, &to, n, |x| x))
+            cut_by(&t, &to, n, |x| x, &spill, m)
         });
         let piece_name = layer_name("shuffle-piece");
         let pieces: Vec<Vec<NodeRef>> = cuts
@@ -150,10 +159,10 @@ pub(crate) fn exchange(
         // low digits that some output has, and the groups of inputs
         let lows = b.min(n);
         let groups = m.div_ceil(b);
-        let r = route.clone();
-        let cuts = df.partition_nodes_with(&layer_name("shuffle-cut"), move |_, t| {
+        let (r, cut_spill) = (route.clone(), spill.clone());
+        let cuts = df.partition_tasks(&layer_name("shuffle-cut"), Some(Cut::WIRE), move |_, t| {
             let to = r(&t, n);
-            Ok(cut_by(&t, &to, lows, |x| x % b))
+            cut_by(&t, &to, lows, |x| x % b, &cut_spill, m)
         });
         let piece_name = layer_name("shuffle-piece");
         let first: Vec<Vec<NodeRef>> = cuts
@@ -173,15 +182,16 @@ pub(crate) fn exchange(
             let members = (g * b)..((g + 1) * b).min(m);
             let row = (0..lows).map(|x| {
                 let deps: Vec<NodeRef> = members.clone().map(|i| first[i][x].clone()).collect();
-                let (r, in_schema) = (route.clone(), in_schema.clone());
+                let (r, in_schema, spill) = (route.clone(), in_schema.clone(), spill.clone());
                 let mid = crate::node::new_spread_node(
                     Key::index(mid_name.clone(), &[(g * b + x) as u64]),
                     Deps::from(deps),
-                    Some(crate::wire_of::<Vec<Table>>()),
+                    Some(Cut::WIRE),
                     move |inp: &mut Inputs<'_>| -> TaskResult {
                         let t = gather(inp, &in_schema)?;
                         let to = r(&t, n);
-                        Ok(Arc::new(cut_by(&t, &to, highs, |t| t / b)))
+                        let cut = cut_by(&t, &to, highs, |t| t / b, &spill, groups * lows)?;
+                        Ok(Arc::new(cut))
                     },
                 );
                 (0..highs)
@@ -197,5 +207,31 @@ pub(crate) fn exchange(
             })
             .collect()
     };
-    DataFrame::from_nodes(name, schema, outputs)
+    let gen: super::layer::TableGen = Arc::new(move |_, v| {
+        let v = v.ok_or_else(|| TaskError::new("a shuffle partition's pieces are missing"))?;
+        let pieces = v
+            .downcast::<Vec<Piece>>()
+            .map_err(|_| TaskError::new("a shuffle partition is not a list of pieces"))?;
+        let pieces = Arc::try_unwrap(pieces).unwrap_or_else(|p| (*p).clone());
+        let t = load_all(pieces, &in_schema)?;
+        match &finish {
+            Some(f) => f(t),
+            None => Ok(t),
+        }
+    });
+    let inputs = outputs.into_iter().map(Some).collect();
+    DataFrame::from_deferred(name, schema, inputs, gen)
+}
+
+/// The rows of `pieces`, read and concatenated in order.
+fn load_all(pieces: Vec<Piece>, schema: &Schema) -> Result<Table, TaskError> {
+    let mut all: Option<Table> = None;
+    for p in pieces {
+        let t = p.load()?;
+        match &mut all {
+            Some(a) => a.append(t),
+            None => all = Some(t),
+        }
+    }
+    Ok(all.unwrap_or_else(|| Table::empty(schema.names.clone(), &schema.dtypes)))
 }

@@ -126,6 +126,53 @@ fn range_of(divisions: &[KeyVal], key: Option<&KeyVal>) -> usize {
     }
 }
 
+/// The range of `divisions` of each row of column `c` ([`range_of`]), comparing plain
+/// numbers where the column and the divisions are of one number type.
+fn ranges(c: &Column, divisions: &[KeyVal]) -> Vec<usize> {
+    let parts = divisions.len().saturating_sub(1).max(1);
+    let inner = divisions.get(1..parts).unwrap_or(&[]);
+    match c {
+        Column::I64(v) => {
+            let bounds: Option<Vec<i64>> = inner
+                .iter()
+                .map(|d| match d {
+                    KeyVal::I64(b) => Some(*b),
+                    _ => None,
+                })
+                .collect();
+            if let Some(b) = bounds {
+                return v.iter().map(|x| b.partition_point(|d| d <= x)).collect();
+            }
+        }
+        Column::F64(v) => {
+            let bounds: Option<Vec<f64>> = inner
+                .iter()
+                .map(|d| match d {
+                    KeyVal::F64(b) => Some(*b),
+                    _ => None,
+                })
+                .collect();
+            if let Some(b) = bounds {
+                return v
+                    .iter()
+                    .map(|&x| {
+                        if x.is_nan() {
+                            parts - 1
+                        } else {
+                            let x = x + 0.0;
+                            b.partition_point(|d| d.total_cmp(&x).is_le())
+                        }
+                    })
+                    .collect();
+            }
+        }
+        _ => {}
+    }
+    (0..c.len())
+        .map(|i| range_of(divisions, key_at(c, i).as_ref()))
+        .collect()
+}
+
 /// `t` sorted stably by column `k`, nulls last.
 pub(super) fn sorted_by(t: Table, k: usize) -> Table {
     let order = [(k, true)];
@@ -135,13 +182,30 @@ pub(super) fn sorted_by(t: Table, k: usize) -> Table {
     }
     let mut idx: Vec<usize> = (0..t.len()).collect();
     match &t.columns()[k] {
-        Column::I64(v) => idx.sort_by_key(|&i| v[i]),
+        // numbers: (key, row) pairs sorted in place, the row breaking ties (stable)
+        Column::I64(v) => {
+            let mut pairs: Vec<(i64, usize)> = v.iter().copied().zip(0..).collect();
+            pairs.sort_unstable();
+            idx = pairs.into_iter().map(|(_, i)| i).collect();
+        }
+        Column::F64(v) => {
+            // nulls last; -0.0 folded into 0.0 (equal, as in pandas); the order of the
+            // others is their bits' with the sign flipped into two's complement order
+            let mut pairs: Vec<(bool, i64, usize)> = v
+                .iter()
+                .zip(0..)
+                .map(|(&x, i)| {
+                    let b = (x + 0.0).to_bits() as i64;
+                    match x.is_nan() {
+                        true => (true, 0, i),
+                        false => (false, b ^ (((b >> 63) as u64) >> 1) as i64, i),
+                    }
+                })
+                .collect();
+            pairs.sort_unstable();
+            idx = pairs.into_iter().map(|(_, _, i)| i).collect();
+        }
         Column::Bool(v) => idx.sort_by_key(|&i| v[i]),
-        Column::F64(v) => idx.sort_by(|&a, &b| match (v[a].is_nan(), v[b].is_nan()) {
-            // -0.0 and 0.0 compare equal, as in pandas; NaN (null) last
-            (false, false) => v[a].partial_cmp(&v[b]).unwrap_or(std::cmp::Ordering::Equal),
-            (a, b) => a.cmp(&b),
-        }),
         Column::Str(v) => idx.sort_by(|&a, &b| match (&v[a], &v[b]) {
             (Some(x), Some(y)) => x.cmp(y),
             (x, y) => x.is_none().cmp(&y.is_none()),
@@ -204,9 +268,7 @@ impl DataFrame {
         let route: Route = Arc::new(move |t: &Table, _| {
             let c = &t.columns()[k];
             match &route_divs {
-                Some(d) => (0..t.len())
-                    .map(|i| range_of(d, key_at(c, i).as_ref()))
-                    .collect(),
+                Some(d) => ranges(c, d),
                 None => vec![0; t.len()],
             }
         });
@@ -414,12 +476,7 @@ impl DataFrame {
     /// stably by it.
     fn range_shuffled(&self, k: usize, divs: &Arc<[KeyVal]>) -> DataFrame {
         let d = divs.clone();
-        let route: Route = Arc::new(move |t: &Table, _| {
-            let c = &t.columns()[k];
-            (0..t.len())
-                .map(|i| range_of(&d, key_at(c, i).as_ref()))
-                .collect()
-        });
+        let route: Route = Arc::new(move |t: &Table, _| ranges(&t.columns()[k], &d));
         let finish: Finish = Arc::new(move |t: Table| Ok(sorted_by(t, k)));
         let n = divs.len() - 1;
         let schema = self.schema.clone();
@@ -513,6 +570,47 @@ mod tests {
         for (k, want) in [(1, 25_000.0), (2, 50_000.0), (3, 75_000.0)] {
             let KeyVal::F64(x) = d[k] else { panic!() };
             assert!((x - want).abs() < 1_000.0, "{x} for {want}");
+        }
+    }
+
+    #[test]
+    fn number_ranges_and_sorts_equal_the_key_comparisons() {
+        // scrambled integers with repeats; floats with -0.0, 0.0, NaN and repeats
+        let ints: Vec<i64> = (0..2000_i64).map(|i| (i * 7919) % 301 - 150).collect();
+        let floats: Vec<f64> = (0..2000_i64)
+            .map(|i| match i % 97 {
+                0 => f64::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                _ => ((i * 7919) % 301 - 150) as f64 / 4.0,
+            })
+            .collect();
+        let cols = [Column::I64(ints), Column::F64(floats)];
+        for c in &cols {
+            let (picks, n) = sample(c);
+            for parts in [1, 2, 7] {
+                let d = divisions(vec![(picks.clone(), n)], parts).unwrap();
+                let want: Vec<usize> = (0..c.len())
+                    .map(|i| range_of(&d, key_at(c, i).as_ref()))
+                    .collect();
+                assert_eq!(ranges(c, &d), want);
+            }
+            // stable, nulls last, -0.0 equal to 0.0: a stable sort by the keys' order
+            let t = Table::new(
+                vec!["k".into(), "row".into()],
+                vec![c.clone(), Column::I64((0..c.len() as i64).collect())],
+            )
+            .unwrap();
+            let mut want: Vec<usize> = (0..c.len()).collect();
+            want.sort_by(|&a, &b| match (key_at(c, a), key_at(c, b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (x, y) => x.is_none().cmp(&y.is_none()),
+            });
+            let got = sorted_by(t, 0);
+            let Column::I64(rows) = &got.columns()[1] else {
+                panic!()
+            };
+            assert_eq!(rows.iter().map(|&r| r as usize).collect::<Vec<_>>(), want);
         }
     }
 }

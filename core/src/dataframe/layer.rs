@@ -26,8 +26,13 @@ pub(crate) struct FrameLayer {
 
 enum Make {
     /// From the input's value; `cheap`: as costly as reading a made table (a held
-    /// partition, an error), never a task of its own.
-    Source { gen: TableGen, cheap: bool },
+    /// partition, an error), never a task of its own; `deferred`: the input holds what to
+    /// read (a shuffle's pieces), which the task consuming the partition reads.
+    Source {
+        gen: TableGen,
+        cheap: bool,
+        deferred: bool,
+    },
     /// A step over another frame's partitions.
     Step { parent: Arc<FrameLayer>, step: Step },
 }
@@ -42,8 +47,46 @@ impl FrameLayer {
         Arc::new(FrameLayer {
             name,
             inputs,
-            make: Make::Source { gen, cheap },
+            make: Make::Source {
+                gen,
+                cheap,
+                deferred: false,
+            },
         })
+    }
+
+    /// A source whose inputs hold what to read rather than tables (a shuffle's pieces,
+    /// possibly on disk): see [`FrameLayer::deferred`].
+    pub(crate) fn deferred_source(
+        name: Arc<str>,
+        inputs: Arc<[Option<NodeRef>]>,
+        gen: TableGen,
+    ) -> Arc<FrameLayer> {
+        Arc::new(FrameLayer {
+            name,
+            inputs,
+            make: Make::Source {
+                gen,
+                cheap: false,
+                deferred: true,
+            },
+        })
+    }
+
+    /// Whether this layer's partitions are made from inputs holding what to read (a
+    /// shuffle's pieces): a task reading two such partitions together (a join) reads them
+    /// itself ([`FrameLayer::table_from_input`]) rather than through a task each, so that no
+    /// partition is read long before its partner.
+    pub(crate) fn deferred(&self) -> bool {
+        match &self.make {
+            Make::Source { deferred, .. } => *deferred,
+            Make::Step { parent, .. } => parent.deferred(),
+        }
+    }
+
+    /// Partition `i` made from its input's value, every step in this task.
+    pub(crate) fn table_from_input(&self, i: usize, v: Value) -> Result<Table, TaskError> {
+        self.table_below(i, Some(v), &[])
     }
 
     pub(crate) fn step(name: Arc<str>, parent: &Arc<FrameLayer>, step: Step) -> Arc<FrameLayer> {

@@ -266,13 +266,26 @@ impl Layout {
         for (i, c) in l.columns().iter().enumerate() {
             let col = match self.left_keys.iter().position(|&k| k == i) {
                 // a key comes from whichever side has the row
-                Some(k) => {
-                    let rc = &r.columns()[self.right_keys[k]];
-                    let mut out = conform(take_or_null(c, li), schema.dtypes[i]);
-                    let from_right = conform(take_or_null(rc, ri), schema.dtypes[i]);
-                    fill_nulls(&mut out, &from_right, li);
-                    out
-                }
+                Some(k) => match (c, &r.columns()[self.right_keys[k]]) {
+                    // integer keys stay integers (every row has one side)
+                    (Column::I64(a), Column::I64(b)) => Column::I64(
+                        li.iter()
+                            .zip(ri)
+                            .map(|(l, r)| match (l, r) {
+                                (Some(i), _) => a[*i],
+                                (None, Some(j)) => b[*j],
+                                (None, None) => 0,
+                            })
+                            .collect(),
+                    ),
+                    // else filled while both hold nulls alike (integers as floats)
+                    (c, rc) => {
+                        let mut out = take_or_null(c, li);
+                        let from_right = conform(take_or_null(rc, ri), out.dtype());
+                        fill_nulls(&mut out, &from_right, li);
+                        out
+                    }
+                },
                 None => take_or_null(c, li),
             };
             columns.push(conform(col, schema.dtypes[columns.len()]));
@@ -460,23 +473,48 @@ pub(super) fn join_parts(
     schema: Arc<Schema>,
     sort: Option<usize>,
 ) -> DataFrame {
-    let lparts = left.partition_nodes_with(&layer_name("merge-left"), |_, t| Ok(t));
-    let rparts = right.partition_nodes_with(&layer_name("merge-right"), |_, t| Ok(t));
+    // a shuffled side's partition is read by the join task itself, so that the two
+    // partitions of a pair are read together (see `FrameLayer::deferred`)
+    let (lname, rname) = (layer_name("merge-left"), layer_name("merge-right"));
+    let broadcast_right = broadcast.then(|| right.partition_read(0, &rname));
     let name = layer_name("merge");
-    let nodes: Vec<NodeRef> = lparts
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let r = if broadcast { &rparts[0] } else { &rparts[i] };
+    let nodes: Vec<NodeRef> = (0..left.npartitions())
+        .map(|i| {
+            let (l, l_raw) = left.partition_read(i, &lname);
+            let (r, r_raw) = match &broadcast_right {
+                Some(r) => r.clone(),
+                None => right.partition_read(i, &rname),
+            };
+            let (llayer, rlayer) = (left.layer.clone(), right.layer.clone());
+            let ri = if broadcast { 0 } else { i };
             let (layout, schema) = (layout.clone(), schema.clone());
             crate::node::new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
-                Deps::Two([l.clone(), r.clone()]),
+                Deps::Two([l, r]),
                 NodeKind::Call,
                 false,
                 Some(crate::wire_of::<Table>()),
                 move |inp: &mut Inputs<'_>| -> TaskResult {
-                    let (l, r): (&Table, &Table) = (inp.get(0)?, inp.get(1)?);
+                    let lv = if l_raw {
+                        Some(inp.take_value(0)?)
+                    } else {
+                        None
+                    };
+                    let rv = if r_raw {
+                        Some(inp.take_value(1)?)
+                    } else {
+                        None
+                    };
+                    let read_l = lv.map(|v| llayer.table_from_input(i, v)).transpose()?;
+                    let read_r = rv.map(|v| rlayer.table_from_input(ri, v)).transpose()?;
+                    let l: &Table = match &read_l {
+                        Some(t) => t,
+                        None => inp.get(0)?,
+                    };
+                    let r: &Table = match &read_r {
+                        Some(t) => t,
+                        None => inp.get(1)?,
+                    };
                     let t = layout.join(l, r, &schema);
                     Ok(Arc::new(match sort {
                         Some(k) => super::index::sorted_by(t, k),

@@ -42,6 +42,7 @@ mod merge;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod reduce;
+mod spill;
 pub(crate) mod table;
 
 pub use self::csv::{read_csv, CsvOptions};
@@ -58,6 +59,7 @@ pub use groupby::{Agg, ColumnNames, GroupBy, SHUFFLE_ABOVE};
 pub use merge::How;
 #[cfg(feature = "parquet")]
 pub use parquet::{read_parquet, read_parquet_with, ParquetOptions, RecordBatch};
+pub use spill::{default_shuffle_budget, set_shuffle_spill, shuffle_spill, ShuffleSpill};
 pub use table::{Column, DType, Table};
 
 use crate::bag::layer_name;
@@ -79,6 +81,32 @@ pub(crate) struct Schema {
 use layer::{FrameLayer, PartTask, TableGen};
 
 /// A lazy table in row partitions (Dask's `DataFrame`).
+///
+/// # The index through later steps
+///
+/// A frame made by [`DataFrame::set_index`] names its index column and knows its
+/// divisions. A step keeps both when it keeps every partition's rows in their order (or a
+/// subset of them) and the index column's values: [`DataFrame::filter`],
+/// [`DataFrame::dropna`], [`DataFrame::dropna_subset`], [`DataFrame::select`] of columns
+/// that include the index, [`DataFrame::with_column`] of another column,
+/// [`DataFrame::fillna`] and [`DataFrame::fillna_each`] when they cannot fill the index
+/// column (it is not named, or its type holds no null), [`DataFrame::persist`]. Every
+/// other step gives a frame without an index: those that drop or replace the index
+/// column, fill its nulls (a filled key may belong to another partition), move rows
+/// between partitions or reorder them (`sort_values`, `nlargest`, `merge`, `shuffle`,
+/// `groupby`, `drop_duplicates`, `value_counts`); joins on the index and `set_index`
+/// make their own.
+///
+/// ```
+/// use dagr::{bag as db, dataframe::col};
+/// let df = db::from_sequence((0..20_i64).map(|i| (i % 7, i as f64)).collect::<Vec<_>>(), 3)?
+///     .to_dataframe(&["k", "x"])?
+///     .set_index("k")?;
+/// let kept = df.with_column("y", col("x") * 2.0).filter(col("y").gt(3.0)).select(&["k", "y"])?;
+/// assert_eq!((kept.index_name(), kept.divisions()), (Some("k"), df.divisions()));
+/// assert_eq!(df.with_column("k", col("x")).index_name(), None); // the index replaced
+/// # Ok::<(), dagr::Error>(())
+/// ```
 ///
 /// ```
 /// use dagr::{bag as db, dataframe::col};
@@ -157,6 +185,42 @@ impl DataFrame {
         DataFrame::over(schema, FrameLayer::source(name, inputs, gen, cheap))
     }
 
+    /// A frame whose partitions `gen` makes from inputs holding what to read (see
+    /// [`FrameLayer::deferred`]).
+    pub(crate) fn from_deferred(
+        name: Arc<str>,
+        schema: Arc<Schema>,
+        inputs: Arc<[Option<NodeRef>]>,
+        gen: TableGen,
+    ) -> DataFrame {
+        DataFrame::over(schema, FrameLayer::deferred_source(name, inputs, gen))
+    }
+
+    /// Partition `i` for a task reading it with another: the node to depend on, and
+    /// whether the task makes the table from that node's value
+    /// ([`FrameLayer::table_from_input`]) rather than receiving it made.
+    pub(crate) fn partition_read(&self, i: usize, name: &Arc<str>) -> (NodeRef, bool) {
+        if self.layer.deferred() {
+            if let Some(Some(n)) = self.inputs.get(i) {
+                return (n.clone(), true);
+            }
+        }
+        let node = PartTask {
+            layer: self.layer.clone(),
+            below: false,
+            i,
+            wire: Some(crate::wire_of::<Table>()),
+            consume: Arc::new(|_, t| Ok(t)) as Arc<layer::Consume<Table>>,
+        }
+        .node(
+            Key::index(name.clone(), &[i as u64]),
+            crate::share::Walk::plain(),
+            true,
+        )
+        .0;
+        (node, false)
+    }
+
     /// The partitions as nodes giving their tables.
     pub(crate) fn held_partition_nodes(&self) -> Vec<NodeRef> {
         self.partition_nodes_with(&self.name, |_, t| Ok(t))
@@ -226,6 +290,21 @@ impl DataFrame {
             schema,
             FrameLayer::step(layer_name(op), &self.layer, Arc::new(step)),
         )
+    }
+
+    /// `derived` with this frame's index: `derived` has the same partitions, rows in the
+    /// same order or a subset of them, and this frame's index column unchanged.
+    fn keeping_index(&self, mut derived: DataFrame) -> DataFrame {
+        derived.index = self.index.clone();
+        derived
+    }
+
+    /// Whether a step changing the columns `changed` leaves the index column as it is.
+    fn index_untouched(&self, changed: &[usize]) -> bool {
+        let Some(ix) = &self.index else { return true };
+        changed
+            .iter()
+            .all(|&c| self.schema.names.get(c) != Some(&ix.column))
     }
 
     /// Number of partitions.
@@ -414,7 +493,7 @@ impl DataFrame {
     }
 
     /// Without the rows that have a null (NaN or a missing string) in any column (pandas /
-    /// Dask: `dropna()`).
+    /// Dask: `dropna()`). The frame's index and divisions stay (its rows are a subset).
     ///
     /// ```
     /// use dagr::bag as db;
@@ -442,7 +521,7 @@ impl DataFrame {
     }
 
     fn dropna_at(&self, columns: Vec<usize>) -> DataFrame {
-        self.pipe("dropna", self.schema.clone(), move |t| {
+        let kept = self.pipe("dropna", self.schema.clone(), move |t| {
             let cols = t.columns();
             let keep: Vec<usize> = (0..t.len())
                 .filter(|&r| columns.iter().all(|&c| !cols[c].is_null(r)))
@@ -452,7 +531,9 @@ impl DataFrame {
             } else {
                 t.take(&keep)
             })
-        })
+        });
+        // a subset of the rows, in order
+        self.keeping_index(kept)
     }
 
     /// Nulls replaced by `value` in every column (pandas / Dask: `fillna(value)`): a number
@@ -461,7 +542,9 @@ impl DataFrame {
     /// `object` to hold a value of another type: a string column is filled with the value's
     /// text as pandas writes it (`0`, `2.5`, `True`), and a float column with a null and a
     /// string or boolean value fails the computation naming the column (pandas says it will
-    /// raise there in a future version); a column without nulls is left as it is.
+    /// raise there in a future version); a column without nulls is left as it is. The
+    /// frame's index and divisions stay unless the index column is a float or string
+    /// column (its nulls would be filled: see [`DataFrame`]).
     ///
     /// ```
     /// use dagr::{bag as db, dataframe::Column};
@@ -500,7 +583,14 @@ impl DataFrame {
 
     fn fill_at(&self, fills: Vec<(usize, Scalar)>) -> DataFrame {
         let names = self.schema.names.clone();
-        self.pipe("fillna", self.schema.clone(), move |t| {
+        // integer and boolean columns hold no null: filling them changes nothing
+        let filled: Vec<usize> = fills
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|&i| matches!(self.schema.dtypes[i], DType::F64 | DType::Str))
+            .collect();
+        let keeps = self.index_untouched(&filled);
+        let out = self.pipe("fillna", self.schema.clone(), move |t| {
             let mut cols = t.into_columns();
             for (i, value) in &fills {
                 let c = &mut cols[*i];
@@ -538,10 +628,16 @@ impl DataFrame {
                 }
             }
             Ok(Table::from_parts(names.clone(), cols))
-        })
+        });
+        if keeps {
+            self.keeping_index(out)
+        } else {
+            out
+        }
     }
 
-    /// Only the named columns, in that order (Dask: `df[["a", "b"]]`).
+    /// Only the named columns, in that order (Dask: `df[["a", "b"]]`). The frame's index
+    /// and divisions stay when the index column is among them.
     pub fn select(&self, columns: &[&str]) -> Result<DataFrame, Error> {
         let idx = columns
             .iter()
@@ -553,7 +649,11 @@ impl DataFrame {
         });
         let names = schema.names.clone();
         let dup = (1..idx.len()).any(|k| idx[..k].contains(&idx[k]));
-        Ok(self.pipe("select", schema, move |t| {
+        let keeps = self
+            .index
+            .as_ref()
+            .is_some_and(|ix| columns.contains(&ix.column.as_str()));
+        let out = self.pipe("select", schema, move |t| {
             let cols = t.into_columns();
             let picked = if dup {
                 idx.iter().map(|&i| cols[i].clone()).collect()
@@ -562,7 +662,8 @@ impl DataFrame {
                 idx.iter().filter_map(|&i| cols[i].take()).collect()
             };
             Ok(Table::from_parts(names.clone(), picked))
-        }))
+        });
+        Ok(if keeps { self.keeping_index(out) } else { out })
     }
 
     /// Keeps the rows where `predicate` (a boolean expression) holds (Dask: `df[mask]`).
@@ -572,7 +673,7 @@ impl DataFrame {
         if let Err(e) = predicate.check(&self.schema, Some("filter")) {
             return self.failing(e);
         }
-        let mut kept = self.pipe("filter", self.schema.clone(), move |t| {
+        let kept = self.pipe("filter", self.schema.clone(), move |t| {
             let mask = predicate.eval_mask(&t).map_err(TaskError::new)?;
             let idx: Vec<usize> = mask
                 .iter()
@@ -582,11 +683,11 @@ impl DataFrame {
                 .collect();
             Ok(t.take(&idx))
         });
-        kept.index = self.index.clone();
-        kept
+        self.keeping_index(kept)
     }
 
     /// Adds (or replaces) column `name` computed from `expr` (Dask: `df.assign(name=…)`).
+    /// The frame's index and divisions stay unless `name` is the index column.
     pub fn with_column(&self, name: &str, expr: Expr) -> DataFrame {
         let dtype = match expr.check(&self.schema, None) {
             Ok(d) => d,
@@ -610,7 +711,8 @@ impl DataFrame {
             dtypes,
         });
         let names = schema.names.clone();
-        self.pipe("assign", schema, move |t| {
+        let keeps = self.index_untouched(&[slot]);
+        let out = self.pipe("assign", schema, move |t| {
             let c = expr.eval(&t).map_err(TaskError::new)?;
             let mut cols = t.into_columns();
             if slot < cols.len() {
@@ -619,7 +721,12 @@ impl DataFrame {
                 cols.push(c);
             }
             Ok(Table::from_parts(names.clone(), cols))
-        })
+        });
+        if keeps {
+            self.keeping_index(out)
+        } else {
+            out
+        }
     }
 
     /// Sorted by one or several columns (stable: rows with equal keys keep their order;
