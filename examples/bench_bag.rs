@@ -16,9 +16,10 @@
 //! the machine weighs on both alike.
 //!
 //! The memory goal is 2× (the largest partition's bytes + its counting table) per worker.
-//! The partition and its table are measured together: one more child counts the words of
-//! the largest partition alone on the sync scheduler, and its peak RSS above what the
-//! process held before is their size. Next to each peak RSS the peak of bytes allocated
+//! The partition's bytes are its file's size; its table is measured: one more child counts
+//! the words of the largest partition alone on the sync scheduler, another only counts its
+//! lines (reading it the same way, a piece at a time), and the difference of their peak
+//! RSS is the table. Next to each peak RSS the peak of bytes allocated
 //! (heap) is printed: the RSS above it is memory the allocator keeps (glibc keeps freed
 //! memory in per-thread arenas); the counting tables' large slot arrays are mapped
 //! directly, outside the heap.
@@ -84,42 +85,48 @@ fn largest_file() -> (PathBuf, u64) {
 
 /// Child mode: the largest partition's words counted alone, one thread; prints
 /// "peak_rss_kb rss_before_kb".
-fn child_one_partition() {
+/// Counts the words of the largest partition (`words`) or only its lines, alone; prints
+/// "peak_rss_kb rss_before_kb".
+fn child_one_partition(words: bool) {
     let (file, bytes) = largest_file();
     assert!(
         bytes <= db::DEFAULT_BLOCKSIZE,
         "{file:?} spans several blocks"
     );
     let before = status_kb("VmRSS");
-    let n = db::read_text(file.to_str().expect("utf-8 path"))
-        .expect("read_text")
-        .str()
-        .split()
-        .flatten()
-        .frequencies()
-        .count()
-        .compute_with(Scheduler::sync())
-        .expect("compute");
+    let text = db::read_text(file.to_str().expect("utf-8 path")).expect("read_text");
+    let n = if words {
+        text.str().split().flatten().frequencies().count()
+    } else {
+        text.count()
+    }
+    .compute_with(Scheduler::sync())
+    .expect("compute");
     assert!(n > 0);
     println!("{} {before}", peak_rss_kb());
 }
 
-/// (partition bytes + its counting table, process baseline), in MiB.
+/// (the counting table of the largest partition, process baseline), in MiB.
 fn one_partition_mb() -> (f64, f64) {
     let me = std::env::current_exe().expect("exe");
-    let out = Command::new(me)
-        .args(["--child", "one-partition"])
-        .output()
-        .expect("child");
-    let s = String::from_utf8_lossy(&out.stdout).to_string();
-    let kb: Vec<f64> = s
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    match kb[..] {
-        [peak, before] => ((peak - before) / 1024.0, before / 1024.0),
-        _ => (f64::NAN, f64::NAN),
-    }
+    let peak = |what: &str| -> (f64, f64) {
+        let out = Command::new(&me)
+            .args(["--child", what])
+            .output()
+            .expect("child");
+        let s = String::from_utf8_lossy(&out.stdout).to_string();
+        let kb: Vec<f64> = s
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        match kb[..] {
+            [peak, before] => (peak / 1024.0, before / 1024.0),
+            _ => (f64::NAN, f64::NAN),
+        }
+    };
+    let (counted, before) = peak("one-partition");
+    let (read, _) = peak("one-partition-read");
+    (counted - read, before)
 }
 
 const MIB: f64 = (1 << 20) as f64;
@@ -208,7 +215,8 @@ fn main() {
     let threads: usize = arg(&args, "--threads").unwrap_or(2);
     if let Some(what) = arg::<String>(&args, "--child") {
         match what.as_str() {
-            "one-partition" => child_one_partition(),
+            "one-partition" => child_one_partition(true),
+            "one-partition-read" => child_one_partition(false),
             _ => child(&what, threads),
         }
         return;
@@ -225,9 +233,9 @@ fn main() {
     for f in &files {
         let _ = std::fs::read(f); // warm the page cache
     }
-    let (part_and_table, baseline) = one_partition_mb();
+    let (table, baseline) = one_partition_mb();
     let workers = threads.max(1) as f64;
-    let goal = 2.0 * workers * part_and_table;
+    let goal = 2.0 * workers * (largest as f64 / MIB + table);
     let mbytes = bytes as f64 / 1e6;
     let have_yardstick = Path::new(YARDSTICK).exists();
     println!(
@@ -247,7 +255,7 @@ fn main() {
          table {:.1} MB, measured alone) = {goal:.0} MB, over a process baseline of \
          {baseline:.0} MB\n",
         largest as f64 / MIB,
-        part_and_table - largest as f64 / MIB,
+        table,
     );
     println!(
         "{:<52} {:>8} {:>8} {:>10} {:>10} {:>8}",
