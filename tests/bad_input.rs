@@ -165,6 +165,147 @@ fn a_line_longer_than_the_blocksize() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// Every scheduler the readers are run on: results and errors must agree.
+fn schedulers() -> [dagr::Scheduler; 2] {
+    [dagr::Scheduler::sync(), dagr::Scheduler::threads(2)]
+}
+
+#[test]
+fn a_line_longer_than_the_line_limit() {
+    let d = tmp("line-limit");
+    let long = "x".repeat(5000);
+    // the long line starts at byte 6 of each file
+    std::fs::write(d.join("a.txt"), format!("a\nbcd\n{long}\nb\n")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    write!(gz, "a\nbcd\n{long}\nb\n").unwrap();
+    std::fs::write(d.join("a.txt.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(d.join("q.csv"), format!("a,b\n1,2\n3,\"{long}\"\n")).unwrap();
+    std::fs::write(d.join("n.csv"), format!("a,b\n1,2\n3,{long}\n")).unwrap();
+    for s in schedulers() {
+        for file in ["a.txt", "a.txt.gz"] {
+            let pattern = format!("{}/{file}", d.display());
+            for blocksize in [7, 1000, 1 << 20] {
+                let opts = db::TextOptions::default()
+                    .blocksize(blocksize)
+                    .max_line(1000);
+                let b = db::read_text_with(&pattern, opts).unwrap();
+                // through the column (count) and line by line (compute)
+                for r in [
+                    b.count().compute_with(s.clone()).map(drop),
+                    b.compute_with(s.clone()).map(drop),
+                ] {
+                    let e = err_naming(r, file);
+                    assert!(e.contains("byte 6 ") && e.contains("1000 bytes"), "{e}");
+                }
+                // the default limit reads it
+                let b =
+                    db::read_text_with(&pattern, db::TextOptions::default().blocksize(blocksize));
+                assert_eq!(b.unwrap().count().compute_with(s.clone()).unwrap(), 4);
+            }
+        }
+        for file in ["q.csv", "n.csv"] {
+            let pattern = format!("{}/{file}", d.display());
+            for blocksize in [Some(5), Some(1000), None] {
+                let opts = dd::CsvOptions::default()
+                    .blocksize(blocksize)
+                    .max_line(1000);
+                let r = dd::read_csv(&pattern, opts).and_then(|df| df.compute_with(s.clone()));
+                let e = err_naming(r, file);
+                assert!(e.contains("byte 8 ") && e.contains("1000 bytes"), "{e}");
+                let opts = dd::CsvOptions::default().blocksize(blocksize);
+                let t = dd::read_csv(&pattern, opts).and_then(|df| df.compute_with(s.clone()));
+                assert_eq!(t.unwrap().len(), 2);
+            }
+            // inferring types from every value reads the long line too
+            let opts = dd::CsvOptions::default().widen(true).max_line(1000);
+            let e = err_naming(dd::read_csv(&pattern, opts).map(drop), file);
+            assert!(e.contains("byte 8 "), "{e}");
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_line_spanning_many_blocks_is_read_once() {
+    // one 4 MB line over 4 096 blocks of 1 KiB: each block looks at its own bytes to find
+    // its first line, and only the block the line starts in reads it (reading it once per
+    // block it spans would read 8 GB)
+    let d = tmp("spanning-line");
+    let long = "y".repeat(4 << 20);
+    let text = format!("a\n{long}\nb\nc\n");
+    std::fs::write(d.join("a.txt"), &text).unwrap();
+    let csv = format!("k,v\n1,a\n2,{long}\n3,c\n");
+    std::fs::write(d.join("a.csv"), &csv).unwrap();
+    let bound = |len: usize| 3 * len as u64 + (64 << 10);
+    let pattern = format!("{}/a.txt", d.display());
+    let b = db::read_text_with(&pattern, db::TextOptions::default().blocksize(1024)).unwrap();
+    let before = db::bytes_read_on_this_thread();
+    assert_eq!(b.count().compute_with(dagr::Scheduler::sync()).unwrap(), 4);
+    let read = db::bytes_read_on_this_thread() - before;
+    assert!(
+        read <= bound(text.len()),
+        "read_text read {read} bytes of a {} byte file",
+        text.len()
+    );
+    let before = db::bytes_read_on_this_thread();
+    let lines = b.compute_with(dagr::Scheduler::sync()).unwrap();
+    let read = db::bytes_read_on_this_thread() - before;
+    let oracle: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(lines, oracle);
+    assert!(
+        read <= bound(text.len()),
+        "streamed lines read {read} bytes"
+    );
+    assert_eq!(b.compute_with(dagr::Scheduler::threads(2)).unwrap(), oracle);
+    let pattern = format!("{}/a.csv", d.display());
+    let df = dd::read_csv(&pattern, dd::CsvOptions::default().blocksize(Some(1024))).unwrap();
+    let before = db::bytes_read_on_this_thread();
+    let t = df.compute_with(dagr::Scheduler::sync()).unwrap();
+    let read = db::bytes_read_on_this_thread() - before;
+    assert!(
+        read <= bound(csv.len()),
+        "read_csv read {read} bytes of a {} byte file",
+        csv.len()
+    );
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.column("v").unwrap().text(1), Some(long.clone()));
+    assert_eq!(
+        df.compute_with(dagr::Scheduler::threads(2)).unwrap().len(),
+        3
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_error_quotes_only_the_start_of_a_huge_field() {
+    let d = tmp("huge-field");
+    let huge = "z".repeat(1 << 20);
+    // an integer column (inferred from the first 256 KiB) meets a 1 MB text field later,
+    // plain and quoted; the column's name is 1 MB of header too
+    let rows = "1,2\n".repeat(100_000);
+    std::fs::write(d.join("a.csv"), format!("{huge},b\n{rows}{huge},3\n")).unwrap();
+    std::fs::write(d.join("q.csv"), format!("{huge},b\n{rows}\"{huge}\",3\n")).unwrap();
+    for file in ["a.csv", "q.csv"] {
+        for s in schedulers() {
+            let pattern = format!("{}/{file}", d.display());
+            let r =
+                dd::read_csv(&pattern, dd::CsvOptions::default()).and_then(|df| df.compute_with(s));
+            let e = err_naming(r, file);
+            assert!(e.contains("1048576 bytes") && e.contains("100002"), "{e}");
+        }
+    }
+    // files whose 1 MB column names differ; a column asked for that is not there
+    std::fs::write(d.join("b.csv"), format!("{huge}y,b\n1,2\n")).unwrap();
+    let r = dd::read_csv(
+        &format!("{}/[ab].csv", d.display()),
+        dd::CsvOptions::default(),
+    );
+    err_naming(r.map(drop), "b.csv");
+    let df = dd::read_csv(&format!("{}/b.csv", d.display()), dd::CsvOptions::default()).unwrap();
+    err_naming(df.select(&[huge.as_str()]).map(drop), "1048576 bytes");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn csv_with_a_byte_order_mark_crlf_and_quoted_fields() {
     let d = tmp("csv-quoted");
