@@ -54,6 +54,97 @@ fn memmap_shape_whose_size_overflows() {
 }
 
 #[test]
+fn a_block_needing_more_memory_than_the_machine() {
+    // a sparse file of 1 TiB, more than the machine's memory: nothing of it is written
+    let d = tmp("huge-block");
+    let p = d.join("x.dat");
+    let n: usize = 1 << 37;
+    std::fs::File::create(&p).unwrap().set_len(8 << 37).unwrap();
+    let x = da::from_memmap::<f64>(&p, &[n], &[n]).unwrap();
+    for s in schedulers() {
+        // the error comes before anything is allocated: no abort
+        let e = err_naming(x.compute_with(s.clone()), "1099511627776 bytes");
+        assert!(e.contains(&format!("[{n}]")), "names the shape: {e}");
+        let e = err_naming(
+            x.map(|v| v as f32).sum().compute_with(s.clone()),
+            "549755813888",
+        );
+        assert!(
+            e.contains("a block") && e.contains(&format!("[{n}]")),
+            "{e}"
+        );
+        err_naming(
+            x.cumsum(0).unwrap().sum().compute_with(s.clone()),
+            "1099511627776",
+        );
+        let big = da::random::normal(0.0, 1.0, &[n], &[n], 7).unwrap();
+        err_naming(big.mean().compute_with(s.clone()), "1099511627776");
+        err_naming(
+            da::zeros::<f64>(&[n], &[n])
+                .unwrap()
+                .max()
+                .compute_with(s.clone()),
+            "1099511627776",
+        );
+    }
+    let out = d.join("y.dat");
+    err_naming((&x * 2.0).to_memmap(&out), "1099511627776");
+    assert!(!out.exists(), "nothing written");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The machine's memory a child test process is told it has.
+const SMALL_MEMORY: &str = "1048576";
+
+#[test]
+fn fused_reductions_read_blocks_larger_than_memory_in_pieces() {
+    // run in a child told the machine has 1 MiB (`DAGR_MEMORY_BYTES`), with 4 MiB blocks
+    if std::env::var("DAGR_MEMORY_BYTES").as_deref() != Ok(SMALL_MEMORY) {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "fused_reductions_read_blocks_larger_than_memory_in_pieces",
+            ])
+            .env("DAGR_MEMORY_BYTES", SMALL_MEMORY)
+            .status()
+            .unwrap();
+        assert!(status.success(), "the child run failed: {status}");
+        return;
+    }
+    let d = tmp("pieces");
+    let p = d.join("x.dat");
+    let n = 1 << 19;
+    let xs: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 * 0.5).collect();
+    let bytes: Vec<u8> = xs.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&p, bytes).unwrap();
+    let x = da::from_memmap::<f64>(&p, &[n], &[n]).unwrap();
+    let sum: f64 = xs.iter().sum();
+    let mean = sum / n as f64;
+    let var = xs.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    for s in schedulers() {
+        assert!(close(x.sum().compute_with(s.clone()).unwrap(), sum));
+        assert!(close(x.mean().compute_with(s.clone()).unwrap(), mean));
+        let fused = ((&x * 2.0) + 1.0).sum().compute_with(s.clone()).unwrap();
+        assert!(close(fused, 2.0 * sum + n as f64));
+        assert!(close(x.var().compute_with(s.clone()).unwrap(), var));
+        assert!(close(x.std().compute_with(s.clone()).unwrap(), var.sqrt()));
+        let u = da::random::random(&[n], &[n], 3).unwrap();
+        let m = u.mean().compute_with(s.clone()).unwrap();
+        assert!((m - 0.5).abs() < 0.01, "{m}");
+        assert!(u.var().compute_with(s.clone()).is_ok());
+        // what needs the whole block is refused, naming it
+        err_naming(x.compute_with(s.clone()), "4194304 bytes");
+        err_naming(
+            x.map(|v| v as f32).sum().compute_with(s.clone()),
+            "2097152 bytes",
+        );
+        err_naming((&x * 2.0).max().compute_with(s.clone()), "4194304 bytes");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn zero_sized_axes_are_empty_arrays() {
     let d = tmp("memmap-empty");
     let p = d.join("x.dat");

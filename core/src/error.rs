@@ -187,6 +187,26 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A block (or a whole array asked for at once) that needs more memory than the machine
+    /// has, found before anything is allocated for it. Reductions such as `sum` and `mean`
+    /// read blocks in pieces and need no such block.
+    #[error(
+        "{what} of shape {shape:?} of {dtype} needs {bytes} bytes, more than the machine's \
+         {memory} bytes of memory: use smaller chunks (reductions such as sum and mean read \
+         a block in pieces)"
+    )]
+    BlockMemory {
+        /// `"a block"` or `"the array"`.
+        what: &'static str,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The element type.
+        dtype: &'static str,
+        /// Bytes it needs.
+        bytes: u64,
+        /// Bytes of memory the machine has (`DAGR_MEMORY_BYTES` when set).
+        memory: u64,
+    },
     /// An axis past the array's number of dimensions.
     #[error("{what}: axis {axis} is out of range for an array of {ndim} dimensions")]
     Axis {

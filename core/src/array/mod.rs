@@ -60,6 +60,7 @@ mod h5;
 mod layer;
 mod linalg;
 mod memmap;
+mod memory;
 mod overlap;
 pub mod random;
 mod reduce;
@@ -297,7 +298,7 @@ impl<T: Element> Array<T> {
         name: &Arc<str>,
         consume: impl Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        self.lazy_nodes_with(name, move |idx, c| consume(idx, c.materialize()))
+        self.lazy_nodes_with(name, move |idx, c| consume(idx, c.materialize()?))
     }
 
     /// [`Array::nodes_with`] for a consumer taking the block with its elementwise steps
@@ -438,6 +439,7 @@ impl<T: Element> Array<T> {
         if let Some(e) = &self.err {
             return Err(duplicate(e));
         }
+        memory::check_array::<T>(self.shape())?;
         self.to_delayed().compute_with(scheduler)
     }
 

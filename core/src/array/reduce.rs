@@ -170,7 +170,7 @@ impl<T: Element> Array<T> {
         self.lazy_reduction(
             kind,
             what,
-            move |idx, c| Ok(partial(idx, c.materialize().view(), &grid)),
+            move |idx, c| Ok(partial(idx, c.materialize()?.view(), &grid)),
             combine,
             finish,
         )
