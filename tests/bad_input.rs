@@ -195,6 +195,51 @@ fn a_directory_where_a_file_is_expected() {
 }
 
 #[test]
+fn an_unreadable_file_where_a_file_is_expected() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // the child: a user the file's permission bits shut out
+    if let Ok(dir) = std::env::var("DAGR_UNREADABLE_DIR") {
+        for name in ["a.txt", "a.csv", "x.dat"] {
+            let path = format!("{dir}/{name}");
+            assert!(std::fs::read(&path).is_err(), "{path} is readable");
+        }
+        let lines = db::read_text(&format!("{dir}/a.txt")).and_then(|b| b.count().compute());
+        err_naming(lines, "a.txt");
+        err_naming(
+            dd::read_csv(&format!("{dir}/a.csv"), dd::CsvOptions::default()).map(drop),
+            "a.csv",
+        );
+        err_naming(
+            da::from_memmap::<f64>(format!("{dir}/x.dat"), &[2], &[1]).map(drop),
+            "x.dat",
+        );
+        return;
+    }
+    let d = tmp("unreadable");
+    for (name, text) in [
+        ("a.txt", "a\nb\n"),
+        ("a.csv", "x,y\n1,2\n"),
+        ("x.dat", "0123456789abcdef"),
+    ] {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args(["--exact", "an_unreadable_file_where_a_file_is_expected"])
+        .env("DAGR_UNREADABLE_DIR", &d);
+    // permission bits do not stop root: run the child as the unprivileged `nobody`
+    if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+        use std::os::unix::process::CommandExt;
+        child.uid(65534).gid(65534);
+    }
+    let status = child.status().unwrap();
+    std::fs::remove_dir_all(&d).unwrap();
+    assert!(status.success(), "the unprivileged run failed: {status}");
+}
+
+#[test]
 fn csv_with_ragged_rows() {
     let d = tmp("ragged");
     std::fs::write(d.join("a.csv"), "x,y\n1,2\n3\n4,5\n").unwrap();
