@@ -77,6 +77,9 @@ fn a_block_needing_more_memory_than_the_machine() {
             x.cumsum(0).unwrap().sum().compute_with(s.clone()),
             "1099511627776",
         );
+        let halves = da::from_memmap::<f64>(&p, &[n], &[n / 2]).unwrap();
+        let merged = halves.rechunk(&[n]).unwrap().sum().compute_with(s.clone());
+        err_naming(merged, "1099511627776");
         let big = da::random::normal(0.0, 1.0, &[n], &[n], 7).unwrap();
         err_naming(big.mean().compute_with(s.clone()), "1099511627776");
         err_naming(
@@ -378,6 +381,10 @@ fn a_line_spanning_many_blocks_is_read_once() {
     let before = db::bytes_read_on_this_thread();
     assert_eq!(b.count().compute_with(dagr::Scheduler::sync()).unwrap(), 4);
     let read = db::bytes_read_on_this_thread() - before;
+    println!(
+        "read_text count: {read} bytes read for a {} byte file",
+        text.len()
+    );
     assert!(
         read <= bound(text.len()),
         "read_text read {read} bytes of a {} byte file",
@@ -386,6 +393,7 @@ fn a_line_spanning_many_blocks_is_read_once() {
     let before = db::bytes_read_on_this_thread();
     let lines = b.compute_with(dagr::Scheduler::sync()).unwrap();
     let read = db::bytes_read_on_this_thread() - before;
+    println!("read_text streamed: {read} bytes read");
     let oracle: Vec<String> = text.lines().map(str::to_owned).collect();
     assert_eq!(lines, oracle);
     assert!(
@@ -398,6 +406,7 @@ fn a_line_spanning_many_blocks_is_read_once() {
     let before = db::bytes_read_on_this_thread();
     let t = df.compute_with(dagr::Scheduler::sync()).unwrap();
     let read = db::bytes_read_on_this_thread() - before;
+    println!("read_csv: {read} bytes read for a {} byte file", csv.len());
     assert!(
         read <= bound(csv.len()),
         "read_csv read {read} bytes of a {} byte file",
