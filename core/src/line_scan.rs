@@ -182,6 +182,16 @@ impl LineCheck {
         Ok(())
     }
 
+    /// [`LineCheck::feed`] for a buffer of at most the limit, whose finished lines are
+    /// therefore short enough: only its last, unfinished line is looked at (found from the
+    /// end), so a block no longer than the limit is not scanned twice.
+    pub(crate) fn feed_short(&mut self, buf: &[u8]) -> Result<(), usize> {
+        debug_assert!(buf.len() as u64 <= self.max && self.seen == 0);
+        self.start = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+        self.seen = buf.len();
+        Ok(())
+    }
+
     /// Whether the bytes seen end with a line break (or are none).
     pub(crate) fn at_line_start(&self) -> bool {
         self.start == self.seen
@@ -325,5 +335,10 @@ mod tests {
         assert_eq!(c.feed(b"ab\nabc\nabcd"), Err(7));
         let mut c = LineCheck::new(3);
         assert_eq!(c.feed(b"abcd\n"), Err(0));
+        let mut c = LineCheck::new(5);
+        assert_eq!(c.feed_short(b"ab\nab"), Ok(()));
+        assert!(!c.at_line_start());
+        assert_eq!(c.feed(b"ab\nabc"), Ok(()));
+        assert_eq!(c.feed(b"ab\nabcdef"), Err(3));
     }
 }

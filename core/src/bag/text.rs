@@ -267,7 +267,13 @@ fn read_block(block: &Block, lossy: bool, max_line: u64) -> Result<TextColumn, T
                         .read_to_end(&mut buf)
                         .map_err(io)?;
                     crate::line_scan::count(n);
-                    match check.feed(&buf) {
+                    // lines inside a block no longer than the limit are short enough
+                    let fed = if end - first <= max_line {
+                        check.feed_short(&buf)
+                    } else {
+                        check.feed(&buf)
+                    };
+                    match fed {
                         Ok(()) if n as u64 == end - first && !check.at_line_start() => {
                             finish_line(&mut file, &mut buf, &mut check).map_err(io)?
                         }
