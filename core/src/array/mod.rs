@@ -395,6 +395,7 @@ impl<T: Element> Array<T> {
                     let a = inp.take::<ArcArray<T, IxDyn>>(0)?;
                     return Ok(Arc::new(a.into_owned()));
                 }
+                memory::check_array::<T>(&grid.shape).map_err(TaskError::new)?;
                 let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&grid.shape), T::default());
                 for (k, idx) in grid.blocks().into_iter().enumerate() {
                     let b = inp.take::<ArcArray<T, IxDyn>>(k)?;
@@ -439,7 +440,11 @@ impl<T: Element> Array<T> {
         if let Some(e) = &self.err {
             return Err(duplicate(e));
         }
-        memory::check_array::<T>(self.shape())?;
+        // before anything runs; on a cluster, where ranks may differ in memory, the
+        // assembling task checks instead, and its error is agreed by every rank
+        if !scheduler.is_distributed() {
+            memory::check_array::<T>(self.shape())?;
+        }
         self.to_delayed().compute_with(scheduler)
     }
 
