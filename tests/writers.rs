@@ -1,5 +1,6 @@
 //! Writers never leave half an output: failed, killed and full-disk writes of
-//! `to_textfiles`, `to_csv`, `to_memmap` and `to_hdf5` leave either the complete old output
+//! `to_textfiles`, `to_csv`, `to_memmap`, `to_hdf5` (feature `hdf5`) and `to_parquet`
+//! (feature `parquet`) leave either the complete old output
 //! or the complete new one, and targets that are not regular files are never replaced.
 //!
 //! The kill test starts this test binary again as a child that writes in a loop and kills
@@ -115,6 +116,14 @@ fn write_memmap(dir: &Path, v: u64, s: Scheduler) -> Result<(), dagr::Error> {
     array_of(v).store_with(&dir.join("x.dat"), s)
 }
 
+#[cfg(feature = "parquet")]
+fn write_parquet(dir: &Path, v: u64, s: Scheduler) -> Result<(), dagr::Error> {
+    bag_of(v)
+        .to_dataframe(&["v", "i", "j"])?
+        .to_parquet_with(dir, s)
+        .map(drop)
+}
+
 #[cfg(feature = "hdf5")]
 fn write_hdf5(dir: &Path, v: u64, s: Scheduler) -> Result<(), dagr::Error> {
     array_of(v).to_hdf5_with(&dir.join("x.h5"), "/g/x", s)
@@ -164,6 +173,43 @@ fn parts_version(dir: &Path, ext: &str) -> Result<u64, String> {
     version.ok_or_else(|| "no output".into())
 }
 
+/// The version of the complete Parquet output in `dir` (`part.{i}.parquet`), or a
+/// description of what is wrong.
+#[cfg(feature = "parquet")]
+fn parquet_version(dir: &Path) -> Result<u64, String> {
+    use dagr::dataframe as dd;
+    let parts: Vec<String> = names(dir)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    let mut version = None;
+    for (i, name) in parts.iter().enumerate() {
+        if *name != format!("part.{i}.parquet") {
+            return Err(format!("unexpected files {parts:?}"));
+        }
+        let t = dd::read_parquet(&dir.join(name).display().to_string())
+            .and_then(|df| df.compute())
+            .map_err(|e| format!("{name}: {e}"))?;
+        let col = |c: &str| match t.column(c) {
+            Ok(dd::Column::I64(v)) => Ok(v.clone()),
+            other => Err(format!("{name}: column {c}: {other:?}")),
+        };
+        let (vs, is, js) = (col("v")?, col("i")?, col("j")?);
+        let v = *version.get_or_insert(vs.first().map_or(u64::MAX, |&v| v as u64));
+        let (n, rows) = shape_of(v);
+        let want_j: Vec<i64> = (0..rows as i64).collect();
+        if vs.iter().any(|&x| x as u64 != v) || is.iter().any(|&x| x != i as i64) || js != want_j {
+            return Err(format!(
+                "{name}: rows of another version or part, or missing"
+            ));
+        }
+        if parts.len() != n {
+            return Err(format!("{} parts of {n}", parts.len()));
+        }
+    }
+    version.ok_or_else(|| "no output".into())
+}
+
 /// The version of the raw file `x.dat` in `dir`.
 fn memmap_version(dir: &Path) -> Result<u64, String> {
     let bytes = std::fs::read(dir.join("x.dat")).map_err(|e| e.to_string())?;
@@ -203,6 +249,8 @@ fn writer(name: &str) -> (Write, Check) {
         "memmap" => (write_memmap, memmap_version),
         #[cfg(feature = "hdf5")]
         "hdf5" => (write_hdf5, hdf5_version),
+        #[cfg(feature = "parquet")]
+        "parquet" => (write_parquet, parquet_version),
         _ => unreachable!("{name}"),
     }
 }
@@ -211,6 +259,9 @@ fn writer_names() -> Vec<&'static str> {
     let mut v = vec!["text", "csv", "memmap"];
     if cfg!(feature = "hdf5") {
         v.push("hdf5");
+    }
+    if cfg!(feature = "parquet") {
+        v.push("parquet");
     }
     v
 }
@@ -378,7 +429,7 @@ fn full_disk_write(name: &str, d: &Path) {
     let (write, check) = writer(name);
     let err = write(d, 2, Scheduler::default()).expect_err("the write should not fit");
     let msg = err.to_string();
-    let target = if matches!(name, "text" | "csv") {
+    let target = if matches!(name, "text" | "csv" | "parquet") {
         d.to_path_buf()
     } else {
         d.join("x")
@@ -489,6 +540,19 @@ fn kill_child() {
     }
 }
 
+/// Reads the output of writer `name` in `dir` through dagr, which finishes a commit a
+/// killed write left half done.
+fn finish_by_reading(name: &str, dir: &Path) {
+    match name {
+        #[cfg(feature = "parquet")]
+        "parquet" => drop(dagr::dataframe::read_parquet(&dir.display().to_string()).unwrap()),
+        _ => {
+            let ext = if name == "text" { "txt" } else { "csv" };
+            db::read_text(&format!("{}/*.{ext}", dir.display())).unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_killed_writer_leaves_the_old_or_the_new_output() {
     let _spawning = SPAWNING.lock().unwrap_or_else(|p| p.into_inner());
@@ -537,8 +601,7 @@ fn a_killed_writer_leaves_the_old_or_the_new_output() {
                 // killed between moving the first and the last part into place: dagr's
                 // readers (and the next write) finish that commit before they list the files
                 mid_commit += 1;
-                let ext = if name == "text" { "txt" } else { "csv" };
-                db::read_text(&format!("{}/*.{ext}", d.display())).unwrap();
+                finish_by_reading(name, &d);
                 assert!(!names(&d).iter().any(|n| n.ends_with(".dagr-commit")));
             }
             match check(&d) {

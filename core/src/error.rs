@@ -90,6 +90,21 @@ pub enum Error {
         /// The 1-based line number.
         line: u64,
     },
+    /// A line longer than the readers' limit ([`DEFAULT_MAX_LINE`](crate::bag::DEFAULT_MAX_LINE)
+    /// unless raised): found before more than the limit is held for it.
+    #[error(
+        "{}: the line at byte {offset} is longer than {limit} bytes (raise the limit with \
+         `TextOptions::max_line` or `CsvOptions::max_line`)",
+        path.display()
+    )]
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// The byte offset in the file where the line starts.
+        offset: u64,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A CSV file is malformed (ragged rows, bad quoting, header mismatch).
     #[error("{}:{line}: {message}", path.display())]
     Csv {
@@ -102,9 +117,9 @@ pub enum Error {
     },
     /// A CSV value does not fit its column's type.
     #[error(
-        "{}:{line}: column {column:?}: cannot read {value:?} as {dtype} \
+        "{}:{line}: column {}: cannot read {value:?} as {dtype} \
          (declare the column's dtype, or read with `CsvOptions::widen(true)`)",
-        path.display()
+        path.display(), quoted(column)
     )]
     CsvValue {
         /// The file.
@@ -113,13 +128,14 @@ pub enum Error {
         line: u64,
         /// The column's name.
         column: String,
-        /// The text found.
+        /// The text found: for a value longer than 64 bytes, its start and its length
+        /// (`"1234…" (100000 bytes)`), so that an error never holds a whole field.
         value: String,
         /// The column's type.
         dtype: crate::dataframe::DType,
     },
     /// A column name that the dataframe does not have.
-    #[error("no column {name:?} (columns: {columns:?})")]
+    #[error("no column {} (columns: {})", quoted(name), quoted_list(columns))]
     UnknownColumn {
         /// The name asked for.
         name: String,
@@ -170,6 +186,26 @@ pub enum Error {
     Chunks {
         /// What is wrong.
         message: String,
+    },
+    /// A block (or a whole array asked for at once) that needs more memory than the machine
+    /// has, found before anything is allocated for it. Reductions such as `sum` and `mean`
+    /// read blocks in pieces and need no such block.
+    #[error(
+        "{what} of shape {shape:?} of {dtype} needs {bytes} bytes, more than the machine's \
+         {memory} bytes of memory: use smaller chunks (reductions such as sum and mean read \
+         a block in pieces)"
+    )]
+    BlockMemory {
+        /// `"a block"` or `"the array"`.
+        what: &'static str,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The element type.
+        dtype: &'static str,
+        /// Bytes it needs.
+        bytes: u64,
+        /// Bytes of memory the machine has (`DAGR_MEMORY_BYTES` when set).
+        memory: u64,
     },
     /// An axis past the array's number of dimensions.
     #[error("{what}: axis {axis} is out of range for an array of {ndim} dimensions")]
@@ -251,6 +287,45 @@ pub enum Error {
         /// The file asked for.
         path: PathBuf,
     },
+}
+
+/// The longest text an error message quotes from input, in bytes.
+const QUOTE_MAX: usize = 64;
+
+/// Quotes text from input for an error message (as `{:?}` does), cut to its first
+/// [`QUOTE_MAX`] bytes and its length when longer ([`start_of`]): a message never holds a
+/// whole field.
+pub(crate) fn quoted(s: &str) -> String {
+    format!("{:?}", start_of(s.as_bytes()))
+}
+
+/// The text of input bytes as an error shows it: all of it up to [`QUOTE_MAX`] bytes,
+/// else its start and its length; bytes that are not UTF-8 are replaced.
+pub(crate) fn start_of(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&b[..b.len().min(QUOTE_MAX)]);
+    if b.len() <= QUOTE_MAX {
+        return text.into_owned();
+    }
+    // a character cut at the end shows as a replacement character: drop it
+    format!("{}… ({} bytes)", text.trim_end_matches('\u{FFFD}'), b.len())
+}
+
+/// Quotes a list of names from input for an error message: the first few, each
+/// [`quoted`], and how many more.
+pub(crate) fn quoted_list(names: &[String]) -> String {
+    const SHOWN: usize = 16;
+    let mut out = String::from("[");
+    for (i, n) in names.iter().take(SHOWN).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&quoted(n));
+    }
+    if names.len() > SHOWN {
+        out.push_str(&format!(", … {} more", names.len() - SHOWN));
+    }
+    out.push(']');
+    out
 }
 
 impl From<dagr_runtime::Error> for Error {

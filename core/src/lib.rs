@@ -22,6 +22,7 @@ mod dot;
 mod error;
 mod hash;
 mod key_split;
+mod line_scan;
 mod node;
 mod persist;
 mod pipeline;

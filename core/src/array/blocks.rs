@@ -16,6 +16,7 @@
 //! other consumer calls [`Lazy::materialize`].
 
 use super::element::Element;
+use super::memory::check_task_block;
 use crate::node::NodeRef;
 use crate::share::Walk;
 use crate::Error;
@@ -46,22 +47,30 @@ impl<'a, T: Element> Chunk<'a, T> {
         }
     }
 
-    /// The block as an owned array value (a view is copied, a shared array is not).
-    pub(crate) fn into_shared(self) -> ArcArray<T, IxDyn> {
+    /// The block as an owned array value (a view is copied, once it is known to fit in
+    /// memory; a shared array is not).
+    pub(crate) fn into_shared(self) -> Result<ArcArray<T, IxDyn>, TaskError> {
         match self {
-            Chunk::Shared(a) => a,
-            Chunk::View(v) => v.to_owned().into_shared(),
+            Chunk::Shared(a) => Ok(a),
+            Chunk::View(v) => {
+                check_task_block::<T>(v.shape())?;
+                Ok(v.to_owned().into_shared())
+            }
         }
     }
 
-    /// Applies `f` to every element: in place for an uniquely held array, else into a new one.
-    pub(crate) fn map_inplace(self, f: impl Fn(T) -> T) -> Chunk<'a, T> {
+    /// Applies `f` to every element: in place for an uniquely held array, else into a new one
+    /// (once it is known to fit in memory).
+    pub(crate) fn map_inplace(self, f: impl Fn(T) -> T) -> Result<Chunk<'a, T>, TaskError> {
         match self {
             Chunk::Shared(mut a) => {
                 a.mapv_inplace(f);
-                Chunk::Shared(a)
+                Ok(Chunk::Shared(a))
             }
-            Chunk::View(v) => Chunk::Shared(v.mapv(f).into_shared()),
+            Chunk::View(v) => {
+                check_task_block::<T>(v.shape())?;
+                Ok(Chunk::Shared(v.mapv(f).into_shared()))
+            }
         }
     }
 
@@ -188,15 +197,16 @@ impl<'a, T: Element> Lazy<'a, T> {
     }
 
     /// The block with its steps applied: in place, a window at a time, when it is an
-    /// uniquely held contiguous array; else into a new array in C order.
-    pub(crate) fn materialize(self) -> Chunk<'a, T> {
+    /// uniquely held contiguous array; else into a new array in C order, once it is known to
+    /// fit in memory (a view with nothing to apply stays a view).
+    pub(crate) fn materialize(self) -> Result<Chunk<'a, T>, TaskError> {
         let Lazy { base, ops } = self;
         let chunk = match base {
             Base::Chunk(c) => c,
             drawn @ Base::Drawn { .. } => return Lazy { base: drawn, ops }.materialize_new(),
         };
         if ops.is_empty() {
-            return chunk;
+            return Ok(chunk);
         }
         if let Chunk::Shared(mut a) = chunk {
             if a.is_unique() {
@@ -204,7 +214,7 @@ impl<'a, T: Element> Lazy<'a, T> {
                     for w in xs.chunks_mut(WINDOW) {
                         ops.iter().for_each(|op| op.map_inplace(w));
                     }
-                    return Chunk::Shared(a);
+                    return Ok(Chunk::Shared(a));
                 }
             }
             return Lazy::new(Chunk::Shared(a)).with_ops(ops).materialize_new();
@@ -217,15 +227,16 @@ impl<'a, T: Element> Lazy<'a, T> {
         self
     }
 
-    fn materialize_new(self) -> Chunk<'a, T> {
+    fn materialize_new(self) -> Result<Chunk<'a, T>, TaskError> {
         let shape = self.shape().to_vec();
+        check_task_block::<T>(&shape)?;
         let mut out: Vec<T> = Vec::with_capacity(shape.iter().product());
         self.for_each_piece(&mut |p| out.extend_from_slice(p));
-        match ArrayD::from_shape_vec(IxDyn(&shape), out) {
+        Ok(match ArrayD::from_shape_vec(IxDyn(&shape), out) {
             Ok(a) => Chunk::Shared(a.into_shared()),
             // unreachable: the pieces hold every element once
             Err(_) => Chunk::Shared(ArrayD::from_elem(IxDyn(&shape), T::default()).into_shared()),
-        }
+        })
     }
 
     /// Calls `f` with consecutive pieces of the block's elements in C order, the steps
@@ -557,6 +568,7 @@ mod tests {
         assert_eq!(
             lazy()
                 .materialize()
+                .unwrap()
                 .view()
                 .iter()
                 .copied()
@@ -569,7 +581,8 @@ mod tests {
         let out = Lazy::new(Chunk::Shared(held))
             .then(&double)
             .then(&inc)
-            .materialize();
+            .materialize()
+            .unwrap();
         assert_eq!(out.view().iter().copied().collect::<Vec<_>>(), want);
         assert_eq!(other, v);
     }

@@ -82,8 +82,10 @@ impl<T: Element> Blocks<T> for Fill<T> {
         idx: &[usize],
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
+        let shape = self.grid.block_shape(idx);
+        super::memory::check_task_block::<T>(&shape)?;
         Ok(Chunk::Shared(
-            ArrayD::from_elem(IxDyn(&self.grid.block_shape(idx)), self.value).into_shared(),
+            ArrayD::from_elem(IxDyn(&shape), self.value).into_shared(),
         ))
     }
 }
@@ -144,10 +146,13 @@ fn progression_block<'s, T: Element>(
     grid: &Grid,
     idx: &[usize],
     at: impl Fn(usize) -> T,
-) -> Chunk<'s, T> {
+) -> Result<Chunk<'s, T>, TaskError> {
     let s = grid.block_start(idx)[0];
     let n = grid.block_shape(idx)[0];
-    Chunk::Shared(ArrayD::from_shape_fn(IxDyn(&[n]), |i| at(s + i[0])).into_shared())
+    super::memory::check_task_block::<T>(&[n])?;
+    Ok(Chunk::Shared(
+        ArrayD::from_shape_fn(IxDyn(&[n]), |i| at(s + i[0])).into_shared(),
+    ))
 }
 
 /// Blocks of an arithmetic progression.
@@ -176,7 +181,7 @@ impl<T: Number> Blocks<T> for Range<T> {
         idx: &[usize],
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
-        Ok(progression_block(&self.grid, idx, |i| self.at(i)))
+        progression_block(&self.grid, idx, |i| self.at(i))
     }
 }
 
@@ -324,7 +329,7 @@ impl Blocks<f64> for Linspace {
         idx: &[usize],
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, f64>, TaskError> {
-        Ok(progression_block(&self.grid, idx, |i| self.at(i)))
+        progression_block(&self.grid, idx, |i| self.at(i))
     }
 }
 
@@ -395,6 +400,7 @@ impl<T: Number> Blocks<T> for Eye<T> {
     ) -> Result<Chunk<'s, T>, TaskError> {
         let s = self.grid.block_start(idx);
         let shape = self.grid.block_shape(idx);
+        super::memory::check_task_block::<T>(&shape)?;
         Ok(Chunk::Shared(
             ArrayD::from_shape_fn(IxDyn(&shape), |i| {
                 let d = (s[1] + i[1]) as isize - (s[0] + i[0]) as isize;

@@ -30,6 +30,7 @@ impl<T: Number> Blocks<T> for FromVector<T> {
         inp: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
         let shape = self.grid.block_shape(idx);
+        super::memory::check_task_block::<T>(&shape)?;
         let mut out = ArrayD::from_elem(IxDyn(&shape), T::ZERO);
         if idx[0] == idx[1] {
             let c = self.parent.block(&idx[..1], inp)?;

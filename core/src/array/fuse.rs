@@ -34,7 +34,7 @@ impl<T: Element> Blocks<T> for MapSame<T> {
         idx: &[usize],
         inp: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
-        Ok(self.block_lazy(idx, inp)?.materialize())
+        self.block_lazy(idx, inp)?.materialize()
     }
     fn block_lazy<'s>(
         &'s self,
@@ -66,7 +66,7 @@ impl<T: Element> Blocks<T> for MapLazyScalar<T> {
         let block = self.parent.block(idx, inp)?;
         let s: T = inp.next()?;
         let f = self.f;
-        Ok(block.map_inplace(&move |x| f(x, s)))
+        block.map_inplace(&move |x| f(x, s))
     }
 }
 
@@ -86,6 +86,7 @@ impl<S: Element, T: Element> Blocks<T> for MapInto<S, T> {
         inp: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
         let c = self.parent.block(idx, inp)?;
+        super::memory::check_task_block::<T>(c.shape())?;
         Ok(Chunk::Shared(c.view().mapv(&*self.f).into_shared()))
     }
 }

@@ -68,6 +68,7 @@ impl<T: H5Element> Blocks<T> for Dataset<T> {
         idx: &[usize],
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, T>, TaskError> {
+        super::memory::check_task_block::<T>(&self.grid.block_shape(idx))?;
         let ds = open(&self.path, &self.dataset).map_err(TaskError::new)?;
         let sel = hyperslab(&self.grid.block_start(idx), &self.grid.block_shape(idx));
         let block = ds

@@ -51,7 +51,7 @@ impl<T: Element> Layer<T> {
     fn keep(&self) -> Arc<Consume<T, ArcArray<T, IxDyn>>> {
         let grid = self.grid.clone();
         Arc::new(move |idx: &[usize], c: Lazy<'_, T>| {
-            let c = c.materialize();
+            let c = c.materialize()?;
             let want = grid.block_shape(idx);
             if c.shape() != want.as_slice() {
                 return Err(TaskError::new(Error::Shape {
@@ -59,7 +59,7 @@ impl<T: Element> Layer<T> {
                     message: format!("block {idx:?} has shape {:?}, expected {want:?}", c.shape()),
                 }));
             }
-            Ok(c.into_shared())
+            c.into_shared()
         })
     }
 

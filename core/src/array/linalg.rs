@@ -299,6 +299,7 @@ fn block_matmul<T: Number>(
         .collect();
     let a = a.broadcast(IxDyn(&sa)).ok_or_else(bad)?;
     let b = b.broadcast(IxDyn(&sb)).ok_or_else(bad)?;
+    super::memory::check_task_block::<T>(shape)?;
     let mut out = ArrayD::from_elem(IxDyn(shape), T::ZERO);
     for idx in ndarray::indices(IxDyn(batch)) {
         let (mut x, mut y, mut o) = (a.view(), b.view(), out.view_mut());

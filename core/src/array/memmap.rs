@@ -338,8 +338,10 @@ impl<T: Pod> Array<T> {
                     let x = v.iter().copied().collect::<Vec<T>>();
                     return write_at(&wfile, as_bytes(&x), 0).map_err(fail);
                 }
-                // one write per innermost row of the block
-                let mut row: Vec<T> = Vec::with_capacity(v.shape()[n - 1]);
+                // one write per innermost row of the block, in pieces of at most `PIECE`
+                // elements (a block read from a memory map is never copied whole)
+                const PIECE: usize = 1 << 16;
+                let mut row: Vec<T> = Vec::with_capacity(v.shape()[n - 1].min(PIECE));
                 for (r, lane) in v.lanes(ndarray::Axis(n - 1)).into_iter().enumerate() {
                     // position of row r inside the block, in the whole array
                     let mut rem = r;
@@ -349,9 +351,20 @@ impl<T: Pod> Array<T> {
                         off += (rem % d) * strides[k];
                         rem /= d;
                     }
-                    row.clear();
-                    row.extend(lane.iter().copied());
-                    write_at(&wfile, as_bytes(&row), (off * size) as u64).map_err(fail)?;
+                    let len = lane.len();
+                    for j in (0..len).step_by(PIECE) {
+                        let piece = lane.slice(ndarray::s![j..(j + PIECE).min(len)]);
+                        let at = ((off + j) * size) as u64;
+                        match piece.as_slice() {
+                            Some(xs) => write_at(&wfile, as_bytes(xs), at),
+                            None => {
+                                row.clear();
+                                row.extend(piece.iter().copied());
+                                write_at(&wfile, as_bytes(&row), at)
+                            }
+                        }
+                        .map_err(fail)?;
+                    }
                 }
                 Ok(())
             })

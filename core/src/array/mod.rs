@@ -60,6 +60,7 @@ mod h5;
 mod layer;
 mod linalg;
 mod memmap;
+mod memory;
 mod overlap;
 pub mod random;
 mod reduce;
@@ -297,7 +298,7 @@ impl<T: Element> Array<T> {
         name: &Arc<str>,
         consume: impl Fn(&[usize], Chunk<'_, T>) -> Result<S, TaskError> + Send + Sync + 'static,
     ) -> Vec<NodeRef> {
-        self.lazy_nodes_with(name, move |idx, c| consume(idx, c.materialize()))
+        self.lazy_nodes_with(name, move |idx, c| consume(idx, c.materialize()?))
     }
 
     /// [`Array::nodes_with`] for a consumer taking the block with its elementwise steps
@@ -461,6 +462,7 @@ impl<T: Element> Array<T> {
                     let a = inp.take::<ArcArray<T, IxDyn>>(0)?;
                     return Ok(Arc::new(a.into_owned()));
                 }
+                memory::check_array::<T>(&grid.shape).map_err(TaskError::new)?;
                 let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&grid.shape), T::default());
                 for (k, idx) in grid.blocks().into_iter().enumerate() {
                     let b = inp.take::<ArcArray<T, IxDyn>>(k)?;
@@ -504,6 +506,11 @@ impl<T: Element> Array<T> {
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<ndarray::ArrayD<T>, Error> {
         if let Some(e) = &self.err {
             return Err(duplicate(e));
+        }
+        // before anything runs; on a cluster, where ranks may differ in memory, the
+        // assembling task checks instead, and its error is agreed by every rank
+        if !scheduler.is_distributed() {
+            memory::check_array::<T>(self.shape())?;
         }
         self.to_delayed().compute_with(scheduler)
     }

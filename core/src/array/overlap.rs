@@ -226,6 +226,7 @@ fn extended_block<T: Element, U: Element>(
         .map(|k| inp.take::<ArcArray<T, IxDyn>>(k))
         .collect::<Result<Vec<_>, _>>()?;
     let shape: Vec<usize> = plans.iter().map(|p| p.len).collect();
+    super::memory::check_task_block::<T>(&shape)?;
     let mut ext = ArrayD::from_elem(IxDyn(&shape), fill);
     let runs: Vec<Vec<Run>> = plans.iter().map(|p| p.runs.clone()).collect();
     for combo in product(&runs) {

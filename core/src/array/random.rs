@@ -64,6 +64,7 @@ impl Blocks<f64> for Random {
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, f64>, TaskError> {
         let shape = self.grid.block_shape(idx);
+        super::memory::check_task_block::<f64>(&shape)?;
         let n: usize = shape.iter().product();
         let mut rng = self.rng(idx);
         let v: Vec<f64> = match self.dist {
@@ -113,6 +114,7 @@ impl Blocks<i64> for RandomInt {
         _: &mut Cursor<'_, '_>,
     ) -> Result<Chunk<'s, i64>, TaskError> {
         let shape = self.0.grid.block_shape(idx);
+        super::memory::check_task_block::<i64>(&shape)?;
         let n: usize = shape.iter().product();
         let mut rng = self.0.rng(idx);
         let Dist::Int { low, high } = self.0.dist else {

@@ -256,7 +256,7 @@ impl<T: Element> Array<T> {
         let grid = self.grid.clone();
         let part_name: Arc<str> = format!("{kind}-part-{:016x}", self.token).into();
         let parts = self.lazy_nodes_with(&part_name, move |idx, c| {
-            Ok(partial(idx, c.materialize().view(), &grid))
+            Ok(partial(idx, c.materialize()?.view(), &grid))
         });
         self.combined(kind, what, parts, combine, finish)
     }

@@ -56,7 +56,7 @@ impl<T: Number> Array<T> {
         });
         let local_name: Arc<str> = format!("{op}-local-{token:016x}").into();
         let locals = self.nodes_with(&local_name, move |_, c: Chunk<'_, T>| {
-            let mut a = c.into_shared();
+            let mut a = c.into_shared()?;
             a.accumulate_axis_inplace(Axis(axis), |&prev, cur| *cur = f(prev, *cur));
             Ok(a)
         });

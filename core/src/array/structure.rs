@@ -498,6 +498,7 @@ impl<T: Element> Array<T> {
                     .collect();
                 let shape = grid.block_shape(&idx);
                 let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+                    super::memory::check_task_block::<T>(&shape)?;
                     let mut out = ArrayD::<T>::from_elem(IxDyn(&shape), T::default());
                     for (k, c) in combos.iter().enumerate() {
                         let b = inp.take::<ArcArray<T, IxDyn>>(k)?;

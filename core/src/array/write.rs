@@ -77,7 +77,7 @@ impl<T: Element> Array<T> {
             let done = tx.clone();
             let computing = s.spawn(move || {
                 let r = x.for_each_block(&op, scheduler, move |idx, c| {
-                    let mut b = c.into_shared();
+                    let mut b = c.into_shared()?;
                     if !b.is_standard_layout() {
                         // the copy to C order happens here, in parallel, not in the writer
                         b = b.as_standard_layout().into_owned().into_shared();

@@ -55,7 +55,10 @@ pub use column::TextColumn;
 pub use items::Pluck;
 pub use reduce::ToF64;
 pub use strings::StrMethods;
-pub use text::{read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE};
+pub use text::{
+    bytes_read_on_this_thread, read_text, read_text_with, TextOptions, DEFAULT_BLOCKSIZE,
+    DEFAULT_MAX_LINE,
+};
 
 use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};

@@ -6,6 +6,8 @@ use super::repr::{Col, ColKind, ColPart};
 use super::{layer_name, Bag, ErrSlot, Gen, PartIter};
 use crate::atomic_file::write_parts;
 use crate::delayed::Delayed;
+pub use crate::line_scan::{bytes_read_on_this_thread, DEFAULT_MAX_LINE};
+use crate::line_scan::{finish_line, first_line_start, read_checked, too_long, LineCheck};
 use crate::node::{new_wired_node, Deps, NodeKind};
 use crate::Data;
 use crate::Error;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 pub struct TextOptions {
     blocksize: Option<u64>,
     lossy: bool,
+    max_line: u64,
 }
 
 /// The default [`TextOptions::blocksize`]: 32 MiB. Small files stay one partition each; a
@@ -39,6 +42,7 @@ impl Default for TextOptions {
         TextOptions {
             blocksize: Some(DEFAULT_BLOCKSIZE),
             lossy: false,
+            max_line: DEFAULT_MAX_LINE,
         }
     }
 }
@@ -66,6 +70,28 @@ impl TextOptions {
     /// Replaces bytes that are not UTF-8 with U+FFFD instead of failing.
     pub fn lossy(mut self, lossy: bool) -> Self {
         self.lossy = lossy;
+        self
+    }
+
+    /// The longest line read, in bytes without its line break (default
+    /// [`DEFAULT_MAX_LINE`], 256 MiB): a longer line is [`Error::LineTooLong`] naming the
+    /// file and the byte offset where the line starts, found before more than this is held
+    /// for it (a partition takes its block plus at most this much memory).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("dagr-doc-max-line-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("long.txt");
+    /// std::fs::write(&path, format!("short\n{}\n", "x".repeat(100))).unwrap();
+    /// let opts = dagr::bag::TextOptions::default().max_line(64);
+    /// let err = dagr::bag::read_text_with(path.to_str().unwrap(), opts)?.count().compute();
+    /// let message = err.unwrap_err().to_string();
+    /// assert!(message.contains("long.txt: the line at byte 6 is longer than 64 bytes"));
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn max_line(mut self, bytes: u64) -> Self {
+        self.max_line = bytes;
         self
     }
 }
@@ -131,17 +157,18 @@ pub fn read_text_with(pattern: &str, opts: TextOptions) -> Result<Bag<String>, E
     }
     let blocks: Arc<[Block]> = blocks.into();
     let lossy = opts.lossy;
+    let max_line = opts.max_line;
     let n = blocks.len();
     let blocks2 = blocks.clone();
     let blocks3 = blocks.clone();
     let blocks4 = blocks.clone();
-    let gen: Gen<String> = Arc::new(move |i, _, err| lines(&blocks[i], lossy, err));
+    let gen: Gen<String> = Arc::new(move |i, _, err| lines(&blocks[i], lossy, max_line, err));
     let pieces: ColPieces =
-        Arc::new(move |i, sink| read_pieces(&blocks4[i], lossy, PIECE_BYTES, sink));
+        Arc::new(move |i, sink| read_pieces(&blocks4[i], lossy, max_line, PIECE_BYTES, sink));
     let col = Col::source(
         "read-text-column",
         ColKind::Text,
-        move |i, _, _| Ok(ColPart::Text(read_block(&blocks2[i], lossy)?)),
+        move |i, _, _| Ok(ColPart::Text(read_block(&blocks2[i], lossy, max_line)?)),
         Some(pieces),
     );
     let lines: super::LineOf = Arc::new(move |i, j| match blocks3.get(i) {
@@ -221,6 +248,7 @@ const PIECE_BYTES: u64 = 1 << 20;
 fn read_pieces(
     block: &Block,
     lossy: bool,
+    max_line: u64,
     piece: u64,
     sink: &mut super::col_layer::PieceSink<'_>,
 ) -> Result<(), TaskError> {
@@ -229,8 +257,9 @@ fn read_pieces(
         None => std::fs::metadata(&block.path).map_or(0, |m| m.len()),
     };
     if block.gz || end.saturating_sub(block.start) <= 2 * piece {
-        return sink(ColPart::Text(read_block(block, lossy)?));
+        return sink(ColPart::Text(read_block(block, lossy, max_line)?));
     }
+    // where the next piece's first line starts, when the last piece ended on it
     let mut first = None;
     let mut at = block.start;
     loop {
@@ -243,65 +272,92 @@ fn read_pieces(
             end: if last { block.end } else { Some(at + piece) },
             gz: false,
         };
-        let (col, next) = read_lines(&part, first, lossy)?;
+        let (col, next) = read_lines(&part, first, lossy, max_line)?;
         sink(ColPart::Text(col))?;
-        if last || next >= end {
+        // no line starts in a piece inside one long line: look again in the next piece
+        let next_at = next.unwrap_or(at + piece);
+        if last || next_at >= end {
             return Ok(());
         }
-        (first, at) = (Some(next), next);
+        (first, at) = (next, next_at);
     }
 }
 
-/// Reads a block's lines into one column: the block's bytes in one read, then the rest of
-/// its last line.
-fn read_block(block: &Block, lossy: bool) -> Result<TextColumn, TaskError> {
-    Ok(read_lines(block, None, lossy)?.0)
+/// Reads a block's lines into one column: the block's bytes from its first line (see
+/// [`line_scan`](crate::line_scan)) in one read, then the rest of its last line, checking
+/// line lengths as they come.
+fn read_block(block: &Block, lossy: bool, max_line: u64) -> Result<TextColumn, TaskError> {
+    Ok(read_lines(block, None, lossy, max_line)?.0)
 }
 
 /// [`read_block`] starting at `known_first` when the offset of the block's first line is
-/// known; with the offset just past the bytes read.
+/// known; with the offset just past the bytes read (none when no line starts in the block).
 fn read_lines(
     block: &Block,
     known_first: Option<u64>,
     lossy: bool,
-) -> Result<(TextColumn, u64), TaskError> {
+    max_line: u64,
+) -> Result<(TextColumn, Option<u64>), TaskError> {
     let path = &block.path;
-    let mut file = File::open(path).map_err(|e| io_err(path, e))?;
+    let io = |e| io_err(path, e);
+    let mut file = File::open(path).map_err(io)?;
     let mut buf = Vec::new();
+    let mut check = LineCheck::new(max_line);
     let mut first = known_first.unwrap_or(0);
-    if block.gz {
-        flate2::read::MultiGzDecoder::new(file)
-            .read_to_end(&mut buf)
-            .map_err(|e| io_err(path, e))?;
+    let checked = if block.gz {
+        read_checked(
+            &mut flate2::read::MultiGzDecoder::new(file),
+            &mut buf,
+            &mut check,
+        )
+        .map_err(io)?
     } else {
-        if block.start > 0 && known_first.is_none() {
-            first = line_start_after(&mut file, block.start - 1).map_err(|e| io_err(path, e))?;
-        }
+        let known = |file: &mut File, end| match known_first {
+            Some(f) => Ok(Some(f)),
+            None => first_line_start(file, block.start, end),
+        };
         match block.end {
-            None => {
-                file.seek(SeekFrom::Start(first))
-                    .map_err(|e| io_err(path, e))?;
+            None if known_first.is_none() => {
                 let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-                buf.reserve_exact(len.saturating_sub(first) as usize + 1);
-                file.read_to_end(&mut buf).map_err(|e| io_err(path, e))?;
+                buf.reserve_exact(len as usize + 1);
+                read_checked(&mut file, &mut buf, &mut check).map_err(io)?
             }
-            Some(end) if first < end => {
-                file.seek(SeekFrom::Start(first))
-                    .map_err(|e| io_err(path, e))?;
-                // room for the block and a typical line past its end, with no regrowth
-                buf.reserve_exact((end - first) as usize + (1 << 16));
-                (&mut file)
-                    .take(end - first)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| io_err(path, e))?;
-                if buf.len() as u64 == end - first && buf.last() != Some(&b'\n') {
-                    finish_line(&mut file, &mut buf).map_err(|e| io_err(path, e))?;
+            None => {
+                file.seek(SeekFrom::Start(first)).map_err(io)?;
+                read_checked(&mut file, &mut buf, &mut check).map_err(io)?
+            }
+            Some(end) => match known(&mut file, end).map_err(io)? {
+                None => return Ok((TextColumn::from_lines(String::new()), None)),
+                Some(f) => {
+                    first = f;
+                    file.seek(SeekFrom::Start(first)).map_err(io)?;
+                    // room for the block and a typical line past its end, with no regrowth
+                    buf.reserve_exact((end - first) as usize + (1 << 16));
+                    let n = (&mut file)
+                        .take(end - first)
+                        .read_to_end(&mut buf)
+                        .map_err(io)?;
+                    crate::line_scan::count(n);
+                    // lines inside a block no longer than the limit are short enough
+                    let fed = if end - first <= max_line {
+                        check.feed_short(&buf)
+                    } else {
+                        check.feed(&buf)
+                    };
+                    match fed {
+                        Ok(()) if n as u64 == end - first && !check.at_line_start() => {
+                            finish_line(&mut file, &mut buf, &mut check).map_err(io)?
+                        }
+                        other => other,
+                    }
                 }
-            }
-            Some(_) => {}
+            },
         }
+    };
+    if let Err(at) = checked {
+        return Err(TaskError::new(too_long(path, first + at as u64, max_line)));
     }
-    let next = first + buf.len() as u64;
+    let next = Some(first + buf.len() as u64);
     let text = match String::from_utf8(buf) {
         Ok(text) => text,
         Err(e) if lossy => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -316,40 +372,6 @@ fn read_lines(
         }
     };
     Ok((TextColumn::from_lines(text), next))
-}
-
-/// The offset just past the first line break at or after `from` (the file's length if
-/// there is none).
-fn line_start_after(file: &mut File, from: u64) -> std::io::Result<u64> {
-    file.seek(SeekFrom::Start(from))?;
-    let mut chunk = vec![0u8; 1 << 14];
-    let mut pos = from;
-    loop {
-        let n = file.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(pos);
-        }
-        if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
-            return Ok(pos + i as u64 + 1);
-        }
-        pos += n as u64;
-    }
-}
-
-/// Appends the rest of the current line (through its line break) to `buf`.
-fn finish_line(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut chunk = vec![0u8; 1 << 14];
-    loop {
-        let n = file.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
-            buf.extend_from_slice(&chunk[..=i]);
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
 }
 
 /// Number of lines of the file before a block's first line (for error messages): a block
@@ -388,24 +410,28 @@ fn lines_before(path: &Path, bytes: u64) -> u64 {
 }
 
 /// Opens a block and streams its lines.
-fn lines(block: &Block, lossy: bool, err: &ErrSlot) -> Result<PartIter<String>, TaskError> {
+fn lines(
+    block: &Block,
+    lossy: bool,
+    max_line: u64,
+    err: &ErrSlot,
+) -> Result<PartIter<String>, TaskError> {
     let path = &block.path;
-    let mut file = File::open(path).map_err(|e| io_err(path, e))?;
+    let io = |e| io_err(path, e);
+    let mut file = File::open(path).map_err(io)?;
     let (reader, first): (Box<dyn BufRead>, u64) = if block.gz {
         let gz = flate2::read::MultiGzDecoder::new(file);
         (Box::new(BufReader::with_capacity(1 << 16, gz)), 0)
-    } else if block.start > 0 {
-        // A line belongs to the block its first byte lies in: begin after the first line
-        // break at or after `start - 1`.
-        file.seek(SeekFrom::Start(block.start - 1))
-            .map_err(|e| io_err(path, e))?;
-        let mut r = BufReader::with_capacity(1 << 16, file);
-        let skipped = r
-            .read_until(b'\n', &mut Vec::new())
-            .map_err(|e| io_err(path, e))?;
-        (Box::new(r), block.start - 1 + skipped as u64)
     } else {
-        (Box::new(BufReader::with_capacity(1 << 16, file)), 0)
+        let first = match block.end {
+            Some(end) => first_line_start(&mut file, block.start, end).map_err(io)?,
+            None => Some(0),
+        };
+        let Some(first) = first else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        file.seek(SeekFrom::Start(first)).map_err(io)?;
+        (Box::new(BufReader::with_capacity(1 << 16, file)), first)
     };
     Ok(Box::new(Lines {
         reader,
@@ -414,6 +440,7 @@ fn lines(block: &Block, lossy: bool, err: &ErrSlot) -> Result<PartIter<String>, 
         pos: first,
         line_in_block: 0,
         lossy,
+        max_line,
         err: err.clone(),
         buf: Vec::with_capacity(256),
         done: false,
@@ -429,6 +456,7 @@ struct Lines {
     pos: u64,
     line_in_block: u64,
     lossy: bool,
+    max_line: u64,
     err: ErrSlot,
     buf: Vec<u8>,
     done: bool,
@@ -446,6 +474,37 @@ impl Lines {
     fn file_line(&self) -> u64 {
         lines_before(&self.block.path, self.first) + self.line_in_block
     }
+
+    /// Reads the next line with its line break into `buf`: its length in bytes (0 at the
+    /// end), or `Err(())` when it is longer than the limit (nothing past the limit is held).
+    fn read_line(&mut self) -> std::io::Result<Result<usize, ()>> {
+        let mut n = 0;
+        loop {
+            let avail = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                return Ok(Ok(n));
+            }
+            let (take, done) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            let body = n + take - usize::from(done);
+            if body as u64 > self.max_line {
+                return Ok(Err(()));
+            }
+            self.buf.extend_from_slice(&avail[..take]);
+            self.reader.consume(take);
+            crate::line_scan::count(take);
+            n += take;
+            if done {
+                return Ok(Ok(n));
+            }
+        }
+    }
 }
 
 impl Iterator for Lines {
@@ -456,12 +515,16 @@ impl Iterator for Lines {
             return None;
         }
         self.buf.clear();
-        let n = match self.reader.read_until(b'\n', &mut self.buf) {
-            Ok(0) => {
+        let n = match self.read_line() {
+            Ok(Ok(0)) => {
                 self.done = true;
                 return None;
             }
-            Ok(n) => n,
+            Ok(Ok(n)) => n,
+            Ok(Err(())) => {
+                let e = too_long(&self.block.path, self.pos, self.max_line);
+                return self.fail(TaskError::new(e));
+            }
             Err(e) => {
                 let e = io_err(&self.block.path, e);
                 return self.fail(e);
@@ -672,10 +735,10 @@ mod tests {
                         gz: false,
                     };
                     let lines = |c: TextColumn| c.iter().map(str::to_owned).collect::<Vec<_>>();
-                    let whole = lines(read_block(&block, false).unwrap());
+                    let whole = lines(read_block(&block, false, DEFAULT_MAX_LINE).unwrap());
                     for piece in [1, 5, 64, 333] {
                         let mut got = Vec::new();
-                        read_pieces(&block, false, piece, &mut |p| {
+                        read_pieces(&block, false, DEFAULT_MAX_LINE, piece, &mut |p| {
                             got.extend(lines(p.into_text()?));
                             Ok(())
                         })

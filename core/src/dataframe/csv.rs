@@ -6,10 +6,11 @@ use super::{DataFrame, Schema};
 use crate::atomic_file::write_parts;
 use crate::bag::layer_name;
 use crate::bag::text::expand;
+use crate::line_scan::{block_stop, first_line_start, too_long, too_long_at, LineLimited};
 use crate::Error;
 use dagr_runtime::TaskError;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub struct CsvOptions {
     dtypes: Vec<(String, DType)>,
     blocksize: Option<u64>,
     widen: bool,
+    max_line: u64,
 }
 
 impl Default for CsvOptions {
@@ -46,6 +48,7 @@ impl Default for CsvOptions {
             dtypes: Vec::new(),
             blocksize: Some(64 << 20),
             widen: false,
+            max_line: crate::line_scan::DEFAULT_MAX_LINE,
         }
     }
 }
@@ -112,6 +115,30 @@ impl CsvOptions {
         self.widen = yes;
         self
     }
+
+    /// The longest line read, in bytes before its `\n` (default
+    /// [`DEFAULT_MAX_LINE`](crate::bag::DEFAULT_MAX_LINE), 256 MiB): a longer line is
+    /// [`Error::LineTooLong`] naming the file and the byte offset where the line starts,
+    /// found before more than this is held for it.
+    ///
+    /// ```
+    /// use dagr::dataframe::{self as dd, CsvOptions};
+    /// let dir = std::env::temp_dir().join(format!("dagr-doc-csv-max-line-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("long.csv");
+    /// std::fs::write(&path, format!("a,b\n1,2\n3,{}\n", "9".repeat(100))).unwrap();
+    /// let opts = CsvOptions::default().max_line(64);
+    /// // found while the column types are inferred, here; else by the block reading it
+    /// let err = dd::read_csv(path.to_str().unwrap(), opts).and_then(|df| df.compute());
+    /// let message = err.unwrap_err().to_string();
+    /// assert!(message.contains("long.csv: the line at byte 8 is longer than 64 bytes"));
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # Ok::<(), dagr::Error>(())
+    /// ```
+    pub fn max_line(mut self, bytes: u64) -> Self {
+        self.max_line = bytes;
+        self
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -166,15 +193,27 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
     for path in &paths {
         let gz = path.extension().is_some_and(|e| e == "gz");
         // with `widen`, every value; otherwise a sample: the header and the first rows
+        let limited =
+            || -> Result<_, Error> { Ok(LineLimited::new(open(path, gz)?, 0, opts.max_line)) };
         let src: Box<dyn Read> = if opts.widen {
-            Box::new(BufReader::with_capacity(1 << 16, open(path, gz)?))
+            Box::new(BufReader::with_capacity(1 << 16, limited()?))
         } else {
             let mut sample = Vec::new();
-            open(path, gz)?
-                .take(SAMPLE_BYTES)
-                .read_to_end(&mut sample)
-                .map_err(io(path))?;
-            if sample.len() == SAMPLE_BYTES as usize {
+            let mut src = limited()?;
+            let mut want = SAMPLE_BYTES;
+            loop {
+                let n = (&mut src)
+                    .take(want)
+                    .read_to_end(&mut sample)
+                    .map_err(|e| read_error(path, e))?;
+                // a first line longer than the sample is read whole (up to the line limit)
+                if n as u64 == want && memchr::memchr(b'\n', &sample).is_none() {
+                    want = 1 << 16;
+                    continue;
+                }
+                break;
+            }
+            if sample.len() as u64 >= SAMPLE_BYTES {
                 // drop the partial last line
                 let cut = sample
                     .iter()
@@ -236,7 +275,11 @@ pub fn read_csv(pattern: &str, opts: CsvOptions) -> Result<DataFrame, Error> {
                 return Err(Error::Csv {
                     path: path.clone(),
                     line: 1,
-                    message: format!("columns {file_names:?} differ from {n:?} of the first file"),
+                    message: format!(
+                        "columns {} differ from {} of the first file",
+                        crate::error::quoted_list(&file_names),
+                        crate::error::quoted_list(n)
+                    ),
                 });
             }
             Some(_) => {}
@@ -388,7 +431,12 @@ pub(super) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> Error {
+pub(super) fn csv_error(path: &Path, e: &csv::Error) -> Error {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some((offset, limit)) = too_long_at(io) {
+            return too_long(path, offset, limit);
+        }
+    }
     Error::Csv {
         path: path.to_owned(),
         line: e.position().map_or(0, |p| p.line()),
@@ -396,20 +444,18 @@ fn csv_error(path: &Path, e: &csv::Error) -> Error {
     }
 }
 
-/// The offset of the first line starting at or after `at` (a row belongs to the block its
-/// first byte lies in): just after the first line break at or after `at - 1`.
-fn line_start_at(path: &Path, at: u64) -> Result<u64, Error> {
-    if at == 0 {
-        return Ok(0);
+/// An error reading a file: [`Error::LineTooLong`] from a [`LineLimited`] reader, else
+/// [`Error::Io`].
+pub(super) fn read_error(path: &Path, e: std::io::Error) -> Error {
+    match too_long_at(&e) {
+        Some((offset, limit)) => too_long(path, offset, limit),
+        None => io(path)(e),
     }
-    let mut f = File::open(path).map_err(io(path))?;
-    f.seek(SeekFrom::Start(at - 1)).map_err(io(path))?;
-    let mut r = BufReader::with_capacity(1 << 12, f);
-    let skipped = r.read_until(b'\n', &mut Vec::new()).map_err(io(path))? as u64;
-    Ok(at - 1 + skipped)
 }
 
-/// Parses one block into a table of the agreed schema (see [`csv_scan`](super::csv_scan)).
+/// Parses one block into a table of the agreed schema (see [`csv_scan`](super::csv_scan)):
+/// the bytes from the block's first line to the end of its last (see
+/// [`line_scan`](crate::line_scan)), through a reader that bounds line lengths.
 fn parse_block(
     block: &Block,
     opts: &CsvOptions,
@@ -417,19 +463,30 @@ fn parse_block(
     widen: bool,
 ) -> Result<Table, Error> {
     let path = &*block.path;
-    let first = line_start_at(path, block.start)?;
-    let (src, len): (Box<dyn Read>, Option<u64>) = if block.gz {
-        (open(path, true)?, None)
+    let max_line = opts.max_line;
+    let (src, len, first): (Box<dyn Read>, Option<u64>, u64) = if block.gz {
+        let src = LineLimited::new(open(path, true)?, 0, max_line);
+        (Box::new(src), None, 0)
     } else {
         let mut f = File::open(path).map_err(io(path))?;
         let file_len = f.metadata().map_err(io(path))?.len();
+        let end = block.end.map_or(file_len, |e| e.min(file_len));
+        let Some(first) = first_line_start(&mut f, block.start, end).map_err(io(path))? else {
+            // inside a line that began in an earlier block: no row starts here
+            let scanner = Scanner::new(LineBase { path, first: 0 }, schema, 0, false, false);
+            return Ok(Table::from_parts(
+                schema.names.clone(),
+                scanner.into_columns(),
+            ));
+        };
         let last = match block.end {
-            Some(end) if end < file_len => line_start_at(path, end)?,
+            Some(end) if end < file_len => block_stop(path, &mut f, first, end, max_line)?,
             _ => file_len,
         };
         f.seek(SeekFrom::Start(first)).map_err(io(path))?;
         let len = last.saturating_sub(first);
-        (Box::new(f.take(len)), Some(len))
+        let src = LineLimited::new(f.take(len), first, max_line);
+        (Box::new(src), Some(len), first)
     };
     let base = LineBase { path, first };
     let mut scanner = Scanner::new(base, schema, opts.delimiter, widen, block.header);

@@ -109,10 +109,7 @@ impl<'a> Scanner<'a> {
     /// Reads `src` (the block's bytes, `len` of them if known) to its end.
     pub(super) fn read(&mut self, mut src: impl Read, len: Option<u64>) -> Result<(), Error> {
         let path = self.base.path;
-        let io = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
+        let io = |source| super::csv::read_error(path, source);
         let mut buf = vec![0u8; CHUNK];
         let mut filled = 0;
         let mut eof = false;
@@ -294,15 +291,15 @@ impl<'a> Scanner<'a> {
     fn store(&mut self, c: usize, field: &[u8], at: u64) -> Result<(), Error> {
         if let Err(bad) = push(&mut self.cols[c], field) {
             if !self.widen && super::csv::is_na(field) {
-                let column = &self.schema.names[c];
+                let column = crate::error::quoted(&self.schema.names[c]);
                 return Err(Error::Csv {
                     path: self.base.path.to_owned(),
                     line: self.line_no(at),
                     message: format!(
-                        "column {column:?} has a missing value, but the column is {bad} \
+                        "column {column} has a missing value, but the column is {bad} \
                          (inferred from the start of each file unless declared): read with \
                          `CsvOptions::widen(true)` to infer from every value, as pandas does, \
-                         or declare `.dtype({column:?}, DType::F64)` for floats with NaN"
+                         or declare `.dtype({column}, DType::F64)` for floats with NaN"
                     ),
                 });
             }
@@ -311,7 +308,7 @@ impl<'a> Scanner<'a> {
                     path: self.base.path.to_owned(),
                     line: self.line_no(at),
                     column: self.schema.names[c].clone(),
-                    value: String::from_utf8_lossy(field).into_owned(),
+                    value: crate::error::start_of(field),
                     dtype: bad,
                 });
             }
@@ -345,6 +342,9 @@ impl<'a> Scanner<'a> {
             match rdr.read_byte_record(&mut rec) {
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                    return Err(super::csv::csv_error(self.base.path, &e));
+                }
                 Err(e) => {
                     let line = before + e.position().map_or(0, |p| p.line());
                     return Err(Error::Csv {

@@ -333,7 +333,11 @@ pub fn read_parquet_with(path: &str, opts: ParquetOptions) -> Result<DataFrame, 
         if *n != fields {
             return Err(pq_err(
                 p,
-                format!("columns {fields:?} differ from {n:?} of the first file"),
+                format!(
+                    "columns {} differ from {} of the first file",
+                    crate::error::quoted_list(&fields),
+                    crate::error::quoted_list(n)
+                ),
             ));
         }
         for (slot, &i) in wanted.iter().enumerate() {
