@@ -58,7 +58,6 @@ struct NodeState {
     /// Produced outside the run and handed in by [`Job::provide`] (its `pending` starts at
     /// one, for the hand-over).
     external: bool,
-    task: ExclusiveCell<Task>,
     slot: ExclusiveCell<Value>,
 }
 
@@ -70,6 +69,9 @@ pub(crate) struct Job {
     // length (the graph's arrays grew by doubling). The keys are shared with observers.
     keys: Arc<Vec<Key>>,
     nodes: Vec<NodeState>,
+    /// Each node's task, taken by the thread that owns the node. Apart from `nodes`: this
+    /// array is the graph's own, converted in place, so a run does not hold a second copy.
+    bodies: Vec<ExclusiveCell<Task>>,
     dep_start: Vec<u32>,
     deps: Vec<u32>,
     succ_start: Vec<u32>,
@@ -190,8 +192,8 @@ impl Job {
         }
         let mut roots = Vec::new();
         let mut to_run = 0;
-        nodes.extend(tasks.into_iter().enumerate().map(|(i, task)| {
-            let external = task.is_external();
+        nodes.extend((0..n).map(|i| {
+            let external = tasks[i].is_external();
             let is_deps_free = dep_start[i] == dep_start[i + 1];
             if needed[i] {
                 to_run += !external as usize;
@@ -204,10 +206,16 @@ impl Job {
                 consumers: AtomicU32::new(succ_start[i + 1] - succ_start[i]),
                 is_output: false,
                 external: external && needed[i],
-                task: ExclusiveCell::new((needed[i] && !external).then_some(task)),
                 slot: ExclusiveCell::new(None),
             }
         }));
+        // (Collected in place: `ExclusiveCell<Task>` is laid out as `Option<Task>`, outside
+        // loom.)
+        let tasks: Vec<ExclusiveCell<Task>> = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, task)| ExclusiveCell::new((needed[i] && !task.is_external()).then_some(task)))
+            .collect();
         // Every output occurrence holds a unit of its node's `consumers`.
         let mut distinct_outputs = 0;
         for o in outputs {
@@ -221,6 +229,7 @@ impl Job {
         Ok(Job {
             keys: Arc::new(keys),
             nodes,
+            bodies: tasks,
             dep_start,
             deps,
             succ_start,
@@ -326,7 +335,7 @@ impl Job {
         if let Some(v) = value {
             // SAFETY: our exchange brought `pending` to zero, so we own the node; it runs
             // only after the caller hands it on, which Releases this write.
-            unsafe { node.task.put(Task::value(v)) };
+            unsafe { self.bodies[i as usize].put(Task::value(v)) };
         }
         true
     }
@@ -370,7 +379,7 @@ impl Job {
     pub(crate) fn execute(&self, i: u32, worker: usize, mut spawn: impl FnMut(u32)) -> Option<u32> {
         let node = &self.nodes[i as usize];
         // SAFETY: the caller owns node i (see above); only the owner touches `task`.
-        let task = unsafe { node.task.take() };
+        let task = unsafe { self.bodies[i as usize].take() };
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
             if node.external {
