@@ -606,6 +606,7 @@ impl GraphArrays {
         deps: Vec::new(),
     };
 
+    #[cfg_attr(loom, allow(dead_code))]
     fn bytes(&self) -> usize {
         self.keys.capacity() * std::mem::size_of::<Key>()
             + self.tasks.capacity() * std::mem::size_of::<Task>()
@@ -620,6 +621,7 @@ pub(crate) struct Spare {
     succ_start: Vec<u32>,
     succs: Vec<u32>,
     needed: Vec<bool>,
+    #[cfg_attr(loom, allow(dead_code))]
     graph: GraphArrays,
 }
 
