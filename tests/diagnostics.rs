@@ -258,6 +258,45 @@ fn a_forced_bar_draws_on_stderr() {
 }
 
 #[test]
+fn a_profile_of_nested_runs_records_each_task_once_inside_its_caller() {
+    for sched in schedulers() {
+        let prof = Profiler::new();
+        let sched = sched.profile(&prof);
+        let s = sched.clone();
+        let outer = dagr::value(1_u64).map(move |x| {
+            let inner: Vec<Delayed<u64>> = (0..10).map(leaf).collect();
+            x + dagr::compute_with(&inner, s.clone()).unwrap().len() as u64
+        });
+        assert_eq!(outer.compute_with(sched.clone()).unwrap(), 11);
+        // the inner run ends first; the outer run is the value and the map
+        let summary = prof.summary();
+        assert_eq!((summary.runs, summary.tasks), (2, 12), "{sched:?}");
+        let dir = temp_dir("nested");
+        prof.write_trace(dir.join("t.json")).unwrap();
+        let tasks = trace_tasks(&dir.join("t.json"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let span = |e: &serde_json::Value| {
+            let ts = e["ts"].as_f64().unwrap();
+            (ts, ts + e["dur"].as_f64().unwrap())
+        };
+        let map = tasks
+            .iter()
+            .find(|e| e["name"] == "map")
+            .expect("the map task");
+        let leaves: Vec<_> = tasks.iter().filter(|e| e["name"] == "leaf").collect();
+        assert_eq!(leaves.len(), 10);
+        if format!("{sched:?}").contains("sync") {
+            // on one thread, every inner task runs while the map task is open
+            let (a, b) = span(map);
+            for l in leaves {
+                let (c, d) = span(l);
+                assert!(a <= c && d <= b, "{map} {l}");
+            }
+        }
+    }
+}
+
+#[test]
 fn profiles_add_up_over_runs_and_clear() {
     let prof = Profiler::new();
     let sched = Scheduler::threads(2).profile(&prof);

@@ -35,14 +35,15 @@ pub struct CallBuilder {
 pub enum ArgSlot<T> {
     /// A plain value given at the call.
     Const(T),
-    /// The result of the dependency at this position.
-    Dep(usize),
+    /// The result of the dependency at this position (positions are `u32`, as in the
+    /// runtime's graphs, so that a slot of a small argument takes 16 bytes).
+    Dep(u32),
     /// Several dependencies collected into a `Vec`.
     List {
         /// Position of the first.
-        start: usize,
+        start: u32,
         /// How many.
-        len: usize,
+        len: u32,
         /// Builds the argument from the inputs.
         collect: fn(&mut Inputs<'_>, usize, usize) -> Result<T, TaskError>,
     },
@@ -55,12 +56,12 @@ impl<T: Data> ArgSlot<T> {
     pub fn get(&self, inputs: &mut Inputs<'_>) -> Result<T, TaskError> {
         match self {
             ArgSlot::Const(v) => Ok(v.clone()),
-            ArgSlot::Dep(i) => inputs.take::<T>(*i),
+            ArgSlot::Dep(i) => inputs.take::<T>(*i as usize),
             ArgSlot::List {
                 start,
                 len,
                 collect,
-            } => collect(inputs, *start, *len),
+            } => collect(inputs, *start as usize, *len as usize),
         }
     }
 }
@@ -131,8 +132,8 @@ impl<T: Data> PureArg<T> for &Delayed<T> {
 
 impl<X: Data> IntoArg<Vec<X>> for Vec<Delayed<X>> {
     fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
-        let start = b.deps.len();
-        let len = self.len();
+        let start = b.deps.len() as u32;
+        let len = self.len() as u32;
         b.deps.extend(self.into_iter().map(|d| d.node));
         ArgSlot::List {
             start,
@@ -164,8 +165,8 @@ impl<X: Data> PureArg<Vec<X>> for &Vec<Delayed<X>> {
 
 impl<X: Data> IntoArg<Vec<X>> for &[Delayed<X>] {
     fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
-        let start = b.deps.len();
-        let len = self.len();
+        let start = b.deps.len() as u32;
+        let len = self.len() as u32;
         b.deps.extend(self.iter().map(|d| d.node.clone()));
         ArgSlot::List {
             start,
@@ -247,9 +248,9 @@ impl CallBuilder {
         self
     }
 
-    fn push(&mut self, node: NodeRef) -> usize {
+    fn push(&mut self, node: NodeRef) -> u32 {
         self.deps.push(node);
-        self.deps.len() - 1
+        self.deps.len() as u32 - 1
     }
 
     /// Registers an argument.

@@ -116,11 +116,17 @@ pub(crate) struct Node<F> {
     pub(crate) kind: NodeKind,
     pub(crate) pure: bool,
     pub(crate) wire: Option<Wire>,
-    pub(crate) spread: bool,
-    /// The rank it is pinned to ([`NO_PIN`]: none).
-    pub(crate) pin: u32,
-    pub(crate) fused: Option<Arc<dyn Fused>>,
+    /// What few nodes have, out of line so that the others do not carry it.
+    pub(crate) rare: Option<Box<Rare>>,
     pub(crate) body: F,
+}
+
+/// The fields of a node that most nodes leave at their defaults.
+pub(crate) struct Rare {
+    spread: bool,
+    /// The rank it is pinned to ([`NO_PIN`]: none).
+    pin: u32,
+    fused: Option<Arc<dyn Fused>>,
 }
 
 impl<F> Body for Node<F>
@@ -156,13 +162,14 @@ where
         self.wire
     }
     fn is_spread(&self) -> bool {
-        self.spread
+        self.rare.as_ref().is_some_and(|r| r.spread)
     }
     fn pinned(&self) -> Option<usize> {
-        (self.pin != NO_PIN).then_some(self.pin as usize)
+        let pin = self.rare.as_ref().map_or(NO_PIN, |r| r.pin);
+        (pin != NO_PIN).then_some(pin as usize)
     }
     fn fused(&self) -> Option<&dyn Fused> {
-        self.fused.as_deref()
+        self.rare.as_ref().and_then(|r| r.fused.as_deref())
     }
 }
 
@@ -232,15 +239,15 @@ fn build<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
+    let rare =
+        (spread || pin != NO_PIN || fused.is_some()).then(|| Box::new(Rare { spread, pin, fused }));
     Arc::new(Node {
         key,
         deps,
         kind,
         pure,
         wire,
-        spread,
-        pin,
-        fused,
+        rare,
         body,
     })
 }

@@ -140,7 +140,6 @@ impl fmt::Debug for Task {
 /// let out = Scheduler::threads(2).run(g, &[add]).unwrap();
 /// assert_eq!(*out[0].downcast_ref::<i64>().unwrap(), 3);
 /// ```
-#[derive(Default)]
 pub struct TaskGraph {
     pub(crate) keys: Vec<Key>,
     pub(crate) tasks: Vec<Task>,
@@ -162,9 +161,26 @@ pub struct TaskGraph {
 }
 
 impl TaskGraph {
-    /// An empty graph.
+    /// An empty graph. It grows into the arrays of an earlier graph whose run ended, when
+    /// the runtime kept some, so building a large graph again does not grow its arrays anew.
     pub fn new() -> Self {
-        Self::with_capacity(0, 0)
+        match crate::job::Spare::take_graph() {
+            Some(a) => {
+                let mut dep_start = a.dep_start;
+                dep_start.push(0);
+                TaskGraph {
+                    keys: a.keys,
+                    tasks: a.tasks,
+                    dep_start,
+                    deps: a.deps,
+                    wires: Vec::new(),
+                    replicated: Vec::new(),
+                    spread: Vec::new(),
+                    pins: Vec::new(),
+                }
+            }
+            None => Self::with_capacity(0, 0),
+        }
     }
 
     /// An empty graph with room for `nodes` nodes and `edges` dependency edges.
@@ -353,6 +369,12 @@ impl TaskGraph {
             (Some(&a), Some(&b)) => &self.deps[a as usize..b as usize],
             _ => &[],
         }
+    }
+}
+
+impl Default for TaskGraph {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -33,6 +33,9 @@
 //! hands large blocks back to the system when they are freed; so the arrays of the last run
 //! to end are kept, emptied, and the next run fills them ([`Spare`], up to
 //! [`SPARE_MAX_BYTES`]). Runs that overlap take fresh arrays, and the largest are kept.
+//! The graph's own arrays (keys, tasks, dependency lists) are kept the same way, for the
+//! next [`TaskGraph::new`] to grow into: a graph built node by node would otherwise grow
+//! them by doubling, copying and faulting in each size in turn.
 //!
 //! # Failure
 //! The first failing task records its error and sets `failed`; from then on tasks are
@@ -58,7 +61,6 @@ struct NodeState {
     /// Produced outside the run and handed in by [`Job::provide`] (its `pending` starts at
     /// one, for the hand-over).
     external: bool,
-    task: ExclusiveCell<Task>,
     slot: ExclusiveCell<Value>,
 }
 
@@ -70,6 +72,9 @@ pub(crate) struct Job {
     // length (the graph's arrays grew by doubling). The keys are shared with observers.
     keys: Arc<Vec<Key>>,
     nodes: Vec<NodeState>,
+    /// Each node's task, taken by the thread that owns the node. Apart from `nodes`: this
+    /// array is the graph's own, converted in place, so a run does not hold a second copy.
+    bodies: Vec<ExclusiveCell<Task>>,
     dep_start: Vec<u32>,
     deps: Vec<u32>,
     succ_start: Vec<u32>,
@@ -155,6 +160,7 @@ impl Job {
             mut succ_start,
             mut succs,
             mut needed,
+            graph: _,
         } = Spare::take();
         // Cull: deps always point backwards, so one reverse sweep marks every ancestor; it
         // counts each needed node's consumers in `succ_start[d]` on the way.
@@ -190,8 +196,8 @@ impl Job {
         }
         let mut roots = Vec::new();
         let mut to_run = 0;
-        nodes.extend(tasks.into_iter().enumerate().map(|(i, task)| {
-            let external = task.is_external();
+        nodes.extend((0..n).map(|i| {
+            let external = tasks[i].is_external();
             let is_deps_free = dep_start[i] == dep_start[i + 1];
             if needed[i] {
                 to_run += !external as usize;
@@ -204,10 +210,16 @@ impl Job {
                 consumers: AtomicU32::new(succ_start[i + 1] - succ_start[i]),
                 is_output: false,
                 external: external && needed[i],
-                task: ExclusiveCell::new((needed[i] && !external).then_some(task)),
                 slot: ExclusiveCell::new(None),
             }
         }));
+        // (Collected in place: `ExclusiveCell<Task>` is laid out as `Option<Task>`, outside
+        // loom.)
+        let tasks: Vec<ExclusiveCell<Task>> = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, task)| ExclusiveCell::new((needed[i] && !task.is_external()).then_some(task)))
+            .collect();
         // Every output occurrence holds a unit of its node's `consumers`.
         let mut distinct_outputs = 0;
         for o in outputs {
@@ -221,6 +233,7 @@ impl Job {
         Ok(Job {
             keys: Arc::new(keys),
             nodes,
+            bodies: tasks,
             dep_start,
             deps,
             succ_start,
@@ -326,7 +339,7 @@ impl Job {
         if let Some(v) = value {
             // SAFETY: our exchange brought `pending` to zero, so we own the node; it runs
             // only after the caller hands it on, which Releases this write.
-            unsafe { node.task.put(Task::value(v)) };
+            unsafe { self.bodies[i as usize].put(Task::value(v)) };
         }
         true
     }
@@ -370,7 +383,7 @@ impl Job {
     pub(crate) fn execute(&self, i: u32, worker: usize, mut spawn: impl FnMut(u32)) -> Option<u32> {
         let node = &self.nodes[i as usize];
         // SAFETY: the caller owns node i (see above); only the owner touches `task`.
-        let task = unsafe { node.task.take() };
+        let task = unsafe { self.bodies[i as usize].take() };
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
             if node.external {
@@ -559,16 +572,57 @@ impl Drop for Job {
             std::mem::take(&mut self.succ_start),
             std::mem::take(&mut self.succs),
         );
+        // The keys are shared with observers, which may still hold them.
+        let keys = Arc::try_unwrap(std::mem::take(&mut self.keys)).unwrap_or_default();
+        let mut bodies = std::mem::take(&mut self.bodies);
+        // Emptied before locking: dropping a task that did not run runs user code.
+        bodies.clear();
+        Spare::put_graph(GraphArrays {
+            keys,
+            // Empty, so the closure never runs; outside loom the buffer is kept as it is.
+            tasks: bodies
+                .into_iter()
+                .map(|_| Task::value(Arc::new(())))
+                .collect(),
+            dep_start: std::mem::take(&mut self.dep_start),
+            deps: std::mem::take(&mut self.deps),
+        });
+    }
+}
+
+/// A graph's arrays, kept emptied from a run for the next graph to fill.
+pub(crate) struct GraphArrays {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) dep_start: Vec<u32>,
+    pub(crate) deps: Vec<u32>,
+}
+
+impl GraphArrays {
+    const EMPTY: GraphArrays = GraphArrays {
+        keys: Vec::new(),
+        tasks: Vec::new(),
+        dep_start: Vec::new(),
+        deps: Vec::new(),
+    };
+
+    #[cfg_attr(loom, allow(dead_code))]
+    fn bytes(&self) -> usize {
+        self.keys.capacity() * std::mem::size_of::<Key>()
+            + self.tasks.capacity() * std::mem::size_of::<Task>()
+            + (self.dep_start.capacity() + self.deps.capacity()) * 4
     }
 }
 
 /// The arrays of the last run to end, emptied, for the next run to fill (see "Reused
 /// arrays" in the module docs).
-struct Spare {
+pub(crate) struct Spare {
     nodes: Vec<NodeState>,
     succ_start: Vec<u32>,
     succs: Vec<u32>,
     needed: Vec<bool>,
+    #[cfg_attr(loom, allow(dead_code))]
+    graph: GraphArrays,
 }
 
 /// Runs keep at most this many bytes of arrays between them.
@@ -585,15 +639,46 @@ impl Spare {
         succ_start: Vec::new(),
         succs: Vec::new(),
         needed: Vec::new(),
+        graph: GraphArrays::EMPTY,
     };
 
-    /// Takes the kept arrays (empty ones if another run holds them).
+    /// Takes the kept run arrays (empty ones if another run holds them).
     fn take() -> Spare {
         #[cfg(not(loom))]
         if let Ok(mut spare) = SPARE.try_lock() {
-            return std::mem::replace(&mut *spare, Spare::EMPTY);
+            let graph = std::mem::replace(&mut spare.graph, GraphArrays::EMPTY);
+            let run = std::mem::replace(&mut *spare, Spare::EMPTY);
+            spare.graph = graph;
+            return run;
         }
         Spare::EMPTY
+    }
+
+    /// Takes the kept graph arrays, if there are some and no other graph holds them.
+    pub(crate) fn take_graph() -> Option<GraphArrays> {
+        #[cfg(not(loom))]
+        if let Ok(mut spare) = SPARE.try_lock() {
+            if spare.graph.keys.capacity() > 0 {
+                return Some(std::mem::replace(&mut spare.graph, GraphArrays::EMPTY));
+            }
+        }
+        None
+    }
+
+    /// Keeps the emptied arrays of a graph that ran, unless larger ones are kept already.
+    fn put_graph(mut graph: GraphArrays) {
+        graph.keys.clear();
+        graph.tasks.clear();
+        graph.dep_start.clear();
+        graph.deps.clear();
+        #[cfg(not(loom))]
+        if let Ok(mut spare) = SPARE.try_lock() {
+            if spare.graph.keys.capacity() < graph.keys.capacity()
+                && graph.bytes() <= SPARE_MAX_BYTES
+            {
+                spare.graph = graph;
+            }
+        }
     }
 
     /// Keeps the scratch array of a run's preparation, emptied.

@@ -26,11 +26,13 @@ enum Name {
     Shared(Arc<str>),
 }
 
+/// 24 bytes, so a key is 48: every node of a graph holds one, and so does the runtime's
+/// copy of the graph.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Id {
     Token(u64),
-    /// Up to three indices inline (most chunk keys), so building a key does not allocate.
-    Small(u8, [u64; 3]),
+    /// Up to two indices inline (most chunk keys), so building a key does not allocate.
+    Small(u8, [u64; 2]),
     Index(Box<[u64]>),
 }
 
@@ -46,8 +48,8 @@ impl Key {
     /// A key `('name', i, j, …)`, as for chunk `(i, j, …)` of a collection.
     pub fn index(name: impl Into<KeyName>, index: &[u64]) -> Key {
         let id = match index.len() {
-            n @ 0..=3 => {
-                let mut ix = [0; 3];
+            n @ 0..=2 => {
+                let mut ix = [0; 2];
                 ix[..n].copy_from_slice(index);
                 Id::Small(n as u8, ix)
             }
@@ -132,5 +134,21 @@ impl fmt::Display for Key {
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_small_and_index_keys_round_trip() {
+        assert!(std::mem::size_of::<Key>() <= 48);
+        for ix in [&[][..], &[7], &[1, 2], &[1, 2, 3], &[u64::MAX, 0, 5, 9]] {
+            let k = Key::index("x", ix);
+            assert_eq!(k.index_value(), Some(ix));
+            assert_eq!(k.clone(), k);
+        }
+        assert_ne!(Key::index("x", &[1, 2]), Key::index("x", &[1, 2, 0]));
     }
 }

@@ -1,7 +1,9 @@
 //! Recording when each task ran, where, and for how long (Dask: `dask.diagnostics.Profiler`).
 //!
-//! Each worker appends to its own log (a mutex no other worker takes, on its own cache
-//! line): the start time of the task it opens, then the finished record. When a run ends
+//! A task's start is kept by the thread that runs it (a stack of the tasks it has open, for
+//! a task that computes and helps with other tasks meanwhile), without a lock; its record
+//! goes, when it ends, to the log of its worker (a mutex no other worker takes, on its own
+//! cache line), in a batch sized for the run when the run started. When a run ends
 //! its records are moved out of the logs and its longest path is computed while the graph's
 //! dependencies are still at hand; what stays is plain data for the trace, the summary and
 //! the pictures.
@@ -20,7 +22,7 @@ use std::time::Duration;
 /// ([`VisualizeOptions::timings`](crate::VisualizeOptions::timings)).
 ///
 /// Install it with [`SchedulerExt::profile`](crate::SchedulerExt::profile); a clone records
-/// into the same profile. Recording costs two cycle-counter reads and two uncontended locks
+/// into the same profile. Recording costs two cycle-counter reads and one uncontended lock
 /// per task, and about 40 bytes per task until the profiler is dropped.
 ///
 /// | dagr | Dask |
@@ -132,14 +134,28 @@ struct Log(Mutex<LogInner>);
 
 #[derive(Default)]
 struct LogInner {
-    /// The task started last and not yet ended: (run, node, start).
-    current: Option<(RunId, u32, u64)>,
-    /// Other tasks started and not yet ended: only when a task computes and its worker
-    /// helps with other tasks meanwhile.
-    open: Vec<(RunId, u32, u64)>,
     /// Ended tasks, in one batch per run (several only while runs overlap).
     done: Vec<(RunId, Vec<TaskRecord>)>,
 }
+
+/// A task this thread started and has not ended: which profiler, run and node, and when.
+#[derive(Clone, Copy)]
+struct Open {
+    profiler: usize,
+    run: RunId,
+    node: u32,
+    start: u64,
+}
+
+thread_local! {
+    /// The tasks this thread has open, innermost last (more than one only while a task
+    /// computes and its thread helps with other tasks meanwhile).
+    static OPEN: std::cell::RefCell<Vec<Open>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A run's batch in a worker's log starts with room for this many records at most (the
+/// run's task count below it): the room is only address space until records are written.
+const BATCH_RESERVE_MAX: usize = 1 << 22;
 
 struct Shared {
     /// The processor's cycle counter where it is usable (quanta calibrates it against the
@@ -265,31 +281,32 @@ impl Profiler {
 impl Observer for Profiler {
     fn on_event(&self, e: &Event<'_>) {
         let s = &*self.shared;
+        let profiler = s as *const Shared as usize;
         let node = e.node.index() as u32;
         match e.kind {
             EventKind::Started => {
-                let t = s.now();
-                let mut log = s.log(e.worker);
-                if let Some(outer) = log.current.replace((e.run, node, t)) {
-                    log.open.push(outer);
-                }
+                let open = Open {
+                    profiler,
+                    run: e.run,
+                    node,
+                    start: s.now(),
+                };
+                // (`try_with`: a thread being torn down records nothing)
+                let _ = OPEN.try_with(|o| o.borrow_mut().push(open));
             }
             EventKind::Finished | EventKind::Failed => {
                 let t = s.now();
-                let mut log = s.log(e.worker);
-                let start = match log.current {
-                    Some((r, n, start)) if r == e.run && n == node => {
-                        log.current = log.open.pop();
-                        start
-                    }
-                    _ => {
-                        let open = log
-                            .open
-                            .iter()
-                            .rposition(|&(r, n, _)| r == e.run && n == node);
-                        open.map_or(t, |i| log.open.remove(i).2)
-                    }
-                };
+                let start = OPEN
+                    .try_with(|o| {
+                        let mut o = o.borrow_mut();
+                        let at = o.iter().rposition(|x| {
+                            x.profiler == profiler && x.run == e.run && x.node == node
+                        })?;
+                        Some(o.remove(at).start)
+                    })
+                    .ok()
+                    .flatten()
+                    .unwrap_or(t);
                 let record = TaskRecord {
                     node,
                     worker: e.worker as u32,
@@ -297,6 +314,7 @@ impl Observer for Profiler {
                     start,
                     end: t,
                 };
+                let mut log = s.log(e.worker);
                 match log.done.iter_mut().rev().find(|(r, _)| *r == e.run) {
                     Some((_, batch)) => batch.push(record),
                     None => log.done.push((e.run, vec![record])),
@@ -306,8 +324,17 @@ impl Observer for Profiler {
     }
 
     fn on_run_start(&self, run: &Run<'_>) {
-        let t = self.shared.now();
-        self.shared.state().running.push((run.id(), t));
+        let s = &*self.shared;
+        // Each worker's batch for the run is made now, with room for every task, so that
+        // it never grows by copying while the run goes.
+        let room = run.tasks().min(BATCH_RESERVE_MAX);
+        if room > 1 {
+            for w in 0..run.workers().min(s.logs.len()) {
+                s.log(w).done.push((run.id(), Vec::with_capacity(room)));
+            }
+        }
+        let t = s.now();
+        s.state().running.push((run.id(), t));
     }
 
     fn on_run_end(&self, run: &Run<'_>) {
@@ -317,7 +344,14 @@ impl Observer for Profiler {
         for log in s.logs.iter() {
             let mut log = log.0.lock().unwrap_or_else(|p| p.into_inner());
             while let Some(i) = log.done.iter().position(|(r, _)| *r == run.id()) {
-                batches.push(log.done.swap_remove(i).1);
+                let mut batch = log.done.swap_remove(i).1;
+                if !batch.is_empty() {
+                    // Gives back the room reserved at the start beyond what was used.
+                    if batch.capacity() > 2 * batch.len() {
+                        batch.shrink_to_fit();
+                    }
+                    batches.push(batch);
+                }
             }
         }
         let (longest_path, longest_time) = longest_path(run, batches.iter().flatten());
