@@ -346,13 +346,13 @@ impl<T: Element> Array<T> {
         let per_band = self.grid.numblocks()[axis];
         let blocks = self.grid.blocks();
         let mut out = Vec::with_capacity(blocks.len());
+        let key = |name: &Arc<str>, idx: &[usize]| {
+            Key::index(
+                name.clone(),
+                &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
+            )
+        };
         for band in blocks.chunks(per_band) {
-            let key = |name: &Arc<str>, idx: &[usize]| {
-                Key::index(
-                    name.clone(),
-                    &idx.iter().map(|&i| i as u64).collect::<Vec<_>>(),
-                )
-            };
             let task = layer::SideBySideTask::<T, A> {
                 src: self.src.clone(),
                 idxs: band.to_vec(),

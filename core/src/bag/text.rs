@@ -317,13 +317,11 @@ fn read_lines(
             None => first_line_start(file, block.start, end),
         };
         match block.end {
-            None if known_first.is_none() => {
-                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-                buf.reserve_exact(len as usize + 1);
-                read_checked(&mut file, &mut buf, &mut check).map_err(io)?
-            }
+            // to the end of the file, from its start or from a known line's
             None => {
+                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
                 file.seek(SeekFrom::Start(first)).map_err(io)?;
+                buf.reserve_exact(len.saturating_sub(first) as usize + 1);
                 read_checked(&mut file, &mut buf, &mut check).map_err(io)?
             }
             Some(end) => match known(&mut file, end).map_err(io)? {
