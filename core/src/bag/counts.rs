@@ -6,13 +6,13 @@
 //! 16 bytes (nearly all of them) are hashed, compared and counted without touching key
 //! memory; a key is copied into the distinct-keys column only on its first insertion. Keys
 //! are numbered in order of first appearance, which is the order `frequencies` reports
-//! them in, and partial tables merge in that order.
+//! them in.
 //!
 //! A partition's table is cut by hash into [`SHARDS`] shards when it is handed on
 //! ([`PartialCounts`]), each key tagged with its rank of first appearance in the whole bag
-//! (partition, position). Merging partial tables then works shard by shard with a table
-//! small enough to stay in cache, and never holds a table of all the keys; the final step
-//! orders the keys by rank.
+//! (partition, position). Merging partial tables then works shard by shard, each shard's
+//! index small enough to stay in cache, and gives the same result in any order (counts add
+//! up, a key keeps its smallest rank); the final step orders the keys by rank.
 //!
 //! The table is open addressing with linear probing over 32-byte slots. A table of a few
 //! hundred thousand words does not fit in the caches, so nearly every rare word is a cache
@@ -149,33 +149,107 @@ struct Shard {
     ranks: Vec<u64>,
 }
 
-impl Shard {
-    /// Adds the keys counted in `rest` (of later partitions): the counts of keys this
-    /// shard has, then the others, in `rest`'s order, with their ranks.
-    fn absorb(&mut self, rest: Tally) {
-        let added = rest.counts();
-        let mut taken = vec![false; rest.len()];
-        let text = self.keys.text.as_bytes();
-        for (w, n) in self.keys.offsets.windows(2).zip(&mut self.counts) {
-            if let Some(j) = rest.find_at(text, w[0], w[1] - 1) {
-                *n += added[j];
-                taken[j] = true;
+/// The hash a key is found by (the same as the counting table's).
+#[inline(always)]
+fn key_hash(text: &[u8], a: usize, b: usize) -> u64 {
+    let (w0, w1) = head(text, a, b);
+    hash_word(&text[a..b], w0, w1)
+}
+
+/// Finds a shard's keys while it takes in another's: open addressing with linear probing,
+/// a slot holding a key's number plus one (zero is vacant), the load under 7/10.
+///
+/// Made for one merge step and dropped after it. A shard's keys come in the order of
+/// their hashes' top bits (see [`Tally::into_partial`]; keys added by a merge follow in
+/// the same order), which is the order of their slots here, so making the index and
+/// looking another shard's keys up in it are sweeps from one end to the other, which the
+/// caches see coming, for both the index and the keys' bytes.
+struct Index {
+    slots: Vec<u32>,
+    /// `64 - log2(slots.len())`: a hash's top bits pick its first slot.
+    shift: u32,
+}
+
+impl Index {
+    /// The index of `shard`'s keys, with room for `more` keys.
+    fn of(shard: &Shard, more: usize) -> Index {
+        let n = ((shard.len() + more) * 10 / 7 + 1)
+            .next_power_of_two()
+            .max(16);
+        let mut index = Index {
+            slots: vec![0; n],
+            shift: 64 - n.trailing_zeros(),
+        };
+        let text = shard.keys.text.as_bytes();
+        for (j, w) in shard.keys.offsets.windows(2).enumerate() {
+            let slot = index
+                .find(shard, &text[w[0]..w[1] - 1], key_hash(text, w[0], w[1] - 1))
+                .expect_err("keys of one shard are distinct");
+            index.slots[slot] = j as u32 + 1;
+        }
+        index
+    }
+
+    /// The number of `shard`'s key `word` of hash `hash`, or the vacant slot it would take.
+    #[inline(always)]
+    fn find(&self, shard: &Shard, word: &[u8], hash: u64) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        loop {
+            match self.slots[i] as usize {
+                0 => return Err(i),
+                // numbers past the shard's keys are claimed for keys not yet added
+                s if s <= shard.len() && shard.key(s - 1) == word => return Ok(s - 1),
+                _ => i = (i + 1) & mask,
             }
         }
-        let new = taken.iter().filter(|t| !**t).count();
-        let bytes: usize = (0..rest.len())
-            .filter(|&j| !taken[j])
-            .map(|j| rest.keys.offsets[j + 1] - rest.keys.offsets[j])
-            .sum();
+    }
+}
+
+impl Shard {
+    fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Key `j` (its bytes, without the separator).
+    fn key(&self, j: usize) -> &[u8] {
+        let o = &self.keys.offsets;
+        &self.keys.text.as_bytes()[o[j]..o[j + 1] - 1]
+    }
+
+    /// Adds the keys counted in `other` (of other partitions): counts add up and each key
+    /// keeps its smallest rank, so shards merge in any order with the same result; keys
+    /// new to this shard follow in `other`'s order.
+    fn absorb(&mut self, other: &Shard) {
+        let mut index = Index::of(self, other.len());
+        let text = other.keys.text.as_bytes();
+        // the keys this shard has take their counts; the others wait with their slots
+        let mut new: Vec<(u32, u32)> = Vec::new();
+        let mut bytes = 0;
+        for (j, w) in other.keys.offsets.windows(2).enumerate() {
+            let (a, b) = (w[0], w[1] - 1);
+            match index.find(self, &text[a..b], key_hash(text, a, b)) {
+                Ok(k) => {
+                    self.counts[k] += other.counts[j];
+                    self.ranks[k] = self.ranks[k].min(other.ranks[j]);
+                }
+                Err(slot) => {
+                    // claimed now: keys of `other` are distinct, and the index has room
+                    index.slots[slot] = (self.len() + new.len()) as u32 + 1;
+                    new.push((j as u32, slot as u32));
+                    bytes += b - a + 1;
+                }
+            }
+        }
         self.keys.text.reserve_exact(bytes);
-        self.keys.offsets.reserve_exact(new);
-        self.counts.reserve_exact(new);
-        self.ranks.reserve_exact(new);
-        let ranks = rest.ranks.as_deref().unwrap_or_default();
-        for (j, key) in rest.keys.iter().enumerate().filter(|&(j, _)| !taken[j]) {
-            self.keys.push(key);
-            self.counts.push(added[j]);
-            self.ranks.push(ranks.get(j).copied().unwrap_or_default());
+        self.keys.offsets.reserve_exact(new.len());
+        self.counts.reserve_exact(new.len());
+        self.ranks.reserve_exact(new.len());
+        for (j, _) in new {
+            let j = j as usize;
+            self.keys.push(other.keys.get(j).unwrap_or_default());
+            self.counts.push(other.counts[j]);
+            self.ranks.push(other.ranks[j]);
         }
     }
 }
@@ -327,13 +401,12 @@ impl PartialCounts {
         }
     }
 
-    /// Merges partial results given in partition order (all cut into the same shards),
-    /// shard by shard: counts add up and each key keeps its first rank.
+    /// Merges partial results (all cut into the same shards), shard by shard: counts add
+    /// up and each key keeps its smallest rank, whatever the order of the inputs.
     ///
-    /// The first input is the large one along a chain (the running result): its keys stay
-    /// where they are, in a shard of their own, and only the later inputs' keys go into a
-    /// table, which is small and stays in cache; each of the first input's keys looks
-    /// itself up there once, and the keys the first input lacks follow it in order.
+    /// The first input is the large one along a chain (the running result): the later
+    /// inputs' keys look themselves up in its shards' indexes, which it keeps from step to
+    /// step, so a step costs the keys it adds, not the keys counted so far.
     pub(crate) fn merge(parts: Vec<PartialCounts>) -> PartialCounts {
         let count = parts.iter().map(|p| p.shards.len()).max().unwrap_or(0);
         let mut parts: Vec<std::vec::IntoIter<Arc<Shard>>> =
@@ -349,17 +422,9 @@ impl PartialCounts {
                 continue;
             }
             let mut acc = Arc::try_unwrap(first).unwrap_or_else(|s| (*s).clone());
-            let mut rest = Tally::with_capacity(later.iter().map(|p| p.counts.len()).sum());
-            rest.ranks = Some(Vec::new());
-            for p in later {
-                let text = p.keys.as_str();
-                let mut ring = Ring::new();
-                for ((w, &n), &r) in p.keys.offsets.windows(2).zip(&p.counts).zip(&p.ranks) {
-                    rest.push(&mut ring, text, w[0], w[1] - 1, n, r);
-                }
-                rest.drain(&mut ring, text);
+            for p in &later {
+                acc.absorb(p);
             }
-            acc.absorb(rest);
             shards.push(Arc::new(acc));
         }
         PartialCounts { shards }
@@ -483,8 +548,6 @@ struct Pending {
     w0: u64,
     w1: u64,
     hash: u64,
-    n: u64,
-    rank: u64,
 }
 
 /// The words between being found and being counted.
@@ -508,9 +571,6 @@ pub(crate) struct Tally {
     slots: Slots,
     /// `64 - log2(slots.len())`: a hash's top bits pick its first slot.
     shift: u32,
-    /// When merging: the rank of each key (counting within a partition numbers keys by
-    /// position instead).
-    ranks: Option<Vec<u64>>,
 }
 
 impl Tally {
@@ -521,7 +581,6 @@ impl Tally {
             keys: TextColumn::with_capacity(distinct * 8, distinct),
             slots: Slots::vacant(n),
             shift: 64 - n.trailing_zeros(),
-            ranks: None,
         }
     }
 
@@ -540,31 +599,6 @@ impl Tally {
         self.slots[i] = slot;
     }
 
-    /// The number of the key `text[a..b]`, if it has been counted (the bytes after `b`
-    /// spare a copy of short keys, see [`head`]).
-    fn find_at(&self, text: &[u8], a: usize, b: usize) -> Option<usize> {
-        let word = &text[a..b];
-        let (w0, w1) = head(text, a, b);
-        let hash = hash_word(word, w0, w1);
-        let len = word.len() as u32;
-        let mask = self.slots.len() - 1;
-        let mut i = (hash >> self.shift) as usize;
-        loop {
-            let s = &self.slots[i];
-            if s.is_vacant() {
-                return None;
-            }
-            if s.w0 == w0
-                && s.w1 == w1
-                && s.len == len
-                && (len <= 16 || self.keys.get(s.idx as usize).map(str::as_bytes) == Some(word))
-            {
-                return Some(s.idx as usize);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
     /// Doubles the table.
     fn grow(&mut self) {
         let bigger = Slots::vacant(self.slots.len() * 2);
@@ -581,7 +615,7 @@ impl Tally {
         }
     }
 
-    /// Counts `n` more of `text[a..b]`, inserting it if new.
+    /// Counts one more of the word `p`, inserting it if new.
     #[inline(always)]
     fn count(&mut self, text: &str, p: Pending) {
         let word = &text.as_bytes()[p.a..p.b];
@@ -598,7 +632,7 @@ impl Tally {
                 && s.len == len
                 && (len <= 16 || self.keys.get(s.idx as usize).map(str::as_bytes) == Some(word))
             {
-                self.slots[i].count += p.n;
+                self.slots[i].count += 1;
                 return;
             }
             i = (i + 1) & mask;
@@ -610,7 +644,7 @@ impl Tally {
             w1: p.w1,
             len,
             idx,
-            count: p.n,
+            count: 1,
         };
         if (self.len() + 1) * 10 > self.slots.len() * 7 {
             self.keys.push(&text[p.a..p.b]);
@@ -620,15 +654,12 @@ impl Tally {
             self.keys.push(&text[p.a..p.b]);
             self.slots[i] = slot;
         }
-        if let Some(ranks) = &mut self.ranks {
-            ranks.push(p.rank);
-        }
     }
 
     /// Hashes `text[a..b]`, prefetches its slot and counts the word found [`RING`] words
     /// ago.
     #[inline(always)]
-    fn push(&mut self, ring: &mut Ring, text: &str, a: usize, b: usize, n: u64, rank: u64) {
+    fn push(&mut self, ring: &mut Ring, text: &str, a: usize, b: usize) {
         let bytes = text.as_bytes();
         let (w0, w1) = head(bytes, a, b);
         let hash = hash_word(&bytes[a..b], w0, w1);
@@ -637,15 +668,7 @@ impl Tally {
                 .as_ptr()
                 .wrapping_add((hash >> self.shift) as usize),
         );
-        let p = Pending {
-            a,
-            b,
-            w0,
-            w1,
-            hash,
-            n,
-            rank,
-        };
+        let p = Pending { a, b, w0, w1, hash };
         let old = std::mem::replace(&mut ring.words[ring.pushed % RING], p);
         if ring.pushed >= RING {
             self.count(text, old);
@@ -664,7 +687,7 @@ impl Tally {
     /// Counts every word of `text` (split on whitespace).
     pub(crate) fn add_words(&mut self, text: &str) {
         let mut ring = Ring::new();
-        super::kernels::for_each_word(text, |a, b| self.push(&mut ring, text, a, b, 1, 0));
+        super::kernels::for_each_word(text, |a, b| self.push(&mut ring, text, a, b));
         self.drain(&mut ring, text);
     }
 
@@ -673,36 +696,35 @@ impl Tally {
         let text = col.as_str();
         let mut ring = Ring::new();
         for w in col.offsets.windows(2) {
-            self.push(&mut ring, text, w[0], w[1] - 1, 1, 0);
+            self.push(&mut ring, text, w[0], w[1] - 1);
         }
         self.drain(&mut ring, text);
     }
 
-    /// The counts of the keys in order of their numbers.
-    fn counts(&self) -> Vec<u64> {
-        let mut counts = vec![0; self.len()];
-        for s in self.slots.iter().filter(|s| !s.is_vacant()) {
-            counts[s.idx as usize] = s.count;
-        }
-        counts
-    }
-
     /// The counts of partition `part`, cut into shards (the table is dropped).
     pub(crate) fn into_partial(self, part: usize) -> PartialCounts {
-        let counts = self.counts();
+        // The keys in the order of the table's slots, which is the order of their hashes'
+        // top bits (but for a short probe): merge steps then look the keys of a shard up in
+        // a running result's index from its start to its end, a sweep the caches see
+        // coming, instead of jumping about it.
+        let n = self.len();
+        let mut counts = vec![0; n];
+        let mut which = vec![0u8; n];
+        let mut order = Vec::with_capacity(n);
+        for s in self.slots.iter().filter(|s| !s.is_vacant()) {
+            let idx = s.idx as usize;
+            let hash = if s.len <= 16 {
+                hash_word(&[0; 16][..s.len as usize], s.w0, s.w1)
+            } else {
+                let key = self.keys.get(idx).unwrap_or_default();
+                hash_word(key.as_bytes(), s.w0, s.w1)
+            };
+            counts[idx] = s.count;
+            which[idx] = (hash as usize % SHARDS) as u8;
+            order.push(s.idx);
+        }
         drop(self.slots);
-        // which shard each key goes to, then shards of exactly the size they need
-        let text = self.keys.as_str().as_bytes();
-        let which: Vec<u8> = self
-            .keys
-            .offsets
-            .windows(2)
-            .map(|w| {
-                let (a, b) = (w[0], w[1] - 1);
-                let (w0, w1) = head(text, a, b);
-                (hash_word(&text[a..b], w0, w1) as usize % SHARDS) as u8
-            })
-            .collect();
+        // shards of exactly the size they need
         let mut sizes = [(0usize, 0usize); SHARDS];
         for (&s, w) in which.iter().zip(self.keys.offsets.windows(2)) {
             sizes[s as usize].0 += w[1] - w[0] - 1;
@@ -716,10 +738,11 @@ impl Tally {
                 ranks: Vec::with_capacity(n),
             })
             .collect();
-        for (i, (&s, &n)) in which.iter().zip(&counts).enumerate() {
-            let shard = &mut shards[s as usize];
+        for i in order {
+            let i = i as usize;
+            let shard = &mut shards[which[i] as usize];
             shard.keys.push(self.keys.get(i).unwrap_or_default());
-            shard.counts.push(n);
+            shard.counts.push(counts[i]);
             shard.ranks.push((part as u64) << 32 | i as u64);
         }
         PartialCounts {
@@ -770,6 +793,51 @@ mod tests {
         }
         want.push(("z".into(), 2));
         assert_eq!(merged, want);
+    }
+
+    #[test]
+    fn partial_tables_merge_alike_in_any_order_and_grouping() {
+        // partitions sharing some keys, with long keys and keys holding '\n' (items)
+        let parts: Vec<Vec<String>> = (0..5u64)
+            .map(|p| {
+                (0..4000u64)
+                    .map(|i| {
+                        let k = (i * 2_654_435_761 + p * 977) % (1500 + 700 * p);
+                        match k % 7 {
+                            0 => format!("a-key-longer-than-sixteen-bytes-{k}"),
+                            1 => format!("two\nlines{k}"),
+                            _ => format!("k{k}"),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let all: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
+        let want = oracle(&all);
+        let partial = |p: usize| {
+            let mut t = Tally::with_capacity(0);
+            t.add_items(&parts[p].iter().map(String::as_str).collect());
+            t.into_partial(p)
+        };
+        let pairs = |m: PartialCounts| m.finish().into_pairs().collect::<Vec<_>>();
+        // a chain in partition order, a chain in reverse, all at once, a tree of pairs
+        let chain = |order: &[usize]| {
+            let mut acc = PartialCounts::merge(vec![partial(order[0])]);
+            for &p in &order[1..] {
+                acc = PartialCounts::merge(vec![acc, partial(p)]);
+            }
+            acc
+        };
+        assert_eq!(pairs(chain(&[0, 1, 2, 3, 4])), want);
+        assert_eq!(pairs(chain(&[4, 3, 2, 1, 0])), want);
+        assert_eq!(pairs(chain(&[2, 0, 4, 1, 3])), want);
+        assert_eq!(
+            pairs(PartialCounts::merge((0..5).map(partial).collect())),
+            want
+        );
+        let left = PartialCounts::merge(vec![partial(3), partial(0)]);
+        let right = PartialCounts::merge(vec![partial(4), partial(1), partial(2)]);
+        assert_eq!(pairs(PartialCounts::merge(vec![right, left])), want);
     }
 
     #[test]
