@@ -95,6 +95,8 @@ pub(crate) struct Job {
     pub(crate) id: RunId,
     /// Number of nodes the outputs need (those that run).
     pub(crate) tasks: usize,
+    /// Number of processes running the graph together (1 but in a distributed run).
+    pub(crate) ranks: u32,
     done: AtomicBool,
     latch: (Mutex<bool>, Condvar),
 }
@@ -248,6 +250,7 @@ impl Job {
             watch: observer.and_then(Watch::new),
             id: RunId::next(),
             tasks: to_run,
+            ranks: 1,
             done: AtomicBool::new(distinct_outputs == 0),
             latch: (Mutex::new(distinct_outputs == 0), Condvar::new()),
         })
@@ -771,6 +774,24 @@ impl<'a> Inputs<'a> {
     /// Number of inputs.
     pub fn len(&self) -> usize {
         self.deps.len()
+    }
+
+    /// Number of processes running this task's graph together: 1, but in a distributed
+    /// run, where each process holds what it computed. A task may use memory its process
+    /// shares with the other tasks of the run only when this is 1.
+    ///
+    /// ```
+    /// use dagr::runtime::{Inputs, Key, Scheduler, Task, TaskGraph};
+    /// use std::sync::Arc;
+    /// let mut g = TaskGraph::new();
+    /// let n = g
+    ///     .add(Key::token("ranks", 1), &[], Task::once(|inp: &mut Inputs<'_>| Ok(Arc::new(inp.ranks()))))
+    ///     .unwrap();
+    /// let out = Scheduler::threads(2).run(g, &[n]).unwrap();
+    /// assert_eq!(*out[0].downcast_ref::<usize>().unwrap(), 1);
+    /// ```
+    pub fn ranks(&self) -> usize {
+        self.job.ranks as usize
     }
 
     /// Whether the task has no inputs.

@@ -221,6 +221,9 @@ impl Shard {
     /// keeps its smallest rank, so shards merge in any order with the same result; keys
     /// new to this shard follow in `other`'s order.
     fn absorb(&mut self, other: &Shard) {
+        if other.len() == 0 {
+            return;
+        }
         let mut index = Index::of(self, other.len());
         let text = other.keys.text.as_bytes();
         // the keys this shard has take their counts; the others wait with their slots
@@ -461,6 +464,43 @@ impl PartialCounts {
             counts.push(shard.counts[j as usize]);
         }
         WordCounts { keys, counts }
+    }
+}
+
+/// The partial tables of one run that one process has counted, merged group by group as
+/// they come.
+///
+/// A merge chain takes partial tables in partition order, so when one worker is slowed
+/// down in a partition (the system gave its core to another program), the tables the other
+/// workers count meanwhile wait in line, megabytes each. Added here instead, a table is
+/// merged at once, in whatever order the tables come (merging is order-free), and freed:
+/// a process holds one running table per group. Only for a run in one process: on a
+/// cluster each rank's tables go along the chains to the rank that merges them.
+#[derive(Default)]
+pub(crate) struct Inbox {
+    groups: [std::sync::Mutex<Option<PartialCounts>>; GROUPS],
+}
+
+impl Inbox {
+    fn group(&self, g: usize) -> std::sync::MutexGuard<'_, Option<PartialCounts>> {
+        // a panic while merging fails the run, which drops the inbox: no one reads it again
+        self.groups[g % GROUPS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Merges `part`, the shards of group `g` of a partial table, into the group's table.
+    pub(crate) fn add(&self, g: usize, part: PartialCounts) {
+        let mut slot = self.group(g);
+        *slot = Some(match slot.take() {
+            None => part,
+            Some(acc) => PartialCounts::merge(vec![acc, part]),
+        });
+    }
+
+    /// The table of group `g`, if anything was added (and leaves none).
+    pub(crate) fn take(&self, g: usize) -> Option<PartialCounts> {
+        self.group(g).take()
     }
 }
 

@@ -14,7 +14,7 @@
 
 use super::col_layer::{ColUse, Pieces};
 use super::column::TextColumn;
-use super::counts::{PartialCounts, Tally, GROUPS};
+use super::counts::{Inbox, PartialCounts, Tally, GROUPS};
 use super::kernels;
 use super::repr::{cast, take_input, Col, ColKind, ColPart, CountGroups};
 use super::{layer_name, Bag, PartIter};
@@ -366,10 +366,10 @@ impl<T: Data> Bag<T> {
         T: Hash + Eq,
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
-            // strings counted as borrowed bytes; the partial tables merge per group of keys,
-            // each half of the partitions along a chain (one running table per half), the
-            // groups' roots spread over a cluster's ranks; they are
-            // ordered by first appearance only when items are asked for (topk needs not)
+            // strings counted as borrowed bytes; the partial tables merge per group of keys
+            // as they come (see `count_groups`), the groups' roots spread over a cluster's
+            // ranks; keys are ordered by first appearance only when items are asked for
+            // (topk needs not)
             let parts = self.col_nodes_folding(col, &layer_name("frequencies-part"), count_strings);
             let groups = count_groups(&parts);
             let whole = crate::node::new_wired_node(
@@ -754,12 +754,26 @@ fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
     Ok(PartialCounts::merge(parts))
 }
 
-/// The partial tables `parts` merged per group of keys ([`GROUPS`]): each half of the
-/// partitions along a chain, the halves in a root spread over a cluster's ranks by group.
+/// The partial tables `parts` merged per group of keys ([`GROUPS`]).
+///
+/// In a run in one process, each partition's table is added to the process's [`Inbox`]
+/// as soon as it is counted, and each group's root takes the group's table from there. On
+/// a cluster, each half of the partitions is merged along a chain, and the halves in a
+/// root spread over the ranks by group. The graph is the same for both (a task knows which
+/// run it is in): in one process the chains carry empty tables.
 fn count_groups(parts: &[NodeRef]) -> Vec<NodeRef> {
     let (cut, merge) = (
         layer_name("frequencies-group"),
         layer_name("frequencies-agg"),
+    );
+    let wire = Some(crate::wire_of::<PartialCounts>());
+    // a fresh inbox for each run (and each rank of a cluster)
+    let inbox = crate::node::new_node(
+        Key::index(layer_name("frequencies-inbox"), &[0]),
+        Deps::Zero,
+        NodeKind::Data,
+        false,
+        |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(Inbox::default())) },
     );
     (0..GROUPS)
         .map(|g| {
@@ -769,22 +783,44 @@ fn count_groups(parts: &[NodeRef]) -> Vec<NodeRef> {
                 .map(|(i, part)| {
                     crate::node::new_wired_node(
                         Key::index(cut.clone(), &[g as u64, i as u64]),
-                        Deps::One([part.clone()]),
+                        Deps::Two([part.clone(), inbox.clone()]),
                         NodeKind::Call,
                         false,
-                        Some(crate::wire_of::<PartialCounts>()),
+                        wire,
                         move |inp: &mut Inputs<'_>| -> TaskResult {
-                            Ok(Arc::new(inp.get::<PartialCounts>(0)?.group(g)))
+                            let part = inp.get::<PartialCounts>(0)?.group(g);
+                            if inp.ranks() > 1 {
+                                return Ok(Arc::new(part));
+                            }
+                            inp.get::<Inbox>(1)?.add(g, part);
+                            Ok(Arc::new(PartialCounts::default()))
                         },
                     )
                 })
                 .collect();
-            crate::tree::spread_halved_chain(
+            let chains = crate::tree::spread_halved_chain(
                 leaves,
                 &merge,
                 &[g as u64],
-                Some(crate::wire_of::<PartialCounts>()),
+                wire,
                 Arc::new(merge_counts),
+            );
+            crate::node::new_wired_node(
+                Key::index(merge.clone(), &[g as u64, 3]),
+                Deps::Two([chains, inbox.clone()]),
+                NodeKind::Call,
+                false,
+                wire,
+                move |inp: &mut Inputs<'_>| -> TaskResult {
+                    let chained = inp.take::<PartialCounts>(0)?;
+                    Ok(Arc::new(match inp.get::<Inbox>(1)?.take(g) {
+                        Some(added) if chained.len() > 0 => {
+                            PartialCounts::merge(vec![added, chained])
+                        }
+                        Some(added) => added,
+                        None => chained,
+                    }))
+                },
             )
         })
         .collect()

@@ -275,7 +275,9 @@ pub(crate) fn run(
     )?;
     drop(tx);
     drop(placement);
-    let job = Arc::new(Job::new(local.graph, &local.outputs, cfg.observer.clone())?);
+    let mut job = Job::new(local.graph, &local.outputs, cfg.observer.clone())?;
+    job.ranks = ranks;
+    let job = Arc::new(job);
     cfg.counters
         .tasks_run
         .fetch_add(job.tasks as u64, Ordering::Relaxed);
