@@ -747,29 +747,22 @@ impl Tally {
         // top bits (but for a short probe): merge steps then look the keys of a shard up in
         // a running result's index from its start to its end, a sweep the caches see
         // coming, instead of jumping about it.
-        let n = self.len();
-        let mut counts = vec![0; n];
-        let mut which = vec![0u8; n];
-        let mut order = Vec::with_capacity(n);
+        // (count, number, shard) of each key, in slot order; and the shards' sizes
+        let mut found: Vec<(u64, u32, u32)> = Vec::with_capacity(self.len());
+        let mut sizes = [(0usize, 0usize); SHARDS];
         for s in self.slots.iter().filter(|s| !s.is_vacant()) {
-            let idx = s.idx as usize;
             let hash = if s.len <= 16 {
                 hash_word(&[0; 16][..s.len as usize], s.w0, s.w1)
             } else {
-                let key = self.keys.get(idx).unwrap_or_default();
+                let key = self.keys.get(s.idx as usize).unwrap_or_default();
                 hash_word(key.as_bytes(), s.w0, s.w1)
             };
-            counts[idx] = s.count;
-            which[idx] = (hash as usize % SHARDS) as u8;
-            order.push(s.idx);
+            let shard = hash as usize % SHARDS;
+            sizes[shard].0 += s.len as usize;
+            sizes[shard].1 += 1;
+            found.push((s.count, s.idx, shard as u32));
         }
         drop(self.slots);
-        // shards of exactly the size they need
-        let mut sizes = [(0usize, 0usize); SHARDS];
-        for (&s, w) in which.iter().zip(self.keys.offsets.windows(2)) {
-            sizes[s as usize].0 += w[1] - w[0] - 1;
-            sizes[s as usize].1 += 1;
-        }
         let mut shards: Vec<Shard> = sizes
             .iter()
             .map(|&(bytes, n)| Shard {
@@ -778,12 +771,22 @@ impl Tally {
                 ranks: Vec::with_capacity(n),
             })
             .collect();
-        for i in order {
-            let i = i as usize;
-            let shard = &mut shards[which[i] as usize];
-            shard.keys.push(self.keys.get(i).unwrap_or_default());
-            shard.counts.push(counts[i]);
-            shard.ranks.push((part as u64) << 32 | i as u64);
+        // keys in slot order are scattered over the keys column: their offsets and bytes
+        // are asked for ahead (the offsets first, the bytes once their offsets are in)
+        let (offsets, text) = (&self.keys.offsets, self.keys.text.as_bytes());
+        for (k, &(count, i, shard)) in found.iter().enumerate() {
+            if let Some(&(_, j, _)) = found.get(k + 2 * RING) {
+                prefetch(offsets.as_ptr().wrapping_add(j as usize));
+            }
+            if let Some(&(_, j, _)) = found.get(k + RING) {
+                prefetch(text.as_ptr().wrapping_add(offsets[j as usize]));
+            }
+            let shard = &mut shards[shard as usize];
+            shard
+                .keys
+                .push(self.keys.get(i as usize).unwrap_or_default());
+            shard.counts.push(count);
+            shard.ranks.push((part as u64) << 32 | u64::from(i));
         }
         PartialCounts {
             shards: shards.into_iter().map(Arc::new).collect(),
