@@ -149,21 +149,32 @@ struct Shard {
     ranks: Vec<u64>,
 }
 
-/// The hash a key is found by (the same as the counting table's).
-#[inline(always)]
-fn key_hash(text: &[u8], a: usize, b: usize) -> u64 {
-    let (w0, w1) = head(text, a, b);
-    hash_word(&text[a..b], w0, w1)
+/// A key being looked up: its hash (the counting table's) and its head (see [`head`]).
+#[derive(Clone, Copy)]
+struct Probe {
+    hash: u64,
+    w0: u64,
+    w1: u64,
+}
+
+impl Probe {
+    #[inline(always)]
+    fn of(text: &[u8], a: usize, b: usize) -> Probe {
+        let (w0, w1) = head(text, a, b);
+        Probe {
+            hash: hash_word(&text[a..b], w0, w1),
+            w0,
+            w1,
+        }
+    }
 }
 
 /// Finds a shard's keys while it takes in another's: open addressing with linear probing,
 /// a slot holding a key's number plus one (zero is vacant), the load under 7/10.
 ///
-/// Made for one merge step and dropped after it. A shard's keys come in the order of
-/// their hashes' top bits (see [`Tally::into_partial`]; keys added by a merge follow in
-/// the same order), which is the order of their slots here, so making the index and
-/// looking another shard's keys up in it are sweeps from one end to the other, which the
-/// caches see coming, for both the index and the keys' bytes.
+/// Made for one merge step, just before the other shard's keys are looked up, and dropped
+/// after it: the index and the shard's keys are in cache while they are looked up, whatever
+/// the order of the keys (an index kept from step to step was out of cache at every step).
 struct Index {
     slots: Vec<u32>,
     /// `64 - log2(slots.len())`: a hash's top bits pick its first slot.
@@ -182,26 +193,40 @@ impl Index {
         };
         let text = shard.keys.text.as_bytes();
         for (j, w) in shard.keys.offsets.windows(2).enumerate() {
+            let (a, b) = (w[0], w[1] - 1);
             let slot = index
-                .find(shard, &text[w[0]..w[1] - 1], key_hash(text, w[0], w[1] - 1))
+                .find(shard, &text[a..b], Probe::of(text, a, b))
                 .expect_err("keys of one shard are distinct");
             index.slots[slot] = j as u32 + 1;
         }
         index
     }
 
-    /// The number of `shard`'s key `word` of hash `hash`, or the vacant slot it would take.
+    /// The number of `shard`'s key `word` (probed by `p`), or the vacant slot it would take.
     #[inline(always)]
-    fn find(&self, shard: &Shard, word: &[u8], hash: u64) -> Result<usize, usize> {
+    fn find(&self, shard: &Shard, word: &[u8], p: Probe) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
-        let mut i = (hash >> self.shift) as usize;
+        let (text, offsets) = (shard.keys.text.as_bytes(), &shard.keys.offsets);
+        let mut i = (p.hash >> self.shift) as usize;
         loop {
-            match self.slots[i] as usize {
-                0 => return Err(i),
-                // numbers past the shard's keys are claimed for keys not yet added
-                s if s <= shard.len() && shard.key(s - 1) == word => return Ok(s - 1),
-                _ => i = (i + 1) & mask,
+            let s = self.slots[i] as usize;
+            if s == 0 {
+                return Err(i);
             }
+            // numbers past the shard's keys are claimed for keys not yet added
+            if s <= shard.len() {
+                let (a, b) = (offsets[s - 1], offsets[s] - 1);
+                if b - a == word.len()
+                    && if word.len() <= 16 {
+                        head(text, a, b) == (p.w0, p.w1)
+                    } else {
+                        &text[a..b] == word
+                    }
+                {
+                    return Ok(s - 1);
+                }
+            }
+            i = (i + 1) & mask;
         }
     }
 }
@@ -209,12 +234,6 @@ impl Index {
 impl Shard {
     fn len(&self) -> usize {
         self.counts.len()
-    }
-
-    /// Key `j` (its bytes, without the separator).
-    fn key(&self, j: usize) -> &[u8] {
-        let o = &self.keys.offsets;
-        &self.keys.text.as_bytes()[o[j]..o[j + 1] - 1]
     }
 
     /// Adds the keys counted in `other` (of other partitions): counts add up and each key
@@ -229,12 +248,23 @@ impl Shard {
         // the keys this shard has take their counts; the others wait with their slots
         let mut new: Vec<(u32, u32)> = Vec::new();
         let mut bytes = 0;
+        // a found key's count and rank are out of cache (the index was made from the keys
+        // alone): they are asked for when it is found and updated [`FOUND`] keys later
+        const FOUND: usize = 8;
+        let mut found = [(0usize, 0usize); FOUND];
+        let mut pending = 0;
         for (j, w) in other.keys.offsets.windows(2).enumerate() {
             let (a, b) = (w[0], w[1] - 1);
-            match index.find(self, &text[a..b], key_hash(text, a, b)) {
+            match index.find(self, &text[a..b], Probe::of(text, a, b)) {
                 Ok(k) => {
-                    self.counts[k] += other.counts[j];
-                    self.ranks[k] = self.ranks[k].min(other.ranks[j]);
+                    prefetch(self.counts.as_ptr().wrapping_add(k));
+                    prefetch(self.ranks.as_ptr().wrapping_add(k));
+                    let (k, j) = std::mem::replace(&mut found[pending % FOUND], (k, j));
+                    if pending >= FOUND {
+                        self.counts[k] += other.counts[j];
+                        self.ranks[k] = self.ranks[k].min(other.ranks[j]);
+                    }
+                    pending += 1;
                 }
                 Err(slot) => {
                     // claimed now: keys of `other` are distinct, and the index has room
@@ -243,6 +273,10 @@ impl Shard {
                     bytes += b - a + 1;
                 }
             }
+        }
+        for &(k, j) in &found[..pending.min(FOUND)] {
+            self.counts[k] += other.counts[j];
+            self.ranks[k] = self.ranks[k].min(other.ranks[j]);
         }
         self.keys.text.reserve_exact(bytes);
         self.keys.offsets.reserve_exact(new.len());
@@ -259,7 +293,8 @@ impl Shard {
 
 /// On the wire a shard is its text; the keys' lengths only when a key holds a `'\n'` (else
 /// each key ends at the next one); the counts; and the ranks as differences from the one
-/// before (ascending within a shard, so one or two bytes each instead of five or more).
+/// before (ascending within a shard merged in partition order, so one or two bytes each
+/// instead of five or more).
 mod shard_wire {
     use super::{Shard, TextColumn};
     use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -743,12 +778,9 @@ impl Tally {
 
     /// The counts of partition `part`, cut into shards (the table is dropped).
     pub(crate) fn into_partial(self, part: usize) -> PartialCounts {
-        // The keys in the order of the table's slots, which is the order of their hashes'
-        // top bits (but for a short probe): merge steps then look the keys of a shard up in
-        // a running result's index from its start to its end, a sweep the caches see
-        // coming, instead of jumping about it.
-        // (count, number, shard) of each key, in slot order; and the shards' sizes
-        let mut found: Vec<(u64, u32, u32)> = Vec::with_capacity(self.len());
+        // each key's count and shard, from its slot (hashed again from the slot's bytes)
+        let mut counts = vec![0; self.len()];
+        let mut which = vec![0u8; self.len()];
         let mut sizes = [(0usize, 0usize); SHARDS];
         for s in self.slots.iter().filter(|s| !s.is_vacant()) {
             let hash = if s.len <= 16 {
@@ -760,9 +792,11 @@ impl Tally {
             let shard = hash as usize % SHARDS;
             sizes[shard].0 += s.len as usize;
             sizes[shard].1 += 1;
-            found.push((s.count, s.idx, shard as u32));
+            counts[s.idx as usize] = s.count;
+            which[s.idx as usize] = shard as u8;
         }
         drop(self.slots);
+        // shards of exactly the size they need, filled in order of first appearance
         let mut shards: Vec<Shard> = sizes
             .iter()
             .map(|&(bytes, n)| Shard {
@@ -771,22 +805,11 @@ impl Tally {
                 ranks: Vec::with_capacity(n),
             })
             .collect();
-        // keys in slot order are scattered over the keys column: their offsets and bytes
-        // are asked for ahead (the offsets first, the bytes once their offsets are in)
-        let (offsets, text) = (&self.keys.offsets, self.keys.text.as_bytes());
-        for (k, &(count, i, shard)) in found.iter().enumerate() {
-            if let Some(&(_, j, _)) = found.get(k + 2 * RING) {
-                prefetch(offsets.as_ptr().wrapping_add(j as usize));
-            }
-            if let Some(&(_, j, _)) = found.get(k + RING) {
-                prefetch(text.as_ptr().wrapping_add(offsets[j as usize]));
-            }
-            let shard = &mut shards[shard as usize];
-            shard
-                .keys
-                .push(self.keys.get(i as usize).unwrap_or_default());
-            shard.counts.push(count);
-            shard.ranks.push((part as u64) << 32 | u64::from(i));
+        for (i, (key, (&s, &n))) in self.keys.iter().zip(which.iter().zip(&counts)).enumerate() {
+            let shard = &mut shards[s as usize];
+            shard.keys.push(key);
+            shard.counts.push(n);
+            shard.ranks.push((part as u64) << 32 | i as u64);
         }
         PartialCounts {
             shards: shards.into_iter().map(Arc::new).collect(),
