@@ -27,8 +27,8 @@ use std::time::Duration;
 /// Install it with [`SchedulerExt::profile`](crate::SchedulerExt::profile); a clone records
 /// into the same profile. Recording costs two cycle-counter reads and a few plain stores
 /// per task (no lock), and 16 bytes per task until the profiler is dropped (32 for a task
-/// that failed or ran for seconds). A thread that recorded keeps its last chunk of at most
-/// 1 MiB per recent run until it records again.
+/// that failed or ran for seconds). A thread that recorded holds on to the chunk it last
+/// wrote for each of its 8 latest runs (at most 1 MiB each) until it records again.
 ///
 /// | dagr | Dask |
 /// |---|---|
