@@ -407,3 +407,126 @@ fn pictures_collapse_large_layers_and_show_measured_time() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// An independent record of what ran: each task's key, worker and outcome, as the task
+/// events tell them.
+#[derive(Default)]
+struct Witness(std::sync::Mutex<Vec<(String, u64, bool)>>);
+
+impl dagr::runtime::Observer for Witness {
+    fn on_event(&self, e: &dagr::runtime::Event<'_>) {
+        use dagr::runtime::EventKind;
+        if e.kind != EventKind::Started {
+            let failed = e.kind == EventKind::Failed;
+            let mut seen = self.0.lock().unwrap();
+            seen.push((e.key.to_string(), e.worker as u64, failed));
+        }
+    }
+}
+
+/// The trace's tasks as (key, worker, failed), sorted.
+fn traced(prof: &Profiler, dir: &std::path::Path) -> Vec<(String, u64, bool)> {
+    let path = dir.join("witness.json");
+    prof.write_trace(&path).unwrap();
+    let mut got: Vec<_> = trace_tasks(&path)
+        .iter()
+        .map(|e| {
+            (
+                e["args"]["key"].as_str().unwrap().to_owned(),
+                e["tid"].as_u64().unwrap(),
+                e["args"]["failed"] == true,
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+
+    /// The profile holds exactly the tasks the events told of, each on its worker with its
+    /// outcome; on one thread, tasks that do not nest do not overlap.
+    #[test]
+    fn the_profile_matches_the_task_events(s in spec(60, true)) {
+        let dir = temp_dir("witness");
+        for sched in schedulers() {
+            let outs = s.build();
+            let witness = std::sync::Arc::new(Witness::default());
+            let prof = Profiler::new();
+            let _ = dagr::compute_with(&outs, sched.clone().observe(witness.clone()).profile(&prof));
+            let mut want = witness.0.lock().unwrap().clone();
+            want.sort();
+            prop_assert_eq!(traced(&prof, &dir), want, "{:?}", sched);
+            // the summary's times are the trace's (which shows whole nanoseconds)
+            let total: u64 = prof.summary().by_prefix.iter().map(|p| p.total.as_nanos() as u64).sum();
+            let spans = spans_by_worker(&prof, &dir);
+            let traced_total: u64 = spans.values().flatten().map(|(a, b)| b - a).sum();
+            prop_assert_eq!(total, traced_total, "{:?}", sched);
+            // one thread runs one task at a time, or a task inside another (a nested run)
+            for spans in spans.values() {
+                for (i, a) in spans.iter().enumerate() {
+                    for b in &spans[i + 1..] {
+                        let apart = a.1 <= b.0 || b.1 <= a.0;
+                        let nested = (a.0 <= b.0 && b.1 <= a.1) || (b.0 <= a.0 && a.1 <= b.1);
+                        prop_assert!(apart || nested, "{:?} and {:?} on {:?}", a, b, sched);
+                    }
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// Each worker's tasks from the trace as (start, end) in nanoseconds.
+fn spans_by_worker(
+    prof: &Profiler,
+    dir: &std::path::Path,
+) -> std::collections::HashMap<u64, Vec<(u64, u64)>> {
+    let path = dir.join("spans.json");
+    prof.write_trace(&path).unwrap();
+    let ns = |v: &serde_json::Value| (v.as_f64().unwrap() * 1000.0).round() as u64;
+    let mut spans = std::collections::HashMap::new();
+    for e in trace_tasks(&path) {
+        let start = ns(&e["ts"]);
+        spans
+            .entry(e["tid"].as_u64().unwrap())
+            .or_insert_with(Vec::new)
+            .push((start, start + ns(&e["dur"])));
+    }
+    spans
+}
+
+/// Several threads run graphs at once through one profiler, on one pool and on the sync
+/// scheduler: every run is recorded whole, under its own number of tasks.
+#[test]
+fn concurrent_runs_into_one_profiler_are_recorded_whole() {
+    let prof = Profiler::new();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let prof = prof.clone();
+            std::thread::spawn(move || {
+                let sched = if t % 2 == 0 {
+                    Scheduler::threads(2)
+                } else {
+                    Scheduler::sync()
+                };
+                for r in 0..20u64 {
+                    let n = 1 + (t * 37 + r * 11) % 300;
+                    let parts: Vec<Delayed<u64>> = (0..n).map(leaf).collect();
+                    let sum = mix(parts, r, false);
+                    sum.compute_with(sched.clone().profile(&prof)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let want: usize = (0..4u64)
+        .flat_map(|t| (0..20u64).map(move |r| 2 + ((t * 37 + r * 11) % 300) as usize))
+        .sum();
+    let s = prof.summary();
+    assert_eq!((s.runs, s.tasks, prof.len()), (80, want, want));
+    assert_eq!(s.failed, 0);
+}

@@ -32,8 +32,9 @@
 //! --test loom`). loom runs each model under every interleaving of its threads (up to the
 //! bound on preemptions) and every outcome the memory orderings allow, with the runtime's
 //! atomics, locks and cells replaced by loom's (through the `sync` shim module). Each model
-//! is a small graph run by two or three threads through the real job code (`job.rs`) or the
-//! real parking code (`pool/sleep.rs`), and checks one invariant:
+//! is a small graph run by two or three threads through the real job code (`job.rs`), the
+//! real parking code (`pool/sleep.rs`) or the real record tape (`tape.rs`), and checks one
+//! invariant:
 //!
 //! 1. `countdown_runs_a_join_once`: two roots finish on two threads; exactly one of them
 //!    brings the join's `pending` to zero and runs it as its continuation, and the join
@@ -54,6 +55,12 @@
 //! 6. `nested_compute_helps`: a task that computes a second graph runs that graph's ready
 //!    nodes itself while it waits, alongside another worker, and neither waits forever for
 //!    the other (nested compute helping, as a pool worker does in `Registry::run`).
+//! 7. `tape_reader_sees_whole_records`: a reader of a [`Tape`] while its writer appends (into
+//!    a full chunk and then a new one) sees a prefix of the records in order, never a slot
+//!    being written and never half of a group pushed together; after the writer, it sees
+//!    all (the `published` edge of `tape.rs`).
+//! 8. `tape_writers_do_not_share_chunks`: two writers appending at once each find their
+//!    records, in order, in chunks of their own.
 
 mod cell;
 mod counters;
@@ -67,6 +74,7 @@ mod observer;
 mod pool;
 mod scheduler;
 mod sync;
+mod tape;
 mod wire;
 
 #[cfg(loom)]
@@ -79,4 +87,5 @@ pub use job::Inputs;
 pub use key::{Key, KeyName};
 pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
 pub use scheduler::{current_worker, Held, Scheduler};
+pub use tape::{Chunk, Tape, TapeWriter};
 pub use wire::{Codec, Opaque, Wire};

@@ -198,12 +198,42 @@ impl Run<'_> {
 
     /// The dependencies of `node`, in argument order. Every dependency has a smaller id.
     pub fn deps(&self, node: NodeId) -> impl ExactSizeIterator<Item = NodeId> + '_ {
-        let i = node.index();
-        let range = match (self.dep_start.get(i), self.dep_start.get(i + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        };
-        self.deps[range].iter().map(|&d| NodeId(d))
+        self.dep_slice(node.index()).iter().map(|&d| NodeId(d))
+    }
+
+    /// The dependencies of the node at `index` (see [`NodeId::index`]) by their indices, in
+    /// argument order; none for an index out of the graph.
+    ///
+    /// ```
+    /// use dagr::runtime::{Key, Observer, Run, Scheduler, Task, TaskGraph};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Deps(Mutex<Vec<Vec<usize>>>);
+    /// impl Observer for Deps {
+    ///     fn on_event(&self, _: &dagr::runtime::Event<'_>) {}
+    ///     fn on_run_end(&self, run: &Run<'_>) {
+    ///         *self.0.lock().unwrap() = (0..run.len()).map(|i| run.deps_by_index(i).collect()).collect();
+    ///     }
+    /// }
+    /// let deps = Arc::new(Deps::default());
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::token("a", 1), &[], Task::value(Arc::new(1_i64))).unwrap();
+    /// let b = g.add(Key::token("b", 2), &[a, a], Task::value(Arc::new(2_i64))).unwrap();
+    /// Scheduler::sync().observe(deps.clone()).run(g, &[b]).unwrap();
+    /// assert_eq!(*deps.0.lock().unwrap(), [vec![], vec![0, 0]]);
+    /// ```
+    #[inline]
+    pub fn deps_by_index(&self, index: usize) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.dep_slice(index).iter().map(|&d| d as usize)
+    }
+
+    #[inline]
+    fn dep_slice(&self, i: usize) -> &[u32] {
+        match (self.dep_start.get(i), self.dep_start.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.deps[a as usize..b as usize],
+            _ => &[],
+        }
     }
 }
 

@@ -332,3 +332,60 @@ fn random_graphs_with_faults_match_the_sync_scheduler() {
         start.elapsed()
     );
 }
+
+/// Record tapes under contention: writers append (single records and pairs pushed together)
+/// while a reader reads the tape over and over; every read sees, per chunk, a prefix of
+/// what its writer wrote there, in order, pairs whole; after the writers, everything.
+#[test]
+fn tape_readers_see_prefixes_while_writers_append() {
+    use dagr_runtime::Tape;
+    const WRITERS: u64 = 4;
+    let per_writer: u64 = if full() { 20_000_000 } else { 1_000_000 };
+    // record = writer << 40 | index << 1 | (1 if the first of a pair); pairs every 7th
+    let tape = Arc::new(Tape::<u64>::new(3));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|t| {
+            let mut w = Tape::writer(&tape, t as u32);
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while i < per_writer {
+                    if i % 7 == 0 && i + 1 < per_writer {
+                        w.push_all(&[t << 40 | i << 1 | 1, t << 40 | (i + 1) << 1]);
+                        i += 2;
+                    } else {
+                        w.push(t << 40 | i << 1);
+                        i += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    // checks one reading and returns the number of records seen
+    let check = |tape: &Tape<u64>| -> u64 {
+        let mut next = [0u64; WRITERS as usize];
+        let mut seen = 0;
+        for c in tape.chunks() {
+            let t = u64::from(c.tag());
+            let records: Vec<u64> = c.iter().collect();
+            for (k, &r) in records.iter().enumerate() {
+                assert_eq!(r >> 40, t, "a record in another writer's chunk");
+                assert_eq!((r >> 1) & ((1 << 39) - 1), next[t as usize], "out of order");
+                next[t as usize] += 1;
+                if r & 1 == 1 {
+                    assert!(k + 1 < records.len(), "half a pair");
+                }
+            }
+            // (a writer makes its next chunk after publishing its last record here, so
+            // a chunk followed by another of its writer is read whole: they join up)
+            seen += records.len() as u64;
+        }
+        seen
+    };
+    while writers.iter().any(|w| !w.is_finished()) {
+        check(&tape);
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(check(&tape), WRITERS * per_writer);
+}

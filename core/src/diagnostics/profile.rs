@@ -1,16 +1,19 @@
 //! Recording when each task ran, where, and for how long (Dask: `dask.diagnostics.Profiler`).
 //!
 //! A task's start is kept by the thread that runs it (a stack of the tasks it has open, for
-//! a task that computes and helps with other tasks meanwhile), without a lock; its record
-//! goes, when it ends, to the log of its worker (a mutex no other worker takes, on its own
-//! cache line), in a batch sized for the run when the run started. When a run ends
-//! its records are moved out of the logs and its longest path is computed while the graph's
-//! dependencies are still at hand; what stays is plain data for the trace, the summary and
-//! the pictures.
+//! a task that computes and helps with other tasks meanwhile); when the task ends, the
+//! thread appends a 16-byte record (node index, raw clock reading, duration in clock ticks)
+//! to its own chunk of the run's [`Tape`]: no lock and no read-modify-write atomic per
+//! task, only plain stores (the tape's protocol, model-checked with the runtime's). When a
+//! run ends, every task event of it has happened, so its tape is whole: its chunks are kept
+//! as they are, and its longest path is computed while the graph's dependencies are still
+//! at hand. Keys, worker tracks and nanoseconds are worked out when the profile is read
+//! (trace, summary, pictures).
 
 use crate::atomic_file::write_atomic_with;
 use crate::Error;
-use dagr_runtime::{Event, EventKind, Key, Observer, Run, RunId, RunKeys};
+use dagr_runtime::{Chunk, Event, EventKind, Key, Observer, Run, RunId, RunKeys, Tape, TapeWriter};
+use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -22,8 +25,10 @@ use std::time::Duration;
 /// ([`VisualizeOptions::timings`](crate::VisualizeOptions::timings)).
 ///
 /// Install it with [`SchedulerExt::profile`](crate::SchedulerExt::profile); a clone records
-/// into the same profile. Recording costs two cycle-counter reads and one uncontended lock
-/// per task, and about 40 bytes per task until the profiler is dropped.
+/// into the same profile. Recording costs two cycle-counter reads and a few plain stores
+/// per task (no lock), and 16 bytes per task until the profiler is dropped (32 for a task
+/// that failed or ran for seconds). A thread that recorded holds on to the chunk it last
+/// wrote for each of its 8 latest runs (at most 1 MiB each) until it records again.
 ///
 /// | dagr | Dask |
 /// |---|---|
@@ -64,7 +69,7 @@ impl std::fmt::Debug for Profiler {
 }
 
 /// One task as it ran. Times are nanoseconds since the profiler was made.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TaskRecord {
     pub(crate) node: u32,
     pub(crate) worker: u32,
@@ -79,6 +84,68 @@ impl TaskRecord {
     }
 }
 
+/// A task as its thread stores it while the run goes: 16 bytes, times in the clock's raw
+/// units (converted when the profile is read).
+///
+/// A task that failed, or took [`LONG`] ticks or more, is two records pushed together:
+/// `{start, node, LONG}` and then `{end, failed as u32, LONG}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Record {
+    start: u64,
+    node: u32,
+    /// The task's duration in clock ticks, or [`LONG`]: the next record holds its end.
+    ticks: u32,
+}
+
+/// The `ticks` of a record whose end is in the record after it.
+const LONG: u32 = u32::MAX;
+
+/// Converts the clock's raw readings into nanoseconds since the profiler was made.
+#[derive(Clone)]
+struct Timebase {
+    clock: quanta::Clock,
+    /// The raw reading when the profiler was made.
+    epoch: u64,
+}
+
+impl Timebase {
+    fn ns(&self, raw: u64) -> u64 {
+        self.clock.delta_as_nanos(self.epoch, raw)
+    }
+}
+
+/// Reads a chunk's records back as tasks.
+struct Decode<I> {
+    records: I,
+    worker: u32,
+}
+
+impl<I: Iterator<Item = Record>> Iterator for Decode<I> {
+    /// (node, worker, failed, raw start, raw end)
+    type Item = (u32, u32, bool, u64, u64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = self.records.next()?;
+        let (end, failed) = if r.ticks != LONG {
+            (r.start + u64::from(r.ticks), false)
+        } else {
+            // (the pair is published together, so the second is there)
+            self.records
+                .next()
+                .map_or((r.start, false), |x| (x.start, x.node != 0))
+        };
+        Some((r.node, self.worker, failed, r.start, end))
+    }
+}
+
+/// The tasks a chunk holds, times raw.
+fn decode(chunk: &Chunk<Record>) -> Decode<impl Iterator<Item = Record> + '_> {
+    Decode {
+        records: chunk.iter(),
+        worker: chunk.tag(),
+    }
+}
+
 /// One finished run.
 pub(crate) struct RunRecord {
     pub(crate) keys: RunKeys,
@@ -90,8 +157,12 @@ pub(crate) struct RunRecord {
     pub(crate) bytes: (u64, u64),
     pub(crate) start: u64,
     pub(crate) end: u64,
-    /// The tasks, in one batch per worker (in no particular order).
-    pub(crate) batches: Vec<Vec<TaskRecord>>,
+    time: Timebase,
+    /// The tasks as the threads that ran them recorded them, in one or more chunks per
+    /// thread (in no particular order).
+    chunks: Vec<Arc<Chunk<Record>>>,
+    /// Number of tasks in `chunks`.
+    tasks: usize,
     /// The chain of dependent tasks with the greatest total time, first task first.
     pub(crate) longest_path: Vec<u32>,
     /// Its total time.
@@ -103,12 +174,22 @@ impl RunRecord {
         self.keys.by_index(node as usize)
     }
 
-    pub(crate) fn tasks(&self) -> impl Iterator<Item = &TaskRecord> {
-        self.batches.iter().flatten()
+    /// The tasks, in no particular order.
+    pub(crate) fn tasks(&self) -> impl Iterator<Item = TaskRecord> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|c| decode(c))
+            .map(|(node, worker, failed, start, end)| TaskRecord {
+                node,
+                worker,
+                failed,
+                start: self.time.ns(start),
+                end: self.time.ns(end),
+            })
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.batches.iter().map(Vec::len).sum()
+        self.tasks
     }
 
     /// The number of the scheduler's own workers: a pool's threads (the runtime counts one
@@ -127,17 +208,6 @@ impl RunRecord {
     }
 }
 
-/// A worker's log, alone on its cache line.
-#[repr(align(128))]
-#[derive(Default)]
-struct Log(Mutex<LogInner>);
-
-#[derive(Default)]
-struct LogInner {
-    /// Ended tasks, in one batch per run (several only while runs overlap).
-    done: Vec<(RunId, Vec<TaskRecord>)>,
-}
-
 /// A task this thread started and has not ended: which profiler, run and node, and when.
 #[derive(Clone, Copy)]
 struct Open {
@@ -147,44 +217,138 @@ struct Open {
     start: u64,
 }
 
-thread_local! {
-    /// The tasks this thread has open, innermost last (more than one only while a task
-    /// computes and its thread helps with other tasks meanwhile).
-    static OPEN: std::cell::RefCell<Vec<Open>> = const { std::cell::RefCell::new(Vec::new()) };
+/// This thread's writer into one run's tape of one profiler, under one worker index.
+struct Cached {
+    profiler: usize,
+    run: RunId,
+    worker: u32,
+    writer: TapeWriter<Record>,
 }
 
-/// A run's batch in a worker's log starts with room for this many records at most (the
-/// run's task count below it): the room is only address space until records are written.
-const BATCH_RESERVE_MAX: usize = 1 << 22;
+/// What a thread keeps for the profilers it records into.
+struct Local {
+    /// The tasks this thread has open, innermost last (more than one only while a task
+    /// computes and its thread helps with other tasks meanwhile).
+    open: Vec<Open>,
+    /// Its writers, the one used last at the end (several while runs nest or overlap).
+    writers: Vec<Cached>,
+}
+
+/// A thread keeps at most this many writers; it drops those of finished runs first.
+const WRITERS_KEPT: usize = 8;
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const {
+        RefCell::new(Local { open: Vec::new(), writers: Vec::new() })
+    };
+}
+
+impl Local {
+    /// The start of the open task `node`, taken off the stack (the innermost one, unless
+    /// events came out of order).
+    #[inline]
+    fn close(&mut self, profiler: usize, run: RunId, node: u32) -> Option<u64> {
+        let is = |o: &Open| o.profiler == profiler && o.run == run && o.node == node;
+        match self.open.last() {
+            Some(o) if is(o) => self.open.pop().map(|o| o.start),
+            _ => {
+                let at = self.open.iter().rposition(is)?;
+                Some(self.open.remove(at).start)
+            }
+        }
+    }
+
+    /// This thread's writer for `run` of the profiler `s`, under index `worker`.
+    #[inline]
+    fn writer(&mut self, s: &Shared, run: RunId, worker: u32) -> &mut TapeWriter<Record> {
+        let profiler = s.id();
+        let is = |c: &Cached| c.profiler == profiler && c.run == run && c.worker == worker;
+        let at = match self.writers.last() {
+            Some(c) if is(c) => self.writers.len() - 1,
+            _ => self.find_writer(s, run, worker),
+        };
+        &mut self.writers[at].writer
+    }
+
+    #[cold]
+    fn find_writer(&mut self, s: &Shared, run: RunId, worker: u32) -> usize {
+        let profiler = s.id();
+        let is = |c: &Cached| c.profiler == profiler && c.run == run && c.worker == worker;
+        if let Some(at) = self.writers.iter().rposition(is) {
+            return at;
+        }
+        self.writers.retain(|c| !c.writer.tape().is_closed());
+        if self.writers.len() >= WRITERS_KEPT {
+            self.writers.remove(0);
+        }
+        self.writers.push(Cached {
+            profiler,
+            run,
+            worker,
+            writer: Tape::writer(&s.tape(run), worker),
+        });
+        self.writers.len() - 1
+    }
+}
+
+/// Appends the task to `w`: one record, or two when it failed or took [`LONG`] ticks or
+/// more.
+#[inline]
+fn record(w: &mut TapeWriter<Record>, node: u32, start: u64, end: u64, failed: bool) {
+    let ticks = end.saturating_sub(start);
+    if ticks < u64::from(LONG) && !failed {
+        w.push(Record {
+            start,
+            node,
+            ticks: ticks as u32,
+        });
+    } else {
+        w.push_all(&[
+            Record {
+                start,
+                node,
+                ticks: LONG,
+            },
+            Record {
+                start: end,
+                node: u32::from(failed),
+                ticks: LONG,
+            },
+        ]);
+    }
+}
+
+/// A run's first chunk per thread has room for its tasks divided among its workers, within
+/// these bounds (records).
+const FIRST_CHUNK: (usize, usize) = (16, 1 << 12);
 
 struct Shared {
     /// The processor's cycle counter where it is usable (quanta calibrates it against the
     /// system clock), else the system clock: each task reads it twice, and a cycle-counter
-    /// reading costs a few nanoseconds where a system-clock call costs tens or more.
-    clock: quanta::Clock,
-    /// The clock's reading when the profiler was made.
-    epoch: u64,
-    logs: Box<[Log]>,
+    /// reading costs about 10 ns where a system-clock call costs 25 or more. Records keep
+    /// raw readings; they become nanoseconds when read.
+    time: Timebase,
     state: Mutex<State>,
+}
+
+/// A run in progress.
+struct Running {
+    id: RunId,
+    /// The clock's raw reading at its start.
+    start: u64,
+    tape: Arc<Tape<Record>>,
 }
 
 #[derive(Default)]
 struct State {
-    /// Runs in progress: (id, start time).
-    running: Vec<(RunId, u64)>,
+    running: Vec<Running>,
     runs: Vec<Arc<RunRecord>>,
 }
 
 impl Shared {
-    fn now(&self) -> u64 {
-        self.clock.delta_as_nanos(self.epoch, self.clock.raw())
-    }
-
-    fn log(&self, worker: usize) -> MutexGuard<'_, LogInner> {
-        self.logs[worker & (self.logs.len() - 1)]
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+    /// Tells this profiler apart from others in a thread's writers.
+    fn id(&self) -> usize {
+        self as *const Shared as usize
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -194,20 +358,33 @@ impl Shared {
     fn runs(&self) -> Vec<Arc<RunRecord>> {
         self.state().runs.clone()
     }
+
+    /// The tape of `run` (made now for a run whose start was not seen).
+    fn tape(&self, run: RunId) -> Arc<Tape<Record>> {
+        let mut state = self.state();
+        if let Some(r) = state.running.iter().find(|r| r.id == run) {
+            return r.tape.clone();
+        }
+        let tape = Arc::new(Tape::new(FIRST_CHUNK.0));
+        state.running.push(Running {
+            id: run,
+            start: self.time.clock.raw(),
+            tape: tape.clone(),
+        });
+        tape
+    }
 }
 
 impl Profiler {
     /// An empty profile.
     pub fn new() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let clock = quanta::Clock::new();
         Profiler {
             shared: Arc::new(Shared {
-                epoch: clock.raw(),
-                clock,
-                logs: (0..cores.max(8).next_power_of_two())
-                    .map(|_| Log::default())
-                    .collect(),
+                time: Timebase {
+                    epoch: clock.raw(),
+                    clock,
+                },
                 state: Mutex::new(State::default()),
             }),
         }
@@ -281,148 +458,230 @@ impl Profiler {
 impl Observer for Profiler {
     fn on_event(&self, e: &Event<'_>) {
         let s = &*self.shared;
-        let profiler = s as *const Shared as usize;
         let node = e.node.index() as u32;
-        match e.kind {
-            EventKind::Started => {
-                let open = Open {
-                    profiler,
-                    run: e.run,
-                    node,
-                    start: s.now(),
-                };
-                // (`try_with`: a thread being torn down records nothing)
-                let _ = OPEN.try_with(|o| o.borrow_mut().push(open));
-            }
-            EventKind::Finished | EventKind::Failed => {
-                let t = s.now();
-                let start = OPEN
-                    .try_with(|o| {
-                        let mut o = o.borrow_mut();
-                        let at = o.iter().rposition(|x| {
-                            x.profiler == profiler && x.run == e.run && x.node == node
-                        })?;
-                        Some(o.remove(at).start)
-                    })
-                    .ok()
-                    .flatten()
-                    .unwrap_or(t);
-                let record = TaskRecord {
-                    node,
-                    worker: e.worker as u32,
-                    failed: e.kind == EventKind::Failed,
-                    start,
-                    end: t,
-                };
-                let mut log = s.log(e.worker);
-                match log.done.iter_mut().rev().find(|(r, _)| *r == e.run) {
-                    Some((_, batch)) => batch.push(record),
-                    None => log.done.push((e.run, vec![record])),
+        // (`try_with`: a thread being torn down records nothing)
+        let _ = LOCAL.try_with(|local| {
+            let mut local = local.borrow_mut();
+            match e.kind {
+                EventKind::Started => {
+                    let start = s.time.clock.raw();
+                    local.open.push(Open {
+                        profiler: s.id(),
+                        run: e.run,
+                        node,
+                        start,
+                    });
+                }
+                EventKind::Finished | EventKind::Failed => {
+                    let end = s.time.clock.raw();
+                    let start = local.close(s.id(), e.run, node).unwrap_or(end);
+                    let w = local.writer(s, e.run, e.worker as u32);
+                    record(w, node, start, end, e.kind == EventKind::Failed);
                 }
             }
-        }
+        });
     }
 
     fn on_run_start(&self, run: &Run<'_>) {
         let s = &*self.shared;
-        // Each worker's batch for the run is made now, with room for every task, so that
-        // it never grows by copying while the run goes.
-        let room = run.tasks().min(BATCH_RESERVE_MAX);
-        if room > 1 {
-            for w in 0..run.workers().min(s.logs.len()) {
-                s.log(w).done.push((run.id(), Vec::with_capacity(room)));
-            }
-        }
-        let t = s.now();
-        s.state().running.push((run.id(), t));
+        let first = run
+            .tasks()
+            .div_ceil(run.workers().max(1))
+            .clamp(FIRST_CHUNK.0, FIRST_CHUNK.1);
+        let start = s.time.clock.raw();
+        s.state().running.push(Running {
+            id: run.id(),
+            start,
+            tape: Arc::new(Tape::new(first)),
+        });
     }
 
     fn on_run_end(&self, run: &Run<'_>) {
         let s = &*self.shared;
-        let end = s.now();
-        let mut batches = Vec::new();
-        for log in s.logs.iter() {
-            let mut log = log.0.lock().unwrap_or_else(|p| p.into_inner());
-            while let Some(i) = log.done.iter().position(|(r, _)| *r == run.id()) {
-                let mut batch = log.done.swap_remove(i).1;
-                if !batch.is_empty() {
-                    // Gives back the room reserved at the start beyond what was used.
-                    if batch.capacity() > 2 * batch.len() {
-                        batch.shrink_to_fit();
-                    }
-                    batches.push(batch);
-                }
-            }
-        }
-        let (longest_path, longest_time) = longest_path(run, batches.iter().flatten());
-        let mut state = s.state();
-        let start = match state.running.iter().position(|(r, _)| *r == run.id()) {
-            Some(i) => state.running.swap_remove(i).1,
-            None => batches
-                .iter()
-                .flatten()
-                .map(|t| t.start)
-                .min()
-                .unwrap_or(end),
+        let end = s.time.clock.raw();
+        let running = {
+            let mut state = s.state();
+            let at = state.running.iter().position(|r| r.id == run.id());
+            at.map(|i| state.running.swap_remove(i))
         };
-        state.runs.push(Arc::new(RunRecord {
+        let (start, chunks) = match running {
+            Some(r) => {
+                // Every task event of the run happened before this call: the tape is whole.
+                r.tape.close();
+                let mut chunks = r.tape.chunks();
+                chunks.retain(|c| !c.is_empty());
+                (r.start, chunks)
+            }
+            None => (end, Vec::new()),
+        };
+        let mut tasks = 0;
+        let (longest_path, ticks) = longest_path(
+            run.len(),
+            |i| run.deps_by_index(i),
+            chunks
+                .iter()
+                .flat_map(|c| decode(c))
+                .map(|(node, _, _, start, end)| {
+                    tasks += 1;
+                    (node, end.saturating_sub(start))
+                }),
+        );
+        let record = RunRecord {
             keys: run.keys(),
             workers: run.workers(),
             failed: run.failed(),
             rank: (run.rank(), run.ranks()),
             bytes: run.bytes(),
-            start,
-            end,
-            batches,
+            start: s.time.ns(start),
+            end: s.time.ns(end),
+            time: s.time.clone(),
+            chunks,
+            tasks,
             longest_path,
-            longest_time,
-        }));
+            longest_time: s.time.clock.delta_as_nanos(0, ticks),
+        };
+        s.state().runs.push(Arc::new(record));
     }
 }
 
-/// The chain of dependent tasks of `run` with the greatest total measured time, and that
-/// time.
+/// The chain of dependent tasks with the greatest total time, and that time: over a graph
+/// of `len` nodes whose dependencies `deps(i)` lists (each with a smaller index), given
+/// `(node, time)` for the tasks that ran (the others are not on any chain). Ties go to the
+/// dependency listed first, and to the chain ending at the smallest index.
 ///
-/// Dependencies always have smaller ids, so one pass in id order finds, for every node, the
-/// heaviest chain ending there.
-fn longest_path<'a>(run: &Run<'_>, tasks: impl Iterator<Item = &'a TaskRecord>) -> (Vec<u32>, u64) {
-    let n = run.len();
-    let mut time = vec![0u64; n];
-    let mut ran = vec![false; n];
-    for t in tasks {
-        if let Some(slot) = time.get_mut(t.node as usize) {
-            *slot = t.duration();
-            ran[t.node as usize] = true;
+/// One pass in index order finds, for every node, the heaviest chain ending there; the
+/// chain is then walked back from the heaviest end, each step to the dependency with the
+/// heaviest chain (the one the forward pass took).
+fn longest_path<D: Iterator<Item = usize>>(
+    len: usize,
+    deps: impl Fn(usize) -> D,
+    tasks: impl Iterator<Item = (u32, u64)>,
+) -> (Vec<u32>, u64) {
+    // best[i]: 0 if node i did not run, else 1 + its time, then 1 + the time of the
+    // heaviest chain ending at it (zeroed memory: no pass to fill it).
+    let mut best = vec![0u64; len];
+    for (node, time) in tasks {
+        if let Some(b) = best.get_mut(node as usize) {
+            *b = time.saturating_add(1);
         }
     }
-    // best[i]: heaviest chain ending at i; prev[i]: its previous node (u32::MAX: none).
-    let mut best = vec![0u64; n];
-    let mut prev = vec![u32::MAX; n];
-    let mut end: Option<usize> = None;
-    for node in run.nodes() {
-        let i = node.index();
-        if !ran[i] {
-            continue;
-        }
-        let mut b = 0;
-        for d in run.deps(node) {
-            let d = d.index();
-            if ran[d] && (best[d] > b || prev[i] == u32::MAX) {
-                b = best[d];
-                prev[i] = d as u32;
+    // The dependency of `i` with the heaviest chain, and that chain's `best`.
+    let heaviest_dep = |best: &[u64], i: usize| -> Option<(usize, u64)> {
+        let mut at: Option<(usize, u64)> = None;
+        for d in deps(i) {
+            let bd = best.get(d).copied().unwrap_or(0);
+            if bd != 0 && at.map_or(true, |(_, b)| bd > b) {
+                at = Some((d, bd));
             }
         }
-        best[i] = b + time[i];
-        if end.map_or(true, |e| best[i] > best[e]) {
-            end = Some(i);
+        at
+    };
+    let mut end: Option<(usize, u64)> = None;
+    for i in 0..len {
+        if best[i] == 0 {
+            continue;
+        }
+        if let Some((_, b)) = heaviest_dep(&best, i) {
+            best[i] = best[i].saturating_add(b - 1);
+        }
+        if end.map_or(true, |(_, b)| best[i] > b) {
+            end = Some((i, best[i]));
         }
     }
     let mut path = Vec::new();
-    let mut at = end.map(|e| e as u32);
-    while let Some(i) = at {
-        path.push(i);
-        at = (prev[i as usize] != u32::MAX).then(|| prev[i as usize]);
+    let mut at = end;
+    while let Some((i, _)) = at {
+        path.push(i as u32);
+        at = heaviest_dep(&best, i);
     }
     path.reverse();
-    (path, end.map_or(0, |e| best[e]))
+    (path, end.map_or(0, |(_, b)| b - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every chain of the graph that ran and its total time, by brute force: the heaviest.
+    fn heaviest_by_search(deps: &[Vec<usize>], time: &[Option<u64>]) -> u64 {
+        fn from(i: usize, deps: &[Vec<usize>], time: &[Option<u64>]) -> u64 {
+            let below = deps[i]
+                .iter()
+                .filter(|&&d| time[d].is_some())
+                .map(|&d| from(d, deps, time))
+                .max()
+                .unwrap_or(0);
+            time[i].unwrap_or(0) + below
+        }
+        (0..deps.len())
+            .filter(|&i| time[i].is_some())
+            .map(|i| from(i, deps, time))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn graph() -> impl Strategy<Value = (Vec<Vec<usize>>, Vec<Option<u64>>)> {
+        (1usize..12).prop_flat_map(|n| {
+            let deps = (0..n)
+                .map(|i| {
+                    if i == 0 {
+                        Just(Vec::new()).boxed()
+                    } else {
+                        proptest::collection::vec(0..i, 0..4).boxed()
+                    }
+                })
+                .collect::<Vec<_>>();
+            let time = proptest::collection::vec(proptest::option::weighted(0.8, 0u64..5), n);
+            (deps, time)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_longest_path_is_the_heaviest_chain((deps, time) in graph()) {
+            let tasks = time
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.map(|t| (i as u32, t)));
+            let (path, total) = longest_path(deps.len(), |i| deps[i].iter().copied(), tasks);
+            prop_assert_eq!(total, heaviest_by_search(&deps, &time));
+            // a chain of tasks that ran, each a dependency of the next, adding up
+            prop_assert_eq!(path.is_empty(), time.iter().all(Option::is_none));
+            for w in path.windows(2) {
+                prop_assert!(deps[w[1] as usize].contains(&(w[0] as usize)), "{:?}", path);
+            }
+            let sum: u64 = path.iter().map(|&i| time[i as usize].unwrap()).sum();
+            prop_assert_eq!(sum, total);
+        }
+
+        #[test]
+        fn records_read_back_as_written(
+            tasks in proptest::collection::vec(
+                (any::<u32>(), 0u64..1 << 40, prop_oneof![0u64..1000, Just(u64::from(LONG) - 1),
+                    Just(u64::from(LONG)), (1u64 << 32)..(1 << 40)], any::<bool>()),
+                0..40),
+        ) {
+            let tape = Arc::new(Tape::new(3));
+            let mut w = Tape::writer(&tape, 9);
+            for &(node, start, ticks, failed) in &tasks {
+                record(&mut w, node, start, start + ticks, failed);
+            }
+            let back: Vec<_> = tape.chunks().iter().flat_map(|c| decode(c).collect::<Vec<_>>()).collect();
+            let want: Vec<_> = tasks
+                .iter()
+                .map(|&(node, start, ticks, failed)| (node, 9, failed, start, start + ticks))
+                .collect();
+            prop_assert_eq!(back, want);
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_first_dependency_and_the_first_end() {
+        // 0 and 1 weigh the same; 2 needs both; 3 alone weighs as much as 0 → 2
+        let deps = [vec![], vec![], vec![1, 0], vec![]];
+        let time = [(0, 2), (1, 2), (2, 1), (3, 3)];
+        let (path, total) = longest_path(4, |i| deps[i].iter().copied(), time.into_iter());
+        assert_eq!((path, total), (vec![1, 2], 3));
+    }
 }
