@@ -660,7 +660,7 @@ impl Tally {
     }
 
     /// Number of distinct keys.
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
 

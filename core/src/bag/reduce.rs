@@ -729,15 +729,22 @@ fn best_k<T>(items: impl Iterator<Item = T>, k: usize, cmp: &dyn Fn(&T, &T) -> O
 /// piece of the partition at a time where its source reads it in pieces: the table and
 /// one piece are in memory, not the partition.
 fn count_strings(i: usize, pieces: &mut Pieces<'_>) -> Result<PartialCounts, TaskError> {
+    thread_local! {
+        /// Distinct strings of the last partition this thread counted: the next table
+        /// starts that large (the partitions of a bag are much alike) instead of growing
+        /// to it, which costs a pass over the table and a new one.
+        static LAST_DISTINCT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+    let sized = |guess: usize| Tally::with_capacity(guess.max(LAST_DISTINCT.get()));
     let mut tally: Option<Tally> = None;
     pieces.for_each(&mut |p| {
         match p {
             // the table is sized from the first piece and grows as the keys come
             ColPart::Words(c) => tally
-                .get_or_insert_with(|| Tally::with_capacity(distinct_estimate(c.as_str().len())))
+                .get_or_insert_with(|| sized(distinct_estimate(c.as_str().len())))
                 .add_words(c.as_str()),
             ColPart::Text(c) => tally
-                .get_or_insert_with(|| Tally::with_capacity(c.len().min(1 << 16)))
+                .get_or_insert_with(|| sized(c.len().min(1 << 16)))
                 .add_items(&c),
             ColPart::Split(_) | ColPart::Counts(_) => {
                 return Err(TaskError::new("frequencies: not a column of strings"))
@@ -745,9 +752,9 @@ fn count_strings(i: usize, pieces: &mut Pieces<'_>) -> Result<PartialCounts, Tas
         }
         Ok(())
     })?;
-    Ok(tally
-        .unwrap_or_else(|| Tally::with_capacity(0))
-        .into_partial(i))
+    let tally = tally.unwrap_or_else(|| Tally::with_capacity(0));
+    LAST_DISTINCT.set(tally.len());
+    Ok(tally.into_partial(i))
 }
 
 fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
