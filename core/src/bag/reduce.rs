@@ -7,10 +7,10 @@
 //! by partition, order-sensitive results (first appearance in `frequencies`, ties in `topk`)
 //! match a sequential pass over the items.
 //!
-//! The counting tables of text (`frequencies`, `distinct`) are combined along a chain
-//! instead (`crate::tree::combine_chain`, also fixed by the number of partitions): a table
-//! combined from a few partitions is already about as large as the whole vocabulary, so a
-//! tree would hold several such tables at once where the chain holds one.
+//! The counting tables of text (`frequencies`, `distinct`) are merged otherwise (see
+//! `count_groups`): a table combined from a few partitions is already about as large as the
+//! whole vocabulary, so a tree would hold several such tables at once. Their keys carry
+//! their rank of first appearance, so the order they merge in does not change the result.
 
 use super::col_layer::{ColUse, Pieces};
 use super::column::TextColumn;
@@ -21,7 +21,7 @@ use super::{layer_name, Bag, PartIter};
 use crate::delayed::Delayed;
 use crate::hash::FastMap;
 use crate::node::{Deps, NodeKind, NodeRef};
-use crate::tree::{combine_chain, combine_tree, then};
+use crate::tree::{combine_tree, then};
 use crate::Data;
 use crate::Error;
 use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
@@ -30,17 +30,6 @@ use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
 use std::hash::Hash;
 use std::sync::Arc;
-
-/// How an aggregation combines its partial results (both shapes are fixed by the number of
-/// partitions alone).
-#[derive(Clone, Copy)]
-enum Shape {
-    /// The tree of fan-in `SPLIT_EVERY`: for results that shrink as they combine.
-    Tree,
-    /// Left to right, a few at a time: for results that stay about as big as the vocabulary
-    /// (counting tables), of which only one combined result is alive at a time.
-    Chain,
-}
 
 impl<T: Data> Bag<T> {
     /// The general aggregation: `part` folds one partition's items, `combine` merges partial
@@ -77,7 +66,7 @@ impl<T: Data> Bag<T> {
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
         let parts: Vec<NodeRef> = self.partition_nodes_with(&part_name, part);
-        Self::tree_reduce(name, parts, Shape::Tree, combine, finish)
+        Self::tree_reduce(name, parts, combine, finish)
     }
 
     /// [`Bag::try_reduction`] over the partitions' column view, combined in a tree or a
@@ -86,29 +75,23 @@ impl<T: Data> Bag<T> {
         &self,
         col: &Col,
         name: &str,
-        shape: Shape,
         part: ColUse<S>,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
         let part_name = layer_name(&format!("{name}-part"));
         let parts: Vec<NodeRef> = self.col_nodes_using(col, &part_name, part);
-        Self::tree_reduce(name, parts, shape, combine, finish)
+        Self::tree_reduce(name, parts, combine, finish)
     }
 
-    /// Combines partial results in the fixed tree (or chain), then finishes.
+    /// Combines partial results in the fixed tree, then finishes.
     fn tree_reduce<S: Data, R: Data>(
         name: &str,
         parts: Vec<NodeRef>,
-        shape: Shape,
         combine: impl Fn(Vec<S>) -> Result<S, TaskError> + Send + Sync + 'static,
         finish: impl Fn(S) -> Result<R, TaskError> + Send + Sync + 'static,
     ) -> Delayed<R> {
-        let combine_in = match shape {
-            Shape::Tree => combine_tree::<S>,
-            Shape::Chain => combine_chain::<S>,
-        };
-        let root = combine_in(
+        let root = combine_tree::<S>(
             parts,
             &layer_name(&format!("{name}-agg")),
             &[],
@@ -136,7 +119,6 @@ impl<T: Data> Bag<T> {
             return self.col_reduction(
                 col,
                 "count",
-                Shape::Tree,
                 ColUse::Pieces(Arc::new(|_, pieces: &mut Pieces<'_>| {
                     let mut n = 0;
                     pieces.for_each(&mut |p| {
@@ -320,14 +302,23 @@ impl<T: Data> Bag<T> {
         T: Hash + Eq,
     {
         if let Some(col) = self.col_of(&[ColKind::Text, ColKind::Words]) {
-            let d = self.col_reduction(
-                col,
-                "distinct",
-                Shape::Chain,
-                ColUse::Pieces(Arc::new(count_strings)),
-                merge_counts,
-                |t| Ok(t.finish().into_keys()),
+            // counted as `frequencies` counts, the keys kept
+            let parts = self.col_nodes_folding(col, &layer_name("distinct-part"), count_strings);
+            let groups = count_groups("distinct", &parts);
+            let d = crate::node::new_wired_node(
+                Key::index(layer_name("distinct"), &[0]),
+                Deps::from(groups),
+                NodeKind::Call,
+                false,
+                Some(crate::wire_of::<TextColumn>()),
+                |inp: &mut Inputs<'_>| -> TaskResult {
+                    let groups = (0..inp.len())
+                        .map(|k| inp.take::<PartialCounts>(k))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Arc::new(PartialCounts::concat(groups).finish().into_keys()))
+                },
             );
+            let d = Delayed::<TextColumn>::from_node(d);
             let col = Col::new(ColKind::Text, |_, v, _| {
                 Ok(ColPart::Text(take_input::<TextColumn>(v)?))
             });
@@ -371,7 +362,7 @@ impl<T: Data> Bag<T> {
             // ranks; keys are ordered by first appearance only when items are asked for
             // (topk needs not)
             let parts = self.col_nodes_folding(col, &layer_name("frequencies-part"), count_strings);
-            let groups = count_groups(&parts);
+            let groups = count_groups("frequencies", &parts);
             let whole = crate::node::new_wired_node(
                 Key::index(layer_name("frequencies"), &[0]),
                 Deps::from(groups.clone()),
@@ -596,7 +587,6 @@ impl<T: Data> Bag<T> {
             let d = self.col_reduction(
                 col,
                 "topk",
-                Shape::Tree,
                 ColUse::Whole(Arc::new(move |_, p| match p {
                     ColPart::Counts(t) => top_of_counts(&t, k, &*key),
                     _ => Err(TaskError::new("topk: not a column of counts")),
@@ -768,15 +758,15 @@ fn merge_counts(parts: Vec<PartialCounts>) -> Result<PartialCounts, TaskError> {
 /// a cluster, each half of the partitions is merged along a chain, and the halves in a
 /// root spread over the ranks by group. The graph is the same for both (a task knows which
 /// run it is in): in one process the chains carry empty tables.
-fn count_groups(parts: &[NodeRef]) -> Vec<NodeRef> {
+fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
     let (cut, merge) = (
-        layer_name("frequencies-group"),
-        layer_name("frequencies-agg"),
+        layer_name(&format!("{name}-group")),
+        layer_name(&format!("{name}-agg")),
     );
     let wire = Some(crate::wire_of::<PartialCounts>());
     // a fresh inbox for each run (and each rank of a cluster)
     let inbox = crate::node::new_node(
-        Key::index(layer_name("frequencies-inbox"), &[0]),
+        Key::index(layer_name(&format!("{name}-inbox")), &[0]),
         Deps::Zero,
         NodeKind::Data,
         false,
