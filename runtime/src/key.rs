@@ -171,8 +171,8 @@ thread_local! {
     /// Recently interned names on this thread, by the address and length of their text:
     /// (address, length, id), direct-mapped by address. Building many keys of one name
     /// then costs no lock.
-    static RECENT: Cell<[(usize, usize, u32); RECENT_SLOTS]> =
-        const { Cell::new([(0, 0, 0); RECENT_SLOTS]) };
+    static RECENT: [Cell<(usize, usize, u32)>; RECENT_SLOTS] =
+        const { [const { Cell::new((0, 0, 0)) }; RECENT_SLOTS] };
 }
 
 impl NameId {
@@ -182,18 +182,14 @@ impl NameId {
         let (addr, len) = (s.as_ptr() as usize, s.len());
         let slot = (addr >> 3) % RECENT_SLOTS;
         let cached = RECENT.with(|r| {
-            let (a, l, id) = r.get()[slot];
+            let (a, l, id) = r[slot].get();
             (a == addr && l == len).then_some(id)
         });
         if let Some(id) = cached {
             return Some(NameId(id));
         }
         let id = Self::intern_slow(s)?;
-        RECENT.with(|r| {
-            let mut recent = r.get();
-            recent[slot] = (addr, len, id.0);
-            r.set(recent);
-        });
+        RECENT.with(|r| r[slot].set((addr, len, id.0)));
         Some(id)
     }
 
