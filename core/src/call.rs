@@ -32,21 +32,28 @@ pub struct CallBuilder {
 }
 
 /// Where a call finds one argument when it runs.
+///
+/// A slot of an argument of at most 8 bytes takes 16: every call node holds one per
+/// argument.
 pub enum ArgSlot<T> {
     /// A plain value given at the call.
     Const(T),
     /// The result of the dependency at this position (positions are `u32`, as in the
-    /// runtime's graphs, so that a slot of a small argument takes 16 bytes).
+    /// runtime's graphs).
     Dep(u32),
-    /// Several dependencies collected into a `Vec`.
-    List {
-        /// Position of the first.
-        start: u32,
-        /// How many.
-        len: u32,
-        /// Builds the argument from the inputs.
-        collect: fn(&mut Inputs<'_>, usize, usize) -> Result<T, TaskError>,
-    },
+    /// Several dependencies collected into a `Vec` (out of line: rare, and it would
+    /// otherwise widen every slot).
+    List(Box<ListSlot<T>>),
+}
+
+/// Where a call finds an argument made of several dependencies.
+pub struct ListSlot<T> {
+    /// Position of the first.
+    pub start: u32,
+    /// How many.
+    pub len: u32,
+    /// Builds the argument from the inputs.
+    pub collect: fn(&mut Inputs<'_>, usize, usize) -> Result<T, TaskError>,
 }
 
 impl<T: Data> ArgSlot<T> {
@@ -57,11 +64,7 @@ impl<T: Data> ArgSlot<T> {
         match self {
             ArgSlot::Const(v) => Ok(v.clone()),
             ArgSlot::Dep(i) => inputs.take::<T>(*i as usize),
-            ArgSlot::List {
-                start,
-                len,
-                collect,
-            } => collect(inputs, *start as usize, *len as usize),
+            ArgSlot::List(list) => (list.collect)(inputs, list.start as usize, list.len as usize),
         }
     }
 }
@@ -135,11 +138,11 @@ impl<X: Data> IntoArg<Vec<X>> for Vec<Delayed<X>> {
         let start = b.deps.len() as u32;
         let len = self.len() as u32;
         b.deps.extend(self.into_iter().map(|d| d.node));
-        ArgSlot::List {
+        ArgSlot::List(Box::new(ListSlot {
             start,
             len,
             collect: collect_list::<X>,
-        }
+        }))
     }
 }
 
@@ -168,11 +171,11 @@ impl<X: Data> IntoArg<Vec<X>> for &[Delayed<X>] {
         let start = b.deps.len() as u32;
         let len = self.len() as u32;
         b.deps.extend(self.iter().map(|d| d.node.clone()));
-        ArgSlot::List {
+        ArgSlot::List(Box::new(ListSlot {
             start,
             len,
             collect: collect_list::<X>,
-        }
+        }))
     }
 }
 

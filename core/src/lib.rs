@@ -71,7 +71,7 @@ pub use ndarray;
 #[doc(hidden)]
 pub mod private {
     pub use crate::call::{
-        assert_data, ArgSlot, CallBuilder, IntoArg, NeverArg, PureArg, ResultLike,
+        assert_data, ArgSlot, CallBuilder, IntoArg, ListSlot, NeverArg, PureArg, ResultLike,
     };
     pub use crate::delayed::Delayed;
     pub use crate::pipeline::Pipeline;

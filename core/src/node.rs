@@ -110,19 +110,22 @@ pub(crate) trait NodeDyn: Body {
     fn fused(&self) -> Option<&dyn Fused>;
 }
 
+/// A node: 88 bytes and its body (a call of one small argument: 104), since a graph of a
+/// million tasks holds a million of them.
 pub(crate) struct Node<F> {
     pub(crate) key: Key,
     pub(crate) deps: Deps,
-    pub(crate) kind: NodeKind,
-    pub(crate) pure: bool,
     pub(crate) wire: Option<Wire>,
-    /// What few nodes have, out of line so that the others do not carry it.
+    /// What few nodes have, out of line so that the others do not carry it: `None` for a
+    /// plain call (not pure, placed with its inputs, fusing nothing).
     pub(crate) rare: Option<Box<Rare>>,
     pub(crate) body: F,
 }
 
 /// The fields of a node that most nodes leave at their defaults.
 pub(crate) struct Rare {
+    kind: NodeKind,
+    pure: bool,
     spread: bool,
     /// The rank it is pinned to ([`NO_PIN`]: none).
     pin: u32,
@@ -150,10 +153,10 @@ where
         self.deps.as_slice()
     }
     fn kind(&self) -> NodeKind {
-        self.kind
+        self.rare.as_ref().map_or(NodeKind::Call, |r| r.kind)
     }
     fn is_pure(&self) -> bool {
-        self.pure
+        self.rare.as_ref().is_some_and(|r| r.pure)
     }
     fn take_deps(&mut self) -> Deps {
         std::mem::take(&mut self.deps)
@@ -239,13 +242,19 @@ fn build<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    let rare =
-        (spread || pin != NO_PIN || fused.is_some()).then(|| Box::new(Rare { spread, pin, fused }));
+    let plain = kind == NodeKind::Call && !pure && !spread && pin == NO_PIN && fused.is_none();
+    let rare = (!plain).then(|| {
+        Box::new(Rare {
+            kind,
+            pure,
+            spread,
+            pin,
+            fused,
+        })
+    });
     Arc::new(Node {
         key,
         deps,
-        kind,
-        pure,
         wire,
         rare,
         body,
@@ -326,4 +335,50 @@ where
         rank.min(NO_PIN as usize - 1) as u32,
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::ArgSlot;
+
+    #[test]
+    fn nodes_of_small_calls_stay_small() {
+        let x: ArgSlot<i64> = ArgSlot::Dep(0);
+        let (a, b): (ArgSlot<i64>, ArgSlot<i64>) = (ArgSlot::Dep(0), ArgSlot::Const(1));
+        let one = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(x.get(inp)?)) };
+        let two =
+            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(a.get(inp)? + b.get(inp)?)) };
+        assert_eq!(std::mem::size_of::<ArgSlot<i64>>(), 16);
+        assert!(
+            std::mem::size_of_val(&Node {
+                key: Key::token("x", 1),
+                deps: Deps::Zero,
+                wire: None,
+                rare: None,
+                body: one
+            }) <= 104
+        );
+        assert!(
+            std::mem::size_of_val(&Node {
+                key: Key::token("x", 1),
+                deps: Deps::Zero,
+                wire: None,
+                rare: None,
+                body: two
+            }) <= 120
+        );
+    }
+
+    #[test]
+    fn kinds_and_purity_survive_out_of_line() {
+        let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0_i64)) };
+        let plain = new_node(Key::token("p", 1), Deps::Zero, NodeKind::Call, false, f);
+        let pure = new_node(Key::token("q", 1), Deps::Zero, NodeKind::Call, true, f);
+        let data = new_node(Key::token("d", 1), Deps::Zero, NodeKind::Data, false, f);
+        assert_eq!((plain.kind(), plain.is_pure()), (NodeKind::Call, false));
+        assert_eq!((pure.kind(), pure.is_pure()), (NodeKind::Call, true));
+        assert_eq!((data.kind(), data.is_pure()), (NodeKind::Data, false));
+        assert!(plain.pinned().is_none() && !plain.is_spread() && plain.fused().is_none());
+    }
 }

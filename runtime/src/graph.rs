@@ -220,7 +220,10 @@ impl TaskGraph {
                 dep: bad.index(),
             });
         }
-        if node >= u32::MAX as usize || self.deps.len() + deps.len() >= u32::MAX as usize {
+        if node >= u32::MAX as usize
+            || self.deps.len() + deps.len() >= u32::MAX as usize
+            || deps.len() >= crate::job::COUNT as usize
+        {
             return Err(Error::TooLarge);
         }
         self.deps.extend(deps.iter().map(|d| d.0));

@@ -7,7 +7,9 @@
 //! input's `consumers` count) and then decrements the successors' `pending`. A result lives
 //! while its `consumers` count is above zero: the consumer that releases the last unit drops
 //! it, or moves it out when it takes the value. Every output occurrence holds one unit, given
-//! up by the caller when it collects the result.
+//! up by the caller when it collects the result. (The top two bits of `pending` are not
+//! part of the count: they say whether the node is an output and whether it is produced
+//! outside the run, are set before the run starts and never change.)
 //!
 //! # Orderings
 //! Every decrement is `AcqRel`: the producer's write of `slot` is Released by its decrement
@@ -54,14 +56,29 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
+/// A node of a run: 24 bytes.
 struct NodeState {
+    /// Inputs not yet produced (the low bits, [`COUNT`]) and the node's two flags, set
+    /// before the run starts and never changed: [`OUTPUT`] and [`EXTERNAL`].
     pending: AtomicU32,
     consumers: AtomicU32,
-    is_output: bool,
-    /// Produced outside the run and handed in by [`Job::provide`] (its `pending` starts at
-    /// one, for the hand-over).
-    external: bool,
     slot: ExclusiveCell<Value>,
+}
+
+/// The node is an output of the run.
+const OUTPUT: u32 = 1 << 31;
+/// The node is produced outside the run and handed in by [`Job::provide`] (its count
+/// starts at one, for the hand-over).
+const EXTERNAL: u32 = 1 << 30;
+/// The bits of `pending` that count inputs (a node has fewer inputs: `TaskGraph::add`).
+pub(crate) const COUNT: u32 = EXTERNAL - 1;
+
+impl NodeState {
+    /// Whether the flag `flag` is set (flags never change once the run has started).
+    #[inline]
+    fn has(&self, flag: u32) -> bool {
+        self.pending.load(Ordering::Relaxed) & flag != 0
+    }
 }
 
 /// How long a caller polls for the end of its run before blocking.
@@ -207,11 +224,12 @@ impl Job {
                     roots.push(i as u32);
                 }
             }
+            let flags = if external && needed[i] { EXTERNAL } else { 0 };
             NodeState {
-                pending: AtomicU32::new(dep_start[i + 1] - dep_start[i] + external as u32),
+                pending: AtomicU32::new(
+                    (dep_start[i + 1] - dep_start[i] + external as u32) | flags,
+                ),
                 consumers: AtomicU32::new(succ_start[i + 1] - succ_start[i]),
-                is_output: false,
-                external: external && needed[i],
                 slot: ExclusiveCell::new(None),
             }
         }));
@@ -226,8 +244,8 @@ impl Job {
         let mut distinct_outputs = 0;
         for o in outputs {
             let node = &mut nodes[o.index()];
-            distinct_outputs += usize::from(!node.is_output);
-            node.is_output = true;
+            distinct_outputs += usize::from(!node.has(OUTPUT));
+            node.pending.fetch_or(OUTPUT, Ordering::Relaxed);
             node.consumers.fetch_add(1, Ordering::Relaxed);
         }
         needed.clear();
@@ -331,10 +349,12 @@ impl Job {
         let Some(node) = self.nodes.get(i as usize) else {
             return false;
         };
-        if !node.external
+        // (the flags stay as they are: only the count goes from one to zero)
+        let flags = node.pending.load(Ordering::Relaxed) & !COUNT;
+        if flags & EXTERNAL == 0
             || node
                 .pending
-                .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(flags | 1, flags, Ordering::AcqRel, Ordering::Acquire)
                 .is_err()
         {
             return false;
@@ -389,7 +409,7 @@ impl Job {
         let task = unsafe { self.bodies[i as usize].take() };
         let mut inputs = Inputs::new(self, self.deps_of(i));
         if let Some(task) = task {
-            if node.external {
+            if node.has(EXTERNAL) {
                 // A value handed in: no task ran here, so observers hear nothing.
                 if let Ok(value) = task.call(&mut inputs) {
                     // SAFETY: as below, the node is ours and no consumer runs yet.
@@ -429,6 +449,7 @@ impl Job {
             if self.nodes[s as usize]
                 .pending
                 .fetch_sub(1, Ordering::AcqRel)
+                & COUNT
                 == 1
             {
                 match next {
@@ -437,7 +458,7 @@ impl Job {
                 }
             }
         }
-        if node.is_output && self.outputs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if node.has(OUTPUT) && self.outputs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.set_done();
         }
         next
