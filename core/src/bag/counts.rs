@@ -147,6 +147,10 @@ struct Shard {
     counts: Vec<u64>,
     /// `partition << 32 | position` of each key's first appearance.
     ranks: Vec<u64>,
+    /// The top half of each key's hash, which places it in an [`Index`], so that making
+    /// one does not hash the keys again. Not sent between processes: a shard that arrives
+    /// hashes its keys at its first merge.
+    tops: Vec<u32>,
 }
 
 /// A key being looked up: its hash (the counting table's) and its head (see [`head`]).
@@ -167,6 +171,11 @@ impl Probe {
             w1,
         }
     }
+
+    /// The top half of the hash, as [`Shard::tops`] keeps it.
+    fn top(self) -> u32 {
+        (self.hash >> 32) as u32
+    }
 }
 
 /// Finds a shard's keys while it takes in another's: open addressing with linear probing,
@@ -182,7 +191,7 @@ struct Index {
 }
 
 impl Index {
-    /// The index of `shard`'s keys, with room for `more` keys.
+    /// The index of `shard`'s keys (their [`Shard::tops`] known), with room for `more` keys.
     fn of(shard: &Shard, more: usize) -> Index {
         let n = ((shard.len() + more) * 10 / 7 + 1)
             .next_power_of_two()
@@ -191,13 +200,14 @@ impl Index {
             slots: vec![0; n],
             shift: 64 - n.trailing_zeros(),
         };
-        let text = shard.keys.text.as_bytes();
-        for (j, w) in shard.keys.offsets.windows(2).enumerate() {
-            let (a, b) = (w[0], w[1] - 1);
-            let slot = index
-                .find(shard, &text[a..b], Probe::of(text, a, b))
-                .expect_err("keys of one shard are distinct");
-            index.slots[slot] = j as u32 + 1;
+        // the keys are distinct: each takes the first vacant slot from its place
+        let mask = n - 1;
+        for (j, &top) in shard.tops.iter().enumerate() {
+            let mut i = (u64::from(top) << 32 >> index.shift) as usize;
+            while index.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            index.slots[i] = j as u32 + 1;
         }
         index
     }
@@ -243,7 +253,18 @@ impl Shard {
         if other.len() == 0 {
             return;
         }
+        if self.tops.len() != self.len() {
+            let text = self.keys.text.as_bytes();
+            self.tops = (self.keys.offsets.windows(2))
+                .map(|w| Probe::of(text, w[0], w[1] - 1).top())
+                .collect();
+        }
         let mut index = Index::of(self, other.len());
+        // the lookups below compare keys with this shard's: its offsets and bytes, a few
+        // hundred kilobytes, are asked for from end to end first (a sweep the memory
+        // system serves at its pace, instead of one miss per key)
+        warm(&self.keys.offsets);
+        warm(self.keys.text.as_bytes());
         let text = other.keys.text.as_bytes();
         // the keys this shard has take their counts; the others wait with their slots
         let mut new: Vec<(u32, u32)> = Vec::new();
@@ -255,7 +276,8 @@ impl Shard {
         let mut pending = 0;
         for (j, w) in other.keys.offsets.windows(2).enumerate() {
             let (a, b) = (w[0], w[1] - 1);
-            match index.find(self, &text[a..b], Probe::of(text, a, b)) {
+            let probe = Probe::of(text, a, b);
+            match index.find(self, &text[a..b], probe) {
                 Ok(k) => {
                     prefetch(self.counts.as_ptr().wrapping_add(k));
                     prefetch(self.ranks.as_ptr().wrapping_add(k));
@@ -269,7 +291,7 @@ impl Shard {
                 Err(slot) => {
                     // claimed now: keys of `other` are distinct, and the index has room
                     index.slots[slot] = (self.len() + new.len()) as u32 + 1;
-                    new.push((j as u32, slot as u32));
+                    new.push((j as u32, probe.top()));
                     bytes += b - a + 1;
                 }
             }
@@ -278,15 +300,27 @@ impl Shard {
             self.counts[k] += other.counts[j];
             self.ranks[k] = self.ranks[k].min(other.ranks[j]);
         }
-        self.keys.text.reserve_exact(bytes);
-        self.keys.offsets.reserve_exact(new.len());
-        self.counts.reserve_exact(new.len());
-        self.ranks.reserve_exact(new.len());
-        for (j, _) in new {
+        // room for what comes, and an eighth more: a running table grows by a little at
+        // each step, and copying it at every step would cost more than its keys' lookups
+        fn room<T>(v: &mut Vec<T>, more: usize) {
+            if v.capacity() - v.len() < more {
+                v.reserve_exact(more.max(v.len() / 8));
+            }
+        }
+        let text = &mut self.keys.text;
+        if text.capacity() - text.len() < bytes {
+            text.reserve_exact(bytes.max(text.len() / 8));
+        }
+        room(&mut self.keys.offsets, new.len());
+        room(&mut self.counts, new.len());
+        room(&mut self.ranks, new.len());
+        room(&mut self.tops, new.len());
+        for (j, top) in new {
             let j = j as usize;
             self.keys.push(other.keys.get(j).unwrap_or_default());
             self.counts.push(other.counts[j]);
             self.ranks.push(other.ranks[j]);
+            self.tops.push(top);
         }
     }
 }
@@ -397,6 +431,7 @@ mod shard_wire {
                         keys: TextColumn { text, offsets },
                         counts,
                         ranks,
+                        tops: Vec::new(),
                     })
                 }
             }
@@ -615,6 +650,15 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// Asks for every cache line of `items`, without waiting for any.
+fn warm<T>(items: &[T]) {
+    let bytes = std::mem::size_of_val(items);
+    let start = items.as_ptr().cast::<u8>();
+    for at in (0..bytes).step_by(64) {
+        prefetch(start.wrapping_add(at));
+    }
+}
+
 /// A word found but not yet counted.
 #[derive(Clone, Copy, Default)]
 struct Pending {
@@ -781,6 +825,7 @@ impl Tally {
         // each key's count and shard, from its slot (hashed again from the slot's bytes)
         let mut counts = vec![0; self.len()];
         let mut which = vec![0u8; self.len()];
+        let mut tops = vec![0u32; self.len()];
         let mut sizes = [(0usize, 0usize); SHARDS];
         for s in self.slots.iter().filter(|s| !s.is_vacant()) {
             let hash = if s.len <= 16 {
@@ -794,6 +839,7 @@ impl Tally {
             sizes[shard].1 += 1;
             counts[s.idx as usize] = s.count;
             which[s.idx as usize] = shard as u8;
+            tops[s.idx as usize] = (hash >> 32) as u32;
         }
         drop(self.slots);
         // shards of exactly the size they need, filled in order of first appearance
@@ -803,13 +849,16 @@ impl Tally {
                 keys: TextColumn::with_capacity(bytes, n),
                 counts: Vec::with_capacity(n),
                 ranks: Vec::with_capacity(n),
+                tops: Vec::with_capacity(n),
             })
             .collect();
-        for (i, (key, (&s, &n))) in self.keys.iter().zip(which.iter().zip(&counts)).enumerate() {
+        let keys = self.keys.iter().zip(&which).zip(counts.iter().zip(&tops));
+        for (i, ((key, &s), (&n, &top))) in keys.enumerate() {
             let shard = &mut shards[s as usize];
             shard.keys.push(key);
             shard.counts.push(n);
             shard.ranks.push((part as u64) << 32 | i as u64);
+            shard.tops.push(top);
         }
         PartialCounts {
             shards: shards.into_iter().map(Arc::new).collect(),
@@ -969,6 +1018,20 @@ mod tests {
             v
         };
         assert_eq!(pairs(&round_trip(&merged)), pairs(&merged));
+        // a table that arrived (its keys' hashes not sent) merges as the one sent
+        let later = || {
+            let mut v = Tally::with_capacity(0);
+            v.add_words("q q new é b");
+            v.into_partial(12)
+        };
+        let finish = |p: PartialCounts| p.finish().into_pairs().collect::<Vec<_>>();
+        assert_eq!(
+            finish(PartialCounts::merge(vec![
+                round_trip(&merged),
+                round_trip(&later())
+            ])),
+            finish(PartialCounts::merge(vec![merged.clone(), later()]))
+        );
         // items holding line breaks (and empty ones) keep their bounds
         let col: TextColumn = ["two\nlines", "", "two\nlines", "x\n"]
             .into_iter()
