@@ -228,6 +228,34 @@ impl Run<'_> {
         self.dep_slice(index).iter().map(|&d| d as usize)
     }
 
+    /// Every node's dependencies at once, as two arrays: node `i`'s dependencies are
+    /// `deps[starts[i]..starts[i + 1]]` (by index, in argument order). For an observer that
+    /// keeps the graph's shape beyond this call: copying the arrays is one pass over memory.
+    ///
+    /// ```
+    /// use dagr::runtime::{Key, Observer, Run, Scheduler, Task, TaskGraph};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Shape(Mutex<(Vec<u32>, Vec<u32>)>);
+    /// impl Observer for Shape {
+    ///     fn on_event(&self, _: &dagr::runtime::Event<'_>) {}
+    ///     fn on_run_end(&self, run: &Run<'_>) {
+    ///         let (starts, deps) = run.dep_arrays();
+    ///         *self.0.lock().unwrap() = (starts.to_vec(), deps.to_vec());
+    ///     }
+    /// }
+    /// let shape = Arc::new(Shape::default());
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::token("a", 1), &[], Task::value(Arc::new(1_i64))).unwrap();
+    /// let b = g.add(Key::token("b", 2), &[a, a], Task::value(Arc::new(2_i64))).unwrap();
+    /// Scheduler::sync().observe(shape.clone()).run(g, &[b]).unwrap();
+    /// assert_eq!(*shape.0.lock().unwrap(), (vec![0, 0, 2], vec![0, 0]));
+    /// ```
+    pub fn dep_arrays(&self) -> (&[u32], &[u32]) {
+        (self.dep_start, self.deps)
+    }
+
     #[inline]
     fn dep_slice(&self, i: usize) -> &[u32] {
         match (self.dep_start.get(i), self.dep_start.get(i + 1)) {

@@ -6,8 +6,8 @@
 //! to its own chunk of the run's [`Tape`]: no lock and no read-modify-write atomic per
 //! task, only plain stores (the tape's protocol, model-checked with the runtime's). When a
 //! run ends, every task event of it has happened, so its tape is whole: its chunks are kept
-//! as they are, and its longest path is computed while the graph's dependencies are still
-//! at hand. Keys, worker tracks and nanoseconds are worked out when the profile is read
+//! as they are with a copy of the graph's dependency arrays (one pass over memory). Keys,
+//! worker tracks, nanoseconds and the longest path are worked out when the profile is read
 //! (trace, summary, pictures).
 
 use crate::atomic_file::write_atomic_with;
@@ -163,13 +163,34 @@ pub(crate) struct RunRecord {
     chunks: Vec<Arc<Chunk<Record>>>,
     /// Number of tasks in `chunks`.
     tasks: usize,
-    /// The chain of dependent tasks with the greatest total time, first task first.
-    pub(crate) longest_path: Vec<u32>,
-    /// Its total time.
-    pub(crate) longest_time: u64,
+    /// The graph's dependencies (see `Run::dep_arrays`), for the longest path.
+    dep_starts: Vec<u32>,
+    deps: Vec<u32>,
+    /// The chain of dependent tasks with the greatest total time (first task first) and
+    /// that time in nanoseconds: worked out when first asked for, not while the run ends.
+    longest: std::sync::OnceLock<(Vec<u32>, u64)>,
 }
 
 impl RunRecord {
+    /// The chain of dependent tasks with the greatest total time, first task first, and
+    /// that time in nanoseconds.
+    pub(crate) fn longest_path(&self) -> &(Vec<u32>, u64) {
+        self.longest.get_or_init(|| {
+            let deps = |i: usize| {
+                let (a, b) = match (self.dep_starts.get(i), self.dep_starts.get(i + 1)) {
+                    (Some(&a), Some(&b)) => (a as usize, b as usize),
+                    _ => (0, 0),
+                };
+                self.deps[a..b].iter().map(|&d| d as usize)
+            };
+            let times = (self.chunks.iter().flat_map(|c| decode(c)))
+                .map(|(node, _, _, start, end)| (node, end.saturating_sub(start)));
+            let len = self.dep_starts.len().saturating_sub(1);
+            let (path, ticks) = longest_path(len, deps, times);
+            (path, self.time.clock.delta_as_nanos(0, ticks))
+        })
+    }
+
     pub(crate) fn key(&self, node: u32) -> Option<&Key> {
         self.keys.by_index(node as usize)
     }
@@ -514,18 +535,8 @@ impl Observer for Profiler {
             }
             None => (end, Vec::new()),
         };
-        let mut tasks = 0;
-        let (longest_path, ticks) = longest_path(
-            run.len(),
-            |i| run.deps_by_index(i),
-            chunks
-                .iter()
-                .flat_map(|c| decode(c))
-                .map(|(node, _, _, start, end)| {
-                    tasks += 1;
-                    (node, end.saturating_sub(start))
-                }),
-        );
+        let tasks = chunks.iter().map(|c| decode(c).count()).sum::<usize>();
+        let (dep_starts, deps) = run.dep_arrays();
         let record = RunRecord {
             keys: run.keys(),
             workers: run.workers(),
@@ -537,8 +548,9 @@ impl Observer for Profiler {
             time: s.time.clone(),
             chunks,
             tasks,
-            longest_path,
-            longest_time: s.time.clock.delta_as_nanos(0, ticks),
+            dep_starts: dep_starts.to_vec(),
+            deps: deps.to_vec(),
+            longest: std::sync::OnceLock::new(),
         };
         s.state().runs.push(Arc::new(record));
     }

@@ -212,14 +212,15 @@ fn wall_time(runs: &[Arc<RunRecord>]) -> Duration {
 }
 
 fn longest_path(runs: &[Arc<RunRecord>]) -> LongestPath {
-    let Some(run) = runs
-        .iter()
-        .max_by_key(|r| (r.longest_time, r.longest_path.len()))
-    else {
+    let Some(run) = runs.iter().max_by_key(|r| {
+        let (path, time) = r.longest_path();
+        (*time, path.len())
+    }) else {
         return LongestPath::default();
     };
+    let (path, time) = run.longest_path();
     let mut steps: Vec<(String, usize)> = Vec::new();
-    for &n in &run.longest_path {
+    for &n in path {
         let prefix = run.key(n).map_or("?", |k| key_split(k.prefix()));
         match steps.last_mut() {
             Some((p, count)) if p == prefix => *count += 1,
@@ -227,8 +228,8 @@ fn longest_path(runs: &[Arc<RunRecord>]) -> LongestPath {
         }
     }
     LongestPath {
-        tasks: run.longest_path.len(),
-        time: Duration::from_nanos(run.longest_time),
+        tasks: path.len(),
+        time: Duration::from_nanos(*time),
         steps,
     }
 }
