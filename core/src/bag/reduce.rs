@@ -305,19 +305,7 @@ impl<T: Data> Bag<T> {
             // counted as `frequencies` counts, the keys kept
             let parts = self.col_nodes_folding(col, &layer_name("distinct-part"), count_strings);
             let groups = count_groups("distinct", &parts);
-            let d = crate::node::new_wired_node(
-                Key::index(layer_name("distinct"), &[0]),
-                Deps::from(groups),
-                NodeKind::Call,
-                false,
-                Some(crate::wire_of::<TextColumn>()),
-                |inp: &mut Inputs<'_>| -> TaskResult {
-                    let groups = (0..inp.len())
-                        .map(|k| inp.take::<PartialCounts>(k))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(Arc::new(PartialCounts::concat(groups).finish().into_keys()))
-                },
-            );
+            let d = counted("distinct", groups, |t| t.finish().into_keys());
             let d = Delayed::<TextColumn>::from_node(d);
             let col = Col::new(ColKind::Text, |_, v, _| {
                 Ok(ColPart::Text(take_input::<TextColumn>(v)?))
@@ -363,19 +351,7 @@ impl<T: Data> Bag<T> {
             // (topk needs not)
             let parts = self.col_nodes_folding(col, &layer_name("frequencies-part"), count_strings);
             let groups = count_groups("frequencies", &parts);
-            let whole = crate::node::new_wired_node(
-                Key::index(layer_name("frequencies"), &[0]),
-                Deps::from(groups.clone()),
-                NodeKind::Call,
-                false,
-                Some(crate::wire_of::<PartialCounts>()),
-                |inp: &mut Inputs<'_>| -> TaskResult {
-                    let groups = (0..inp.len())
-                        .map(|k| inp.take::<PartialCounts>(k))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(Arc::new(PartialCounts::concat(groups)))
-                },
-            );
+            let whole = counted("frequencies", groups.clone(), |t| t);
             let mut col = Col::new(ColKind::Counts, |_, v, _| {
                 Ok(ColPart::Counts(take_input::<PartialCounts>(v)?))
             });
@@ -821,6 +797,27 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
             )
         })
         .collect()
+}
+
+/// The node `(name, 0)` putting the groups' tables back together and finishing them.
+fn counted<R: crate::wire::Wired>(
+    name: &str,
+    groups: Vec<NodeRef>,
+    finish: impl Fn(PartialCounts) -> R + Send + Sync + 'static,
+) -> NodeRef {
+    crate::node::new_wired_node(
+        Key::index(layer_name(name), &[0]),
+        Deps::from(groups),
+        NodeKind::Call,
+        false,
+        Some(crate::wire_of::<R>()),
+        move |inp: &mut Inputs<'_>| -> TaskResult {
+            let groups = (0..inp.len())
+                .map(|k| inp.take::<PartialCounts>(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Arc::new(finish(PartialCounts::concat(groups))))
+        },
+    )
 }
 
 /// A first guess at the number of distinct words in `bytes` bytes of text (Heaps' law,
