@@ -342,10 +342,16 @@ fn inputs_are_moved_not_cloned() -> Result<(), dagr::Error> {
         assert_eq!(back.0, vec![5]);
         assert_eq!(CLONES.load(Ordering::SeqCst), 0, "{scheduler:?}");
 
-        // Two consumers: one clone, for the first; the last gets the original.
+        // Two consumers: a consumer clones while the other still holds the value, the last
+        // gets the original; on threads both may take it at the same moment, and each clone.
         let (s, n) = two_consumers.compute_with(scheduler.clone(), Counted(vec![1, 2]))?;
         assert_eq!((s, n), (3, 2));
-        assert_eq!(CLONES.load(Ordering::SeqCst), 1, "{scheduler:?}");
+        let clones = CLONES.load(Ordering::SeqCst);
+        if scheduler.is_sync() {
+            assert_eq!(clones, 1, "{scheduler:?}");
+        } else {
+            assert!((1..=2).contains(&clones), "{scheduler:?}: {clones} clones");
+        }
     }
     Ok(())
 }

@@ -871,7 +871,8 @@ impl<'a> Inputs<'a> {
         unsafe { self.job.take_unit(self.deps[i]) }.ok_or_else(|| self.missing(i))
     }
 
-    /// Takes input `i` as an owned `T`: moved when this task is its last consumer, else cloned.
+    /// Takes input `i` as an owned `T`: moved when this task is its last consumer, else cloned
+    /// (consumers running at the same moment may each clone it).
     pub fn take<T: Any + Clone + Send + Sync>(&mut self, i: usize) -> Result<T, TaskError> {
         let cloned = {
             let r = self.get::<T>(i)?;
