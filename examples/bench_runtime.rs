@@ -813,6 +813,7 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
                             node,
                             key: &key,
                             worker: 0,
+                            follows: kind == dagr::runtime::EventKind::Started,
                         }));
                     }
                 }

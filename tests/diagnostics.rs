@@ -530,3 +530,27 @@ fn concurrent_runs_into_one_profiler_are_recorded_whole() {
     assert_eq!((s.runs, s.tasks, prof.len()), (80, want, want));
     assert_eq!(s.failed, 0);
 }
+
+/// A chain run on one thread leaves no gaps in its profile: a task that runs straight after
+/// its input's task starts where that one ended (the runtime's bookkeeping in between, and
+/// the release of the input, count to the task that follows), and nothing overlaps.
+#[test]
+fn a_chain_on_one_thread_is_profiled_end_to_start() {
+    let prof = Profiler::new();
+    let mut x = leaf(1);
+    for i in 0..50 {
+        x = mix(vec![x], i, false);
+    }
+    x.compute_with(Scheduler::sync().profile(&prof)).unwrap();
+    let dir = temp_dir("chain");
+    let spans = spans_by_worker(&prof, &dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(spans.len(), 1);
+    let mut spans = spans.into_values().next().unwrap();
+    spans.sort();
+    assert_eq!(spans.len(), 51);
+    for w in spans.windows(2) {
+        // the trace shows whole nanoseconds, start and duration each rounded
+        assert!(w[0].1.abs_diff(w[1].0) <= 1, "{:?} then {:?}", w[0], w[1]);
+    }
+}

@@ -134,7 +134,7 @@ impl Watch {
     }
 
     #[inline]
-    fn tell(&self, kind: EventKind, job: &Job, i: u32, worker: usize) {
+    fn tell(&self, kind: EventKind, job: &Job, i: u32, worker: usize, follows: bool) {
         if let Some(c) = &self.counters {
             match kind {
                 EventKind::Started => c.started(worker, job.id, i),
@@ -148,6 +148,7 @@ impl Watch {
                 node: NodeId(i),
                 key: &job.keys[i as usize],
                 worker,
+                follows,
             });
         }
     }
@@ -403,7 +404,17 @@ impl Job {
     /// Runs node `i`, which the caller owns (a root, or its `pending` reached zero by the
     /// caller's decrement). Successors that become ready are handed to `spawn`, except one,
     /// which is returned so the caller runs it next (continuation, depth first).
-    pub(crate) fn execute(&self, i: u32, worker: usize, mut spawn: impl FnMut(u32)) -> Option<u32> {
+    ///
+    /// `follows` goes in true when the caller's previous call returned `i` and ran a task
+    /// (see [`Event::follows`]); it comes out true when this call ran a task, for the next.
+    pub(crate) fn execute(
+        &self,
+        i: u32,
+        worker: usize,
+        follows: &mut bool,
+        mut spawn: impl FnMut(u32),
+    ) -> Option<u32> {
+        let after_task = std::mem::replace(follows, false);
         let node = &self.nodes[i as usize];
         // SAFETY: the caller owns node i (see above); only the owner touches `task`.
         let task = unsafe { self.bodies[i as usize].take() };
@@ -416,7 +427,8 @@ impl Job {
                     unsafe { node.slot.put(value) };
                 }
             } else if !self.failed.load(Ordering::Acquire) {
-                self.tell(EventKind::Started, i, worker);
+                self.tell(EventKind::Started, i, worker, after_task);
+                *follows = true;
                 let ended = match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
                     Ok(Ok(value)) => {
                         // SAFETY: node i is owned by this thread and has no consumer running
@@ -434,7 +446,7 @@ impl Job {
                         EventKind::Failed
                     }
                 };
-                self.tell(ended, i, worker);
+                self.tell(ended, i, worker, false);
             }
         }
         // Dropping a last-used input runs user `Drop` code: a panic there fails the run like
@@ -474,9 +486,9 @@ impl Job {
 
     /// Tells the observer, if any, that task `i` started or ended.
     #[inline]
-    fn tell(&self, kind: EventKind, i: u32, worker: usize) {
+    fn tell(&self, kind: EventKind, i: u32, worker: usize, follows: bool) {
         if let Some(w) = &self.watch {
-            w.tell(kind, self, i, worker);
+            w.tell(kind, self, i, worker, follows);
         }
     }
 

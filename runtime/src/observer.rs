@@ -51,6 +51,12 @@ pub struct Event<'a> {
     pub key: &'a Key,
     /// Index of the worker thread (0 for the sync scheduler).
     pub worker: usize,
+    /// For [`EventKind::Started`]: the task runs straight after the task this thread last
+    /// ended in the same run (its consumer, run next without a look for other work), with
+    /// only the runtime's bookkeeping and the release of that task's inputs in between. An
+    /// observer timing tasks may take that task's end as this one's start instead of reading
+    /// a clock again. Always `false` for the other kinds.
+    pub follows: bool,
 }
 
 /// The keys of a run's graph, shared: an observer may keep them to name tasks by node id

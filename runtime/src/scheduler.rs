@@ -244,9 +244,10 @@ pub fn current_worker() -> Option<usize> {
 fn run_sync(job: &Job) {
     let mut stack: Vec<u32> = job.roots.iter().rev().copied().collect();
     while let Some(mut i) = stack.pop() {
+        let mut follows = false;
         loop {
             let mut ready = Vec::new();
-            let next = job.execute(i, 0, |s| ready.push(s));
+            let next = job.execute(i, 0, &mut follows, |s| ready.push(s));
             stack.extend(ready.into_iter().rev());
             match next {
                 Some(n) => i = n,

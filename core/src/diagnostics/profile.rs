@@ -253,6 +253,9 @@ struct Local {
     open: Vec<Open>,
     /// Its writers, the one used last at the end (several while runs nest or overlap).
     writers: Vec<Cached>,
+    /// The profiler, run and clock reading of the last task this thread ended: the start
+    /// of a task that follows it (see `Event::follows`), without reading the clock again.
+    last_end: Option<(usize, RunId, u64)>,
 }
 
 /// A thread keeps at most this many writers; it drops those of finished runs first.
@@ -260,7 +263,7 @@ const WRITERS_KEPT: usize = 8;
 
 thread_local! {
     static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local { open: Vec::new(), writers: Vec::new() })
+        RefCell::new(Local { open: Vec::new(), writers: Vec::new(), last_end: None })
     };
 }
 
@@ -485,7 +488,10 @@ impl Observer for Profiler {
             let mut local = local.borrow_mut();
             match e.kind {
                 EventKind::Started => {
-                    let start = s.time.clock.raw();
+                    let start = match local.last_end {
+                        Some((p, run, end)) if e.follows && p == s.id() && run == e.run => end,
+                        _ => s.time.clock.raw(),
+                    };
                     local.open.push(Open {
                         profiler: s.id(),
                         run: e.run,
@@ -495,6 +501,7 @@ impl Observer for Profiler {
                 }
                 EventKind::Finished | EventKind::Failed => {
                     let end = s.time.clock.raw();
+                    local.last_end = Some((s.id(), e.run, end));
                     let start = local.close(s.id(), e.run, node).unwrap_or(end);
                     let w = local.writer(s, e.run, e.worker as u32);
                     record(w, node, start, end, e.kind == EventKind::Failed);

@@ -308,8 +308,9 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
 /// Runs node `i`, then the ready successor it hands back, and so on down the chain.
 fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32) {
     let mut next = Some(i);
+    let mut follows = false;
     while let Some(n) = next {
-        next = job.execute(n, r.index(), |s| {
+        next = job.execute(n, r.index(), &mut follows, |s| {
             r.push(Entry {
                 job: job.clone(),
                 work: Work::Node(s),
