@@ -277,7 +277,7 @@ pub(crate) fn to_dot(outputs: &[&NodeRef], opts: &VisualizeOptions) -> String {
         let key = n.key();
         let label = match key.index_value() {
             Some(ix) if !ix.is_empty() => {
-                format!("{}\\n{}", escape(key_split(key.prefix())), index_text(ix))
+                format!("{}\\n{}", escape(key_split(key.prefix())), index_text(&ix))
             }
             _ => escape(key_split(key.prefix())),
         };
@@ -390,7 +390,7 @@ fn index_range<'a>(keys: impl Iterator<Item = &'a Key>) -> Option<String> {
         } else if bounds.len() != ix.len() {
             return None;
         }
-        for (b, &i) in bounds.iter_mut().zip(ix) {
+        for (b, &i) in bounds.iter_mut().zip(ix.iter()) {
             *b = (b.0.min(i), b.1.max(i));
         }
     }

@@ -1,12 +1,13 @@
 //! Task keys: the readable name every node carries into errors, graphs and profiles.
 //!
-//! A key is 24 bytes: every node of a lazy graph holds one, and so does the runtime's copy
+//! A key is 16 bytes: every node of a lazy graph holds one, and so does the runtime's copy
 //! of the graph. Names given as `&'static str` (function names, layer kinds) are interned:
-//! the key holds a 4-byte id into a process-wide table of at most [`MAX_NAMES`] names, so a
-//! `name-<token>` key or a `('name', i, j)` key fits inline. Any other key (a name built at
-//! run time, more than two indices, or a static name past the table's end) keeps its parts
-//! in one allocation of its own. Which form a key takes never shows: equality, hashing and
-//! display go by the name's text and the token or indices.
+//! the key holds a 2-byte id into a process-wide table of at most [`MAX_NAMES`] names, so a
+//! `name-<token>` key, a `('name', i)` key and a `('name', i, j)` key of indices below 2^32
+//! fit inline. Any other key (a name built at run time, larger or more indices, or a static
+//! name past the table's end) keeps its parts in one allocation of its own. Which form a key
+//! takes never shows: equality, hashing and display go by the name's text and the token or
+//! indices.
 
 use std::cell::Cell;
 use std::fmt;
@@ -31,8 +32,10 @@ pub struct Key(Repr);
 enum Repr {
     /// `name-<token>` with an interned name.
     Token(NameId, u64),
-    /// `('name', …)` with an interned name and up to two indices (`.1` of them).
-    Small(NameId, u8, [u64; 2]),
+    /// `('name',)` or `('name', i)` with an interned name.
+    One(NameId, bool, u64),
+    /// `('name', i, j)` with an interned name and indices below 2^32.
+    Two(NameId, [u32; 2]),
     /// Any other key, out of line.
     Boxed(Box<Full>),
 }
@@ -73,11 +76,20 @@ impl Key {
     /// A key `('name', i, j, …)`, as for chunk `(i, j, …)` of a collection.
     pub fn index(name: impl Into<KeyName>, index: &[u64]) -> Key {
         let name = name.into().0;
-        if let (Name::Static(s), n @ 0..=2) = (&name, index.len()) {
-            if let Some(id) = NameId::intern(s) {
-                let mut ix = [0; 2];
-                ix[..n].copy_from_slice(index);
-                return Key(Repr::Small(id, n as u8, ix));
+        if let Name::Static(s) = &name {
+            let inline = match *index {
+                [] | [_] => true,
+                [i, j] => i <= u32::MAX as u64 && j <= u32::MAX as u64,
+                _ => false,
+            };
+            if inline {
+                if let Some(id) = NameId::intern(s) {
+                    return Key(match *index {
+                        [] => Repr::One(id, false, 0),
+                        [i] => Repr::One(id, true, i),
+                        [i, j, ..] => Repr::Two(id, [i as u32, j as u32]),
+                    });
+                }
             }
         }
         Key(Repr::Boxed(Box::new(Full {
@@ -89,7 +101,7 @@ impl Key {
     /// The name part of the key (the function or layer name), shared by related tasks.
     pub fn prefix(&self) -> &str {
         match &self.0 {
-            Repr::Token(id, _) | Repr::Small(id, ..) => id.text(),
+            Repr::Token(id, _) | Repr::One(id, ..) | Repr::Two(id, _) => id.text(),
             Repr::Boxed(full) => match &full.name {
                 Name::Static(s) => s,
                 Name::Shared(s) => s,
@@ -101,7 +113,7 @@ impl Key {
     pub fn token_value(&self) -> Option<u64> {
         match &self.0 {
             Repr::Token(_, t) => Some(*t),
-            Repr::Small(..) => None,
+            Repr::One(..) | Repr::Two(..) => None,
             Repr::Boxed(full) => match full.id {
                 Id::Token(t) => Some(t),
                 Id::Index(_) => None,
@@ -109,16 +121,79 @@ impl Key {
         }
     }
 
-    /// The chunk index of a `('name', i, …)` key, if it is one.
-    pub fn index_value(&self) -> Option<&[u64]> {
+    /// The chunk index of a `('name', i, …)` key, if it is one: it derefs to `[u64]`.
+    ///
+    /// ```
+    /// use dagr::runtime::Key;
+    /// let k = Key::index("x", &[3, 4]);
+    /// assert_eq!(k.index_value().as_deref(), Some(&[3, 4][..]));
+    /// assert_eq!(k.index_value().unwrap()[1], 4);
+    /// assert!(Key::token("x", 3).index_value().is_none());
+    /// ```
+    pub fn index_value(&self) -> Option<KeyIndex<'_>> {
         match &self.0 {
             Repr::Token(..) => None,
-            Repr::Small(_, n, ix) => Some(&ix[..*n as usize]),
+            &Repr::One(_, has, i) => Some(KeyIndex(Ix::Inline(has as u8, [i, 0]))),
+            &Repr::Two(_, [i, j]) => Some(KeyIndex(Ix::Inline(2, [i.into(), j.into()]))),
             Repr::Boxed(full) => match &full.id {
                 Id::Token(_) => None,
-                Id::Index(ix) => Some(ix),
+                Id::Index(ix) => Some(KeyIndex(Ix::Out(ix))),
             },
         }
+    }
+}
+
+/// The chunk index of a key ([`Key::index_value`]): a `[u64]`, held inline or borrowed
+/// from the key.
+#[derive(Clone, Copy)]
+pub struct KeyIndex<'a>(Ix<'a>);
+
+#[derive(Clone, Copy)]
+enum Ix<'a> {
+    Inline(u8, [u64; 2]),
+    Out(&'a [u64]),
+}
+
+impl std::ops::Deref for KeyIndex<'_> {
+    type Target = [u64];
+    #[inline]
+    fn deref(&self) -> &[u64] {
+        match &self.0 {
+            Ix::Inline(n, ix) => &ix[..*n as usize],
+            Ix::Out(ix) => ix,
+        }
+    }
+}
+
+impl PartialEq for KeyIndex<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for KeyIndex<'_> {}
+
+impl PartialOrd for KeyIndex<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyIndex<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl Hash for KeyIndex<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl fmt::Debug for KeyIndex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 
@@ -127,8 +202,13 @@ impl PartialEq for Key {
         match (&self.0, &other.0) {
             // interned by text: equal ids, equal names
             (Repr::Token(a, s), Repr::Token(b, t)) => a == b && s == t,
-            (Repr::Small(a, m, x), Repr::Small(b, n, y)) => a == b && m == n && x == y,
-            (Repr::Token(..), Repr::Small(..)) | (Repr::Small(..), Repr::Token(..)) => false,
+            (Repr::One(a, m, x), Repr::One(b, n, y)) => a == b && m == n && x == y,
+            (Repr::Two(a, x), Repr::Two(b, y)) => a == b && x == y,
+            // Inline forms differ in what they hold (an interned name never shows boxed).
+            (
+                Repr::Token(..) | Repr::One(..) | Repr::Two(..),
+                Repr::Token(..) | Repr::One(..) | Repr::Two(..),
+            ) => false,
             _ => {
                 self.token_value() == other.token_value()
                     && self.index_value() == other.index_value()
@@ -155,7 +235,7 @@ const MAX_NAMES: usize = 4096;
 
 /// An interned static name: its position in [`NAMES`].
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct NameId(u32);
+struct NameId(u16);
 
 /// The interned names, by id. Written once each (under [`INTERNED`]'s lock), read without
 /// locking.
@@ -186,10 +266,10 @@ impl NameId {
             (a == addr && l == len).then_some(id)
         });
         if let Some(id) = cached {
-            return Some(NameId(id));
+            return Some(NameId(id as u16));
         }
         let id = Self::intern_slow(s)?;
-        RECENT.with(|r| r[slot].set((addr, len, id.0)));
+        RECENT.with(|r| r[slot].set((addr, len, id.0.into())));
         Some(id)
     }
 
@@ -197,7 +277,7 @@ impl NameId {
     fn intern_slow(s: &'static str) -> Option<NameId> {
         let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
         let at = match interned.binary_search_by(|(t, _)| (*t).cmp(s)) {
-            Ok(at) => return Some(NameId(interned[at].1)),
+            Ok(at) => return Some(NameId(interned[at].1 as u16)),
             Err(at) => at,
         };
         let id = interned.len();
@@ -207,7 +287,7 @@ impl NameId {
         // Only ever set here, under the lock, at the next free id.
         let _ = NAMES[id].set(s);
         interned.insert(at, (s, id as u32));
-        Some(NameId(id as u32))
+        Some(NameId(id as u16))
     }
 
     fn text(self) -> &'static str {
@@ -252,7 +332,7 @@ impl fmt::Display for Key {
             Some(t) => write!(f, "{}-{t:016x}", self.prefix()),
             None => {
                 write!(f, "('{}'", self.prefix())?;
-                for i in self.index_value().unwrap_or_default() {
+                for i in self.index_value().as_deref().unwrap_or_default() {
                     write!(f, ", {i}")?;
                 }
                 f.write_str(")")
@@ -280,14 +360,31 @@ mod tests {
 
     #[test]
     fn keys_are_small_and_index_keys_round_trip() {
-        assert!(std::mem::size_of::<Key>() <= 24);
-        for ix in [&[][..], &[7], &[1, 2], &[1, 2, 3], &[u64::MAX, 0, 5, 9]] {
+        assert!(std::mem::size_of::<Key>() <= 16);
+        let big = u32::MAX as u64 + 1;
+        for ix in [
+            &[][..],
+            &[7],
+            &[u64::MAX],
+            &[1, 2],
+            &[u32::MAX as u64, 0],
+            &[big, 2],
+            &[2, big],
+            &[1, 2, 3],
+            &[u64::MAX, 0, 5, 9],
+        ] {
             let k = Key::index("x", ix);
-            assert_eq!(k.index_value(), Some(ix));
+            assert_eq!(k.index_value().as_deref(), Some(ix));
+            // the same key with its name built at run time (always out of line)
+            assert_eq!(k, Key::index(String::from("x"), ix));
+            assert_eq!(hash(&k), hash(&Key::index(String::from("x"), ix)));
             assert_eq!(k.token_value(), None);
             assert_eq!(k.clone(), k);
         }
         assert_ne!(Key::index("x", &[1, 2]), Key::index("x", &[1, 2, 0]));
+        assert_ne!(Key::index("x", &[1]), Key::index("x", &[1, 0]));
+        assert_ne!(Key::index("x", &[]), Key::index("x", &[0]));
+        assert_ne!(Key::index("x", &[1, 2]), Key::index("x", &[big, 2]));
         assert_ne!(Key::index("x", &[5]), Key::token("x", 5));
         assert_ne!(Key::token("x", 5), Key::token("y", 5));
     }

@@ -84,7 +84,7 @@ pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult, Value};
 pub use job::Inputs;
-pub use key::{Key, KeyName};
+pub use key::{Key, KeyIndex, KeyName};
 pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
 pub use scheduler::{current_worker, Held, Scheduler};
 pub use tape::{Chunk, Tape, TapeWriter};

@@ -17,7 +17,7 @@
 //! 4. A task whose value cannot be encoded moves, when all its consumers are on one rank, to
 //!    that rank, so its value never has to cross.
 
-use crate::{Key, NodeId, TaskGraph};
+use crate::{Key, KeyIndex, NodeId, TaskGraph};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
@@ -84,7 +84,7 @@ pub(crate) fn place(g: &TaskGraph, outputs: &[NodeId], ranks: u32) -> Placement 
     let is_value = |i: usize| g.is_replicated(NodeId(i as u32));
     let mut owner = vec![EVERYWHERE; n];
     // Sources: chunk keys by layer, the others in graph order.
-    let mut layers: HashMap<&str, Vec<(&[u64], u32)>> = HashMap::new();
+    let mut layers: HashMap<&str, Vec<(KeyIndex<'_>, u32)>> = HashMap::new();
     let mut others: Vec<u32> = Vec::new();
     let mut is_source = vec![false; n];
     for i in 0..n {
