@@ -238,7 +238,7 @@ impl CallBuilder {
     pub fn new(name: &'static str, pure: bool) -> Self {
         CallBuilder {
             name,
-            deps: Deps::Zero,
+            deps: Deps::none(),
             token: pure.then(|| TokenHasher::new(name)),
             wire: None,
         }

@@ -135,7 +135,7 @@ impl<T: Data> Delayed<T> {
         };
         Delayed::from_node(new_wired_node(
             Key::token("map", fresh_token()),
-            Deps::One([self.node.clone()]),
+            Deps::one(self.node.clone()),
             NodeKind::Call,
             false,
             Some(crate::wire::known_wire::<U>()),
@@ -156,7 +156,7 @@ pub fn value<T: Data>(x: T) -> Delayed<T> {
         move |_: &mut dagr_runtime::Inputs<'_>| -> dagr_runtime::TaskResult { Ok(v.clone()) };
     Delayed::from_node(new_node(
         Key::token("value", fresh_token()),
-        Deps::Zero,
+        Deps::none(),
         NodeKind::Data,
         false,
         body,
@@ -181,7 +181,7 @@ pub fn map2<A: Data, B: Data, U: Data>(
     };
     Delayed::from_node(new_wired_node(
         Key::token("map2", fresh_token()),
-        Deps::Two([a.node.clone(), b.node.clone()]),
+        Deps::two(a.node.clone(), b.node.clone()),
         NodeKind::Call,
         false,
         Some(crate::wire::known_wire::<U>()),

@@ -10,7 +10,8 @@
 
 use crate::share::Fused;
 use dagr_runtime::{Body, Inputs, Key, TaskResult, Wire};
-use std::sync::Arc;
+use std::cell::Cell;
+use std::sync::{Arc, Mutex};
 
 /// A shared reference to a node of the lazy DAG.
 pub(crate) type NodeRef = Arc<dyn NodeDyn>;
@@ -24,36 +25,66 @@ pub enum NodeKind {
     Call,
 }
 
-/// The dependencies of a node, stored inline when there are at most two (most calls), so
-/// building a node costs one allocation.
-#[derive(Default)]
+/// The dependencies of a node, in argument order: one or two inline (most calls), so
+/// building a node costs one allocation, in 32 bytes.
 pub(crate) enum Deps {
-    #[default]
-    Zero,
-    One([NodeRef; 1]),
-    Two([NodeRef; 2]),
+    /// One dependency, or two.
+    Inline(NodeRef, Option<NodeRef>),
+    /// None, or more than two.
     Many(Vec<NodeRef>),
 }
 
+impl Default for Deps {
+    fn default() -> Self {
+        Deps::Many(Vec::new())
+    }
+}
+
 impl Deps {
-    pub(crate) fn as_slice(&self) -> &[NodeRef] {
+    /// No dependency.
+    pub(crate) fn none() -> Deps {
+        Deps::default()
+    }
+
+    pub(crate) fn one(a: NodeRef) -> Deps {
+        Deps::Inline(a, None)
+    }
+
+    pub(crate) fn two(a: NodeRef, b: NodeRef) -> Deps {
+        Deps::Inline(a, Some(b))
+    }
+
+    /// The dependencies as two slices, one after the other.
+    #[inline]
+    fn parts(&self) -> (&[NodeRef], &[NodeRef]) {
         match self {
-            Deps::Zero => &[],
-            Deps::One(a) => a,
-            Deps::Two(a) => a,
-            Deps::Many(v) => v,
+            Deps::Inline(a, b) => (std::slice::from_ref(a), b.as_slice()),
+            Deps::Many(v) => (v, &[]),
         }
     }
 
+    pub(crate) fn iter(
+        &self,
+    ) -> std::iter::Chain<std::slice::Iter<'_, NodeRef>, std::slice::Iter<'_, NodeRef>> {
+        let (a, b) = self.parts();
+        a.iter().chain(b)
+    }
+
     pub(crate) fn len(&self) -> usize {
-        self.as_slice().len()
+        let (a, b) = self.parts();
+        a.len() + b.len()
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&NodeRef> {
+        let (a, b) = self.parts();
+        a.get(i).or_else(|| b.get(i - a.len()))
     }
 
     pub(crate) fn push(&mut self, n: NodeRef) {
         *self = match std::mem::take(self) {
-            Deps::Zero => Deps::One([n]),
-            Deps::One([a]) => Deps::Two([a, n]),
-            Deps::Two([a, b]) => Deps::Many(vec![a, b, n]),
+            Deps::Inline(a, None) => Deps::two(a, n),
+            Deps::Inline(a, Some(b)) => Deps::Many(vec![a, b, n]),
+            Deps::Many(v) if v.is_empty() => Deps::one(n),
             Deps::Many(mut v) => {
                 v.push(n);
                 Deps::Many(v)
@@ -63,10 +94,7 @@ impl Deps {
 
     pub(crate) fn extend(&mut self, it: impl ExactSizeIterator<Item = NodeRef>) {
         if self.len() + it.len() > 2 {
-            let mut v = match std::mem::take(self) {
-                Deps::Many(v) => v,
-                other => other.into_vec(),
-            };
+            let mut v = std::mem::take(self).into_vec();
             v.extend(it);
             *self = Deps::Many(v);
         } else {
@@ -76,25 +104,46 @@ impl Deps {
 
     fn into_vec(self) -> Vec<NodeRef> {
         match self {
-            Deps::Zero => Vec::new(),
-            Deps::One([a]) => vec![a],
-            Deps::Two([a, b]) => vec![a, b],
+            Deps::Inline(a, None) => vec![a],
+            Deps::Inline(a, Some(b)) => vec![a, b],
             Deps::Many(v) => v,
         }
     }
 }
 
+impl std::ops::Index<usize> for Deps {
+    type Output = NodeRef;
+    fn index(&self, i: usize) -> &NodeRef {
+        match self.get(i) {
+            Some(n) => n,
+            None => panic!("dependency {i} of {}", self.len()),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Deps {
+    type Item = &'a NodeRef;
+    type IntoIter = std::iter::Chain<std::slice::Iter<'a, NodeRef>, std::slice::Iter<'a, NodeRef>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 impl From<Vec<NodeRef>> for Deps {
     fn from(v: Vec<NodeRef>) -> Self {
-        let mut d = Deps::Zero;
-        d.extend(v.into_iter());
-        d
+        if v.len() <= 2 {
+            let mut d = Deps::none();
+            d.extend(v.into_iter());
+            d
+        } else {
+            Deps::Many(v)
+        }
     }
 }
 
 pub(crate) trait NodeDyn: Body {
     fn key(&self) -> &Key;
-    fn deps(&self) -> &[NodeRef];
+    fn deps(&self) -> &Deps;
     fn kind(&self) -> NodeKind;
     /// Whether equal keys mean equal results (merged before running).
     fn is_pure(&self) -> bool;
@@ -110,30 +159,112 @@ pub(crate) trait NodeDyn: Body {
     fn fused(&self) -> Option<&dyn Fused>;
 }
 
-/// A node: 72 bytes and its body (a call of one small argument: 88), since a graph of a
-/// million tasks holds a million of them.
-pub(crate) struct Node<F> {
+/// A node: 64 bytes and its body (a call of one small argument: 80), since a graph of a
+/// million tasks holds a million of them. `X` holds what few nodes have ([`Placed`]); for
+/// the others it is [`Plain`], of no size.
+pub(crate) struct Node<F, X = Plain> {
     pub(crate) key: Key,
     pub(crate) deps: Deps,
-    /// The codec, through its `'static` home (one pointer instead of two).
-    pub(crate) wire: Option<&'static Wire>,
-    /// What few nodes have, out of line so that the others do not carry it: `None` for a
-    /// plain call (not pure, placed with its inputs, fusing nothing).
-    pub(crate) rare: Option<Box<Rare>>,
+    /// Its kind, purity, placement and codec, shared with every node alike.
+    meta: &'static Meta,
+    extra: X,
     pub(crate) body: F,
 }
 
-/// The fields of a node that most nodes leave at their defaults.
-pub(crate) struct Rare {
+/// What a node is, apart from its key, inputs and body: few distinct values in a process,
+/// each kept once ([`Meta::homed`]) for every node alike to point to.
+#[derive(Clone, Copy)]
+struct Meta {
     kind: NodeKind,
     pure: bool,
+    /// Placed by its chunk index in a distributed run (see [`NodeDyn::is_spread`]).
     spread: bool,
-    /// The rank it is pinned to ([`NO_PIN`]: none).
+    wire: Option<Wire>,
+}
+
+impl Meta {
+    fn same(&self, other: &Meta) -> bool {
+        // (`ptr::eq` compares both halves of a codec: codecs are zero-sized, so their data
+        // pointers may all be equal and only the vtable tells them apart)
+        let wire = match (self.wire, other.wire) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        wire && (self.kind, self.pure, self.spread) == (other.kind, other.pure, other.spread)
+    }
+
+    /// The `'static` copy of this meta that every node alike points to. There are few
+    /// (node kinds times codecs; the compiler makes one vtable per type and codegen unit),
+    /// so each is made once and kept.
+    fn homed(self) -> &'static Meta {
+        thread_local! {
+            /// This thread's recently used metas, the newest first.
+            static RECENT: [Cell<Option<&'static Meta>>; 4] =
+                const { [const { Cell::new(None) }; 4] };
+        }
+        RECENT.with(|recent| {
+            if let Some(hit) = recent
+                .iter()
+                .find_map(|c| c.get().filter(|m| m.same(&self)))
+            {
+                return hit;
+            }
+            let hit = self.homed_slow();
+            for i in (1..recent.len()).rev() {
+                recent[i].set(recent[i - 1].get());
+            }
+            recent[0].set(Some(hit));
+            hit
+        })
+    }
+
+    #[cold]
+    fn homed_slow(self) -> &'static Meta {
+        static HOMES: Mutex<Vec<&'static Meta>> = Mutex::new(Vec::new());
+        let mut homes = HOMES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&hit) = homes.iter().find(|m| m.same(&self)) {
+            return hit;
+        }
+        let hit: &'static Meta = Box::leak(Box::new(self));
+        homes.push(hit);
+        hit
+    }
+}
+
+/// What a node may hold beyond the fields every node has.
+pub(crate) trait Extra: Send + Sync + 'static {
+    /// The rank a distributed run must run it on.
+    fn pinned(&self) -> Option<usize> {
+        None
+    }
+    /// The named blocks its task makes inside itself.
+    fn fused(&self) -> Option<&dyn Fused> {
+        None
+    }
+}
+
+/// Nothing more: most nodes.
+pub(crate) struct Plain;
+
+impl Extra for Plain {}
+
+/// A node pinned to a rank, or making named blocks inside itself.
+pub(crate) struct Placed {
+    /// [`NO_PIN`]: none.
     pin: u32,
     fused: Option<Arc<dyn Fused>>,
 }
 
-impl<F> Body for Node<F>
+impl Extra for Placed {
+    fn pinned(&self) -> Option<usize> {
+        (self.pin != NO_PIN).then_some(self.pin as usize)
+    }
+    fn fused(&self) -> Option<&dyn Fused> {
+        self.fused.as_deref()
+    }
+}
+
+impl<F, X: Extra> Body for Node<F, X>
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
@@ -143,41 +274,40 @@ where
     }
 }
 
-impl<F> NodeDyn for Node<F>
+impl<F, X: Extra> NodeDyn for Node<F, X>
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
     fn key(&self) -> &Key {
         &self.key
     }
-    fn deps(&self) -> &[NodeRef] {
-        self.deps.as_slice()
+    fn deps(&self) -> &Deps {
+        &self.deps
     }
     fn kind(&self) -> NodeKind {
-        self.rare.as_ref().map_or(NodeKind::Call, |r| r.kind)
+        self.meta.kind
     }
     fn is_pure(&self) -> bool {
-        self.rare.as_ref().is_some_and(|r| r.pure)
+        self.meta.pure
     }
     fn take_deps(&mut self) -> Deps {
         std::mem::take(&mut self.deps)
     }
     fn wire(&self) -> Option<Wire> {
-        self.wire.copied()
+        self.meta.wire
     }
     fn is_spread(&self) -> bool {
-        self.rare.as_ref().is_some_and(|r| r.spread)
+        self.meta.spread
     }
     fn pinned(&self) -> Option<usize> {
-        let pin = self.rare.as_ref().map_or(NO_PIN, |r| r.pin);
-        (pin != NO_PIN).then_some(pin as usize)
+        self.extra.pinned()
     }
     fn fused(&self) -> Option<&dyn Fused> {
-        self.rare.as_ref().and_then(|r| r.fused.as_deref())
+        self.extra.fused()
     }
 }
 
-impl<F> Drop for Node<F> {
+impl<F, X> Drop for Node<F, X> {
     fn drop(&mut self) {
         // Unlink uniquely owned descendants onto a heap stack instead of recursing; the
         // stack only allocates when there is such a descendant with dependencies.
@@ -185,19 +315,17 @@ impl<F> Drop for Node<F> {
         let unlink = |mut dep: NodeRef, stack: &mut Vec<NodeRef>| {
             if let Some(inner) = Arc::get_mut(&mut dep) {
                 match inner.take_deps() {
-                    Deps::Zero => {}
-                    Deps::One([a]) => stack.push(a),
-                    Deps::Two([a, b]) => stack.extend([a, b]),
+                    Deps::Inline(a, b) => stack.extend(std::iter::once(a).chain(b)),
                     Deps::Many(v) => stack.extend(v),
                 }
             }
         };
         match std::mem::take(&mut self.deps) {
-            Deps::Zero => {}
-            Deps::One([a]) => unlink(a, &mut stack),
-            Deps::Two([a, b]) => {
+            Deps::Inline(a, b) => {
                 unlink(a, &mut stack);
-                unlink(b, &mut stack);
+                if let Some(b) = b {
+                    unlink(b, &mut stack);
+                }
             }
             Deps::Many(v) => v.into_iter().for_each(|d| unlink(d, &mut stack)),
         }
@@ -226,7 +354,7 @@ pub(crate) fn new_wired_node<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    build(key, deps, (kind, pure), wire, (false, NO_PIN), None, body)
+    build(key, deps, (kind, pure), wire, false, body)
 }
 
 /// A node of every field: `(kind, pure)`, `(spread, pin)` for where a distributed run
@@ -236,28 +364,52 @@ fn build<F>(
     deps: Deps,
     (kind, pure): (NodeKind, bool),
     wire: Option<Wire>,
-    (spread, pin): (bool, u32),
-    fused: Option<Arc<dyn Fused>>,
+    spread: bool,
     body: F,
 ) -> NodeRef
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    let plain = kind == NodeKind::Call && !pure && !spread && pin == NO_PIN && fused.is_none();
-    let rare = (!plain).then(|| {
-        Box::new(Rare {
-            kind,
-            pure,
-            spread,
-            pin,
-            fused,
-        })
-    });
+    let meta = Meta {
+        kind,
+        pure,
+        spread,
+        wire,
+    }
+    .homed();
     Arc::new(Node {
         key,
         deps,
-        wire: wire.map(crate::wire::homed),
-        rare,
+        meta,
+        extra: Plain,
+        body,
+    })
+}
+
+/// [`build`] for a node pinned to a rank or making named blocks inside itself.
+fn build_placed<F>(
+    key: Key,
+    deps: Deps,
+    pure: bool,
+    wire: Option<Wire>,
+    extra: Placed,
+    body: F,
+) -> NodeRef
+where
+    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
+{
+    let meta = Meta {
+        kind: NodeKind::Call,
+        pure,
+        spread: false,
+        wire,
+    }
+    .homed();
+    Arc::new(Node {
+        key,
+        deps,
+        meta,
+        extra,
         body,
     })
 }
@@ -274,43 +426,14 @@ pub(crate) fn new_fused_node<F>(
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    build(
-        key,
-        deps,
-        (NodeKind::Call, true),
-        wire,
-        (false, NO_PIN),
-        fused,
-        body,
-    )
+    match fused {
+        None => build(key, deps, (NodeKind::Call, true), wire, false, body),
+        fused => build_placed(key, deps, true, wire, Placed { pin: NO_PIN, fused }, body),
+    }
 }
 
 /// `pin` of a node pinned to no rank.
 const NO_PIN: u32 = u32::MAX;
-
-/// A call node without inputs' say over where a distributed run places it: spread by its
-/// chunk index, or pinned to a rank.
-fn placed_node<F>(
-    key: Key,
-    deps: Deps,
-    wire: Option<Wire>,
-    spread: bool,
-    pin: u32,
-    body: F,
-) -> NodeRef
-where
-    F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
-{
-    build(
-        key,
-        deps,
-        (NodeKind::Call, false),
-        wire,
-        (spread, pin),
-        None,
-        body,
-    )
-}
 
 /// [`new_wired_node`] for a node a distributed run places by its chunk index, as it places
 /// sources, instead of with most of its inputs (the roots of reductions that should end
@@ -319,7 +442,7 @@ pub(crate) fn new_spread_node<F>(key: Key, deps: Deps, wire: Option<Wire>, body:
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    placed_node(key, deps, wire, true, NO_PIN, body)
+    build(key, deps, (NodeKind::Call, false), wire, true, body)
 }
 
 /// A node holding a value only process `rank` of a distributed run has: a distributed run
@@ -328,12 +451,13 @@ pub(crate) fn new_pinned_node<F>(key: Key, rank: usize, wire: Option<Wire>, body
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
-    placed_node(
+    let pin = rank.min(NO_PIN as usize - 1) as u32;
+    build_placed(
         key,
-        Deps::Zero,
-        wire,
+        Deps::none(),
         false,
-        rank.min(NO_PIN as usize - 1) as u32,
+        wire,
+        Placed { pin, fused: None },
         body,
     )
 }
@@ -351,35 +475,106 @@ mod tests {
         let two =
             move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(a.get(inp)? + b.get(inp)?)) };
         assert_eq!(std::mem::size_of::<ArgSlot<i64>>(), 16);
+        let plain = Meta {
+            kind: NodeKind::Call,
+            pure: false,
+            spread: false,
+            wire: None,
+        }
+        .homed();
         assert!(
             std::mem::size_of_val(&Node {
                 key: Key::token("x", 1),
-                deps: Deps::Zero,
-                wire: None,
-                rare: None,
+                deps: Deps::none(),
+                meta: plain,
+                extra: Plain,
                 body: one
-            }) <= 88
+            }) <= 80
         );
         assert!(
             std::mem::size_of_val(&Node {
                 key: Key::token("x", 1),
-                deps: Deps::Zero,
-                wire: None,
-                rare: None,
+                deps: Deps::none(),
+                meta: plain,
+                extra: Plain,
                 body: two
-            }) <= 104
+            }) <= 96
         );
     }
 
     #[test]
     fn kinds_and_purity_survive_out_of_line() {
         let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0_i64)) };
-        let plain = new_node(Key::token("p", 1), Deps::Zero, NodeKind::Call, false, f);
-        let pure = new_node(Key::token("q", 1), Deps::Zero, NodeKind::Call, true, f);
-        let data = new_node(Key::token("d", 1), Deps::Zero, NodeKind::Data, false, f);
+        let plain = new_node(Key::token("p", 1), Deps::none(), NodeKind::Call, false, f);
+        let pure = new_node(Key::token("q", 1), Deps::none(), NodeKind::Call, true, f);
+        let data = new_node(Key::token("d", 1), Deps::none(), NodeKind::Data, false, f);
         assert_eq!((plain.kind(), plain.is_pure()), (NodeKind::Call, false));
         assert_eq!((pure.kind(), pure.is_pure()), (NodeKind::Call, true));
         assert_eq!((data.kind(), data.is_pure()), (NodeKind::Data, false));
         assert!(plain.pinned().is_none() && !plain.is_spread() && plain.fused().is_none());
+        let pinned = new_pinned_node(Key::token("r", 1), 3, None, f);
+        assert_eq!((pinned.pinned(), pinned.is_spread()), (Some(3), false));
+        let spread = new_spread_node(Key::token("s", 1), Deps::none(), None, f);
+        assert!(spread.is_spread() && spread.pinned().is_none() && !spread.is_pure());
+    }
+
+    #[test]
+    fn metas_alike_share_one_home() {
+        let meta = |kind, pure, spread, wire| Meta {
+            kind,
+            pure,
+            spread,
+            wire,
+        };
+        let (a, b) = (
+            crate::wire::wire_of::<Vec<i64>>(),
+            crate::wire::wire_of::<String>(),
+        );
+        let homes = [
+            meta(NodeKind::Call, false, false, None),
+            meta(NodeKind::Call, false, false, Some(a)),
+            meta(NodeKind::Call, false, false, Some(b)),
+            meta(NodeKind::Call, true, false, Some(a)),
+            meta(NodeKind::Call, false, true, Some(a)),
+            meta(NodeKind::Data, false, false, Some(a)),
+        ]
+        .map(|m| m.homed() as *const Meta as usize);
+        for (i, &h) in homes.iter().enumerate() {
+            assert!(!homes[..i].contains(&h), "{i}");
+        }
+        // the same home again, past this thread's recent ones and from another thread
+        let again = std::thread::spawn(move || {
+            meta(NodeKind::Call, false, false, Some(a)).homed() as *const Meta as usize
+        });
+        assert_eq!(again.join().unwrap(), homes[1]);
+        let m = meta(NodeKind::Data, false, false, Some(a)).homed();
+        assert_eq!(m as *const Meta as usize, homes[5]);
+        assert_eq!(m.wire.map(|w| w.type_name()), Some(a.type_name()));
+    }
+
+    #[test]
+    fn deps_keep_their_order_however_they_grow() {
+        let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0_i64)) };
+        let nodes: Vec<NodeRef> = (0..5)
+            .map(|i| new_node(Key::token("n", i), Deps::none(), NodeKind::Call, false, f))
+            .collect();
+        let keys = |d: &Deps| d.iter().map(|n| n.key().clone()).collect::<Vec<_>>();
+        for n in 0..=nodes.len() {
+            let want: Vec<Key> = nodes[..n].iter().map(|n| n.key().clone()).collect();
+            let mut pushed = Deps::none();
+            nodes[..n].iter().for_each(|x| pushed.push(x.clone()));
+            let mut extended = Deps::none();
+            extended.extend(nodes[..n].iter().cloned());
+            let from = Deps::from(nodes[..n].to_vec());
+            for d in [&pushed, &extended, &from] {
+                assert_eq!(d.len(), n);
+                assert_eq!(keys(d), want);
+                assert!(d.get(n).is_none());
+                for (i, k) in want.iter().enumerate() {
+                    assert_eq!(d[i].key(), k);
+                }
+            }
+        }
+        assert_eq!(std::mem::size_of::<Deps>(), 32);
     }
 }

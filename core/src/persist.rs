@@ -104,7 +104,7 @@ fn holding(n: &NodeRef, v: Value) -> NodeRef {
     let body = move |_: &mut Inputs<'_>| -> TaskResult { Ok(v.clone()) };
     new_wired_node(
         n.key().clone(),
-        Deps::Zero,
+        Deps::none(),
         NodeKind::Data,
         false,
         n.wire(),

@@ -75,7 +75,7 @@ fn nothing_to_combine(name: &Arc<str>, prefix: &[u64]) -> NodeRef {
     let body = |_: &mut Inputs<'_>| -> TaskResult { Err(TaskError::new("nothing to combine")) };
     new_node(
         Key::index(name.clone(), prefix),
-        Deps::Zero,
+        Deps::none(),
         NodeKind::Call,
         false,
         body,
@@ -222,7 +222,7 @@ pub(crate) fn then<A: Data, B: Data>(
     let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp.take::<A>(0)?)?)) };
     new_wired_node(
         Key::index(name, &[0]),
-        Deps::One([prior]),
+        Deps::one(prior),
         NodeKind::Call,
         false,
         wire,
@@ -255,7 +255,7 @@ pub(crate) fn partition_nodes<S: Data>(
                 };
                 Ok(Arc::new(run(i, v)?))
             };
-            let deps = input.clone().map_or(Deps::Zero, |n| Deps::One([n]));
+            let deps = input.clone().map_or(Deps::none(), Deps::one);
             new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
                 deps,
@@ -275,7 +275,7 @@ mod tests {
     fn leaf(i: usize) -> NodeRef {
         new_node(
             Key::index(Arc::<str>::from("leaf"), &[i as u64]),
-            Deps::Zero,
+            Deps::none(),
             NodeKind::Call,
             false,
             |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0u8)) },

@@ -12,9 +12,8 @@ use dagr_runtime::{BoxError, Codec, Opaque, Value, Wire};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::TypeId;
-use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// A value that can cross between processes: `Data` with serde's `Serialize` and
 /// `Deserialize` (Dask: picklable).
@@ -78,44 +77,6 @@ pub fn known_wire<T: 'static>() -> Wire {
         Some(&w) => w,
         None => Opaque::<T>::WIRE,
     }
-}
-
-/// A `'static` home for the codec `w`, so that a node holds it as one pointer instead of
-/// two. Codecs are few (one per type that crosses, and the compiler makes one vtable per
-/// type and codegen unit), so each gets a home once and keeps it.
-pub(crate) fn homed(w: Wire) -> &'static Wire {
-    thread_local! {
-        /// This thread's recently homed codecs, the newest first.
-        static RECENT: [Cell<Option<&'static Wire>>; 4] = const { [const { Cell::new(None) }; 4] };
-    }
-    RECENT.with(|recent| {
-        // (`ptr::eq` compares both halves: codecs are zero-sized, so their data pointers
-        // may all be equal and only the vtable tells them apart)
-        if let Some(hit) = recent
-            .iter()
-            .find_map(|c| c.get().filter(|h| std::ptr::eq(**h, w)))
-        {
-            return hit;
-        }
-        let hit = homed_slow(w);
-        for i in (1..recent.len()).rev() {
-            recent[i].set(recent[i - 1].get());
-        }
-        recent[0].set(Some(hit));
-        hit
-    })
-}
-
-#[cold]
-fn homed_slow(w: Wire) -> &'static Wire {
-    static HOMES: Mutex<Vec<&'static Wire>> = Mutex::new(Vec::new());
-    let mut homes = HOMES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(&hit) = homes.iter().find(|h| std::ptr::eq(***h, w)) {
-        return hit;
-    }
-    let hit: &'static Wire = Box::leak(Box::new(w));
-    homes.push(hit);
-    hit
 }
 
 /// Codecs by type: the standard and library types, then those given to [`register`].
@@ -257,22 +218,6 @@ mod tests {
         // the values' bytes and a few of framing, not one serializer call per value
         assert!(bytes.len() < 8 * 1003 + 16, "{}", bytes.len());
         assert_eq!(postcard::from_bytes::<Cols>(&bytes).unwrap(), cols);
-    }
-
-    #[test]
-    fn a_codec_has_one_home() {
-        let (a, b) = (wire_of::<Vec<i64>>(), wire_of::<String>());
-        assert!(std::ptr::eq(homed(a), homed(a)));
-        assert!(!std::ptr::eq(homed(a), homed(b)));
-        assert!(std::ptr::eq(*homed(b), b));
-        // from another thread, past this thread's recent ones
-        let c = known_wire::<std::fs::File>();
-        for w in [c, a, b, wire_of::<u8>(), wire_of::<u16>(), wire_of::<u32>()] {
-            let home = homed(w) as *const Wire as usize;
-            let there = std::thread::spawn(move || homed(w) as *const Wire as usize);
-            assert_eq!(there.join().unwrap(), home);
-            assert_eq!(homed(w).type_name(), w.type_name());
-        }
     }
 
     #[test]

@@ -237,10 +237,10 @@ fn blocked_product<T: Number>(
             let parts: Vec<NodeRef> = (0..nk)
                 .map(|n| {
                     let (ia, ib) = index(&o, n);
-                    let deps = Deps::Two([
+                    let deps = Deps::two(
                         blocks_a[super::blocks::linear(&ia, &nb_a)].clone(),
                         blocks_b[super::blocks::linear(&ib, &nb_b)].clone(),
-                    ]);
+                    );
                     let kernel = kernel.clone();
                     let shape = shape.clone();
                     let body = move |inp: &mut Inputs<'_>| -> TaskResult {

@@ -363,7 +363,7 @@ impl<T: Element> Array<T> {
             for (j, idx) in band.iter().enumerate() {
                 out.push(new_wired_node(
                     key(name, idx),
-                    Deps::One([together.clone()]),
+                    Deps::one(together.clone()),
                     NodeKind::Call,
                     true,
                     Some(crate::wire_of::<A::Out>()),

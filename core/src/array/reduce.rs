@@ -290,7 +290,7 @@ impl<T: Element> Array<T> {
             move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(finish(inp.take::<P>(0)?)?)) };
         Delayed::from_node(new_wired_node(
             Key::index(format!("{what}-{:016x}", self.token), &[]),
-            Deps::One([root]),
+            Deps::one(root),
             NodeKind::Call,
             true,
             Some(wire_of::<R>()),
@@ -362,7 +362,7 @@ impl<T: Element> Array<T> {
                 };
                 new_wired_node(
                     Key::index(fin.clone(), &key),
-                    Deps::One([root]),
+                    Deps::one(root),
                     NodeKind::Call,
                     true,
                     Some(crate::wire::array_node_wire::<U, ArcArray<U, IxDyn>>()),

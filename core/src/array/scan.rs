@@ -115,7 +115,7 @@ impl<T: Number> Array<T> {
             };
             nodes.push(new_wired_node(
                 Key::index(name.clone(), &key_of(&idx)),
-                Deps::Two([locals[k].clone(), carry]),
+                Deps::two(locals[k].clone(), carry),
                 NodeKind::Call,
                 true,
                 wire,

@@ -160,7 +160,7 @@ impl<T: Element> Array<T> {
                 };
                 new_wired_node(
                     Key::index(fin.clone(), &key),
-                    Deps::One([root]),
+                    Deps::one(root),
                     NodeKind::Call,
                     true,
                     out_wire,

@@ -33,7 +33,7 @@ impl<T: Data> Bag<T> {
                 let k = nodes.len() as u64;
                 nodes.push(new_wired_node(
                     Key::index(name.clone(), &[k]),
-                    Deps::Two([a.clone(), b.clone()]),
+                    Deps::two(a.clone(), b.clone()),
                     NodeKind::Call,
                     false,
                     Some(crate::wire::known_wire::<Vec<(T, U)>>()),

@@ -604,7 +604,7 @@ impl<T: Data> Bag<T> {
                     let (a, b) = (piece * len / pieces, (piece + 1) * len / pieces);
                     Ok(Arc::new(part[a..b].to_vec()))
                 };
-                let deps = Deps::One([old[p].clone()]);
+                let deps = Deps::one(old[p].clone());
                 nodes.push(new_wired_node(
                     Key::index(name.clone(), &[j as u64]),
                     deps,

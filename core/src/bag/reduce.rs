@@ -513,7 +513,7 @@ impl<T: Data> Bag<T> {
                     let key = key.clone();
                     crate::node::new_wired_node(
                         Key::index(layer_name("topk-part"), &[j as u64]),
-                        Deps::One([group.clone()]),
+                        Deps::one(group.clone()),
                         NodeKind::Call,
                         false,
                         Some(crate::wire_of::<Vec<RankedCount>>()),
@@ -743,7 +743,7 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
     // a fresh inbox for each run (and each rank of a cluster)
     let inbox = crate::node::new_node(
         Key::index(layer_name(&format!("{name}-inbox")), &[0]),
-        Deps::Zero,
+        Deps::none(),
         NodeKind::Data,
         false,
         |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(Inbox::default())) },
@@ -756,7 +756,7 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
                 .map(|(i, part)| {
                     crate::node::new_wired_node(
                         Key::index(cut.clone(), &[g as u64, i as u64]),
-                        Deps::Two([part.clone(), inbox.clone()]),
+                        Deps::two(part.clone(), inbox.clone()),
                         NodeKind::Call,
                         false,
                         wire,
@@ -780,7 +780,7 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
             );
             crate::node::new_wired_node(
                 Key::index(merge.clone(), &[g as u64, 3]),
-                Deps::Two([chains, inbox.clone()]),
+                Deps::two(chains, inbox.clone()),
                 NodeKind::Call,
                 false,
                 wire,

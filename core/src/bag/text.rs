@@ -678,7 +678,7 @@ impl<T: Data + Display> Bag<T> {
                     };
                     Delayed::from_node(new_wired_node(
                         Key::index(layer_name("write"), &[i as u64]),
-                        Deps::One([text]),
+                        Deps::one(text),
                         NodeKind::Call,
                         false,
                         Some(crate::wire_of::<()>()),

@@ -514,7 +514,7 @@ fn per_part<S: crate::Wired>(
             let f = f.clone();
             crate::node::new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
-                Deps::One([part.clone()]),
+                Deps::one(part.clone()),
                 NodeKind::Call,
                 false,
                 Some(crate::wire_of::<S>()),

@@ -82,7 +82,7 @@ fn cut_by(
 fn piece(name: &Arc<str>, index: &[u64], of: &NodeRef, j: usize) -> NodeRef {
     crate::node::new_wired_node(
         Key::index(name.clone(), index),
-        Deps::One([of.clone()]),
+        Deps::one(of.clone()),
         NodeKind::Call,
         false,
         Some(Piece::WIRE),

@@ -589,7 +589,7 @@ impl GroupBy {
                 let body = body.clone();
                 crate::node::new_wired_node(
                     Key::index(name.clone(), &[j as u64]),
-                    Deps::One([m]),
+                    Deps::one(m),
                     NodeKind::Call,
                     false,
                     Some(crate::wire_of::<Table>()),
@@ -617,7 +617,7 @@ fn bucket_trees(
     let n = level.len();
     let decide = crate::node::new_wired_node(
         Key::index(layer_name("groupby-groups"), &[0]),
-        Deps::One([level[0].clone()]),
+        Deps::one(level[0].clone()),
         NodeKind::Call,
         false,
         Some(crate::wire_of::<bool>()),
@@ -634,7 +634,7 @@ fn bucket_trees(
         .map(|(i, leaf)| {
             let cut = crate::node::new_wired_node(
                 Key::index(cut_name.clone(), &[i as u64]),
-                Deps::Two([leaf, decide.clone()]),
+                Deps::two(leaf, decide.clone()),
                 NodeKind::Call,
                 false,
                 Some(crate::wire_of::<Vec<Partial>>()),
@@ -658,7 +658,7 @@ fn bucket_trees(
                 .map(|b| {
                     crate::node::new_wired_node(
                         Key::index(piece_name.clone(), &[i as u64, b as u64]),
-                        Deps::One([cut.clone()]),
+                        Deps::one(cut.clone()),
                         NodeKind::Call,
                         false,
                         Some(crate::wire_of::<Partial>()),

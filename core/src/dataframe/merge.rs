@@ -490,7 +490,7 @@ pub(super) fn join_parts(
             let (layout, schema) = (layout.clone(), schema.clone());
             crate::node::new_wired_node(
                 Key::index(name.clone(), &[i as u64]),
-                Deps::Two([l, r]),
+                Deps::two(l, r),
                 NodeKind::Call,
                 false,
                 Some(crate::wire_of::<Table>()),

@@ -789,7 +789,7 @@ impl DataFrame {
         };
         let node = crate::node::new_wired_node(
             Key::index(layer_name("sort-values"), &[0]),
-            Deps::One([all.node]),
+            Deps::one(all.node),
             NodeKind::Call,
             false,
             Some(crate::wire_of::<Table>()),
