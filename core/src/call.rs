@@ -3,8 +3,10 @@
 //! Each argument of a `#[delayed]` function accepts a plain `A`, a `Delayed<A>`, a
 //! `&Delayed<A>`; for a `Vec<X>` parameter, a `Vec<Delayed<X>>` or a `&Vec<Delayed<X>>`
 //! (`&[Delayed<X>]`); for a `String` parameter, a `&str`. [`IntoArg`] turns each
-//! into an [`ArgSlot`]: a captured constant, or the position of a dependency among the node's
-//! inputs. The node's body reads its slots back in argument order.
+//! into a [`Slot`]: a captured constant ([`ConstSlot`]), the position of a dependency among
+//! the node's inputs ([`DepSlot`]), or a run of them ([`ListSlot`]) — each of the size its
+//! kind needs, since the kind is known where the call is written. The node's body reads its
+//! slots back in argument order.
 
 use crate::delayed::{Data, Delayed};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
@@ -15,12 +17,15 @@ use std::sync::Arc;
 /// Collects the arguments of one call and builds its node.
 ///
 /// ```
-/// use dagr::private::CallBuilder;
+/// use dagr::private::{CallBuilder, Slot};
 /// use dagr::value;
 /// let mut b = CallBuilder::new("add", false);
 /// let x = b.arg::<i64, _>(1);
 /// let y = b.arg::<i64, _>(value(2_i64));
-/// let sum = b.finish(move |inp| Ok(x.get(inp)? + y.get(inp)?));
+/// let sum = b.finish(move |inp| {
+///     let (x, y): (i64, i64) = (x.get(inp)?, y.get(inp)?);
+///     Ok(x + y)
+/// });
 /// assert_eq!(sum.compute().unwrap(), 3);
 /// assert_eq!(sum.key().prefix(), "add");
 /// ```
@@ -31,19 +36,32 @@ pub struct CallBuilder {
     wire: Option<dagr_runtime::Wire>,
 }
 
-/// Where a call finds one argument when it runs.
-///
-/// A slot of an argument of at most 8 bytes takes 16: every call node holds one per
-/// argument.
-pub enum ArgSlot<T> {
-    /// A plain value given at the call.
-    Const(T),
-    /// The result of the dependency at this position (positions are `u32`, as in the
-    /// runtime's graphs).
-    Dep(u32),
-    /// Several dependencies collected into a `Vec` (out of line: rare, and it would
-    /// otherwise widen every slot).
-    List(Box<ListSlot<T>>),
+/// Where a call finds one argument when it runs: every call node holds one per argument.
+pub trait Slot<T>: Send + Sync + 'static {
+    /// The argument's value, owned: moved out of the input when this call is its last
+    /// consumer, cloned otherwise.
+    fn get(&self, inputs: &mut Inputs<'_>) -> Result<T, TaskError>;
+}
+
+/// A plain value given at the call.
+pub struct ConstSlot<T>(pub T);
+
+impl<T: Data> Slot<T> for ConstSlot<T> {
+    #[inline]
+    fn get(&self, _: &mut Inputs<'_>) -> Result<T, TaskError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The result of the dependency at this position (positions are `u32`, as in the
+/// runtime's graphs): 4 bytes.
+pub struct DepSlot(pub u32);
+
+impl<T: Data> Slot<T> for DepSlot {
+    #[inline]
+    fn get(&self, inputs: &mut Inputs<'_>) -> Result<T, TaskError> {
+        inputs.take::<T>(self.0 as usize)
+    }
 }
 
 /// Where a call finds an argument made of several dependencies.
@@ -56,16 +74,19 @@ pub struct ListSlot<T> {
     pub collect: fn(&mut Inputs<'_>, usize, usize) -> Result<T, TaskError>,
 }
 
-impl<T: Data> ArgSlot<T> {
-    /// The argument's value, owned: moved out of the input when this call is its last
-    /// consumer, cloned otherwise.
+impl<T: Data> Slot<T> for ListSlot<T> {
     #[inline]
-    pub fn get(&self, inputs: &mut Inputs<'_>) -> Result<T, TaskError> {
-        match self {
-            ArgSlot::Const(v) => Ok(v.clone()),
-            ArgSlot::Dep(i) => inputs.take::<T>(*i as usize),
-            ArgSlot::List(list) => (list.collect)(inputs, list.start as usize, list.len as usize),
-        }
+    fn get(&self, inputs: &mut Inputs<'_>) -> Result<T, TaskError> {
+        (self.collect)(inputs, self.start as usize, self.len as usize)
+    }
+}
+
+/// The slot of an argument that cannot exist ([`NeverArg`]).
+pub enum NeverSlot {}
+
+impl<T> Slot<T> for NeverSlot {
+    fn get(&self, _: &mut Inputs<'_>) -> Result<T, TaskError> {
+        match *self {}
     }
 }
 
@@ -78,8 +99,10 @@ impl<T: Data> ArgSlot<T> {
             a `String` parameter also a `&str`"
 )]
 pub trait IntoArg<T> {
+    /// Where the call finds the argument when it runs.
+    type Slot: Slot<T>;
     /// Registers the argument with the call being built.
-    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<T>;
+    fn into_arg(self, b: &mut CallBuilder) -> Self::Slot;
 }
 
 /// An argument of a `#[delayed(pure)]` function: it also names itself in the call's token.
@@ -97,8 +120,9 @@ pub trait PureArg<T>: IntoArg<T> {
 }
 
 impl<T: Data> IntoArg<T> for T {
-    fn into_arg(self, _: &mut CallBuilder) -> ArgSlot<T> {
-        ArgSlot::Const(self)
+    type Slot = ConstSlot<T>;
+    fn into_arg(self, _: &mut CallBuilder) -> ConstSlot<T> {
+        ConstSlot(self)
     }
 }
 
@@ -110,8 +134,9 @@ impl<T: Data + Tokenize> PureArg<T> for T {
 }
 
 impl<T: Data> IntoArg<T> for Delayed<T> {
-    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<T> {
-        ArgSlot::Dep(b.push(self.node))
+    type Slot = DepSlot;
+    fn into_arg(self, b: &mut CallBuilder) -> DepSlot {
+        DepSlot(b.push(self.node))
     }
 }
 
@@ -122,8 +147,9 @@ impl<T: Data> PureArg<T> for Delayed<T> {
 }
 
 impl<T: Data> IntoArg<T> for &Delayed<T> {
-    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<T> {
-        ArgSlot::Dep(b.push(self.node.clone()))
+    type Slot = DepSlot;
+    fn into_arg(self, b: &mut CallBuilder) -> DepSlot {
+        DepSlot(b.push(self.node.clone()))
     }
 }
 
@@ -134,15 +160,16 @@ impl<T: Data> PureArg<T> for &Delayed<T> {
 }
 
 impl<X: Data> IntoArg<Vec<X>> for Vec<Delayed<X>> {
-    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
+    type Slot = ListSlot<Vec<X>>;
+    fn into_arg(self, b: &mut CallBuilder) -> ListSlot<Vec<X>> {
         let start = b.deps.len() as u32;
         let len = self.len() as u32;
         b.deps.extend(self.into_iter().map(|d| d.node));
-        ArgSlot::List(Box::new(ListSlot {
+        ListSlot {
             start,
             len,
             collect: collect_list::<X>,
-        }))
+        }
     }
 }
 
@@ -155,8 +182,9 @@ impl<X: Data> PureArg<Vec<X>> for Vec<Delayed<X>> {
 }
 
 impl<X: Data> IntoArg<Vec<X>> for &Vec<Delayed<X>> {
-    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
-        self.as_slice().into_arg(b)
+    type Slot = ListSlot<Vec<X>>;
+    fn into_arg(self, b: &mut CallBuilder) -> ListSlot<Vec<X>> {
+        IntoArg::<Vec<X>>::into_arg(self.as_slice(), b)
     }
 }
 
@@ -167,15 +195,16 @@ impl<X: Data> PureArg<Vec<X>> for &Vec<Delayed<X>> {
 }
 
 impl<X: Data> IntoArg<Vec<X>> for &[Delayed<X>] {
-    fn into_arg(self, b: &mut CallBuilder) -> ArgSlot<Vec<X>> {
+    type Slot = ListSlot<Vec<X>>;
+    fn into_arg(self, b: &mut CallBuilder) -> ListSlot<Vec<X>> {
         let start = b.deps.len() as u32;
         let len = self.len() as u32;
         b.deps.extend(self.iter().map(|d| d.node.clone()));
-        ArgSlot::List(Box::new(ListSlot {
+        ListSlot {
             start,
             len,
             collect: collect_list::<X>,
-        }))
+        }
     }
 }
 
@@ -188,8 +217,9 @@ impl<X: Data> PureArg<Vec<X>> for &[Delayed<X>] {
 }
 
 impl IntoArg<String> for &str {
-    fn into_arg(self, _: &mut CallBuilder) -> ArgSlot<String> {
-        ArgSlot::Const(self.to_owned())
+    type Slot = ConstSlot<String>;
+    fn into_arg(self, _: &mut CallBuilder) -> ConstSlot<String> {
+        ConstSlot(self.to_owned())
     }
 }
 
@@ -207,7 +237,8 @@ impl PureArg<String> for &str {
 pub enum NeverArg {}
 
 impl<T> IntoArg<T> for NeverArg {
-    fn into_arg(self, _: &mut CallBuilder) -> ArgSlot<T> {
+    type Slot = NeverSlot;
+    fn into_arg(self, _: &mut CallBuilder) -> NeverSlot {
         match self {}
     }
 }
@@ -258,13 +289,13 @@ impl CallBuilder {
 
     /// Registers an argument.
     #[inline]
-    pub fn arg<T: Data, A: IntoArg<T>>(&mut self, a: A) -> ArgSlot<T> {
+    pub fn arg<T: Data, A: IntoArg<T>>(&mut self, a: A) -> A::Slot {
         a.into_arg(self)
     }
 
     /// Registers an argument of a pure call.
     #[inline]
-    pub fn pure_arg<T: Data, A: PureArg<T>>(&mut self, a: A) -> ArgSlot<T> {
+    pub fn pure_arg<T: Data, A: PureArg<T>>(&mut self, a: A) -> A::Slot {
         if let Some(h) = &mut self.token {
             a.tokenize_arg(h);
         }

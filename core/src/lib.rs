@@ -71,7 +71,8 @@ pub use ndarray;
 #[doc(hidden)]
 pub mod private {
     pub use crate::call::{
-        assert_data, ArgSlot, CallBuilder, IntoArg, ListSlot, NeverArg, PureArg, ResultLike,
+        assert_data, CallBuilder, ConstSlot, DepSlot, IntoArg, ListSlot, NeverArg, NeverSlot,
+        PureArg, ResultLike, Slot,
     };
     pub use crate::delayed::Delayed;
     pub use crate::pipeline::Pipeline;

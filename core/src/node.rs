@@ -159,7 +159,7 @@ pub(crate) trait NodeDyn: Body {
     fn fused(&self) -> Option<&dyn Fused>;
 }
 
-/// A node: 64 bytes and its body (a call of one small argument: 80), since a graph of a
+/// A node: 64 bytes and its body (a call of one dependency: 68), since a graph of a
 /// million tasks holds a million of them. `X` holds what few nodes have ([`Placed`]); for
 /// the others it is [`Plain`], of no size.
 pub(crate) struct Node<F, X = Plain> {
@@ -465,16 +465,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::ArgSlot;
+    use crate::call::{ConstSlot, DepSlot, Slot};
 
     #[test]
     fn nodes_of_small_calls_stay_small() {
-        let x: ArgSlot<i64> = ArgSlot::Dep(0);
-        let (a, b): (ArgSlot<i64>, ArgSlot<i64>) = (ArgSlot::Dep(0), ArgSlot::Const(1));
-        let one = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(x.get(inp)?)) };
-        let two =
-            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(a.get(inp)? + b.get(inp)?)) };
-        assert_eq!(std::mem::size_of::<ArgSlot<i64>>(), 16);
+        let x = DepSlot(0);
+        let (a, b) = (DepSlot(0), ConstSlot(1_i64));
+        let one =
+            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(Slot::<i64>::get(&x, inp)?)) };
+        let two = move |inp: &mut Inputs<'_>| -> TaskResult {
+            Ok(Arc::new(Slot::<i64>::get(&a, inp)? + b.get(inp)?))
+        };
+        assert_eq!(std::mem::size_of::<DepSlot>(), 4);
         let plain = Meta {
             kind: NodeKind::Call,
             pure: false,
@@ -489,7 +491,7 @@ mod tests {
                 meta: plain,
                 extra: Plain,
                 body: one
-            }) <= 80
+            }) <= 72
         );
         assert!(
             std::mem::size_of_val(&Node {
@@ -498,7 +500,7 @@ mod tests {
                 meta: plain,
                 extra: Plain,
                 body: two
-            }) <= 96
+            }) <= 80
         );
     }
 

@@ -434,12 +434,12 @@ impl DelayedFn {
         close.set_span(last);
         let delayed = quote_spanned!(first=> ::dagr::__private::Delayed<#ret #close);
 
-        // `ArgSlot::get` through a function that takes the type as an explicit generic
+        // `Slot::get` through a function that takes the type as an explicit generic
         // argument, for the reason above (the method would give its own error).
         let getter = (!params.is_empty()).then(|| {
             quote! {
                 fn __dagr_get<__DagrT: ::dagr::Data>(
-                    __dagr_slot: &::dagr::__private::ArgSlot<__DagrT>,
+                    __dagr_slot: &impl ::dagr::__private::Slot<__DagrT>,
                     __dagr_in: &mut ::dagr::__private::Inputs<'_>,
                 ) -> ::core::result::Result<__DagrT, ::dagr::__private::TaskError> {
                     __dagr_slot.get(__dagr_in)
