@@ -159,12 +159,12 @@ pub(crate) trait NodeDyn: Body {
     fn fused(&self) -> Option<&dyn Fused>;
 }
 
-/// A node: 64 bytes and its body (a call of one dependency: 68), since a graph of a
-/// million tasks holds a million of them. `X` holds what few nodes have ([`Placed`]); for
-/// the others it is [`Plain`], of no size.
-pub(crate) struct Node<F, X = Plain> {
+/// A node: 32 bytes, its inputs and its body (a call of one dependency: 68 bytes; of
+/// constants only, without inputs: 32 and the constants), since a graph of a million tasks
+/// holds a million of them. `X` holds its inputs and what few nodes have: [`Leaf`] (no
+/// inputs, no size), [`Plain`] (inputs) or [`Placed`].
+pub(crate) struct Node<F, X: Extra = Plain> {
     pub(crate) key: Key,
-    pub(crate) deps: Deps,
     /// Its kind, purity, placement and codec, shared with every node alike.
     meta: &'static Meta,
     extra: X,
@@ -233,6 +233,10 @@ impl Meta {
 
 /// What a node may hold beyond the fields every node has.
 pub(crate) trait Extra: Send + Sync + 'static {
+    /// Its inputs.
+    fn deps(&self) -> &Deps;
+    /// Its inputs, taken out (the node keeps none).
+    fn take_deps(&mut self) -> Deps;
     /// The rank a distributed run must run it on.
     fn pinned(&self) -> Option<usize> {
         None
@@ -243,19 +247,48 @@ pub(crate) trait Extra: Send + Sync + 'static {
     }
 }
 
-/// Nothing more: most nodes.
-pub(crate) struct Plain;
+/// The inputs of a node without any.
+static NO_DEPS: Deps = Deps::Many(Vec::new());
 
-impl Extra for Plain {}
+/// Nothing: a node without inputs (a value, or a call of constants only).
+pub(crate) struct Leaf;
+
+impl Extra for Leaf {
+    fn deps(&self) -> &Deps {
+        &NO_DEPS
+    }
+    fn take_deps(&mut self) -> Deps {
+        Deps::none()
+    }
+}
+
+/// Its inputs only: most nodes.
+pub(crate) struct Plain(Deps);
+
+impl Extra for Plain {
+    fn deps(&self) -> &Deps {
+        &self.0
+    }
+    fn take_deps(&mut self) -> Deps {
+        std::mem::take(&mut self.0)
+    }
+}
 
 /// A node pinned to a rank, or making named blocks inside itself.
 pub(crate) struct Placed {
+    deps: Deps,
     /// [`NO_PIN`]: none.
     pin: u32,
     fused: Option<Arc<dyn Fused>>,
 }
 
 impl Extra for Placed {
+    fn deps(&self) -> &Deps {
+        &self.deps
+    }
+    fn take_deps(&mut self) -> Deps {
+        std::mem::take(&mut self.deps)
+    }
     fn pinned(&self) -> Option<usize> {
         (self.pin != NO_PIN).then_some(self.pin as usize)
     }
@@ -282,7 +315,7 @@ where
         &self.key
     }
     fn deps(&self) -> &Deps {
-        &self.deps
+        self.extra.deps()
     }
     fn kind(&self) -> NodeKind {
         self.meta.kind
@@ -291,7 +324,7 @@ where
         self.meta.pure
     }
     fn take_deps(&mut self) -> Deps {
-        std::mem::take(&mut self.deps)
+        self.extra.take_deps()
     }
     fn wire(&self) -> Option<Wire> {
         self.meta.wire
@@ -307,7 +340,7 @@ where
     }
 }
 
-impl<F, X> Drop for Node<F, X> {
+impl<F, X: Extra> Drop for Node<F, X> {
     fn drop(&mut self) {
         // Unlink uniquely owned descendants onto a heap stack instead of recursing; the
         // stack only allocates when there is such a descendant with dependencies.
@@ -320,7 +353,7 @@ impl<F, X> Drop for Node<F, X> {
                 }
             }
         };
-        match std::mem::take(&mut self.deps) {
+        match self.extra.take_deps() {
             Deps::Inline(a, b) => {
                 unlink(a, &mut stack);
                 if let Some(b) = b {
@@ -377,24 +410,25 @@ where
         wire,
     }
     .homed();
-    Arc::new(Node {
-        key,
-        deps,
-        meta,
-        extra: Plain,
-        body,
-    })
+    if deps.len() == 0 {
+        Arc::new(Node {
+            key,
+            meta,
+            extra: Leaf,
+            body,
+        })
+    } else {
+        Arc::new(Node {
+            key,
+            meta,
+            extra: Plain(deps),
+            body,
+        })
+    }
 }
 
 /// [`build`] for a node pinned to a rank or making named blocks inside itself.
-fn build_placed<F>(
-    key: Key,
-    deps: Deps,
-    pure: bool,
-    wire: Option<Wire>,
-    extra: Placed,
-    body: F,
-) -> NodeRef
+fn build_placed<F>(key: Key, pure: bool, wire: Option<Wire>, extra: Placed, body: F) -> NodeRef
 where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
@@ -407,7 +441,6 @@ where
     .homed();
     Arc::new(Node {
         key,
-        deps,
         meta,
         extra,
         body,
@@ -428,7 +461,14 @@ where
 {
     match fused {
         None => build(key, deps, (NodeKind::Call, true), wire, false, body),
-        fused => build_placed(key, deps, true, wire, Placed { pin: NO_PIN, fused }, body),
+        fused => {
+            let extra = Placed {
+                deps,
+                pin: NO_PIN,
+                fused,
+            };
+            build_placed(key, true, wire, extra, body)
+        }
     }
 }
 
@@ -452,14 +492,12 @@ where
     F: Fn(&mut Inputs<'_>) -> TaskResult + Send + Sync + 'static,
 {
     let pin = rank.min(NO_PIN as usize - 1) as u32;
-    build_placed(
-        key,
-        Deps::none(),
-        false,
-        wire,
-        Placed { pin, fused: None },
-        body,
-    )
+    let extra = Placed {
+        deps: Deps::none(),
+        pin,
+        fused: None,
+    };
+    build_placed(key, false, wire, extra, body)
 }
 
 #[cfg(test)]
@@ -487,20 +525,28 @@ mod tests {
         assert!(
             std::mem::size_of_val(&Node {
                 key: Key::token("x", 1),
-                deps: Deps::none(),
                 meta: plain,
-                extra: Plain,
+                extra: Plain(Deps::none()),
                 body: one
             }) <= 72
         );
         assert!(
             std::mem::size_of_val(&Node {
                 key: Key::token("x", 1),
-                deps: Deps::none(),
                 meta: plain,
-                extra: Plain,
+                extra: Plain(Deps::none()),
                 body: two
             }) <= 80
+        );
+        let constant = ConstSlot(1_i64);
+        let leaf = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(constant.get(inp)?)) };
+        assert!(
+            std::mem::size_of_val(&Node {
+                key: Key::token("x", 1),
+                meta: plain,
+                extra: Leaf,
+                body: leaf
+            }) <= 40
         );
     }
 
