@@ -159,8 +159,8 @@ pub(crate) trait NodeDyn: Body {
     fn fused(&self) -> Option<&dyn Fused>;
 }
 
-/// A node: 32 bytes, its inputs and its body (a call of one dependency: 68 bytes; of
-/// constants only, without inputs: 32 and the constants), since a graph of a million tasks
+/// A node: 24 bytes, its inputs and its body (a call of one dependency: 64 bytes; of
+/// constants only, without inputs: 24 and the constants), since a graph of a million tasks
 /// holds a million of them. `X` holds its inputs and what few nodes have: [`Leaf`] (no
 /// inputs, no size), [`Plain`] (inputs) or [`Placed`].
 pub(crate) struct Node<F, X: Extra = Plain> {
@@ -528,7 +528,7 @@ mod tests {
                 meta: plain,
                 extra: Plain(Deps::none()),
                 body: one
-            }) <= 72
+            }) <= 64
         );
         assert!(
             std::mem::size_of_val(&Node {
@@ -536,7 +536,7 @@ mod tests {
                 meta: plain,
                 extra: Plain(Deps::none()),
                 body: two
-            }) <= 80
+            }) <= 72
         );
         let constant = ConstSlot(1_i64);
         let leaf = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(constant.get(inp)?)) };
@@ -546,7 +546,7 @@ mod tests {
                 meta: plain,
                 extra: Leaf,
                 body: leaf
-            }) <= 40
+            }) <= 32
         );
     }
 
