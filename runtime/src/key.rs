@@ -145,6 +145,15 @@ impl Key {
 
 /// The chunk index of a key ([`Key::index_value`]): a `[u64]`, held inline or borrowed
 /// from the key.
+///
+/// ```
+/// use dagr::runtime::Key;
+/// let k = Key::index("block", &[2, 7]);
+/// let ix = k.index_value().unwrap();
+/// assert_eq!(&*ix, &[2, 7]);
+/// assert_eq!(ix.iter().sum::<u64>(), 9);
+/// assert!(ix < Key::index("block", &[2, 8]).index_value().unwrap());
+/// ```
 #[derive(Clone, Copy)]
 pub struct KeyIndex<'a>(Ix<'a>);
 
