@@ -25,8 +25,10 @@ use std::time::Duration;
 /// ([`VisualizeOptions::timings`](crate::VisualizeOptions::timings)).
 ///
 /// Install it with [`SchedulerExt::profile`](crate::SchedulerExt::profile); a clone records
-/// into the same profile. Recording costs two cycle-counter reads and a few plain stores
-/// per task (no lock), and 16 bytes per task until the profiler is dropped (32 for a task
+/// into the same profile. Recording costs a cycle-counter read or two and a few plain
+/// stores per task (no lock): a task run straight after its input's task on the same
+/// thread starts where that task ended, so the runtime's steps between two tasks count to
+/// the second. It keeps 16 bytes per task until the profiler is dropped (32 for a task
 /// that failed or ran for seconds). A thread that recorded holds on to the chunk it last
 /// wrote for each of its 8 latest runs (at most 1 MiB each) until it records again.
 ///
