@@ -75,6 +75,10 @@ impl Deps {
         a.len() + b.len()
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn get(&self, i: usize) -> Option<&NodeRef> {
         let (a, b) = self.parts();
         a.get(i).or_else(|| b.get(i - a.len()))
@@ -390,8 +394,8 @@ where
     build(key, deps, (kind, pure), wire, false, body)
 }
 
-/// A node of every field: `(kind, pure)`, `(spread, pin)` for where a distributed run
-/// places it, and the named blocks it makes inside itself (`fused`).
+/// A node of `(kind, pure)`, placed by its chunk index in a distributed run if `spread`;
+/// one without inputs holds no dependency list ([`Leaf`]).
 fn build<F>(
     key: Key,
     deps: Deps,
@@ -410,7 +414,7 @@ where
         wire,
     }
     .homed();
-    if deps.len() == 0 {
+    if deps.is_empty() {
         Arc::new(Node {
             key,
             meta,
