@@ -477,9 +477,9 @@ impl PartialCounts {
     /// Merges partial results (all cut into the same shards), shard by shard: counts add
     /// up and each key keeps its smallest rank, whatever the order of the inputs.
     ///
-    /// The first input is the large one along a chain (the running result): the later
-    /// inputs' keys look themselves up in its shards' indexes, which it keeps from step to
-    /// step, so a step costs the keys it adds, not the keys counted so far.
+    /// The first input is the large one along a chain (the running result): each step
+    /// indexes its shards from the hashes they keep (`Shard::tops`, not hashed again) and
+    /// the later inputs' keys look themselves up there.
     pub(crate) fn merge(parts: Vec<PartialCounts>) -> PartialCounts {
         let count = parts.iter().map(|p| p.shards.len()).max().unwrap_or(0);
         let mut parts: Vec<std::vec::IntoIter<Arc<Shard>>> =
@@ -780,8 +780,7 @@ impl Tally {
     #[inline(always)]
     fn push(&mut self, ring: &mut Ring, text: &str, a: usize, b: usize) {
         let bytes = text.as_bytes();
-        let (w0, w1) = head(bytes, a, b);
-        let hash = hash_word(&bytes[a..b], w0, w1);
+        let Probe { hash, w0, w1 } = Probe::of(bytes, a, b);
         prefetch(
             self.slots
                 .as_ptr()

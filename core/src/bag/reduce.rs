@@ -69,8 +69,7 @@ impl<T: Data> Bag<T> {
         Self::tree_reduce(name, parts, combine, finish)
     }
 
-    /// [`Bag::try_reduction`] over the partitions' column view, combined in a tree or a
-    /// chain (`shape`).
+    /// [`Bag::try_reduction`] over the partitions' column view, combined in the fixed tree.
     fn col_reduction<S: Data, R: Data>(
         &self,
         col: &Col,
