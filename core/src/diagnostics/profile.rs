@@ -163,8 +163,6 @@ pub(crate) struct RunRecord {
     /// The tasks as the threads that ran them recorded them, in one or more chunks per
     /// thread (in no particular order).
     chunks: Vec<Arc<Chunk<Record>>>,
-    /// Number of tasks in `chunks`.
-    tasks: usize,
     /// The graph's dependencies (see `Run::dep_arrays`), for the longest path.
     dep_starts: Vec<u32>,
     deps: Vec<u32>,
@@ -212,7 +210,7 @@ impl RunRecord {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.tasks
+        self.chunks.iter().map(|c| decode(c).count()).sum()
     }
 
     /// The number of the scheduler's own workers: a pool's threads (the runtime counts one
@@ -350,7 +348,7 @@ const FIRST_CHUNK: (usize, usize) = (16, 1 << 12);
 
 struct Shared {
     /// The processor's cycle counter where it is usable (quanta calibrates it against the
-    /// system clock), else the system clock: each task reads it twice, and a cycle-counter
+    /// system clock), else the system clock: each task reads it once or twice, and a cycle-counter
     /// reading costs about 10 ns where a system-clock call costs 25 or more. Records keep
     /// raw readings; they become nanoseconds when read.
     time: Timebase,
@@ -544,7 +542,6 @@ impl Observer for Profiler {
             }
             None => (end, Vec::new()),
         };
-        let tasks = chunks.iter().map(|c| decode(c).count()).sum::<usize>();
         let (dep_starts, deps) = run.dep_arrays();
         let record = RunRecord {
             keys: run.keys(),
@@ -556,7 +553,6 @@ impl Observer for Profiler {
             end: s.time.ns(end),
             time: s.time.clone(),
             chunks,
-            tasks,
             dep_starts: dep_starts.to_vec(),
             deps: deps.to_vec(),
             longest: std::sync::OnceLock::new(),
