@@ -31,7 +31,7 @@ mod shapes;
 
 use dagr::diagnostics::{Profiler, ProgressBar};
 use dagr::prelude::*;
-use dagr::runtime::{Key, NodeId, Task, TaskGraph};
+use dagr::runtime::{Key, NodeId, Task, TaskGraph, Value};
 use shapes::{inc, leaf};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -43,12 +43,12 @@ const TREE_DEPTH: u32 = 20;
 const SIDE: usize = 1000;
 
 fn int_task(v: i64) -> Task {
-    Task::once(move |_| Ok(Arc::new(v)))
+    Task::once(move |_| Ok(Value::new(v)))
 }
 
 fn add_task() -> Task {
     Task::once(|inp| {
-        Ok(Arc::new(
+        Ok(Value::new(
             inp.get::<i64>(0)?.wrapping_add(*inp.get::<i64>(1)?),
         ))
     })
@@ -69,7 +69,7 @@ fn raw_independent() -> (TaskGraph, NodeId) {
         for k in 0..inp.len() {
             s += inp.get::<i64>(k)?;
         }
-        Ok(Arc::new(s))
+        Ok(Value::new(s))
     });
     let out = g.add(Key::token("sum", 0), &leaves, sum).unwrap();
     (g, out)
@@ -103,7 +103,7 @@ fn raw_chain() -> (TaskGraph, NodeId) {
     let mut g = TaskGraph::with_capacity(N, N);
     let mut last = g.add(Key::index("inc", &[0]), &[], int_task(0)).unwrap();
     for i in 1..N {
-        let t = Task::once(|inp| Ok(Arc::new(inp.get::<i64>(0)? + 1)));
+        let t = Task::once(|inp| Ok(Value::new(inp.get::<i64>(0)? + 1)));
         last = g.add(Key::index("inc", &[i as u64]), &[last], t).unwrap();
     }
     (g, last)
@@ -120,12 +120,12 @@ fn raw_wavefront() -> (TaskGraph, NodeId) {
                 (0, _) => g.add(
                     key,
                     &[ids[j - 1]],
-                    Task::once(|inp| Ok(Arc::new(*inp.get::<i64>(0)?))),
+                    Task::once(|inp| Ok(Value::new(*inp.get::<i64>(0)?))),
                 ),
                 (_, 0) => g.add(
                     key,
                     &[ids[(i - 1) * SIDE]],
-                    Task::once(|inp| Ok(Arc::new(*inp.get::<i64>(0)?))),
+                    Task::once(|inp| Ok(Value::new(*inp.get::<i64>(0)?))),
                 ),
                 _ => g.add(
                     key,

@@ -52,7 +52,7 @@ fn with_nans(shape: &[usize], seed: u64) -> ArrayD<f64> {
     let mut k = seed ^ 0x5eed;
     data(shape, seed).mapv(|v| {
         k = k.wrapping_mul(2862933555777941757).wrapping_add(3037000493);
-        if (k >> 40) % 4 == 0 {
+        if (k >> 40).is_multiple_of(4) {
             f64::NAN
         } else {
             v

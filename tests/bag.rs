@@ -1043,7 +1043,11 @@ fn large_partitions_counted_in_pieces_equal_plain_counts() {
     let mut i = 0u64;
     while bytes < 9 << 19 {
         // words from a vocabulary of a few thousand, some lines long
-        let n = if i % 997 == 0 { 20_000 } else { 1 + i % 13 };
+        let n = if i.is_multiple_of(997) {
+            20_000
+        } else {
+            1 + i % 13
+        };
         let line = (0..n)
             .map(|k| format!("W{}.", (i * 31 + k * 7) % 4099))
             .collect::<Vec<_>>()

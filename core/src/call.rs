@@ -11,8 +11,7 @@
 use crate::delayed::{Data, Delayed};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::{fresh_token, TokenHasher, Tokenize};
-use dagr_runtime::{BoxError, Inputs, Key, TaskError, TaskResult};
-use std::sync::Arc;
+use dagr_runtime::{BoxError, Inputs, Key, TaskError, TaskResult, Value};
 
 /// Collects the arguments of one call and builds its node.
 ///
@@ -312,7 +311,7 @@ impl CallBuilder {
         let token = self.token.map_or_else(fresh_token, |h| h.finish());
         let body = move |inputs: &mut Inputs<'_>| -> TaskResult {
             let r = f(inputs)?;
-            Ok(Arc::new(r))
+            Ok(Value::new(r))
         };
         Delayed::from_node(new_wired_node(
             Key::token(self.name, token),

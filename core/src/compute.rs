@@ -29,8 +29,8 @@ pub(crate) fn take_output<T: Data>(
     values: &mut std::vec::IntoIter<Value>,
     key: impl FnOnce() -> dagr_runtime::Key,
 ) -> Result<T, Error> {
-    match values.next().map(|v| v.downcast::<T>()) {
-        Some(Ok(arc)) => Ok(std::sync::Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a))),
+    match values.next().map(|v| v.take::<T>()) {
+        Some(Ok(v)) => Ok(v),
         _ => Err(Error::OutputType {
             key: key(),
             expected: std::any::type_name::<T>(),

@@ -7,7 +7,6 @@ use crate::Error;
 use dagr_runtime::{Key, Scheduler, Value};
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 /// What a lazy value may hold: owned, shareable across threads, cloneable (a value with
 /// several consumers is shared by reference and cloned only for a consumer that must own it
@@ -116,8 +115,7 @@ impl<T: Data> Delayed<T> {
     }
 
     pub(crate) fn extract(&self, v: Value) -> Result<T, Error> {
-        let arc = v.downcast::<T>().map_err(|_| self.type_error())?;
-        Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a)))
+        v.take::<T>().map_err(|_| self.type_error())
     }
 
     fn type_error(&self) -> Error {
@@ -131,7 +129,7 @@ impl<T: Data> Delayed<T> {
     pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Delayed<U> {
         let body = move |inputs: &mut dagr_runtime::Inputs<'_>| -> dagr_runtime::TaskResult {
             let x = inputs.take::<T>(0)?;
-            Ok(Arc::new(f(x)))
+            Ok(Value::new(f(x)))
         };
         Delayed::from_node(new_wired_node(
             Key::token("map", fresh_token()),
@@ -151,7 +149,7 @@ impl<T: Data> Delayed<T> {
 /// assert_eq!(d.compute().unwrap(), vec![1, 2, 3]);
 /// ```
 pub fn value<T: Data>(x: T) -> Delayed<T> {
-    let v: Value = Arc::new(x);
+    let v: Value = Value::new(x);
     let body =
         move |_: &mut dagr_runtime::Inputs<'_>| -> dagr_runtime::TaskResult { Ok(v.clone()) };
     Delayed::from_node(new_node(
@@ -177,7 +175,7 @@ pub fn map2<A: Data, B: Data, U: Data>(
     let body = move |inputs: &mut dagr_runtime::Inputs<'_>| -> dagr_runtime::TaskResult {
         let x = inputs.take::<A>(0)?;
         let y = inputs.take::<B>(1)?;
-        Ok(Arc::new(f(x, y)))
+        Ok(Value::new(f(x, y)))
     };
     Delayed::from_node(new_wired_node(
         Key::token("map2", fresh_token()),

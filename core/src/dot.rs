@@ -439,7 +439,7 @@ fn escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::node::{new_node, Deps};
-    use dagr_runtime::{Inputs, TaskResult};
+    use dagr_runtime::{Inputs, TaskResult, Value};
 
     fn chunk(name: &'static str, ix: &[u64], deps: Vec<NodeRef>) -> NodeRef {
         let kind = if deps.is_empty() {
@@ -452,7 +452,7 @@ mod tests {
             Deps::from(deps),
             kind,
             false,
-            |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0_i64)) },
+            |_: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(0_i64)) },
         )
     }
 

@@ -508,15 +508,17 @@ where
 mod tests {
     use super::*;
     use crate::call::{ConstSlot, DepSlot, Slot};
+    use dagr_runtime::Value;
 
     #[test]
     fn nodes_of_small_calls_stay_small() {
         let x = DepSlot(0);
         let (a, b) = (DepSlot(0), ConstSlot(1_i64));
-        let one =
-            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(Slot::<i64>::get(&x, inp)?)) };
+        let one = move |inp: &mut Inputs<'_>| -> TaskResult {
+            Ok(Value::new(Slot::<i64>::get(&x, inp)?))
+        };
         let two = move |inp: &mut Inputs<'_>| -> TaskResult {
-            Ok(Arc::new(Slot::<i64>::get(&a, inp)? + b.get(inp)?))
+            Ok(Value::new(Slot::<i64>::get(&a, inp)? + b.get(inp)?))
         };
         assert_eq!(std::mem::size_of::<DepSlot>(), 4);
         let plain = Meta {
@@ -543,7 +545,7 @@ mod tests {
             }) <= 72
         );
         let constant = ConstSlot(1_i64);
-        let leaf = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(constant.get(inp)?)) };
+        let leaf = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(constant.get(inp)?)) };
         assert!(
             std::mem::size_of_val(&Node {
                 key: Key::token("x", 1),
@@ -556,7 +558,7 @@ mod tests {
 
     #[test]
     fn kinds_and_purity_survive_out_of_line() {
-        let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0_i64)) };
+        let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(0_i64)) };
         let plain = new_node(Key::token("p", 1), Deps::none(), NodeKind::Call, false, f);
         let pure = new_node(Key::token("q", 1), Deps::none(), NodeKind::Call, true, f);
         let data = new_node(Key::token("d", 1), Deps::none(), NodeKind::Data, false, f);
@@ -606,7 +608,7 @@ mod tests {
 
     #[test]
     fn deps_keep_their_order_however_they_grow() {
-        let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0_i64)) };
+        let f = |_: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(0_i64)) };
         let nodes: Vec<NodeRef> = (0..5)
             .map(|i| new_node(Key::token("n", i), Deps::none(), NodeKind::Call, false, f))
             .collect();

@@ -21,7 +21,6 @@ use crate::tokenize::fresh_token;
 use crate::{Data, Error};
 use dagr_runtime::{BoxError, Inputs, Key, NodeId, Scheduler, Task, TaskError, TaskGraph, Value};
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 /// The task graph of one computation of a pipeline, being built.
 ///
@@ -68,12 +67,9 @@ impl<T> DataOps<T> {
         T: Data,
     {
         DataOps {
-            into_value: |v| Arc::new(v),
+            into_value: |v| Value::new(v),
             take: |inputs, i| inputs.take::<T>(i),
-            from_value: |v| {
-                let arc = v.downcast::<T>().ok()?;
-                Some(Arc::try_unwrap(arc).unwrap_or_else(|shared| T::clone(&shared)))
-            },
+            from_value: |v| v.take::<T>().ok(),
         }
     }
 }

@@ -38,7 +38,7 @@ fn combine_body<S: Data>(
         let parts = (0..inp.len())
             .map(|k| inp.take::<S>(k))
             .collect::<Result<Vec<S>, _>>()?;
-        Ok(Arc::new(combine(parts)?))
+        Ok(Value::new(combine(parts)?))
     }
 }
 
@@ -219,7 +219,7 @@ pub(crate) fn then<A: Data, B: Data>(
     wire: Option<Wire>,
     f: impl Fn(A) -> Result<B, TaskError> + Send + Sync + 'static,
 ) -> NodeRef {
-    let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp.take::<A>(0)?)?)) };
+    let body = move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(f(inp.take::<A>(0)?)?)) };
     new_wired_node(
         Key::index(name, &[0]),
         Deps::one(prior),
@@ -253,7 +253,7 @@ pub(crate) fn partition_nodes<S: Data>(
                 } else {
                     None
                 };
-                Ok(Arc::new(run(i, v)?))
+                Ok(Value::new(run(i, v)?))
             };
             let deps = input.clone().map_or(Deps::none(), Deps::one);
             new_wired_node(
@@ -278,7 +278,7 @@ mod tests {
             Deps::none(),
             NodeKind::Call,
             false,
-            |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(0u8)) },
+            |_: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(0u8)) },
         )
     }
 

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::TypeId;
 use std::marker::PhantomData;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{OnceLock, RwLock};
 
 /// A value that can cross between processes: `Data` with serde's `Serialize` and
 /// `Deserialize` (Dask: picklable).
@@ -45,7 +45,7 @@ impl<T: Wired> Codec for SerdeCodec<T> {
         Ok(())
     }
     fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
-        Ok(Arc::new(postcard::from_bytes::<T>(bytes)?))
+        Ok(Value::new(postcard::from_bytes::<T>(bytes)?))
     }
 }
 
@@ -229,7 +229,7 @@ mod tests {
         let b = (&Probe::<NoSerde>::new()).wire().unwrap();
         assert!(a.can_encode());
         assert!(!b.can_encode());
-        let v: Value = Arc::new(vec![("a".to_owned(), 3_u64)]);
+        let v: Value = Value::new(vec![("a".to_owned(), 3_u64)]);
         let mut bytes = Vec::new();
         a.encode(&v, &mut bytes).unwrap();
         let back = a.decode(&bytes).unwrap();
@@ -255,7 +255,7 @@ impl<T: crate::array::Element> BlockKind<T> for ndarray::ArcArray<T, ndarray::Ix
         v.downcast_ref::<Self>().map(|a| a.view())
     }
     fn build(a: ndarray::ArrayD<T>) -> Value {
-        Arc::new(a.into_shared())
+        Value::new(a.into_shared())
     }
 }
 
@@ -264,7 +264,7 @@ impl<T: crate::array::Element> BlockKind<T> for ndarray::ArrayD<T> {
         v.downcast_ref::<Self>().map(|a| a.view())
     }
     fn build(a: ndarray::ArrayD<T>) -> Value {
-        Arc::new(a)
+        Value::new(a)
     }
 }
 
@@ -379,7 +379,7 @@ mod raw_tests {
         )
         .unwrap();
         let w = array_node_wire::<f32, ndarray::ArcArray<f32, ndarray::IxDyn>>();
-        let v: Value = Arc::new(a.t().to_owned().into_shared());
+        let v: Value = Value::new(a.t().to_owned().into_shared());
         let mut bytes = Vec::new();
         w.encode(&v, &mut bytes).unwrap();
         assert_eq!(bytes.len(), 4 + 2 * 8 + 6 * 4);

@@ -107,12 +107,14 @@ impl fmt::Debug for TaskError {
 
 /// An input of a task did not hold the type the task asked for.
 #[derive(Debug, thiserror::Error)]
-#[error("input {index} is not a `{expected}`")]
+#[error("input {index} is not a `{expected}` (it is a `{found}`)")]
 pub struct InputTypeError {
     /// Position of the input among the task's dependencies.
     pub index: usize,
     /// The type the task asked for.
     pub expected: &'static str,
+    /// The type the input holds.
+    pub found: &'static str,
 }
 
 /// An input of a task was asked for that the task does not have, or was already taken.

@@ -1,12 +1,8 @@
 //! The type-erased task graph the runtime executes.
 
-use crate::{Error, Inputs, Key, TaskError, Wire};
-use std::any::Any;
+use crate::{Error, Inputs, Key, TaskError, Value, Wire};
 use std::fmt;
 use std::sync::Arc;
-
-/// A task's result as the runtime stores it: shared, type-erased.
-pub type Value = Arc<dyn Any + Send + Sync>;
 
 /// What a task body returns.
 pub type TaskResult = Result<Value, TaskError>;
@@ -30,11 +26,10 @@ type OnceFn = Box<dyn FnOnce(&mut Inputs<'_>) -> TaskResult + Send>;
 /// to keep a node and its body in one allocation.
 ///
 /// ```
-/// use dagr::runtime::{Body, Inputs, TaskResult};
-/// use std::sync::Arc;
+/// use dagr::runtime::{Body, Inputs, TaskResult, Value};
 /// struct Const(i64);
 /// impl Body for Const {
-///     fn call(&self, _: &mut Inputs<'_>) -> TaskResult { Ok(Arc::new(self.0)) }
+///     fn call(&self, _: &mut Inputs<'_>) -> TaskResult { Ok(Value::new(self.0)) }
 /// }
 /// ```
 pub trait Body: Send + Sync + 'static {
@@ -54,14 +49,16 @@ where
 /// The body of a node: a closure over the node's inputs, or a ready value.
 ///
 /// ```
-/// use dagr::runtime::Task;
+/// use dagr::runtime::{Task, Value};
 /// use std::sync::Arc;
 /// let t = Task::once(|inputs| {
 ///     let x: &i64 = inputs.get(0)?;
-///     Ok(Arc::new(x + 1))
+///     Ok(Value::new(x + 1))
 /// });
-/// let v = Task::value(Arc::new(5_i64));
-/// # drop((t, v));
+/// // anything that converts into a `Value`: an `Arc` of the result is taken as it is
+/// let v = Task::value(Arc::new(vec![5_i64]));
+/// let w = Task::once(|_| Ok(Arc::new(String::from("shared"))));
+/// # drop((t, v, w));
 /// ```
 pub struct Task(pub(crate) TaskKind);
 
@@ -75,9 +72,16 @@ pub(crate) enum TaskKind {
 }
 
 impl Task {
-    /// A task that runs `f` once.
-    pub fn once(f: impl FnOnce(&mut Inputs<'_>) -> TaskResult + Send + 'static) -> Task {
-        Task(TaskKind::Once(Box::new(f)))
+    /// A task that runs `f` once. `f` returns its result as a [`Value`] (which holds a
+    /// small result without allocating) or as anything that converts into one, such as an
+    /// `Arc` of it. (A closure that can only fail names the value type:
+    /// `Task::once(|_| Err::<Value, _>(TaskError::new("...")))`.)
+    pub fn once<R: Into<Value>>(
+        f: impl FnOnce(&mut Inputs<'_>) -> Result<R, TaskError> + Send + 'static,
+    ) -> Task {
+        Task(TaskKind::Once(Box::new(move |inputs| {
+            f(inputs).map(Into::into)
+        })))
     }
 
     /// A task whose body is shared with other graphs (a lazy value computed many times).
@@ -86,8 +90,8 @@ impl Task {
     }
 
     /// A node that holds a value; consumers get it without copying until they need to own it.
-    pub fn value(v: Value) -> Task {
-        Task(TaskKind::Value(v))
+    pub fn value(v: impl Into<Value>) -> Task {
+        Task(TaskKind::Value(v.into()))
     }
 
     /// Whether this node only holds a ready value (no work: every process of a distributed
@@ -164,39 +168,34 @@ impl TaskGraph {
     /// An empty graph. It grows into the arrays of an earlier graph whose run ended, when
     /// the runtime kept some, so building a large graph again does not grow its arrays anew.
     pub fn new() -> Self {
-        match crate::job::Spare::take_graph() {
-            Some(a) => {
-                let mut dep_start = a.dep_start;
-                dep_start.push(0);
-                TaskGraph {
-                    keys: a.keys,
-                    tasks: a.tasks,
-                    dep_start,
-                    deps: a.deps,
-                    wires: Vec::new(),
-                    replicated: Vec::new(),
-                    spread: Vec::new(),
-                    pins: Vec::new(),
-                }
-            }
-            None => Self::with_capacity(0, 0),
-        }
+        Self::with_capacity(0, 0)
     }
 
-    /// An empty graph with room for `nodes` nodes and `edges` dependency edges.
+    /// An empty graph with room for `nodes` nodes and `edges` dependency edges (in the
+    /// arrays of an earlier graph, as [`TaskGraph::new`], when the runtime kept some).
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
-        let mut dep_start = Vec::with_capacity(nodes + 1);
-        dep_start.push(0);
-        TaskGraph {
-            keys: Vec::with_capacity(nodes),
-            tasks: Vec::with_capacity(nodes),
-            dep_start,
-            deps: Vec::with_capacity(edges),
+        let (keys, tasks, mut dep_start, deps) = match crate::job::Spare::take_graph() {
+            Some(a) => (a.keys, a.tasks, a.dep_start, a.deps),
+            None => Default::default(),
+        };
+        let mut g = TaskGraph {
+            keys,
+            tasks,
+            dep_start: {
+                dep_start.push(0);
+                dep_start
+            },
+            deps,
             wires: Vec::new(),
             replicated: Vec::new(),
             spread: Vec::new(),
             pins: Vec::new(),
-        }
+        };
+        g.keys.reserve(nodes);
+        g.tasks.reserve(nodes);
+        g.dep_start.reserve(nodes);
+        g.deps.reserve(edges);
+        g
     }
 
     /// Number of nodes.

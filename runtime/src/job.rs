@@ -331,6 +331,11 @@ impl Job {
         ((state >> 32) as usize) < self.roots.len() && (state as u32) < limit
     }
 
+    /// Whether every root has been claimed.
+    pub(crate) fn roots_exhausted(&self) -> bool {
+        (self.sources.load(Ordering::Relaxed) >> 32) as usize >= self.roots.len()
+    }
+
     fn deps_of(&self, i: u32) -> &[u32] {
         let i = i as usize;
         &self.deps[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
@@ -618,7 +623,7 @@ impl Drop for Job {
             // Empty, so the closure never runs; outside loom the buffer is kept as it is.
             tasks: bodies
                 .into_iter()
-                .map(|_| Task::value(Arc::new(())))
+                .map(|_| Task::value(Value::new(())))
                 .collect(),
             dep_start: std::mem::take(&mut self.dep_start),
             deps: std::mem::take(&mut self.deps),
@@ -764,6 +769,15 @@ fn unreachable_output() -> ! {
     unreachable!("an output of a completed run has no value")
 }
 
+#[cold]
+fn type_error<T>(index: usize, found: &Value) -> TaskError {
+    TaskError::new(InputTypeError {
+        index,
+        expected: std::any::type_name::<T>(),
+        found: found.type_name(),
+    })
+}
+
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -865,13 +879,12 @@ impl<'a> Inputs<'a> {
     }
 
     /// Borrows input `i` as a `T`.
+    #[inline]
     pub fn get<T: Any>(&self, i: usize) -> Result<&T, TaskError> {
-        self.value(i)?.downcast_ref::<T>().ok_or_else(|| {
-            TaskError::new(InputTypeError {
-                index: i,
-                expected: std::any::type_name::<T>(),
-            })
-        })
+        let value = self.value(i)?;
+        value
+            .downcast_ref::<T>()
+            .ok_or_else(|| type_error::<T>(i, value))
     }
 
     /// Takes input `i` as a shared handle (no copy), releasing it.
@@ -904,10 +917,7 @@ impl<'a> Inputs<'a> {
             }
             None => {
                 let v = self.take_value(i)?;
-                match v.downcast::<T>() {
-                    Ok(arc) => Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a))),
-                    Err(_) => Err(self.missing(i)),
-                }
+                v.take::<T>().map_err(|v| type_error::<T>(i, &v))
             }
         }
     }

@@ -9,18 +9,18 @@
 //! usable. The runtime knows nothing of collections: `dagr-core` builds on it.
 //!
 //! ```
-//! use dagr::runtime::{Key, Scheduler, Task, TaskGraph};
+//! use dagr::runtime::{Key, Scheduler, Task, TaskGraph, Value};
 //! use std::sync::Arc;
 //!
 //! // sum of 1..=100 as 100 leaves and one reduction
 //! let mut g = TaskGraph::new();
 //! let leaves: Vec<_> = (1..=100_i64)
-//!     .map(|i| g.add(Key::index("leaf", &[i as u64]), &[], Task::once(move |_| Ok(Arc::new(i)))).unwrap())
+//!     .map(|i| g.add(Key::index("leaf", &[i as u64]), &[], Task::once(move |_| Ok(Value::new(i)))).unwrap())
 //!     .collect();
 //! let total = g.add(Key::token("sum", 0), &leaves, Task::once(|inp| {
 //!     let mut s = 0_i64;
 //!     for k in 0..inp.len() { s += inp.get::<i64>(k)?; }
-//!     Ok(Arc::new(s))
+//!     Ok(Arc::new(s)) // or anything else that converts into a `Value`
 //! })).unwrap();
 //! let out = Scheduler::default().run(g, &[total]).unwrap();
 //! assert_eq!(out[0].downcast_ref::<i64>(), Some(&5050));
@@ -75,6 +75,7 @@ mod pool;
 mod scheduler;
 mod sync;
 mod tape;
+mod value;
 mod wire;
 
 #[cfg(loom)]
@@ -82,10 +83,11 @@ pub mod loom_models;
 
 pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
-pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult, Value};
+pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult};
 pub use job::Inputs;
 pub use key::{Key, KeyIndex, KeyName};
 pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
 pub use scheduler::{current_worker, Held, Scheduler};
 pub use tape::{Chunk, Tape, TapeWriter};
+pub use value::Value;
 pub use wire::{Codec, Opaque, Wire};

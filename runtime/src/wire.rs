@@ -14,7 +14,6 @@ use crate::{BoxError, Value};
 ///
 /// ```
 /// use dagr::runtime::{BoxError, Codec, Value, Wire};
-/// use std::sync::Arc;
 ///
 /// struct I64;
 /// impl Codec for I64 {
@@ -25,12 +24,12 @@ use crate::{BoxError, Value};
 ///         Ok(())
 ///     }
 ///     fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
-///         Ok(Arc::new(i64::from_le_bytes(bytes.try_into()?)))
+///         Ok(Value::new(i64::from_le_bytes(bytes.try_into()?)))
 ///     }
 /// }
 /// let wire: Wire = &I64;
 /// let mut buf = Vec::new();
-/// wire.encode(&(Arc::new(7_i64) as Value), &mut buf).unwrap();
+/// wire.encode(&Value::new(7_i64), &mut buf).unwrap();
 /// assert_eq!(wire.decode(&buf).unwrap().downcast_ref::<i64>(), Some(&7));
 /// ```
 pub trait Codec: Send + Sync + 'static {

@@ -23,7 +23,7 @@ impl Codec for U64 {
         Ok(())
     }
     fn decode(&self, b: &[u8]) -> Result<Value, BoxError> {
-        Ok(Arc::new(u64::from_le_bytes(b.try_into()?)))
+        Ok(Value::new(u64::from_le_bytes(b.try_into()?)))
     }
 }
 
@@ -37,7 +37,7 @@ impl Codec for Bytes {
         Ok(())
     }
     fn decode(&self, b: &[u8]) -> Result<Value, BoxError> {
-        Ok(Arc::new(b.to_vec()))
+        Ok(Value::new(b.to_vec()))
     }
 }
 

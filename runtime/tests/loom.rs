@@ -9,7 +9,7 @@
 #![cfg(loom)]
 
 use dagr_runtime::loom_models::{ModelJob, ModelSleep};
-use dagr_runtime::{Error, Key, NodeId, Tape, Task, TaskError, TaskGraph};
+use dagr_runtime::{Error, Key, NodeId, Tape, Task, TaskError, TaskGraph, Value};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -171,7 +171,7 @@ fn failure_cancels_and_frees() {
             .add(
                 Key::token("bad", 0),
                 &[],
-                Task::once(|_| Err(TaskError::new("injected error"))),
+                Task::once(|_| Err::<Value, _>(TaskError::new("injected error"))),
             )
             .unwrap();
         let c = sum(&mut g, "c", &[a, bad], &live);

@@ -168,7 +168,7 @@ fn watched_sources(
         for k in 0..inp.len() {
             s += inp.get::<i64>(k)?;
         }
-        Ok(Arc::new(s) as dagr_runtime::Value)
+        Ok(dagr_runtime::Value::new(s))
     };
     let groups: Vec<NodeId> = leaves
         .chunks(8)

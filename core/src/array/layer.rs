@@ -12,7 +12,7 @@ use super::grid::Grid;
 use crate::node::{new_fused_node, NodeRef};
 use crate::share::{Fused, Shared, Walk};
 use crate::{Error, Wired};
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, IxDyn};
 use std::sync::Arc;
 
@@ -150,7 +150,7 @@ impl<T: Element, S: Wired> FusedTask<T, S> {
         let body = move |inp: &mut Inputs<'_>| -> TaskResult {
             let mut cur = Cursor::new(inp, &reads);
             let chunk = run.src.block_lazy(&run.idx, &mut cur)?;
-            Ok(Arc::new((run.consume)(&run.idx, chunk)?))
+            Ok(Value::new((run.consume)(&run.idx, chunk)?))
         };
         let wire = Some(crate::wire::array_node_wire::<T, S>());
         let fused = described.then_some(task as Arc<dyn Fused>);
@@ -221,7 +221,7 @@ impl<T: Element, A: Partial<T>> SideBySideTask<T, A> {
                 .collect::<Result<Vec<_>, _>>()?;
             let mut parts: Vec<A> = blocks.iter().map(|b| A::start(b.shape())).collect();
             super::blocks::side_by_side(blocks, run.axis, &mut |j, xs| parts[j].feed(xs));
-            Ok(Arc::new(
+            Ok(Value::new(
                 parts.into_iter().map(A::finish).collect::<Vec<A::Out>>(),
             ))
         };

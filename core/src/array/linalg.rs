@@ -14,7 +14,7 @@ use super::grid::{refine, Grid};
 use super::{token_of, Array};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, Dimension, Ix2, IxDyn, Zip};
 use std::sync::Arc;
 
@@ -246,7 +246,9 @@ fn blocked_product<T: Number>(
                     let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                         let x = inp.take::<Block<T>>(0)?;
                         let y = inp.take::<Block<T>>(1)?;
-                        Ok(Arc::new(kernel(x.view(), y.view(), &shape)?.into_shared()))
+                        Ok(Value::new(
+                            kernel(x.view(), y.view(), &shape)?.into_shared(),
+                        ))
                     };
                     let mut key: Vec<u64> = o.iter().map(|&i| i as u64).collect();
                     key.push(n as u64);

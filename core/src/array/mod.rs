@@ -373,7 +373,7 @@ impl<T: Element> Array<T> {
                             .get(j)
                             .cloned()
                             .ok_or_else(|| TaskError::new("a block's partial is missing"))?;
-                        Ok(Arc::new(part))
+                        Ok(Value::new(part))
                     },
                 ));
             }
@@ -460,7 +460,7 @@ impl<T: Element> Array<T> {
             let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                 if inp.len() == 1 {
                     let a = inp.take::<ArcArray<T, IxDyn>>(0)?;
-                    return Ok(Arc::new(a.into_owned()));
+                    return Ok(Value::new(a.into_owned()));
                 }
                 memory::check_array::<T>(&grid.shape).map_err(TaskError::new)?;
                 let mut out = ndarray::ArrayD::<T>::from_elem(IxDyn(&grid.shape), T::default());
@@ -473,7 +473,7 @@ impl<T: Element> Array<T> {
                     });
                     dst.assign(&b);
                 }
-                Ok(Arc::new(out))
+                Ok(Value::new(out))
             };
             new_wired_node(
                 Key::index(format!("{}-compute", self.name), &[]),

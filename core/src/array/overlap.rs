@@ -14,7 +14,7 @@ use super::Array;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::tokenize::fresh_token;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Slice};
 use std::sync::Arc;
 
@@ -352,7 +352,7 @@ impl<T: Element> Array<T> {
                     .collect();
                 let f = f.clone();
                 let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    Ok(Arc::new(extended_block(inp, &plans, &deps, fill, &f)?))
+                    Ok(Value::new(extended_block(inp, &plans, &deps, fill, &f)?))
                 };
                 new_wired_node(
                     Key::index(

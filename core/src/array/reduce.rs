@@ -18,7 +18,7 @@ use crate::delayed::Delayed;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
 use crate::{wire_of, Wired};
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 use std::sync::Arc;
 
@@ -286,8 +286,9 @@ impl<T: Element> Array<T> {
     ) -> Delayed<R> {
         let agg: Arc<str> = format!("{kind}-agg-{:016x}", self.token).into();
         let root = tree(parts, &agg, &[], Arc::new(combine));
-        let body =
-            move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(finish(inp.take::<P>(0)?)?)) };
+        let body = move |inp: &mut Inputs<'_>| -> TaskResult {
+            Ok(Value::new(finish(inp.take::<P>(0)?)?))
+        };
         Delayed::from_node(new_wired_node(
             Key::index(format!("{what}-{:016x}", self.token), &[]),
             Deps::one(root),
@@ -358,7 +359,7 @@ impl<T: Element> Array<T> {
                 let root = tree(group, &agg, &key, combine.clone());
                 let finish = finish.clone();
                 let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    Ok(Arc::new(finish(inp.take::<P>(0)?)?.into_shared()))
+                    Ok(Value::new(finish(inp.take::<P>(0)?)?.into_shared()))
                 };
                 new_wired_node(
                     Key::index(fin.clone(), &key),

@@ -13,7 +13,7 @@ use super::grid::{check_axis, Grid};
 use super::{token_of, Array};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskResult, Value};
 use ndarray::{ArcArray, ArrayD, Axis, IxDyn, Slice};
 use std::sync::Arc;
 
@@ -96,7 +96,7 @@ impl<T: Number> Array<T> {
                     let last = local.slice_axis(Axis(axis), Slice::from(n - 1..n));
                     carry.zip_mut_with(&last, |c, &x| *c = f(*c, x));
                 }
-                Ok(Arc::new(carry))
+                Ok(Value::new(carry))
             };
             let carry = new_wired_node(
                 Key::index(carry_name.clone(), &key_of(&idx)),
@@ -111,7 +111,7 @@ impl<T: Number> Array<T> {
                 let mut local = inp.take::<Block<T>>(0)?;
                 let carry = inp.take::<Block<T>>(1)?;
                 local.zip_mut_with(&carry, |x, &c| *x = f(c, *x));
-                Ok(Arc::new(local))
+                Ok(Value::new(local))
             };
             nodes.push(new_wired_node(
                 Key::index(name.clone(), &key_of(&idx)),

@@ -13,7 +13,7 @@ use super::{token_of, Array};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::share::Walk;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, ArrayD, IxDyn, Slice, SliceInfoElem};
 use std::sync::Arc;
 
@@ -512,7 +512,7 @@ impl<T: Element> Array<T> {
                         });
                         dst.assign(&src);
                     }
-                    Ok(Arc::new(out.into_shared()))
+                    Ok(Value::new(out.into_shared()))
                 };
                 let key = Key::index(
                     name.clone(),
@@ -614,7 +614,7 @@ impl<T: Element> Array<T> {
         } else if single_rest && !shape.is_empty() {
             let p: usize = self.shape()[1..].iter().product();
             let q: usize = shape[1..].iter().product();
-            if q == 0 || self.chunks()[0].iter().any(|&c| (c * p) % q != 0) {
+            if q == 0 || self.chunks()[0].iter().any(|&c| !(c * p).is_multiple_of(q)) {
                 return Err(Error::Shape {
                     what: "reshape",
                     message: format!(

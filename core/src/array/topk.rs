@@ -11,7 +11,7 @@ use super::grid::{check_axis, Grid};
 use super::{token_of, Array};
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -156,7 +156,7 @@ impl<T: Element> Array<T> {
                 let root =
                     crate::tree::combine_tree(group, &agg, &key, true, wire, combine.clone());
                 let body = move |inp: &mut Inputs<'_>| -> TaskResult {
-                    Ok(Arc::new(pick(inp.take::<Best<T>>(0)?).into_shared()))
+                    Ok(Value::new(pick(inp.take::<Best<T>>(0)?).into_shared()))
                 };
                 new_wired_node(
                     Key::index(fin.clone(), &key),

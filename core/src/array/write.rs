@@ -16,7 +16,7 @@ use super::Array;
 use crate::delayed::Delayed;
 use crate::node::{Deps, NodeKind};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, Scheduler, TaskError, TaskResult, Value};
 use ndarray::{ArcArray, ArrayViewD, IxDyn};
 
 use std::sync::mpsc;
@@ -50,7 +50,7 @@ impl<T: Element> Array<T> {
             NodeKind::Call,
             false,
             Some(crate::wire_of::<()>()),
-            |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(())) },
+            |_: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(())) },
         );
         Delayed::<()>::from_node(done).compute_with(scheduler)
     }

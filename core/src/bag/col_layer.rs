@@ -295,7 +295,7 @@ impl<S: Data> ColTask<S> {
             let failed = err.borrow_mut().take();
             match failed {
                 Some(e) => Err(e),
-                None => Ok(Arc::new(out?)),
+                None => Ok(Value::new(out?)),
             }
         };
         let wire = task.wire;

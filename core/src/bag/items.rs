@@ -233,7 +233,7 @@ impl<T: Data> Bag<T> {
                     } else {
                         inp.get::<Option<A>>(1)?.clone()
                     };
-                    Ok(Arc::new(last.or(before)))
+                    Ok(Value::new(last.or(before)))
                 },
             ));
             parts.push(part);

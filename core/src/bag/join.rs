@@ -5,7 +5,7 @@ use super::{layer_name, Bag};
 use crate::hash::FastMap;
 use crate::node::{new_wired_node, Deps, NodeKind, NodeRef};
 use crate::Data;
-use dagr_runtime::{Inputs, Key, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskResult, Value};
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ impl<T: Data> Bag<T> {
                         for x in xs {
                             out.extend(ys.iter().map(|y| (x.clone(), y.clone())));
                         }
-                        Ok(Arc::new(out))
+                        Ok(Value::new(out))
                     },
                 ));
             }

@@ -233,7 +233,7 @@ impl<T: Data, S: Data> PartTask<T, S> {
             let failed = err.borrow_mut().take();
             match failed {
                 Some(e) => Err(e),
-                None => Ok(Arc::new(out?)),
+                None => Ok(Value::new(out?)),
             }
         };
         let wire = task.wire;

@@ -512,7 +512,7 @@ impl<T: Data> Bag<T> {
                     all.append(&mut part);
                 }
             }
-            Ok(Arc::new(all))
+            Ok(Value::new(all))
         };
         Delayed::from_node(new_wired_node(
             Key::token(layer_name("concat"), fresh_token()),
@@ -579,7 +579,7 @@ impl<T: Data> Bag<T> {
                     for k in 0..inp.len() {
                         all.append(&mut inp.take::<Vec<T>>(k)?);
                     }
-                    Ok(Arc::new(all))
+                    Ok(Value::new(all))
                 };
                 let deps = Deps::from(old[lo..hi].to_vec());
                 nodes.push(new_wired_node(
@@ -602,7 +602,7 @@ impl<T: Data> Bag<T> {
                     let part = inp.get::<Vec<T>>(0)?;
                     let len = part.len();
                     let (a, b) = (piece * len / pieces, (piece + 1) * len / pieces);
-                    Ok(Arc::new(part[a..b].to_vec()))
+                    Ok(Value::new(part[a..b].to_vec()))
                 };
                 let deps = Deps::one(old[p].clone());
                 nodes.push(new_wired_node(

@@ -24,7 +24,7 @@ use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tree::{combine_tree, then};
 use crate::Data;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
@@ -518,7 +518,7 @@ impl<T: Data> Bag<T> {
                         Some(crate::wire_of::<Vec<RankedCount>>()),
                         move |inp: &mut Inputs<'_>| -> TaskResult {
                             let t: &PartialCounts = inp.get(0)?;
-                            Ok(Arc::new(ranked_top_of_counts(t, k, &*key)?))
+                            Ok(Value::new(ranked_top_of_counts(t, k, &*key)?))
                         },
                     )
                 })
@@ -745,7 +745,7 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
         Deps::none(),
         NodeKind::Data,
         false,
-        |_: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(Inbox::default())) },
+        |_: &mut Inputs<'_>| -> TaskResult { Ok(Value::from(Arc::new(Inbox::default()))) },
     );
     (0..GROUPS)
         .map(|g| {
@@ -762,10 +762,10 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
                         move |inp: &mut Inputs<'_>| -> TaskResult {
                             let part = inp.get::<PartialCounts>(0)?.group(g);
                             if inp.ranks() > 1 {
-                                return Ok(Arc::new(part));
+                                return Ok(Value::new(part));
                             }
                             inp.get::<Inbox>(1)?.add(g, part);
-                            Ok(Arc::new(PartialCounts::default()))
+                            Ok(Value::new(PartialCounts::default()))
                         },
                     )
                 })
@@ -785,7 +785,7 @@ fn count_groups(name: &str, parts: &[NodeRef]) -> Vec<NodeRef> {
                 wire,
                 move |inp: &mut Inputs<'_>| -> TaskResult {
                     let chained = inp.take::<PartialCounts>(0)?;
-                    Ok(Arc::new(match inp.get::<Inbox>(1)?.take(g) {
+                    Ok(Value::new(match inp.get::<Inbox>(1)?.take(g) {
                         Some(added) if chained.len() > 0 => {
                             PartialCounts::merge(vec![added, chained])
                         }
@@ -814,7 +814,7 @@ fn counted<R: crate::wire::Wired>(
             let groups = (0..inp.len())
                 .map(|k| inp.take::<PartialCounts>(k))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Arc::new(finish(PartialCounts::concat(groups))))
+            Ok(Value::new(finish(PartialCounts::concat(groups))))
         },
     )
 }

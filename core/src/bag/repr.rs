@@ -176,10 +176,8 @@ impl ColPart {
 /// Takes a partition's column out of its input value (moved when this is the last use).
 pub(crate) fn take_input<C: Data>(v: Option<Value>) -> Result<C, TaskError> {
     let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
-    let arc = v
-        .downcast::<C>()
-        .map_err(|_| TaskError::new(format!("partition is not a {}", type_name::<C>())))?;
-    Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
+    v.take::<C>()
+        .map_err(|_| TaskError::new(format!("partition is not a {}", type_name::<C>())))
 }
 
 impl<T: Data> Bag<T> {

@@ -11,7 +11,7 @@ use crate::line_scan::{finish_line, first_line_start, read_checked, too_long, Li
 use crate::node::{new_wired_node, Deps, NodeKind};
 use crate::Data;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use std::fmt::Display;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -674,7 +674,7 @@ impl<T: Data + Display> Bag<T> {
                     let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                         let text = inp.get::<String>(0)?;
                         parts.write(i, text.as_bytes()).map_err(TaskError::new)?;
-                        Ok(Arc::new(()))
+                        Ok(Value::new(()))
                     };
                     Delayed::from_node(new_wired_node(
                         Key::index(layer_name("write"), &[i as u64]),

@@ -37,7 +37,7 @@ use crate::delayed::Delayed;
 use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tree::combine_tree;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -496,7 +496,7 @@ fn step<S: crate::Wired>(
         NodeKind::Call,
         false,
         Some(crate::wire_of::<S>()),
-        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp)?)) },
+        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(f(inp)?)) },
     )
 }
 
@@ -518,7 +518,7 @@ fn per_part<S: crate::Wired>(
                 NodeKind::Call,
                 false,
                 Some(crate::wire_of::<S>()),
-                move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(f(inp)?)) },
+                move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(f(inp)?)) },
             )
         })
         .collect()
@@ -655,7 +655,7 @@ fn stats(
             let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                 let last = inp.len() - 1;
                 if let Some(held) = &inp.get::<Part>(0)?.values {
-                    return Ok(Arc::new(Found::of(inp.get(last)?, &held.0)));
+                    return Ok(Value::new(Found::of(inp.get(last)?, &held.0)));
                 }
                 // the budget let the values go: read the partition again
                 let v = if has_input {
@@ -664,7 +664,7 @@ fn stats(
                     None
                 };
                 let values = numeric_values(gen(i, v)?, &cols);
-                Ok(Arc::new(Found::of(inp.get(last)?, &values)))
+                Ok(Value::new(Found::of(inp.get(last)?, &values)))
             };
             let mut deps = vec![part.clone()];
             deps.extend(input);
@@ -894,7 +894,7 @@ where
             let body = move |inp: &mut Inputs<'_>| -> TaskResult {
                 let p: &P = inp.get(inp.len() - 1)?;
                 if p.finished() {
-                    return Ok(Arc::new(S::default()));
+                    return Ok(Value::new(S::default()));
                 }
                 let v = if has_input {
                     Some(inp.take_value(0)?)
@@ -902,7 +902,7 @@ where
                     None
                 };
                 let p: &P = inp.get(inp.len() - 1)?;
-                Ok(Arc::new(f(p, gen(i, v)?)))
+                Ok(Value::new(f(p, gen(i, v)?)))
             };
             let mut deps: Vec<NodeRef> = input.iter().cloned().collect();
             deps.extend([anchors[i].clone(), plan.clone()]);

@@ -29,7 +29,7 @@ use super::table::Table;
 use super::{DataFrame, Schema};
 use crate::bag::layer_name;
 use crate::node::{Deps, NodeKind, NodeRef};
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use std::sync::Arc;
 
 /// Above this many partitions (inputs or outputs) [`ShuffleMethod::Auto`] exchanges in two
@@ -86,7 +86,7 @@ fn piece(name: &Arc<str>, index: &[u64], of: &NodeRef, j: usize) -> NodeRef {
         NodeKind::Call,
         false,
         Some(Piece::WIRE),
-        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Arc::new(inp.get::<Cut>(0)?.piece(j)?)) },
+        move |inp: &mut Inputs<'_>| -> TaskResult { Ok(Value::new(inp.get::<Cut>(0)?.piece(j)?)) },
     )
 }
 
@@ -130,7 +130,7 @@ pub(crate) fn exchange(
                 let pieces = (0..inp.len())
                     .map(|k| inp.take::<Piece>(k))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Arc::new(pieces))
+                Ok(Value::new(pieces))
             },
         )
     };
@@ -191,7 +191,7 @@ pub(crate) fn exchange(
                         let t = gather(inp, &in_schema)?;
                         let to = r(&t, n);
                         let cut = cut_by(&t, &to, highs, |t| t / b, &spill, groups * lows)?;
-                        Ok(Arc::new(cut))
+                        Ok(Value::new(cut))
                     },
                 );
                 (0..highs)
@@ -210,9 +210,8 @@ pub(crate) fn exchange(
     let gen: super::layer::TableGen = Arc::new(move |_, v| {
         let v = v.ok_or_else(|| TaskError::new("a shuffle partition's pieces are missing"))?;
         let pieces = v
-            .downcast::<Vec<Piece>>()
+            .take::<Vec<Piece>>()
             .map_err(|_| TaskError::new("a shuffle partition is not a list of pieces"))?;
-        let pieces = Arc::try_unwrap(pieces).unwrap_or_else(|p| (*p).clone());
         let t = load_all(pieces, &in_schema)?;
         match &finish {
             Some(f) => f(t),

@@ -18,7 +18,7 @@ use crate::hash::FastMap;
 use crate::node::{Deps, NodeKind, NodeRef};
 use crate::tree::combine_tree;
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskError, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskError, TaskResult, Value};
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -578,7 +578,7 @@ impl GroupBy {
                     }
                 }
             }
-            Ok(Arc::new(Table::from_parts(s2.names.clone(), out)))
+            Ok(Value::new(Table::from_parts(s2.names.clone(), out)))
         };
         let body = Arc::new(body);
         let name = layer_name("groupby");
@@ -623,7 +623,7 @@ fn bucket_trees(
         Some(crate::wire_of::<bool>()),
         move |inp: &mut Inputs<'_>| -> TaskResult {
             let first: &Partial = inp.get(0)?;
-            Ok(Arc::new(first.len().saturating_mul(n) > above))
+            Ok(Value::new(first.len().saturating_mul(n) > above))
         },
     );
     let cut_name = layer_name("groupby-cut");
@@ -644,14 +644,14 @@ fn bucket_trees(
                     let mut out: Vec<Partial> = vec![Partial::default(); buckets];
                     if !many {
                         out[0] = groups;
-                        return Ok(Arc::new(out));
+                        return Ok(Value::new(out));
                     }
                     for (key, accs) in groups {
                         let mut h = crate::hash::FastHasher::default();
                         key.hash(&mut h);
                         out[(h.finish() % buckets as u64) as usize].insert(key, accs);
                     }
-                    Ok(Arc::new(out))
+                    Ok(Value::new(out))
                 },
             );
             (0..buckets)
@@ -667,7 +667,7 @@ fn bucket_trees(
                             let piece = parts.get(b).cloned().ok_or_else(|| {
                                 TaskError::new("a piece of partial aggregates is missing")
                             })?;
-                            Ok(Arc::new(piece))
+                            Ok(Value::new(piece))
                         },
                     )
                 })

@@ -26,7 +26,7 @@ use super::{DataFrame, Scalar, Schema};
 use crate::bag::layer_name;
 use crate::node::{Deps, NodeRef};
 use crate::{Delayed, Error};
-use dagr_runtime::{Inputs, Key, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskResult, Value};
 use std::sync::Arc;
 
 /// Order statistics each partition contributes to the sample for the divisions.
@@ -523,7 +523,7 @@ impl DataFrame {
                                 .collect();
                             out.append(t.take(&idx));
                         }
-                        Ok(Arc::new(out))
+                        Ok(Value::new(out))
                     },
                 )
             })

@@ -216,7 +216,7 @@ impl<S: Data> PartTask<S> {
             } else {
                 run.layer.table(run.i, v, &reads)?
             };
-            Ok(Arc::new((run.consume)(run.i, t)?))
+            Ok(Value::new((run.consume)(run.i, t)?))
         };
         let wire = task.wire;
         let fused = described.then_some(task as Arc<dyn Fused>);

@@ -14,7 +14,7 @@ use crate::bag::layer_name;
 use crate::hash::{FastHasher, FastMap};
 use crate::node::{Deps, NodeKind, NodeRef};
 use crate::Error;
-use dagr_runtime::{Inputs, Key, TaskResult};
+use dagr_runtime::{Inputs, Key, TaskResult, Value};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -516,7 +516,7 @@ pub(super) fn join_parts(
                         None => inp.get(1)?,
                     };
                     let t = layout.join(l, r, &schema);
-                    Ok(Arc::new(match sort {
+                    Ok(Value::new(match sort {
                         Some(k) => super::index::sorted_by(t, k),
                         None => t,
                     }))
@@ -633,7 +633,7 @@ impl DataFrame {
                 for k in 0..inp.len() {
                     n += *inp.get::<u64>(k)?;
                 }
-                Ok(Arc::new(n))
+                Ok(Value::new(n))
             },
         )))
     }

@@ -153,10 +153,8 @@ impl fmt::Debug for DataFrame {
 
 fn take_table(v: Option<Value>) -> Result<Table, TaskError> {
     let v = v.ok_or_else(|| TaskError::new("partition input missing"))?;
-    let arc = v
-        .downcast::<Table>()
-        .map_err(|_| TaskError::new("partition is not a Table"))?;
-    Ok(Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()))
+    v.take::<Table>()
+        .map_err(|_| TaskError::new("partition is not a Table"))
 }
 
 impl DataFrame {
@@ -388,7 +386,7 @@ impl DataFrame {
             let parts = (0..inp.len())
                 .map(|k| inp.take::<Table>(k))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Arc::new(Table::concat(parts).unwrap_or_else(|| {
+            Ok(Value::new(Table::concat(parts).unwrap_or_else(|| {
                 Table::empty(schema.names.clone(), &schema.dtypes)
             })))
         };
@@ -785,7 +783,7 @@ impl DataFrame {
             let t = inp.take::<Table>(0)?;
             let mut idx: Vec<usize> = (0..t.len()).collect();
             idx.sort_by(|&a, &b| compare_rows(&t, &order, a, b));
-            Ok(Arc::new(t.take(&idx)))
+            Ok(Value::new(t.take(&idx)))
         };
         let node = crate::node::new_wired_node(
             Key::index(layer_name("sort-values"), &[0]),

@@ -268,7 +268,7 @@ fn may_hold_nulls(meta: &ArrowReaderMetadata, leaf: usize) -> bool {
                     .column(leaf)
                     .statistics()
                     .and_then(|s| s.null_count_opt())
-                    .map_or(true, |n| n > 0)
+                    .is_none_or(|n| n > 0)
         })
 }
 
@@ -343,7 +343,7 @@ pub fn read_parquet_with(path: &str, opts: ParquetOptions) -> Result<DataFrame, 
         for (slot, &i) in wanted.iter().enumerate() {
             let field: &Field = &meta.schema().fields()[i];
             let nulls = field.is_nullable()
-                && leaf(&meta, field.name()).map_or(true, |l| may_hold_nulls(&meta, l));
+                && leaf(&meta, field.name()).is_none_or(|l| may_hold_nulls(&meta, l));
             let d = dtype_of(field.data_type(), nulls)
                 .ok_or_else(|| unsupported(p, field.name(), field.data_type()))?;
             dtypes[slot] = Some(dtypes[slot].map_or(d, |e: DType| e.widen(d)));

@@ -345,7 +345,7 @@ impl Codec for CutCodec {
         Ok(())
     }
     fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
-        Ok(Arc::new(Cut::Memory(postcard::from_bytes(bytes)?)))
+        Ok(Value::new(Cut::Memory(postcard::from_bytes(bytes)?)))
     }
 }
 
@@ -364,7 +364,7 @@ impl Codec for PieceCodec {
         Ok(())
     }
     fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
-        Ok(Arc::new(Piece::Memory(postcard::from_bytes(bytes)?)))
+        Ok(Value::new(Piece::Memory(postcard::from_bytes(bytes)?)))
     }
 }
 
@@ -388,7 +388,7 @@ impl Codec for PieceListCodec {
     }
     fn decode(&self, bytes: &[u8]) -> Result<Value, BoxError> {
         let tables: Vec<Table> = postcard::from_bytes(bytes)?;
-        Ok(Arc::new(
+        Ok(Value::new(
             tables.into_iter().map(Piece::Memory).collect::<Vec<_>>(),
         ))
     }
@@ -430,7 +430,7 @@ mod tests {
         for (j, p) in pieces.iter().enumerate() {
             assert_eq!(&cut.piece(j).unwrap().load().unwrap(), p);
             let mut bytes = Vec::new();
-            let v: Value = Arc::new(cut.piece(j).unwrap());
+            let v: Value = Value::new(cut.piece(j).unwrap());
             Piece::WIRE.encode(&v, &mut bytes).unwrap();
             let back = Piece::WIRE.decode(&bytes).unwrap();
             let back = back
@@ -442,7 +442,7 @@ mod tests {
             assert_eq!(&back, p);
         }
         assert!(cut.piece(3).is_err());
-        let list: Value = Arc::new((0..3).map(|j| cut.piece(j).unwrap()).collect::<Vec<_>>());
+        let list: Value = Value::new((0..3).map(|j| cut.piece(j).unwrap()).collect::<Vec<_>>());
         let mut bytes = Vec::new();
         Piece::LIST_WIRE.encode(&list, &mut bytes).unwrap();
         let back = Piece::LIST_WIRE.decode(&bytes).unwrap();
@@ -456,7 +456,7 @@ mod tests {
         drop(list);
         let mut bytes = Vec::new();
         Cut::WIRE
-            .encode(&(Arc::new(cut.clone()) as Value), &mut bytes)
+            .encode(&Value::new(cut.clone()), &mut bytes)
             .unwrap();
         let back = Cut::WIRE.decode(&bytes).unwrap();
         assert_eq!(back.downcast_ref::<Cut>().unwrap().load().unwrap(), pieces);

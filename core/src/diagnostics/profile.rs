@@ -587,7 +587,7 @@ fn longest_path<D: Iterator<Item = usize>>(
         let mut at: Option<(usize, u64)> = None;
         for d in deps(i) {
             let bd = best.get(d).copied().unwrap_or(0);
-            if bd != 0 && at.map_or(true, |(_, b)| bd > b) {
+            if bd != 0 && at.is_none_or(|(_, b)| bd > b) {
                 at = Some((d, bd));
             }
         }
@@ -601,7 +601,7 @@ fn longest_path<D: Iterator<Item = usize>>(
         if let Some((_, b)) = heaviest_dep(&best, i) {
             best[i] = best[i].saturating_add(b - 1);
         }
-        if end.map_or(true, |(_, b)| best[i] > b) {
+        if end.is_none_or(|(_, b)| best[i] > b) {
             end = Some((i, best[i]));
         }
     }

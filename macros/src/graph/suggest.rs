@@ -20,7 +20,7 @@ pub(crate) fn closest<'a>(
         } else {
             edit_distance(unknown, candidate)
         };
-        if distance <= limit && distance < len && best.map_or(true, |(d, _)| distance < d) {
+        if distance <= limit && distance < len && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
     }

@@ -301,7 +301,7 @@ mod tests {
             Ok(())
         }
         fn decode(&self, _: &[u8]) -> Result<crate::Value, crate::BoxError> {
-            Ok(Arc::new(()))
+            Ok(crate::Value::new(()))
         }
     }
 

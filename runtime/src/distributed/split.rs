@@ -32,7 +32,7 @@ pub(crate) struct Fanout {
 
 impl Fanout {
     fn receives_outputs(&self, rank: u32) -> bool {
-        !self.keep && self.output_rank.map_or(true, |r| r == rank)
+        !self.keep && self.output_rank.is_none_or(|r| r == rank)
     }
 }
 

@@ -286,6 +286,12 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
                     run_chain(r, &job, job.root(k));
                 }
                 job.roots_done();
+                // the last roots claimed: the handle goes now, so that a run that ended here
+                // is freed by whoever lets go of it last — usually its caller, which then
+                // hands its arrays on to the next graph it builds
+                if job.roots_exhausted() {
+                    return None;
+                }
                 // roots that take microseconds are claimed more at a time, so that claims
                 // cost little next to them and neighbours run on one thread; others one
                 // by one, which keeps the order

@@ -1,0 +1,359 @@
+//! A task's result as the runtime stores it: type-erased, small values held inline.
+//!
+//! Most tasks of a fine-grained graph return a number, a flag or a handle to shared data.
+//! Boxing each of them would cost an allocation and a free per task, and 32 bytes of heap a
+//! result while it waits for its consumers; so a [`Value`] is two words — a pointer to a
+//! static table describing the type, and one word of data that holds the value itself when it
+//! fits (an `i64`, an `f64`, an `Arc<_>`, a `Box<_>`), else an `Arc` of it.
+//!
+//! The table is the only way the data word is read: it is built once per type, by the
+//! constructor that wrote the word, and says whether the word holds a `T` or an `Arc<T>`.
+
+use std::any::{type_name, Any, TypeId};
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
+use std::ptr;
+use std::sync::Arc;
+
+/// The data word: pointer-sized and -aligned, and keeping the provenance of a pointer
+/// stored in it.
+type Word = MaybeUninit<*const ()>;
+
+/// What the data word of a [`Value`] holds, and how to clone and drop it.
+struct Table {
+    /// The type of the value (`T`, whether held or shared).
+    type_id: TypeId,
+    type_name: fn() -> &'static str,
+    /// The word holds an `Arc<T>` rather than a `T`.
+    shared: bool,
+    /// Copies the value in the word (the word is initialised as the table says).
+    clone: unsafe fn(&Word) -> Word,
+    /// Drops the value in the word, which is not used again.
+    drop: unsafe fn(&mut Word),
+}
+
+/// The table of a `T` held in the word.
+struct Held<T>(PhantomData<T>);
+
+impl<T: Any + Clone + Send + Sync> Held<T> {
+    /// Whether a `T` fits in the word.
+    const FITS: bool = size_of::<T>() <= size_of::<Word>() && align_of::<T>() <= align_of::<Word>();
+
+    const TABLE: Table = Table {
+        type_id: TypeId::of::<T>(),
+        type_name: type_name::<T>,
+        shared: false,
+        clone: |w| {
+            // SAFETY: the word holds a `T` (this table is only paired with such words), which
+            // fits and is aligned (`FITS`, checked before such a word is written).
+            let v = unsafe { &*(w.as_ptr() as *const T) };
+            Held::<T>::word(v.clone())
+        },
+        drop: |w| {
+            // SAFETY: as in `clone`; the caller does not use the word again.
+            unsafe { ptr::drop_in_place(w.as_mut_ptr() as *mut T) }
+        },
+    };
+
+    /// A word holding `v` (the caller checked `FITS`).
+    fn word(v: T) -> Word {
+        debug_assert!(Self::FITS);
+        let mut w = Word::uninit();
+        // SAFETY: `T` fits in the word and is no more aligned than it (`FITS`).
+        unsafe { ptr::write(w.as_mut_ptr() as *mut T, v) };
+        w
+    }
+}
+
+/// The table of an `Arc<T>` held in the word.
+struct Shared<T>(PhantomData<T>);
+
+impl<T: Any + Send + Sync> Shared<T> {
+    const TABLE: Table = Table {
+        type_id: TypeId::of::<T>(),
+        type_name: type_name::<T>,
+        shared: true,
+        clone: |w| {
+            // SAFETY: the word holds an `Arc<T>` (this table is only paired with such words).
+            let arc = unsafe { &*(w.as_ptr() as *const Arc<T>) };
+            Shared::<T>::word(arc.clone())
+        },
+        drop: |w| {
+            // SAFETY: as in `clone`; the caller does not use the word again.
+            unsafe { ptr::drop_in_place(w.as_mut_ptr() as *mut Arc<T>) }
+        },
+    };
+
+    fn word(arc: Arc<T>) -> Word {
+        let mut w = Word::uninit();
+        // SAFETY: an `Arc<T>` of a sized `T` is one pointer: the word's size and alignment.
+        unsafe { ptr::write(w.as_mut_ptr() as *mut Arc<T>, arc) };
+        w
+    }
+}
+
+/// A task's result as the runtime stores it: a value of any `Send + Sync` type, read back
+/// by its type.
+///
+/// A value of at most one word (`i64`, `f64`, `usize`, `bool`, an `Arc` or a `Box`) is held
+/// in the `Value` itself, without an allocation; a larger one in an [`Arc`], so cloning a
+/// `Value` never copies more than a word. An `Arc<T>` converts into a `Value` of a `T`
+/// without a copy.
+///
+/// ```
+/// use dagr::runtime::Value;
+/// use std::sync::Arc;
+/// let small = Value::new(41_i64);
+/// assert_eq!(small.downcast_ref::<i64>(), Some(&41));
+/// assert!(small.downcast_ref::<f64>().is_none());
+/// let big = Value::from(Arc::new(vec![1_u8, 2, 3]));
+/// assert_eq!(big.type_name(), "alloc::vec::Vec<u8>");
+/// assert_eq!(big.clone().take::<Vec<u8>>().ok(), Some(vec![1, 2, 3]));
+/// ```
+pub struct Value {
+    table: &'static Table,
+    word: Word,
+}
+
+// SAFETY: every constructor takes a `T: Send + Sync` (held as a `T` or an `Arc<T>`, both
+// `Send + Sync` then), and the word is only reached through its table.
+unsafe impl Send for Value {}
+// SAFETY: as above; shared access only hands out `&T`.
+unsafe impl Sync for Value {}
+
+impl Value {
+    /// A value holding `v`: in place when it fits in a word, else in an `Arc`.
+    #[inline]
+    pub fn new<T: Any + Clone + Send + Sync>(v: T) -> Value {
+        if Held::<T>::FITS {
+            Value {
+                table: &Held::<T>::TABLE,
+                word: Held::<T>::word(v),
+            }
+        } else {
+            Value::from(Arc::new(v))
+        }
+    }
+
+    /// Whether the value is a `T`.
+    #[inline]
+    pub fn is<T: Any>(&self) -> bool {
+        self.table.type_id == TypeId::of::<T>()
+    }
+
+    /// The name of the value's type (as [`std::any::type_name`] gives it).
+    pub fn type_name(&self) -> &'static str {
+        (self.table.type_name)()
+    }
+
+    /// Borrows the value as a `T`, if it is one.
+    #[inline]
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        if !self.is::<T>() {
+            return None;
+        }
+        let p = self.word.as_ptr();
+        // SAFETY: the table says the word holds a `T` or an `Arc<T>`, and which.
+        Some(unsafe {
+            if self.table.shared {
+                &**(p as *const Arc<T>)
+            } else {
+                &*(p as *const T)
+            }
+        })
+    }
+
+    /// The value as a shared `T`, if it is one: the `Arc` it is held in, or a new one for a
+    /// value held in place.
+    pub fn downcast<T: Any>(self) -> Result<Arc<T>, Value> {
+        if !self.is::<T>() {
+            return Err(self);
+        }
+        let this = ManuallyDrop::new(self);
+        let p = this.word.as_ptr();
+        // SAFETY: the table says which of `T` and `Arc<T>` the word holds; it is moved out
+        // once, and `this` is not dropped.
+        Ok(unsafe {
+            if this.table.shared {
+                ptr::read(p as *const Arc<T>)
+            } else {
+                Arc::new(ptr::read(p as *const T))
+            }
+        })
+    }
+
+    /// The value as an owned `T`, if it is one: moved out when this was its only handle,
+    /// else cloned.
+    #[inline]
+    pub fn take<T: Any + Clone>(self) -> Result<T, Value> {
+        if !self.is::<T>() {
+            return Err(self);
+        }
+        let this = ManuallyDrop::new(self);
+        let p = this.word.as_ptr();
+        // SAFETY: as in `downcast`.
+        Ok(unsafe {
+            if this.table.shared {
+                let arc = ptr::read(p as *const Arc<T>);
+                Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a))
+            } else {
+                ptr::read(p as *const T)
+            }
+        })
+    }
+}
+
+impl<T: Any + Send + Sync> From<Arc<T>> for Value {
+    /// A value of the `T` in `arc`, shared with it (no copy).
+    #[inline]
+    fn from(arc: Arc<T>) -> Value {
+        Value {
+            table: &Shared::<T>::TABLE,
+            word: Shared::<T>::word(arc),
+        }
+    }
+}
+
+impl Clone for Value {
+    #[inline]
+    fn clone(&self) -> Value {
+        Value {
+            table: self.table,
+            // SAFETY: the word is initialised as its table says.
+            word: unsafe { (self.table.clone)(&self.word) },
+        }
+    }
+}
+
+impl Drop for Value {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the word is initialised as its table says, and dropped once (here).
+        unsafe { (self.table.drop)(&mut self.word) }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Value({})", self.type_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts its live copies.
+    #[derive(Debug)]
+    struct Counted<const N: usize>(Arc<AtomicUsize>, [u8; N]);
+
+    impl<const N: usize> Counted<N> {
+        fn new(live: &Arc<AtomicUsize>) -> Self {
+            live.fetch_add(1, Ordering::Relaxed);
+            Counted(live.clone(), [7; N])
+        }
+    }
+
+    impl<const N: usize> Clone for Counted<N> {
+        fn clone(&self) -> Self {
+            Counted::new(&self.0)
+        }
+    }
+
+    impl<const N: usize> Drop for Counted<N> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_value_is_two_words_and_an_option_of_it_too() {
+        assert_eq!(size_of::<Value>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<Option<Value>>(), size_of::<Value>());
+    }
+
+    #[test]
+    fn small_values_are_held_and_large_ones_shared() {
+        assert!(!Value::new(1_i64).table.shared);
+        assert!(!Value::new(Arc::new(String::new())).table.shared);
+        assert!(!Value::new(true).table.shared);
+        assert!(Value::new((1_i64, 2_i64)).table.shared);
+        assert!(Value::new(String::from("x")).table.shared);
+        assert!(Value::new(1_u128).table.shared);
+    }
+
+    #[test]
+    fn values_read_back_as_their_type_only() {
+        let vs = [
+            Value::new(-3_i64),
+            Value::new(2.5_f64),
+            Value::new(String::from("word")),
+            Value::from(Arc::new(vec![1_u32, 2])),
+            Value::new(()),
+        ];
+        assert_eq!(vs[0].downcast_ref::<i64>(), Some(&-3));
+        assert_eq!(vs[1].downcast_ref::<f64>(), Some(&2.5));
+        assert_eq!(
+            vs[2].downcast_ref::<String>().map(|s| s.as_str()),
+            Some("word")
+        );
+        assert_eq!(vs[3].downcast_ref::<Vec<u32>>(), Some(&vec![1, 2]));
+        assert_eq!(vs[4].downcast_ref::<()>(), Some(&()));
+        assert!(vs[0].downcast_ref::<u64>().is_none());
+        assert!(vs[1].downcast_ref::<f32>().is_none());
+        assert!(vs[3].downcast_ref::<Arc<Vec<u32>>>().is_none());
+        assert_eq!(vs[0].type_name(), "i64");
+        assert_eq!(format!("{:?}", vs[2]), "Value(alloc::string::String)");
+        let back = vs[2].clone().take::<i64>().unwrap_err();
+        assert_eq!(
+            back.downcast_ref::<String>().map(|s| s.as_str()),
+            Some("word")
+        );
+    }
+
+    #[test]
+    fn take_moves_an_only_handle_and_clones_a_shared_one() {
+        let arc = Arc::new(vec![5_u8; 3]);
+        let v = Value::from(arc.clone());
+        // another handle exists: cloned, `arc` untouched
+        assert_eq!(v.take::<Vec<u8>>().unwrap(), vec![5; 3]);
+        assert_eq!(Arc::strong_count(&arc), 1);
+        // the only handle: moved out (same buffer)
+        let ptr = arc.as_ptr();
+        let moved = Value::from(arc).take::<Vec<u8>>().unwrap();
+        assert_eq!(moved.as_ptr(), ptr);
+        let a = Value::new(9_i64).downcast::<i64>().unwrap();
+        assert_eq!(*a, 9);
+        let shared = Arc::new(1.5_f64);
+        let b = Value::from(shared.clone()).downcast::<f64>().unwrap();
+        assert!(Arc::ptr_eq(&shared, &b));
+        assert!(Value::new(1_i64).downcast::<i32>().is_err());
+    }
+
+    #[test]
+    fn clones_and_drops_balance_held_and_shared() {
+        let live = Arc::new(AtomicUsize::new(0));
+        {
+            // 8 bytes of payload + the Arc: shared; an empty payload: held (one word)
+            let held = Value::new(Counted::<0>::new(&live));
+            let shared = Value::new(Counted::<8>::new(&live));
+            assert!(!held.table.shared && shared.table.shared);
+            let copies: Vec<Value> = (0..3)
+                .flat_map(|_| [held.clone(), shared.clone()])
+                .collect();
+            // held values clone their payload; shared ones share it
+            assert_eq!(live.load(Ordering::Relaxed), 1 + 3 + 1);
+            let taken = copies[0].clone().take::<Counted<0>>().unwrap();
+            assert_eq!(live.load(Ordering::Relaxed), 1 + 3 + 1 + 1);
+            drop(taken);
+            drop(copies);
+            assert_eq!(live.load(Ordering::Relaxed), 2);
+            let moved = shared.take::<Counted<8>>().unwrap();
+            assert_eq!(moved.1, [7; 8]);
+            assert_eq!(live.load(Ordering::Relaxed), 2);
+        }
+        assert_eq!(live.load(Ordering::Relaxed), 0);
+    }
+}
