@@ -554,3 +554,25 @@ fn a_chain_on_one_thread_is_profiled_end_to_start() {
         assert!(w[0].1.abs_diff(w[1].0) <= 1, "{:?} then {:?}", w[0], w[1]);
     }
 }
+
+/// On the sync scheduler every task starts straight after the one before it, wherever the
+/// next task comes from (independent leaves, then their sum): the profile shows them back to
+/// back, each starting where the previous one ended.
+#[test]
+fn sync_tasks_are_profiled_back_to_back() {
+    let prof = Profiler::new();
+    let parts: Vec<Delayed<u64>> = (0..40).map(leaf).collect();
+    mix(parts, 7, false)
+        .compute_with(Scheduler::sync().profile(&prof))
+        .unwrap();
+    let dir = temp_dir("sync-back-to-back");
+    let spans = spans_by_worker(&prof, &dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut spans = spans.into_values().next().unwrap();
+    spans.sort();
+    assert_eq!(spans.len(), 41);
+    for w in spans.windows(2) {
+        // the trace shows whole nanoseconds, start and duration each rounded
+        assert!(w[0].1.abs_diff(w[1].0) <= 1, "{:?} then {:?}", w[0], w[1]);
+    }
+}

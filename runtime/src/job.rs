@@ -46,7 +46,7 @@
 
 use crate::cell::ExclusiveCell;
 use crate::error::{InputTypeError, MissingInputError};
-use crate::observer::Process;
+use crate::observer::{DepLists, Process};
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::{
     Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskCounters, TaskError,
@@ -92,8 +92,8 @@ pub(crate) struct Job {
     /// Each node's task, taken by the thread that owns the node. Apart from `nodes`: this
     /// array is the graph's own, converted in place, so a run does not hold a second copy.
     bodies: Vec<ExclusiveCell<Task>>,
-    dep_start: Vec<u32>,
-    deps: Vec<u32>,
+    /// The graph's dependency lists, shared with observers that keep them.
+    deps: Arc<DepLists>,
     succ_start: Vec<u32>,
     succs: Vec<u32>,
     pub(crate) roots: Vec<u32>,
@@ -255,8 +255,10 @@ impl Job {
             keys: Arc::new(keys),
             nodes,
             bodies: tasks,
-            dep_start,
-            deps,
+            deps: Arc::new(DepLists {
+                starts: dep_start,
+                deps,
+            }),
             succ_start,
             succs,
             roots,
@@ -337,8 +339,8 @@ impl Job {
     }
 
     fn deps_of(&self, i: u32) -> &[u32] {
-        let i = i as usize;
-        &self.deps[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
+        let (i, d) = (i as usize, &*self.deps);
+        &d.deps[d.starts[i] as usize..d.starts[i + 1] as usize]
     }
 
     fn succs_of(&self, i: u32) -> &[u32] {
@@ -410,8 +412,10 @@ impl Job {
     /// caller's decrement). Successors that become ready are handed to `spawn`, except one,
     /// which is returned so the caller runs it next (continuation, depth first).
     ///
-    /// `follows` goes in true when the caller's previous call returned `i` and ran a task
-    /// (see [`Event::follows`]); it comes out true when this call ran a task, for the next.
+    /// `follows` goes in true when the caller's previous call ran a task and the caller
+    /// went straight on to `i` (the node that call returned, or the next root of the
+    /// caller's batch; see [`Event::follows`]); it comes out true when this call ran a
+    /// task, for the next.
     pub(crate) fn execute(
         &self,
         i: u32,
@@ -510,7 +514,6 @@ impl Job {
             workers,
             failed: self.failed.load(Ordering::Acquire),
             keys: &self.keys,
-            dep_start: &self.dep_start,
             deps: &self.deps,
             process,
         }
@@ -613,8 +616,10 @@ impl Drop for Job {
             std::mem::take(&mut self.succ_start),
             std::mem::take(&mut self.succs),
         );
-        // The keys are shared with observers, which may still hold them.
+        // The keys and dependency lists are shared with observers, which may still hold
+        // them.
         let keys = Arc::try_unwrap(std::mem::take(&mut self.keys)).unwrap_or_default();
+        let deps = Arc::try_unwrap(std::mem::take(&mut self.deps)).unwrap_or_default();
         let mut bodies = std::mem::take(&mut self.bodies);
         // Emptied before locking: dropping a task that did not run runs user code.
         bodies.clear();
@@ -625,8 +630,8 @@ impl Drop for Job {
                 .into_iter()
                 .map(|_| Task::value(Value::new(())))
                 .collect(),
-            dep_start: std::mem::take(&mut self.dep_start),
-            deps: std::mem::take(&mut self.deps),
+            dep_start: deps.starts,
+            deps: deps.deps,
         });
     }
 }

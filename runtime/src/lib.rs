@@ -86,7 +86,7 @@ pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult};
 pub use job::Inputs;
 pub use key::{Key, KeyIndex, KeyName};
-pub use observer::{Event, EventKind, Observer, Run, RunId, RunKeys};
+pub use observer::{Event, EventKind, Observer, Run, RunDeps, RunId, RunKeys};
 pub use scheduler::{current_worker, Held, Scheduler};
 pub use tape::{Chunk, Tape, TapeWriter};
 pub use value::Value;

@@ -52,10 +52,11 @@ pub struct Event<'a> {
     /// Index of the worker thread (0 for the sync scheduler).
     pub worker: usize,
     /// For [`EventKind::Started`]: the task runs straight after the task this thread last
-    /// ended in the same run (its consumer, run next without a look for other work), with
-    /// only the runtime's bookkeeping and the release of that task's inputs in between. An
-    /// observer timing tasks may take that task's end as this one's start instead of reading
-    /// a clock again. Always `false` for the other kinds.
+    /// ended in the same run (its consumer, run next without a look for other work, or the
+    /// next of a batch of roots the thread claimed), with only the runtime's bookkeeping
+    /// and the release of that task's inputs in between. An observer timing tasks may take
+    /// that task's end as this one's start instead of reading a clock again. Always `false`
+    /// for the other kinds.
     pub follows: bool,
 }
 
@@ -104,6 +105,73 @@ impl RunKeys {
     }
 }
 
+/// The dependencies of a run's graph, shared: an observer may keep them (a profile works
+/// out its longest path when it is read) without copying them.
+///
+/// ```
+/// use dagr::runtime::{Key, Observer, Run, RunDeps, Scheduler, Task, TaskGraph, Value};
+/// use std::sync::{Arc, Mutex};
+///
+/// #[derive(Default)]
+/// struct Keep(Mutex<Option<RunDeps>>);
+/// impl Observer for Keep {
+///     fn on_event(&self, _: &dagr::runtime::Event<'_>) {}
+///     fn on_run_end(&self, run: &Run<'_>) {
+///         *self.0.lock().unwrap() = Some(run.dep_lists());
+///     }
+/// }
+/// let keep = Arc::new(Keep::default());
+/// let mut g = TaskGraph::new();
+/// let a = g.add(Key::token("a", 1), &[], Task::value(Value::new(1_i64))).unwrap();
+/// let b = g.add(Key::token("b", 2), &[a, a], Task::value(Value::new(2_i64))).unwrap();
+/// Scheduler::sync().observe(keep.clone()).run(g, &[b]).unwrap();
+/// let deps = keep.0.lock().unwrap().take().unwrap();
+/// assert_eq!((deps.len(), deps.of(1), deps.of(0)), (2, &[0, 0][..], &[][..]));
+/// assert_eq!(deps.arrays(), (&[0, 0, 2][..], &[0, 0][..]));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunDeps(pub(crate) Arc<DepLists>);
+
+/// A graph's dependency lists: node `i`'s are `deps[starts[i]..starts[i + 1]]`.
+#[derive(Debug, Default)]
+pub(crate) struct DepLists {
+    pub(crate) starts: Vec<u32>,
+    pub(crate) deps: Vec<u32>,
+}
+
+impl DepLists {
+    #[inline]
+    pub(crate) fn of(&self, i: usize) -> &[u32] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.deps[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+impl RunDeps {
+    /// The dependencies of the node at `index` (see [`NodeId::index`]), by index, in
+    /// argument order; none for an index out of the graph.
+    pub fn of(&self, index: usize) -> &[u32] {
+        self.0.of(index)
+    }
+
+    /// Every node's dependencies as two arrays, as [`Run::dep_arrays`] gives them.
+    pub fn arrays(&self) -> (&[u32], &[u32]) {
+        (&self.0.starts, &self.0.deps)
+    }
+
+    /// Number of nodes in the graph (run or culled).
+    pub fn len(&self) -> usize {
+        self.0.starts.len().saturating_sub(1)
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A run of a graph, as an [`Observer`] sees it start and end: its size, its workers and
 /// the graph's structure (keys and dependencies).
 pub struct Run<'a> {
@@ -112,8 +180,7 @@ pub struct Run<'a> {
     pub(crate) workers: usize,
     pub(crate) failed: bool,
     pub(crate) keys: &'a Arc<Vec<Key>>,
-    pub(crate) dep_start: &'a [u32],
-    pub(crate) deps: &'a [u32],
+    pub(crate) deps: &'a Arc<DepLists>,
     pub(crate) process: Process,
 }
 
@@ -236,7 +303,8 @@ impl Run<'_> {
 
     /// Every node's dependencies at once, as two arrays: node `i`'s dependencies are
     /// `deps[starts[i]..starts[i + 1]]` (by index, in argument order). For an observer that
-    /// keeps the graph's shape beyond this call: copying the arrays is one pass over memory.
+    /// keeps the graph's shape beyond this call: copying the arrays is one pass over memory
+    /// ([`Run::dep_lists`] shares them instead).
     ///
     /// ```
     /// use dagr::runtime::{Key, Observer, Run, Scheduler, Task, TaskGraph};
@@ -259,15 +327,17 @@ impl Run<'_> {
     /// assert_eq!(*shape.0.lock().unwrap(), (vec![0, 0, 2], vec![0, 0]));
     /// ```
     pub fn dep_arrays(&self) -> (&[u32], &[u32]) {
-        (self.dep_start, self.deps)
+        (&self.deps.starts, &self.deps.deps)
+    }
+
+    /// Every node's dependencies, shared (no copy), to keep beyond this call.
+    pub fn dep_lists(&self) -> RunDeps {
+        RunDeps(self.deps.clone())
     }
 
     #[inline]
     fn dep_slice(&self, i: usize) -> &[u32] {
-        match (self.dep_start.get(i), self.dep_start.get(i + 1)) {
-            (Some(&a), Some(&b)) => &self.deps[a as usize..b as usize],
-            _ => &[],
-        }
+        self.deps.of(i)
     }
 }
 

@@ -243,8 +243,9 @@ pub fn current_worker() -> Option<usize> {
 
 fn run_sync(job: &Job) {
     let mut stack: Vec<u32> = job.roots.iter().rev().copied().collect();
+    // one thread, tasks back to back: each follows the one before it
+    let mut follows = false;
     while let Some(mut i) = stack.pop() {
-        let mut follows = false;
         loop {
             let mut ready = Vec::new();
             let next = job.execute(i, 0, &mut follows, |s| ready.push(s));

@@ -12,7 +12,9 @@
 
 use crate::atomic_file::write_atomic_with;
 use crate::Error;
-use dagr_runtime::{Chunk, Event, EventKind, Key, Observer, Run, RunId, RunKeys, Tape, TapeWriter};
+use dagr_runtime::{
+    Chunk, Event, EventKind, Key, Observer, Run, RunDeps, RunId, RunKeys, Tape, TapeWriter,
+};
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -163,9 +165,8 @@ pub(crate) struct RunRecord {
     /// The tasks as the threads that ran them recorded them, in one or more chunks per
     /// thread (in no particular order).
     chunks: Vec<Arc<Chunk<Record>>>,
-    /// The graph's dependencies (see `Run::dep_arrays`), for the longest path.
-    dep_starts: Vec<u32>,
-    deps: Vec<u32>,
+    /// The graph's dependencies, shared with the run (no copy), for the longest path.
+    deps: RunDeps,
     /// The chain of dependent tasks with the greatest total time (first task first) and
     /// that time in nanoseconds: worked out when first asked for, not while the run ends.
     longest: std::sync::OnceLock<(Vec<u32>, u64)>,
@@ -176,16 +177,10 @@ impl RunRecord {
     /// that time in nanoseconds.
     pub(crate) fn longest_path(&self) -> &(Vec<u32>, u64) {
         self.longest.get_or_init(|| {
-            let deps = |i: usize| {
-                let (a, b) = match (self.dep_starts.get(i), self.dep_starts.get(i + 1)) {
-                    (Some(&a), Some(&b)) => (a as usize, b as usize),
-                    _ => (0, 0),
-                };
-                self.deps[a..b].iter().map(|&d| d as usize)
-            };
+            let deps = |i: usize| self.deps.of(i).iter().map(|&d| d as usize);
             let times = (self.chunks.iter().flat_map(|c| decode(c)))
                 .map(|(node, _, _, start, end)| (node, end.saturating_sub(start)));
-            let len = self.dep_starts.len().saturating_sub(1);
+            let len = self.deps.len();
             let (path, ticks) = longest_path(len, deps, times);
             (path, self.time.clock.delta_as_nanos(0, ticks))
         })
@@ -542,7 +537,6 @@ impl Observer for Profiler {
             }
             None => (end, Vec::new()),
         };
-        let (dep_starts, deps) = run.dep_arrays();
         let record = RunRecord {
             keys: run.keys(),
             workers: run.workers(),
@@ -553,8 +547,7 @@ impl Observer for Profiler {
             end: s.time.ns(end),
             time: s.time.clone(),
             chunks,
-            dep_starts: dep_starts.to_vec(),
-            deps: deps.to_vec(),
+            deps: run.dep_lists(),
             longest: std::sync::OnceLock::new(),
         };
         s.state().runs.push(Arc::new(record));

@@ -270,7 +270,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
     let Entry { job, work } = entry;
     match work {
         Work::Node(i) => {
-            run_chain(r, &job, i);
+            run_chain(r, &job, i, &mut false);
             None
         }
         Work::Roots { batch } => match job.claim_roots(r.registry().source_limit(), batch) {
@@ -282,8 +282,10 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
                     });
                 }
                 let start = Instant::now();
+                // a root follows the chain before it, run just before on this thread
+                let mut follows = false;
                 for k in lo..hi {
-                    run_chain(r, &job, job.root(k));
+                    run_chain(r, &job, job.root(k), &mut follows);
                 }
                 job.roots_done();
                 // the last roots claimed: the handle goes now, so that a run that ended here
@@ -312,11 +314,12 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
 }
 
 /// Runs node `i`, then the ready successor it hands back, and so on down the chain.
-fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32) {
+/// `follows`: whether `i` starts straight after a task this thread ran (see
+/// [`Job::execute`]); it comes out as whether the chain's last call ran a task.
+fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32, follows: &mut bool) {
     let mut next = Some(i);
-    let mut follows = false;
     while let Some(n) = next {
-        next = job.execute(n, r.index(), &mut follows, |s| {
+        next = job.execute(n, r.index(), follows, |s| {
             r.push(Entry {
                 job: job.clone(),
                 work: Work::Node(s),
