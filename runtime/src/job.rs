@@ -49,8 +49,8 @@ use crate::error::{InputTypeError, MissingInputError};
 use crate::observer::{DepLists, Process};
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::{
-    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskCounters, TaskError,
-    TaskGraph, Value,
+    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskClock, TaskCounters,
+    TaskError, TaskGraph, Value,
 };
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -122,6 +122,10 @@ pub(crate) struct Job {
 struct Watch {
     /// The observer, if it wants task events.
     events: Option<Arc<dyn Observer>>,
+    /// Whether it wants [`EventKind::Started`] events too.
+    started: bool,
+    /// The clock to time tasks with, if it wants task spans.
+    clock: Option<TaskClock>,
     /// The observer's counters, if it keeps any.
     counters: Option<Arc<TaskCounters>>,
 }
@@ -130,28 +134,27 @@ impl Watch {
     fn new(observer: Arc<dyn Observer>) -> Option<Watch> {
         let counters = observer.counters();
         let events = observer.task_events().then_some(observer);
-        (events.is_some() || counters.is_some()).then_some(Watch { events, counters })
+        let started = events.as_ref().is_some_and(|o| o.started_events());
+        let clock = events
+            .as_ref()
+            .is_some_and(|o| o.task_spans())
+            .then(TaskClock::get);
+        (events.is_some() || counters.is_some()).then_some(Watch {
+            events,
+            started,
+            clock,
+            counters,
+        })
     }
+}
 
-    #[inline]
-    fn tell(&self, kind: EventKind, job: &Job, i: u32, worker: usize, follows: bool) {
-        if let Some(c) = &self.counters {
-            match kind {
-                EventKind::Started => c.started(worker, job.id, i),
-                EventKind::Finished | EventKind::Failed => c.ended(worker),
-            }
-        }
-        if let Some(obs) = &self.events {
-            obs.on_event(&Event {
-                kind,
-                run: job.id,
-                node: NodeId(i),
-                key: &job.keys[i as usize],
-                worker,
-                follows,
-            });
-        }
-    }
+/// What a thread carries from one task it runs to the next (see [`Job::execute`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Chain {
+    /// The thread's last call ran a task, and the thread went straight on to this one.
+    follows: bool,
+    /// That task's end on the task clock (when the run times its tasks).
+    end: u64,
 }
 
 impl Job {
@@ -412,18 +415,18 @@ impl Job {
     /// caller's decrement). Successors that become ready are handed to `spawn`, except one,
     /// which is returned so the caller runs it next (continuation, depth first).
     ///
-    /// `follows` goes in true when the caller's previous call ran a task and the caller
-    /// went straight on to `i` (the node that call returned, or the next root of the
-    /// caller's batch; see [`Event::follows`]); it comes out true when this call ran a
-    /// task, for the next.
+    /// `chain` is what the caller's previous call on this thread left: whether it ran a task
+    /// and the caller went straight on to `i` (the node that call returned, or the next root
+    /// of the caller's batch; see [`Event::follows`]), and that task's end; this call leaves
+    /// its own for the next.
     pub(crate) fn execute(
         &self,
         i: u32,
         worker: usize,
-        follows: &mut bool,
+        chain: &mut Chain,
         mut spawn: impl FnMut(u32),
     ) -> Option<u32> {
-        let after_task = std::mem::replace(follows, false);
+        let after_task = std::mem::replace(&mut chain.follows, false);
         let node = &self.nodes[i as usize];
         // SAFETY: the caller owns node i (see above); only the owner touches `task`.
         let task = unsafe { self.bodies[i as usize].take() };
@@ -436,8 +439,8 @@ impl Job {
                     unsafe { node.slot.put(value) };
                 }
             } else if !self.failed.load(Ordering::Acquire) {
-                self.tell(EventKind::Started, i, worker, after_task);
-                *follows = true;
+                let start = self.task_started(i, worker, after_task, chain.end);
+                chain.follows = true;
                 let ended = match catch_unwind(AssertUnwindSafe(|| task.call(&mut inputs))) {
                     Ok(Ok(value)) => {
                         // SAFETY: node i is owned by this thread and has no consumer running
@@ -455,7 +458,7 @@ impl Job {
                         EventKind::Failed
                     }
                 };
-                self.tell(ended, i, worker, false);
+                chain.end = self.task_ended(ended, i, worker, start);
             }
         }
         // Dropping a last-used input runs user `Drop` code: a panic there fails the run like
@@ -493,11 +496,58 @@ impl Job {
         self.failed.store(true, Ordering::Release);
     }
 
-    /// Tells the observer, if any, that task `i` started or ended.
+    /// Tells the observer, if any, that task `i` starts; returns its start on the task
+    /// clock when the run times its tasks (the end of the task it follows, if it does).
     #[inline]
-    fn tell(&self, kind: EventKind, i: u32, worker: usize, follows: bool) {
-        if let Some(w) = &self.watch {
-            w.tell(kind, self, i, worker, follows);
+    fn task_started(&self, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
+        let Some(w) = &self.watch else { return 0 };
+        let start = match w.clock {
+            Some(c) if !follows => c.now(),
+            _ => last_end,
+        };
+        if let Some(c) = &w.counters {
+            c.started(worker, self.id, i);
+        }
+        if w.started {
+            self.tell(w, EventKind::Started, i, worker, follows, None);
+        }
+        start
+    }
+
+    /// Tells the observer, if any, that task `i` ended (`kind`); returns its end on the task
+    /// clock when the run times its tasks.
+    #[inline]
+    fn task_ended(&self, kind: EventKind, i: u32, worker: usize, start: u64) -> u64 {
+        let Some(w) = &self.watch else { return 0 };
+        let end = w.clock.map_or(0, TaskClock::now);
+        if let Some(c) = &w.counters {
+            c.ended(worker);
+        }
+        let span = w.clock.map(|_| (start, end));
+        self.tell(w, kind, i, worker, false, span);
+        end
+    }
+
+    #[inline]
+    fn tell(
+        &self,
+        w: &Watch,
+        kind: EventKind,
+        i: u32,
+        worker: usize,
+        follows: bool,
+        span: Option<(u64, u64)>,
+    ) {
+        if let Some(obs) = &w.events {
+            obs.on_event(&Event {
+                kind,
+                run: self.id,
+                node: NodeId(i),
+                key: &self.keys[i as usize],
+                worker,
+                follows,
+                span,
+            });
         }
     }
 

@@ -63,6 +63,7 @@
 //!    records, in order, in chunks of their own.
 
 mod cell;
+mod clock;
 mod counters;
 #[cfg(feature = "mpi")]
 pub mod distributed;
@@ -81,6 +82,7 @@ mod wire;
 #[cfg(loom)]
 pub mod loom_models;
 
+pub use clock::TaskClock;
 pub use counters::TaskCounters;
 pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult};

@@ -23,7 +23,8 @@ impl ModelJob {
     /// Runs node `i`, which the caller owns: the ready successors but one go to `spawn`, that
     /// one is returned to run next.
     pub fn execute(&self, i: u32, worker: usize, spawn: impl FnMut(u32)) -> Option<u32> {
-        self.0.execute(i, worker, &mut false, spawn)
+        self.0
+            .execute(i, worker, &mut crate::job::Chain::default(), spawn)
     }
 
     /// Fails the run from outside.

@@ -58,6 +58,11 @@ pub struct Event<'a> {
     /// that task's end as this one's start instead of reading a clock again. Always `false`
     /// for the other kinds.
     pub follows: bool,
+    /// For [`EventKind::Finished`] and [`EventKind::Failed`], when the run's observer asks
+    /// for task spans ([`Observer::task_spans`]): the task's start and end as
+    /// [`TaskClock`](crate::TaskClock) readings. A task that follows another on its thread
+    /// starts at that one's end (see `follows`). `None` otherwise.
+    pub span: Option<(u64, u64)>,
 }
 
 /// The keys of a run's graph, shared: an observer may keep them to name tasks by node id
@@ -346,9 +351,10 @@ impl Run<'_> {
 ///
 /// For every run of the scheduler an observer sees, in this order:
 /// 1. [`Observer::on_run_start`] on the calling thread, before any task runs;
-/// 2. for each task that runs, [`EventKind::Started`] and then exactly one of
-///    [`EventKind::Finished`] or [`EventKind::Failed`], on the worker that runs it (tasks
-///    skipped after a failure get no event);
+/// 2. for each task that runs, [`EventKind::Started`] (unless [`Observer::started_events`]
+///    says no) and then exactly one of [`EventKind::Finished`] or [`EventKind::Failed`]
+///    (with the task's [`Event::span`] if [`Observer::task_spans`] says yes), on the worker
+///    that runs it (tasks skipped after a failure get no event);
 /// 3. [`Observer::on_run_end`] on the calling thread, after every task event of the run.
 ///
 /// ```
@@ -395,6 +401,22 @@ pub trait Observer: Send + Sync {
         true
     }
 
+    /// Whether the runtime should time each task for this observer (default: no): then
+    /// every [`EventKind::Finished`] and [`EventKind::Failed`] event carries the task's
+    /// [`Event::span`], read from the [`TaskClock`](crate::TaskClock) once per task where
+    /// tasks run back to back. Asked when a run starts; the answer must not change.
+    fn task_spans(&self) -> bool {
+        false
+    }
+
+    /// Whether to deliver [`EventKind::Started`] events (default: yes, when
+    /// [`Observer::task_events`] says so). An observer that times tasks from their spans
+    /// says no, and each task costs it one call instead of two. Asked when a run starts; the
+    /// answer must not change.
+    fn started_events(&self) -> bool {
+        true
+    }
+
     /// Counters for the runtime to keep up to date during runs (default: none): tasks done
     /// and the task each worker runs, for a few plain stores per task.
     fn counters(&self) -> Option<Arc<TaskCounters>> {
@@ -415,21 +437,42 @@ pub(crate) struct Fanout {
     all: [Arc<dyn Observer>; 2],
     /// Those that want task events.
     events: Vec<Arc<dyn Observer>>,
+    /// Those that want started events too.
+    started: Vec<Arc<dyn Observer>>,
 }
 
 impl Fanout {
     pub(crate) fn new(all: [Arc<dyn Observer>; 2]) -> Self {
-        let events = all.iter().filter(|o| o.task_events()).cloned().collect();
-        Fanout { all, events }
+        let events: Vec<_> = all.iter().filter(|o| o.task_events()).cloned().collect();
+        let started = events
+            .iter()
+            .filter(|o| o.started_events())
+            .cloned()
+            .collect();
+        Fanout {
+            all,
+            events,
+            started,
+        }
     }
 }
 
 impl Observer for Fanout {
     fn on_event(&self, event: &Event<'_>) {
-        self.events.iter().for_each(|o| o.on_event(event));
+        let to = match event.kind {
+            EventKind::Started => &self.started,
+            _ => &self.events,
+        };
+        to.iter().for_each(|o| o.on_event(event));
     }
     fn task_events(&self) -> bool {
         !self.events.is_empty()
+    }
+    fn task_spans(&self) -> bool {
+        self.events.iter().any(|o| o.task_spans())
+    }
+    fn started_events(&self) -> bool {
+        !self.started.is_empty()
     }
     fn counters(&self) -> Option<Arc<TaskCounters>> {
         self.all.iter().find_map(|o| o.counters())

@@ -1,6 +1,6 @@
 //! Choosing where a graph runs: the calling thread, or a work-stealing pool.
 
-use crate::job::Job;
+use crate::job::{Chain, Job};
 use crate::observer::Fanout;
 use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
 use std::fmt;
@@ -244,11 +244,11 @@ pub fn current_worker() -> Option<usize> {
 fn run_sync(job: &Job) {
     let mut stack: Vec<u32> = job.roots.iter().rev().copied().collect();
     // one thread, tasks back to back: each follows the one before it
-    let mut follows = false;
+    let mut chain = Chain::default();
     while let Some(mut i) = stack.pop() {
         loop {
             let mut ready = Vec::new();
-            let next = job.execute(i, 0, &mut follows, |s| ready.push(s));
+            let next = job.execute(i, 0, &mut chain, |s| ready.push(s));
             stack.extend(ready.into_iter().rev());
             match next {
                 Some(n) => i = n,

@@ -393,6 +393,69 @@ impl Observer for Log {
     }
 }
 
+/// An event as [`Spans`] keeps it: kind, run, node, span.
+type Told = (EventKind, u64, u32, Option<(u64, u64)>);
+
+/// Asks the runtime to time tasks, and keeps each event's run, node and span.
+#[derive(Default)]
+struct Spans(Mutex<Vec<Told>>);
+
+impl Observer for Spans {
+    fn on_event(&self, e: &Event<'_>) {
+        let mut v = self.0.lock().unwrap();
+        v.push((e.kind, e.run.get(), e.node.index() as u32, e.span));
+    }
+    fn task_spans(&self) -> bool {
+        true
+    }
+    fn started_events(&self) -> bool {
+        false
+    }
+}
+
+/// An observer timing tasks gets one event a task, with its span; a task that computes a
+/// graph spans every task of that graph (runs nested three deep, on one thread and on a
+/// pool).
+#[test]
+fn spans_time_each_task_and_contain_nested_runs() {
+    for threads in [0, 2] {
+        let spans = Arc::new(Spans::default());
+        let sched = if threads == 0 {
+            Scheduler::sync()
+        } else {
+            Scheduler::threads(threads)
+        }
+        .observe(spans.clone());
+        let (g, root) = nested_graph(2, sched.clone());
+        let out = sched.run(g, &[root]).unwrap();
+        assert_eq!(out[0].downcast_ref::<i64>(), Some(&9));
+        let events = spans.0.lock().unwrap();
+        // three runs of three tasks, each told once, when it ended, with its span
+        assert_eq!(events.len(), 9, "{events:?}");
+        let mut runs: Vec<u64> = events.iter().map(|e| e.1).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        assert_eq!(runs.len(), 3);
+        for &(kind, _, _, span) in events.iter() {
+            assert_eq!(kind, EventKind::Finished);
+            let (start, end) = span.expect("a span");
+            assert!(start <= end);
+        }
+        // the `nest` task (node 2) of each run spans every task of the runs inside it
+        for (k, &run) in runs.iter().enumerate() {
+            let (start, end) = events
+                .iter()
+                .find(|e| e.1 == run && e.2 == 2)
+                .and_then(|e| e.3)
+                .unwrap();
+            for inner in events.iter().filter(|e| runs[k + 1..].contains(&e.1)) {
+                let (s, e) = inner.3.unwrap();
+                assert!(start <= s && e <= end, "{threads}: {inner:?} outside {run}");
+            }
+        }
+    }
+}
+
 #[test]
 fn every_task_starts_once_and_ends_once() {
     let log = Arc::new(Log::default());

@@ -1,12 +1,12 @@
 //! Recording when each task ran, where, and for how long (Dask: `dask.diagnostics.Profiler`).
 //!
-//! A task's start is kept by the thread that runs it (a stack of the tasks it has open, for
-//! a task that computes and helps with other tasks meanwhile); when the task ends, the
-//! thread appends a 16-byte record (node index, raw clock reading, duration in clock ticks)
-//! to its own chunk of the run's [`Tape`]: no lock and no read-modify-write atomic per
-//! task, only plain stores (the tape's protocol, model-checked with the runtime's). When a
-//! run ends, every task event of it has happened, so its tape is whole: its chunks are kept
-//! as they are with a copy of the graph's dependency arrays (one pass over memory). Keys,
+//! The runtime times each task for the profiler (it asks for task spans: one reading of the
+//! [`TaskClock`] per task where tasks run back to back) and tells it once, when the task
+//! ends; the thread then appends a 16-byte record (node index, start reading, duration in
+//! clock ticks) to its own chunk of the run's [`Tape`]: no lock and no read-modify-write
+//! atomic per task, only plain stores (the tape's protocol, model-checked with the
+//! runtime's). When a run ends, every task event of it has happened, so its tape is whole:
+//! its chunks are kept as they are, with the graph's dependency lists (shared). Keys,
 //! worker tracks, nanoseconds and the longest path are worked out when the profile is read
 //! (trace, summary, pictures).
 
@@ -14,6 +14,7 @@ use crate::atomic_file::write_atomic_with;
 use crate::Error;
 use dagr_runtime::{
     Chunk, Event, EventKind, Key, Observer, Run, RunDeps, RunId, RunKeys, Tape, TapeWriter,
+    TaskClock,
 };
 use std::cell::RefCell;
 use std::path::Path;
@@ -27,10 +28,10 @@ use std::time::Duration;
 /// ([`VisualizeOptions::timings`](crate::VisualizeOptions::timings)).
 ///
 /// Install it with [`SchedulerExt::profile`](crate::SchedulerExt::profile); a clone records
-/// into the same profile. Recording costs a cycle-counter read or two and a few plain
-/// stores per task (no lock): a task run straight after its input's task on the same
-/// thread starts where that task ended, so the runtime's steps between two tasks count to
-/// the second. It keeps 16 bytes per task until the profiler is dropped (32 for a task
+/// into the same profile. Recording costs a cycle-counter read or two, one call and a few
+/// plain stores per task (no lock): a task run straight after another on the same thread
+/// (its input's task, or the root before it in a batch) starts where that task ended, so
+/// the runtime's steps between two tasks count to the second. It keeps 16 bytes per task until the profiler is dropped (32 for a task
 /// that failed or ran for seconds). A thread that recorded holds on to the chunk it last
 /// wrote for each of its 8 latest runs (at most 1 MiB each) until it records again.
 ///
@@ -107,14 +108,14 @@ const LONG: u32 = u32::MAX;
 /// Converts the clock's raw readings into nanoseconds since the profiler was made.
 #[derive(Clone)]
 struct Timebase {
-    clock: quanta::Clock,
+    clock: TaskClock,
     /// The raw reading when the profiler was made.
     epoch: u64,
 }
 
 impl Timebase {
     fn ns(&self, raw: u64) -> u64 {
-        self.clock.delta_as_nanos(self.epoch, raw)
+        self.clock.nanos(self.epoch, raw)
     }
 }
 
@@ -182,7 +183,7 @@ impl RunRecord {
                 .map(|(node, _, _, start, end)| (node, end.saturating_sub(start)));
             let len = self.deps.len();
             let (path, ticks) = longest_path(len, deps, times);
-            (path, self.time.clock.delta_as_nanos(0, ticks))
+            (path, self.time.clock.nanos(0, ticks))
         })
     }
 
@@ -224,15 +225,6 @@ impl RunRecord {
     }
 }
 
-/// A task this thread started and has not ended: which profiler, run and node, and when.
-#[derive(Clone, Copy)]
-struct Open {
-    profiler: usize,
-    run: RunId,
-    node: u32,
-    start: u64,
-}
-
 /// This thread's writer into one run's tape of one profiler, under one worker index.
 struct Cached {
     profiler: usize,
@@ -243,14 +235,8 @@ struct Cached {
 
 /// What a thread keeps for the profilers it records into.
 struct Local {
-    /// The tasks this thread has open, innermost last (more than one only while a task
-    /// computes and its thread helps with other tasks meanwhile).
-    open: Vec<Open>,
     /// Its writers, the one used last at the end (several while runs nest or overlap).
     writers: Vec<Cached>,
-    /// The profiler, run and clock reading of the last task this thread ended: the start
-    /// of a task that follows it (see `Event::follows`), without reading the clock again.
-    last_end: Option<(usize, RunId, u64)>,
 }
 
 /// A thread keeps at most this many writers; it drops those of finished runs first.
@@ -258,25 +244,11 @@ const WRITERS_KEPT: usize = 8;
 
 thread_local! {
     static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local { open: Vec::new(), writers: Vec::new(), last_end: None })
+        RefCell::new(Local { writers: Vec::new() })
     };
 }
 
 impl Local {
-    /// The start of the open task `node`, taken off the stack (the innermost one, unless
-    /// events came out of order).
-    #[inline]
-    fn close(&mut self, profiler: usize, run: RunId, node: u32) -> Option<u64> {
-        let is = |o: &Open| o.profiler == profiler && o.run == run && o.node == node;
-        match self.open.last() {
-            Some(o) if is(o) => self.open.pop().map(|o| o.start),
-            _ => {
-                let at = self.open.iter().rposition(is)?;
-                Some(self.open.remove(at).start)
-            }
-        }
-    }
-
     /// This thread's writer for `run` of the profiler `s`, under index `worker`.
     #[inline]
     fn writer(&mut self, s: &Shared, run: RunId, worker: u32) -> &mut TapeWriter<Record> {
@@ -342,10 +314,10 @@ fn record(w: &mut TapeWriter<Record>, node: u32, start: u64, end: u64, failed: b
 const FIRST_CHUNK: (usize, usize) = (16, 1 << 12);
 
 struct Shared {
-    /// The processor's cycle counter where it is usable (quanta calibrates it against the
-    /// system clock), else the system clock: each task reads it once or twice, and a cycle-counter
-    /// reading costs about 10 ns where a system-clock call costs 25 or more. Records keep
-    /// raw readings; they become nanoseconds when read.
+    /// The runtime's task clock (the processor's cycle counter where it is usable, else the
+    /// system clock): the runtime reads it once or twice a task, and a cycle-counter reading
+    /// costs about 10 ns where a system-clock call costs 25 or more. Records keep raw
+    /// readings; they become nanoseconds when read.
     time: Timebase,
     state: Mutex<State>,
 }
@@ -387,7 +359,7 @@ impl Shared {
         let tape = Arc::new(Tape::new(FIRST_CHUNK.0));
         state.running.push(Running {
             id: run,
-            start: self.time.clock.raw(),
+            start: self.time.clock.now(),
             tape: tape.clone(),
         });
         tape
@@ -397,11 +369,11 @@ impl Shared {
 impl Profiler {
     /// An empty profile.
     pub fn new() -> Self {
-        let clock = quanta::Clock::new();
+        let clock = TaskClock::get();
         Profiler {
             shared: Arc::new(Shared {
                 time: Timebase {
-                    epoch: clock.raw(),
+                    epoch: clock.now(),
                     clock,
                 },
                 state: Mutex::new(State::default()),
@@ -476,33 +448,36 @@ impl Profiler {
 
 impl Observer for Profiler {
     fn on_event(&self, e: &Event<'_>) {
+        if e.kind == EventKind::Started {
+            return;
+        }
         let s = &*self.shared;
-        let node = e.node.index() as u32;
+        // (timed by the runtime, which the profiler asks for; an event from elsewhere
+        // without a span counts as ending now, taking no time)
+        let (start, end) = e.span.unwrap_or_else(|| {
+            let now = s.time.clock.now();
+            (now, now)
+        });
         // (`try_with`: a thread being torn down records nothing)
         let _ = LOCAL.try_with(|local| {
             let mut local = local.borrow_mut();
-            match e.kind {
-                EventKind::Started => {
-                    let start = match local.last_end {
-                        Some((p, run, end)) if e.follows && p == s.id() && run == e.run => end,
-                        _ => s.time.clock.raw(),
-                    };
-                    local.open.push(Open {
-                        profiler: s.id(),
-                        run: e.run,
-                        node,
-                        start,
-                    });
-                }
-                EventKind::Finished | EventKind::Failed => {
-                    let end = s.time.clock.raw();
-                    local.last_end = Some((s.id(), e.run, end));
-                    let start = local.close(s.id(), e.run, node).unwrap_or(end);
-                    let w = local.writer(s, e.run, e.worker as u32);
-                    record(w, node, start, end, e.kind == EventKind::Failed);
-                }
-            }
+            let w = local.writer(s, e.run, e.worker as u32);
+            record(
+                w,
+                e.node.index() as u32,
+                start,
+                end,
+                e.kind == EventKind::Failed,
+            );
         });
+    }
+
+    fn task_spans(&self) -> bool {
+        true
+    }
+
+    fn started_events(&self) -> bool {
+        false
     }
 
     fn on_run_start(&self, run: &Run<'_>) {
@@ -511,7 +486,7 @@ impl Observer for Profiler {
             .tasks()
             .div_ceil(run.workers().max(1))
             .clamp(FIRST_CHUNK.0, FIRST_CHUNK.1);
-        let start = s.time.clock.raw();
+        let start = s.time.clock.now();
         s.state().running.push(Running {
             id: run.id(),
             start,
@@ -521,7 +496,7 @@ impl Observer for Profiler {
 
     fn on_run_end(&self, run: &Run<'_>) {
         let s = &*self.shared;
-        let end = s.time.clock.raw();
+        let end = s.time.clock.now();
         let running = {
             let mut state = s.state();
             let at = state.running.iter().position(|r| r.id == run.id());

@@ -24,7 +24,7 @@
 
 pub(crate) mod sleep;
 
-use crate::job::{Claim, Job};
+use crate::job::{Chain, Claim, Job};
 use crate::Error;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use sleep::Sleep;
@@ -270,7 +270,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
     let Entry { job, work } = entry;
     match work {
         Work::Node(i) => {
-            run_chain(r, &job, i, &mut false);
+            run_chain(r, &job, i, &mut Chain::default());
             None
         }
         Work::Roots { batch } => match job.claim_roots(r.registry().source_limit(), batch) {
@@ -283,9 +283,9 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
                 }
                 let start = Instant::now();
                 // a root follows the chain before it, run just before on this thread
-                let mut follows = false;
+                let mut chain = Chain::default();
                 for k in lo..hi {
-                    run_chain(r, &job, job.root(k), &mut follows);
+                    run_chain(r, &job, job.root(k), &mut chain);
                 }
                 job.roots_done();
                 // the last roots claimed: the handle goes now, so that a run that ended here
@@ -314,12 +314,12 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
 }
 
 /// Runs node `i`, then the ready successor it hands back, and so on down the chain.
-/// `follows`: whether `i` starts straight after a task this thread ran (see
-/// [`Job::execute`]); it comes out as whether the chain's last call ran a task.
-fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32, follows: &mut bool) {
+/// `chain`: what the thread's last task left for `i` (see [`Job::execute`]); it comes out
+/// as the chain's last call leaves it.
+fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32, chain: &mut Chain) {
     let mut next = Some(i);
     while let Some(n) = next {
-        next = job.execute(n, r.index(), follows, |s| {
+        next = job.execute(n, r.index(), chain, |s| {
             r.push(Entry {
                 job: job.clone(),
                 work: Work::Node(s),
