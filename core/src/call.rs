@@ -31,7 +31,9 @@ use dagr_runtime::{BoxError, Inputs, Key, TaskError, TaskResult, Value};
 pub struct CallBuilder {
     name: &'static str,
     deps: Deps,
-    token: Option<TokenHasher>,
+    /// The token of a pure call as its arguments come (boxed: the builder is moved at
+    /// every step of the call, and most calls are not pure).
+    token: Option<Box<TokenHasher>>,
     wire: Option<dagr_runtime::Wire>,
 }
 
@@ -269,7 +271,7 @@ impl CallBuilder {
         CallBuilder {
             name,
             deps: Deps::none(),
-            token: pure.then(|| TokenHasher::new(name)),
+            token: pure.then(|| Box::new(TokenHasher::new(name))),
             wire: None,
         }
     }
