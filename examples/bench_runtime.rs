@@ -427,26 +427,63 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
     )
 }
 
-/// Times `build` + run and run alone; returns (build+run, run).
-fn time_split<G>(
-    reps: usize,
-    mut build: impl FnMut() -> G,
-    mut run: impl FnMut(G) -> i64,
+/// One build + run: (build + run, run).
+fn split_once<G>(
+    build: impl FnOnce() -> G,
+    run: impl FnOnce(G) -> i64,
     want: i64,
 ) -> (Duration, Duration) {
-    let mut total = Vec::new();
-    let mut runs = Vec::new();
-    for _ in 0..reps {
-        let t0 = Instant::now();
-        let g = build();
-        let t1 = Instant::now();
-        let v = run(g);
-        let t2 = Instant::now();
-        assert_eq!(v, want);
-        total.push(t2 - t0);
-        runs.push(t2 - t1);
+    let t0 = Instant::now();
+    let g = build();
+    let t1 = Instant::now();
+    let v = run(g);
+    let t2 = Instant::now();
+    assert_eq!(v, want);
+    (t2 - t0, t2 - t1)
+}
+
+/// A shape timed through the hand executor, the raw runtime graph and `Delayed`.
+struct Three {
+    /// Medians of build + run.
+    hand: Duration,
+    raw: Duration,
+    dl: Duration,
+    /// Medians of the run alone.
+    raw_run: Duration,
+    dl_run: Duration,
+    /// Medians over reps of raw / hand and Delayed / hand, build + run.
+    raw_ratio: f64,
+    dl_ratio: f64,
+}
+
+/// Times the three ways of running one shape, one of each per rep in a rotating order, so
+/// that the machine's drift falls on all three alike; the ratios are taken within each rep.
+fn time_three(reps: usize, each: [&mut dyn FnMut() -> (Duration, Duration); 3]) -> Three {
+    let mut t: [Vec<(Duration, Duration)>; 3] = Default::default();
+    for rep in 0..reps {
+        for k in 0..3 {
+            let which = (rep + k) % 3;
+            t[which].push(each[which]());
+        }
     }
-    (median(total), median(runs))
+    let ratio = |of: usize| {
+        let mut r: Vec<f64> = (0..reps)
+            .map(|i| t[of][i].0.as_secs_f64() / t[0][i].0.as_secs_f64().max(1e-12))
+            .collect();
+        r.sort_by(f64::total_cmp);
+        r[r.len() / 2]
+    };
+    let med =
+        |of: usize, run: bool| median(t[of].iter().map(|x| if run { x.1 } else { x.0 }).collect());
+    Three {
+        hand: med(0, false),
+        raw: med(1, false),
+        dl: med(2, false),
+        raw_run: med(1, true),
+        dl_run: med(2, true),
+        raw_ratio: ratio(1),
+        dl_ratio: ratio(2),
+    }
 }
 
 fn ns(d: Duration, tasks: usize) -> f64 {
@@ -497,7 +534,8 @@ fn main() {
     println!("dagr runtime benchmark: {threads} threads, median of {reps}, ns per task");
     println!(
         "(hand: a minimal executor of boxed closures, atomic counts and crossbeam-deque workers;\n\
-         b+r: build + run; the ratios are build + run over the hand executor's)\n"
+         b+r: build + run; each rep runs hand, raw and Delayed once, in a rotating order, and\n\
+         the ratios are the medians over reps of build + run over the same rep's hand figure)\n"
     );
     println!(
         "{:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}",
@@ -522,9 +560,14 @@ fn main() {
     if want_shape("a") {
         let want = (N as i64 - 1) * N as i64 / 2;
         let tasks = N + 1;
-        let (rb, rr) = time_split(reps, raw_independent, raw, want);
-        let (db, dr) = time_split(reps, delayed_independent, dl, want);
-        let (hb, _) = time_split(reps, || hand::independent(N), |g| g.run(threads), want);
+        let three = time_three(
+            reps,
+            [
+                &mut || split_once(|| hand::independent(N), |g| g.run(threads), want),
+                &mut || split_once(raw_independent, raw, want),
+                &mut || split_once(delayed_independent, dl, want),
+            ],
+        );
         let ry = time(reps, || {
             let cells: Vec<AtomicI64> = (0..N).map(|_| AtomicI64::new(0)).collect();
             rayon::scope(|s| {
@@ -535,35 +578,35 @@ fn main() {
             cells.iter().map(|c| c.load(Ordering::Relaxed)).sum::<i64>()
         });
         let sq = time(reps, || (0..N as i64).map(black_box).sum::<i64>());
-        report(
-            "(a) 1M independent + sum",
-            tasks,
-            hb,
-            [rb, rr, db, dr, ry, sq],
-        );
+        report("(a) 1M independent + sum", tasks, &three, ry, sq);
     }
 
     if want_shape("b") {
         let tasks = (1usize << (TREE_DEPTH + 1)) - 1;
         let want = 1i64 << TREE_DEPTH;
-        let (rb, rr) = time_split(reps, raw_tree, raw, want);
-        let (db, dr) = time_split(reps, delayed_tree, dl, want);
-        let (hb, _) = time_split(reps, || hand::tree(TREE_DEPTH), |g| g.run(threads), want);
+        let three = time_three(
+            reps,
+            [
+                &mut || split_once(|| hand::tree(TREE_DEPTH), |g| g.run(threads), want),
+                &mut || split_once(raw_tree, raw, want),
+                &mut || split_once(delayed_tree, dl, want),
+            ],
+        );
         let ry = time(reps, || rayon_tree(TREE_DEPTH));
         let sq = time(reps, || seq_tree(TREE_DEPTH));
-        report(
-            "(b) binary tree, 2^20 leaves",
-            tasks,
-            hb,
-            [rb, rr, db, dr, ry, sq],
-        );
+        report("(b) binary tree, 2^20 leaves", tasks, &three, ry, sq);
     }
 
     if want_shape("c") {
         let want = N as i64 - 1;
-        let (rb, rr) = time_split(reps, raw_chain, raw, want);
-        let (db, dr) = time_split(reps, delayed_chain, dl, want);
-        let (hb, _) = time_split(reps, || hand::chain(N), |g| g.run(threads), want);
+        let three = time_three(
+            reps,
+            [
+                &mut || split_once(|| hand::chain(N), |g| g.run(threads), want),
+                &mut || split_once(raw_chain, raw, want),
+                &mut || split_once(delayed_chain, dl, want),
+            ],
+        );
         let ry = time(reps, || {
             // a chain in rayon: each task spawns the next
             fn step(s: &rayon::Scope<'_>, i: usize, acc: &'static AtomicI64) {
@@ -577,23 +620,23 @@ fn main() {
             acc.load(Ordering::Relaxed)
         });
         let sq = time(reps, || (1..N).fold(0i64, |a, _| black_box(a + 1)));
-        report("(c) chain of 1M", N, hb, [rb, rr, db, dr, ry, sq]);
+        report("(c) chain of 1M", N, &three, ry, sq);
     }
 
     if want_shape("d") {
         let want = seq_wavefront();
         let tasks = SIDE * SIDE;
-        let (rb, rr) = time_split(reps, raw_wavefront, raw, want);
-        let (db, dr) = time_split(reps, delayed_wavefront, dl, want);
-        let (hb, _) = time_split(reps, || hand::wavefront(SIDE), |g| g.run(threads), want);
+        let three = time_three(
+            reps,
+            [
+                &mut || split_once(|| hand::wavefront(SIDE), |g| g.run(threads), want),
+                &mut || split_once(raw_wavefront, raw, want),
+                &mut || split_once(delayed_wavefront, dl, want),
+            ],
+        );
         let ry = time(reps, rayon_wavefront);
         let sq = time(reps, seq_wavefront);
-        report(
-            "(d) wavefront 1000x1000",
-            tasks,
-            hb,
-            [rb, rr, db, dr, ry, sq],
-        );
+        report("(d) wavefront 1000x1000", tasks, &three, ry, sq);
     }
 
     if want_shape("g") {
@@ -658,20 +701,19 @@ fn main() {
     }
 }
 
-fn report(name: &str, tasks: usize, hand: Duration, t: [Duration; 6]) {
-    let ratio = |d: Duration| d.as_secs_f64() / hand.as_secs_f64().max(1e-12);
+fn report(name: &str, tasks: usize, t: &Three, rayon: Duration, seq: Duration) {
     println!(
         "{:<28} {:>7.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1}x {:>8.1}x",
         name,
-        ns(hand, tasks),
-        ns(t[0], tasks),
-        ns(t[1], tasks),
-        ns(t[2], tasks),
-        ns(t[3], tasks),
-        ns(t[4], tasks),
-        ns(t[5], tasks),
-        ratio(t[0]),
-        ratio(t[2]),
+        ns(t.hand, tasks),
+        ns(t.raw, tasks),
+        ns(t.raw_run, tasks),
+        ns(t.dl, tasks),
+        ns(t.dl_run, tasks),
+        ns(rayon, tasks),
+        ns(seq, tasks),
+        t.raw_ratio,
+        t.dl_ratio,
     );
 }
 
