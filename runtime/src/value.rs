@@ -8,6 +8,8 @@
 //!
 //! The table is the only way the data word is read: it is built once per type, by the
 //! constructor that wrote the word, and says whether the word holds a `T` or an `Arc<T>`.
+//! The unit tests below also run under Miri (`cargo +nightly miri test -p dagr-runtime
+//! --lib value`), which checks every read, move and drop of the word.
 
 use std::any::{type_name, Any, TypeId};
 use std::fmt;
