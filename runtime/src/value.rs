@@ -169,6 +169,25 @@ impl Value {
     /// The value as a shared `T`, if it is one: the `Arc` it is held in, or a new one for a
     /// value held in place.
     pub fn downcast<T: Any>(self) -> Result<Arc<T>, Value> {
+        Ok(match self.unpack::<T>()? {
+            Unpacked::Shared(arc) => arc,
+            Unpacked::Held(v) => Arc::new(v),
+        })
+    }
+
+    /// The value as an owned `T`, if it is one: moved out when this was its only handle,
+    /// else cloned.
+    #[inline]
+    pub fn take<T: Any + Clone>(self) -> Result<T, Value> {
+        Ok(match self.unpack::<T>()? {
+            Unpacked::Shared(arc) => Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a)),
+            Unpacked::Held(v) => v,
+        })
+    }
+
+    /// Moves the value out as what the word holds, if it is a `T`.
+    #[inline]
+    fn unpack<T: Any>(self) -> Result<Unpacked<T>, Value> {
         if !self.is::<T>() {
             return Err(self);
         }
@@ -178,32 +197,18 @@ impl Value {
         // once, and `this` is not dropped.
         Ok(unsafe {
             if this.table.shared {
-                ptr::read(p as *const Arc<T>)
+                Unpacked::Shared(ptr::read(p as *const Arc<T>))
             } else {
-                Arc::new(ptr::read(p as *const T))
+                Unpacked::Held(ptr::read(p as *const T))
             }
         })
     }
+}
 
-    /// The value as an owned `T`, if it is one: moved out when this was its only handle,
-    /// else cloned.
-    #[inline]
-    pub fn take<T: Any + Clone>(self) -> Result<T, Value> {
-        if !self.is::<T>() {
-            return Err(self);
-        }
-        let this = ManuallyDrop::new(self);
-        let p = this.word.as_ptr();
-        // SAFETY: as in `downcast`.
-        Ok(unsafe {
-            if this.table.shared {
-                let arc = ptr::read(p as *const Arc<T>);
-                Arc::try_unwrap(arc).unwrap_or_else(|a| T::clone(&a))
-            } else {
-                ptr::read(p as *const T)
-            }
-        })
-    }
+/// A value moved out of a [`Value`]'s word.
+enum Unpacked<T> {
+    Shared(Arc<T>),
+    Held(T),
 }
 
 impl<T: Any + Send + Sync> From<Arc<T>> for Value {
