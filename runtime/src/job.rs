@@ -36,8 +36,9 @@
 //! to end are kept, emptied, and the next run fills them ([`Spare`], up to
 //! [`SPARE_MAX_BYTES`]). Runs that overlap take fresh arrays, and the largest are kept.
 //! The graph's own arrays (keys, tasks, dependency lists) are kept the same way, for the
-//! next [`TaskGraph::new`] to grow into: a graph built node by node would otherwise grow
-//! them by doubling, copying and faulting in each size in turn.
+//! next [`TaskGraph::new`] or [`TaskGraph::with_capacity`] to grow into: a graph built node
+//! by node would otherwise grow them by doubling, copying and faulting in each size in turn.
+//! (Keys and dependency lists an observer still holds, a profile's, stay with it.)
 //!
 //! # Failure
 //! The first failing task records its error and sets `failed`; from then on tasks are
@@ -942,7 +943,8 @@ impl<'a> Inputs<'a> {
             .ok_or_else(|| type_error::<T>(i, value))
     }
 
-    /// Takes input `i` as a shared handle (no copy), releasing it.
+    /// Takes input `i` as a shared handle (no copy of more than a word: see [`Value`]),
+    /// releasing it.
     pub fn take_value(&mut self, i: usize) -> Result<Value, TaskError> {
         self.value(i)?;
         self.mark_released(i);

@@ -52,11 +52,11 @@ pub struct Event<'a> {
     /// Index of the worker thread (0 for the sync scheduler).
     pub worker: usize,
     /// For [`EventKind::Started`]: the task runs straight after the task this thread last
-    /// ended in the same run (its consumer, run next without a look for other work, or the
-    /// next of a batch of roots the thread claimed), with only the runtime's bookkeeping
-    /// and the release of that task's inputs in between. An observer timing tasks may take
-    /// that task's end as this one's start instead of reading a clock again. Always `false`
-    /// for the other kinds.
+    /// ended in the same run (its consumer, run next without a look for other work, the
+    /// next of a batch of roots the thread claimed, or on the sync scheduler the next ready
+    /// task), with only the runtime's bookkeeping, the release of that task's inputs and its
+    /// end event in between. An observer timing tasks may take that task's end as this one's
+    /// start instead of reading a clock again. Always `false` for the other kinds.
     pub follows: bool,
     /// For [`EventKind::Finished`] and [`EventKind::Failed`], when the run's observer asks
     /// for task spans ([`Observer::task_spans`]): the task's start and end as

@@ -1,10 +1,11 @@
 //! A task's result as the runtime stores it: type-erased, small values held inline.
 //!
-//! Most tasks of a fine-grained graph return a number, a flag or a handle to shared data.
-//! Boxing each of them would cost an allocation and a free per task, and 32 bytes of heap a
-//! result while it waits for its consumers; so a [`Value`] is two words — a pointer to a
-//! static table describing the type, and one word of data that holds the value itself when it
-//! fits (an `i64`, an `f64`, an `Arc<_>`, a `Box<_>`), else an `Arc` of it.
+//! Most tasks of a fine-grained graph return a number or a flag. Boxing each of them would
+//! cost an allocation and a free per task, and 32 bytes of heap a result while it waits for
+//! its consumers; so a [`Value`] is two words — a pointer to a static table describing the
+//! type, and one word of data that holds the value itself when it is plain data that fits
+//! (an `i64`, an `f64`, a `bool`: one word at most, nothing to drop, so a clone is a copy),
+//! else an `Arc` of it.
 //!
 //! The table is the only way the data word is read: it is built once per type, by the
 //! constructor that wrote the word, and says whether the word holds a `T` or an `Arc<T>`.
@@ -12,9 +13,10 @@
 //! --lib value`), which checks every read, move and drop of the word.
 
 use std::any::{type_name, Any, TypeId};
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
+use std::mem::{align_of, needs_drop, size_of, ManuallyDrop, MaybeUninit};
 use std::ptr;
 use std::sync::Arc;
 
@@ -29,18 +31,21 @@ struct Table {
     type_name: fn() -> &'static str,
     /// The word holds an `Arc<T>` rather than a `T`.
     shared: bool,
-    /// Copies the value in the word (the word is initialised as the table says).
-    clone: unsafe fn(&Word) -> Word,
+    /// Copies the value in the word (initialised as the table says).
+    clone: unsafe fn(*const Word) -> Word,
     /// Drops the value in the word, which is not used again.
-    drop: unsafe fn(&mut Word),
+    drop: unsafe fn(*mut Word),
 }
 
 /// The table of a `T` held in the word.
 struct Held<T>(PhantomData<T>);
 
 impl<T: Any + Clone + Send + Sync> Held<T> {
-    /// Whether a `T` fits in the word.
-    const FITS: bool = size_of::<T>() <= size_of::<Word>() && align_of::<T>() <= align_of::<Word>();
+    /// Whether a `T` is held in the word: it fits, and it is plain data (nothing to drop,
+    /// so cloning it copies it, as cloning the `Arc` of a larger value would be cheap).
+    const FITS: bool = size_of::<T>() <= size_of::<Word>()
+        && align_of::<T>() <= align_of::<Word>()
+        && !needs_drop::<T>();
 
     const TABLE: Table = Table {
         type_id: TypeId::of::<T>(),
@@ -49,12 +54,12 @@ impl<T: Any + Clone + Send + Sync> Held<T> {
         clone: |w| {
             // SAFETY: the word holds a `T` (this table is only paired with such words), which
             // fits and is aligned (`FITS`, checked before such a word is written).
-            let v = unsafe { &*(w.as_ptr() as *const T) };
+            let v = unsafe { &*(w as *const T) };
             Held::<T>::word(v.clone())
         },
         drop: |w| {
             // SAFETY: as in `clone`; the caller does not use the word again.
-            unsafe { ptr::drop_in_place(w.as_mut_ptr() as *mut T) }
+            unsafe { ptr::drop_in_place(w as *mut T) }
         },
     };
 
@@ -78,12 +83,12 @@ impl<T: Any + Send + Sync> Shared<T> {
         shared: true,
         clone: |w| {
             // SAFETY: the word holds an `Arc<T>` (this table is only paired with such words).
-            let arc = unsafe { &*(w.as_ptr() as *const Arc<T>) };
+            let arc = unsafe { &*(w as *const Arc<T>) };
             Shared::<T>::word(arc.clone())
         },
         drop: |w| {
             // SAFETY: as in `clone`; the caller does not use the word again.
-            unsafe { ptr::drop_in_place(w.as_mut_ptr() as *mut Arc<T>) }
+            unsafe { ptr::drop_in_place(w as *mut Arc<T>) }
         },
     };
 
@@ -98,10 +103,11 @@ impl<T: Any + Send + Sync> Shared<T> {
 /// A task's result as the runtime stores it: a value of any `Send + Sync` type, read back
 /// by its type.
 ///
-/// A value of at most one word (`i64`, `f64`, `usize`, `bool`, an `Arc` or a `Box`) is held
-/// in the `Value` itself, without an allocation; a larger one in an [`Arc`], so cloning a
-/// `Value` never copies more than a word. An `Arc<T>` converts into a `Value` of a `T`
-/// without a copy.
+/// Plain data of at most one word (`i64`, `f64`, `usize`, `bool`, a small `Copy` struct:
+/// nothing to drop) is held in the `Value` itself, without an allocation; anything else in
+/// an [`Arc`], so cloning a `Value` never copies more than a word. An `Arc<T>` converts into
+/// a `Value` of a `T` without a copy (`Value::from(arc)`; `Value::new(arc)` would be a value
+/// of the `Arc<T>` itself).
 ///
 /// ```
 /// use dagr::runtime::Value;
@@ -115,7 +121,8 @@ impl<T: Any + Send + Sync> Shared<T> {
 /// ```
 pub struct Value {
     table: &'static Table,
-    word: Word,
+    /// (In a cell: a value may be mutable through a shared reference, as atomics are.)
+    word: UnsafeCell<Word>,
 }
 
 // SAFETY: every constructor takes a `T: Send + Sync` (held as a `T` or an `Arc<T>`, both
@@ -131,7 +138,7 @@ impl Value {
         if Held::<T>::FITS {
             Value {
                 table: &Held::<T>::TABLE,
-                word: Held::<T>::word(v),
+                word: UnsafeCell::new(Held::<T>::word(v)),
             }
         } else {
             Value::from(Arc::new(v))
@@ -155,7 +162,7 @@ impl Value {
         if !self.is::<T>() {
             return None;
         }
-        let p = self.word.as_ptr();
+        let p = self.word.get();
         // SAFETY: the table says the word holds a `T` or an `Arc<T>`, and which.
         Some(unsafe {
             if self.table.shared {
@@ -192,7 +199,7 @@ impl Value {
             return Err(self);
         }
         let this = ManuallyDrop::new(self);
-        let p = this.word.as_ptr();
+        let p = this.word.get();
         // SAFETY: the table says which of `T` and `Arc<T>` the word holds; it is moved out
         // once, and `this` is not dropped.
         Ok(unsafe {
@@ -217,7 +224,7 @@ impl<T: Any + Send + Sync> From<Arc<T>> for Value {
     fn from(arc: Arc<T>) -> Value {
         Value {
             table: &Shared::<T>::TABLE,
-            word: Shared::<T>::word(arc),
+            word: UnsafeCell::new(Shared::<T>::word(arc)),
         }
     }
 }
@@ -228,7 +235,7 @@ impl Clone for Value {
         Value {
             table: self.table,
             // SAFETY: the word is initialised as its table says.
-            word: unsafe { (self.table.clone)(&self.word) },
+            word: UnsafeCell::new(unsafe { (self.table.clone)(self.word.get()) }),
         }
     }
 }
@@ -237,7 +244,7 @@ impl Drop for Value {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: the word is initialised as its table says, and dropped once (here).
-        unsafe { (self.table.drop)(&mut self.word) }
+        unsafe { (self.table.drop)(self.word.get()) }
     }
 }
 
@@ -282,13 +289,40 @@ mod tests {
     }
 
     #[test]
-    fn small_values_are_held_and_large_ones_shared() {
+    fn small_plain_values_are_held_and_others_shared() {
         assert!(!Value::new(1_i64).table.shared);
-        assert!(!Value::new(Arc::new(String::new())).table.shared);
         assert!(!Value::new(true).table.shared);
+        assert!(!Value::new((1_u32, 2.5_f32)).table.shared);
+        // too large, or something to drop
         assert!(Value::new((1_i64, 2_i64)).table.shared);
-        assert!(Value::new(String::from("x")).table.shared);
         assert!(Value::new(1_u128).table.shared);
+        assert!(Value::new(String::from("x")).table.shared);
+        assert!(Value::new(Box::new(1_u8)).table.shared);
+        assert!(Value::new(Arc::new(String::new())).table.shared);
+    }
+
+    /// Plain data mutable through a shared reference (as a task may use an input).
+    struct Tally(AtomicUsize);
+
+    impl Clone for Tally {
+        fn clone(&self) -> Self {
+            Tally(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+        }
+    }
+
+    #[test]
+    fn a_held_value_may_change_through_a_shared_reference() {
+        let v = Value::new(Tally(AtomicUsize::new(1)));
+        assert!(!v.table.shared);
+        let t = v.downcast_ref::<Tally>().unwrap();
+        t.0.fetch_add(2, Ordering::Relaxed);
+        let copy = v.clone();
+        t.0.fetch_add(10, Ordering::Relaxed);
+        assert_eq!(
+            v.downcast_ref::<Tally>().unwrap().0.load(Ordering::Relaxed),
+            13
+        );
+        assert_eq!(copy.take::<Tally>().ok().unwrap().0.into_inner(), 3);
     }
 
     #[test]
@@ -340,24 +374,26 @@ mod tests {
     }
 
     #[test]
-    fn clones_and_drops_balance_held_and_shared() {
+    fn clones_and_drops_balance() {
         let live = Arc::new(AtomicUsize::new(0));
         {
-            // 8 bytes of payload + the Arc: shared; an empty payload: held (one word)
-            let held = Value::new(Counted::<0>::new(&live));
-            let shared = Value::new(Counted::<8>::new(&live));
-            assert!(!held.table.shared && shared.table.shared);
+            // one word, but something to drop: shared, as a larger value is
+            let small = Value::new(Counted::<0>::new(&live));
+            let large = Value::new(Counted::<8>::new(&live));
+            assert!(small.table.shared && large.table.shared);
             let copies: Vec<Value> = (0..3)
-                .flat_map(|_| [held.clone(), shared.clone()])
+                .flat_map(|_| [small.clone(), large.clone()])
                 .collect();
-            // held values clone their payload; shared ones share it
-            assert_eq!(live.load(Ordering::Relaxed), 1 + 3 + 1);
+            // clones share the payload
+            assert_eq!(live.load(Ordering::Relaxed), 2);
+            // taking from one of several handles clones it
             let taken = copies[0].clone().take::<Counted<0>>().unwrap();
-            assert_eq!(live.load(Ordering::Relaxed), 1 + 3 + 1 + 1);
+            assert_eq!(live.load(Ordering::Relaxed), 3);
             drop(taken);
             drop(copies);
             assert_eq!(live.load(Ordering::Relaxed), 2);
-            let moved = shared.take::<Counted<8>>().unwrap();
+            // taking the only handle moves it
+            let moved = large.take::<Counted<8>>().unwrap();
             assert_eq!(moved.1, [7; 8]);
             assert_eq!(live.load(Ordering::Relaxed), 2);
         }

@@ -31,8 +31,11 @@ use std::time::Duration;
 /// into the same profile. Recording costs a cycle-counter read or two, one call and a few
 /// plain stores per task (no lock): a task run straight after another on the same thread
 /// (its input's task, or the root before it in a batch) starts where that task ended, so
-/// the runtime's steps between two tasks count to the second. It keeps 16 bytes per task until the profiler is dropped (32 for a task
-/// that failed or ran for seconds). A thread that recorded holds on to the chunk it last
+/// the runtime's steps between two tasks count to the second. The runtime reads the clock
+/// for it (the profiler asks for task spans, see [`Observer::task_spans`]): an observer that
+/// passes events on to a profiler passes on `task_spans` and `started_events` too. It keeps
+/// 16 bytes per task until the profiler is dropped (32 for a task that failed or ran for
+/// seconds). A thread that recorded holds on to the chunk it last
 /// wrote for each of its 8 latest runs (at most 1 MiB each) until it records again.
 ///
 /// | dagr | Dask |
