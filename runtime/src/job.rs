@@ -499,9 +499,16 @@ impl Job {
 
     /// Tells the observer, if any, that task `i` starts; returns its start on the task
     /// clock when the run times its tasks (the end of the task it follows, if it does).
-    #[inline]
+    /// (Inlined into [`Job::execute`]: a run without an observer pays one branch.)
+    #[inline(always)]
     fn task_started(&self, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
-        let Some(w) = &self.watch else { return 0 };
+        match &self.watch {
+            None => 0,
+            Some(w) => self.watched_start(w, i, worker, follows, last_end),
+        }
+    }
+
+    fn watched_start(&self, w: &Watch, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
         let start = match w.clock {
             Some(c) if !follows => c.now(),
             _ => last_end,
@@ -516,10 +523,16 @@ impl Job {
     }
 
     /// Tells the observer, if any, that task `i` ended (`kind`); returns its end on the task
-    /// clock when the run times its tasks.
-    #[inline]
+    /// clock when the run times its tasks. (Inlined as [`Job::task_started`] is.)
+    #[inline(always)]
     fn task_ended(&self, kind: EventKind, i: u32, worker: usize, start: u64) -> u64 {
-        let Some(w) = &self.watch else { return 0 };
+        match &self.watch {
+            None => 0,
+            Some(w) => self.watched_end(w, kind, i, worker, start),
+        }
+    }
+
+    fn watched_end(&self, w: &Watch, kind: EventKind, i: u32, worker: usize, start: u64) -> u64 {
         let end = w.clock.map_or(0, TaskClock::now);
         if let Some(c) = &w.counters {
             c.ended(worker);
