@@ -343,8 +343,7 @@ impl Job {
     }
 
     fn deps_of(&self, i: u32) -> &[u32] {
-        let (i, d) = (i as usize, &*self.deps);
-        &d.deps[d.starts[i] as usize..d.starts[i + 1] as usize]
+        self.deps.of(i as usize)
     }
 
     fn succs_of(&self, i: u32) -> &[u32] {
