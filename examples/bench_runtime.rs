@@ -829,8 +829,10 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
             );
         }
     }
-    // The work per task of an observer of task events, alone: a Started and a Finished event
-    // in a loop, on one thread (no scheduling noise). The progress bar takes no task events:
+    // The work per task of an observer, alone, in a loop on one thread (no scheduling
+    // noise), as the runtime does it for a chain of tasks: a Started event if the observer
+    // takes them and a Finished one if it takes events; if it asks for task spans, one clock
+    // reading a task and the spans handed over 64 at a time. The progress bar takes neither:
     // the runtime keeps its counters inline, which only the runs above can show.
     let mut g = TaskGraph::new();
     let node = g
@@ -838,51 +840,55 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         .expect("node");
     let key = Key::token("task", 1);
     let run = dagr::runtime::RunId::next();
-    // As the runtime does for a chain of tasks on one thread: a Started event if the
-    // observer takes them, and a Finished one, with the task's span (one clock reading a
-    // task) if it asks for spans.
     let per_task = |s: Scheduler| -> f64 {
         let obs = s.observer().expect("an observer").clone();
-        let (started, spans) = (obs.started_events(), obs.task_spans());
+        let (events, started, timed) = (obs.task_events(), obs.started_events(), obs.task_spans());
         let clock = dagr::runtime::TaskClock::get();
         let n = 2_000_000u32;
-        let event = |kind, follows, span| dagr::runtime::Event {
+        let event = |kind, follows| dagr::runtime::Event {
             kind,
             run,
             node,
             key: &key,
             worker: 0,
             follows,
-            span,
         };
+        let mut spans = Vec::with_capacity(64);
         (0..reps.max(3))
             .map(|_| {
                 let start = Instant::now();
                 let mut last = clock.now();
                 for _ in 0..n {
-                    if started {
-                        obs.on_event(black_box(&event(
-                            dagr::runtime::EventKind::Started,
-                            true,
-                            None,
-                        )));
+                    if events && started {
+                        obs.on_event(black_box(&event(dagr::runtime::EventKind::Started, true)));
                     }
-                    let span = spans.then(|| {
+                    if timed {
                         let end = clock.now();
-                        (std::mem::replace(&mut last, end), end)
-                    });
-                    obs.on_event(black_box(&event(
-                        dagr::runtime::EventKind::Finished,
-                        false,
-                        span,
-                    )));
+                        spans.push(dagr::runtime::TaskSpan {
+                            node,
+                            failed: false,
+                            start: std::mem::replace(&mut last, end),
+                            end,
+                        });
+                        if spans.len() == 64 {
+                            obs.on_spans(black_box(&dagr::runtime::SpanBatch {
+                                run,
+                                worker: 0,
+                                spans: &spans,
+                            }));
+                            spans.clear();
+                        }
+                    }
+                    if events {
+                        obs.on_event(black_box(&event(dagr::runtime::EventKind::Finished, false)));
+                    }
                 }
                 start.elapsed().as_nanos() as f64 / f64::from(n)
             })
             .fold(f64::INFINITY, f64::min)
     };
     println!(
-        "\ntask events alone, per task (with the clock reading the runtime makes for an observer timing tasks):\n\
+        "\ntask events and spans alone, per task (with the clock reading the runtime makes for an observer timing tasks):\n\
          an observer doing nothing {:.1} ns, the profiler {:.1} ns",
         per_task(Scheduler::sync().observe(Arc::new(Null))),
         per_task(Scheduler::sync().profile(&Profiler::new())),

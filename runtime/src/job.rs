@@ -50,8 +50,8 @@ use crate::error::{InputTypeError, MissingInputError};
 use crate::observer::{DepLists, Process};
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::{
-    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, Task, TaskClock, TaskCounters,
-    TaskError, TaskGraph, Value,
+    Error, Event, EventKind, Key, NodeId, Observer, Run, RunId, SpanBatch, Task, TaskClock,
+    TaskCounters, TaskError, TaskGraph, TaskSpan, Value,
 };
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -85,6 +85,17 @@ impl NodeState {
 /// How long a caller polls for the end of its run before blocking.
 const WAIT_SPIN_MICROS: u64 = 50;
 
+/// How many task spans a thread gathers before it hands them to the observer.
+const SPAN_BATCH: usize = 64;
+
+thread_local! {
+    /// The span buffer this thread's last chain left, for its next chain to fill (a chain
+    /// that starts while another is open on the thread, a nested run's, makes its own).
+    static SPARE_SPANS: std::cell::Cell<Vec<TaskSpan>> = const {
+        std::cell::Cell::new(Vec::new())
+    };
+}
+
 pub(crate) struct Job {
     // Vecs, not boxed slices: converting would copy every array whose capacity exceeds its
     // length (the graph's arrays grew by doubling). The keys are shared with observers.
@@ -99,7 +110,7 @@ pub(crate) struct Job {
     succs: Vec<u32>,
     pub(crate) roots: Vec<u32>,
     /// The sources' cursor and count (see the module docs): `next << 32 | in_flight`.
-    sources: AtomicU64,
+    sources: Apart<AtomicU64>,
     /// Whether a pool worker has run part of this run.
     worker: AtomicBool,
     outputs: Vec<u32>,
@@ -109,6 +120,9 @@ pub(crate) struct Job {
     /// What to tell about each task, if anything: one branch per task start and end when
     /// nothing.
     watch: Option<Watch>,
+    /// Threads holding spans of this run's tasks that they have not handed to the observer
+    /// yet (see [`Job::close_chain`]).
+    spans_open: Apart<AtomicUsize>,
     /// This run's id, carried by its events.
     pub(crate) id: RunId,
     /// Number of nodes the outputs need (those that run).
@@ -119,14 +133,29 @@ pub(crate) struct Job {
     latch: (Mutex<bool>, Condvar),
 }
 
+/// A counter the run's threads write now and then, alone on its cache lines: the fields
+/// every task reads (the arrays, `failed`, `watch`) stay shared in every core's cache.
+#[repr(align(128))]
+struct Apart<T>(T);
+
+impl<T> std::ops::Deref for Apart<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// How a run reports its tasks to its observer.
 struct Watch {
     /// The observer, if it wants task events.
     events: Option<Arc<dyn Observer>>,
     /// Whether it wants [`EventKind::Started`] events too.
     started: bool,
-    /// The clock to time tasks with, if it wants task spans.
-    clock: Option<TaskClock>,
+    /// The observer and the clock to time tasks with, if it wants task spans.
+    spans: Option<(Arc<dyn Observer>, TaskClock)>,
+    /// The clock, when task spans are all the observer wants (no events, no counters):
+    /// then `execute` times tasks inline, without a call.
+    only_spans: Option<TaskClock>,
     /// The observer's counters, if it keeps any.
     counters: Option<Arc<TaskCounters>>,
 }
@@ -134,28 +163,36 @@ struct Watch {
 impl Watch {
     fn new(observer: Arc<dyn Observer>) -> Option<Watch> {
         let counters = observer.counters();
+        let spans = observer
+            .task_spans()
+            .then(|| (observer.clone(), TaskClock::get()));
         let events = observer.task_events().then_some(observer);
         let started = events.as_ref().is_some_and(|o| o.started_events());
-        let clock = events
-            .as_ref()
-            .is_some_and(|o| o.task_spans())
-            .then(TaskClock::get);
-        (events.is_some() || counters.is_some()).then_some(Watch {
+        let only_spans = match &spans {
+            Some((_, clock)) if events.is_none() && counters.is_none() => Some(*clock),
+            _ => None,
+        };
+        (events.is_some() || spans.is_some() || counters.is_some()).then_some(Watch {
             events,
             started,
-            clock,
+            spans,
+            only_spans,
             counters,
         })
     }
 }
 
-/// What a thread carries from one task it runs to the next (see [`Job::execute`]).
-#[derive(Clone, Copy, Debug, Default)]
+/// What a thread carries from one task it runs to the next (see [`Job::execute`]); it
+/// ends with [`Job::close_chain`].
+#[derive(Debug, Default)]
 pub(crate) struct Chain {
     /// The thread's last call ran a task, and the thread went straight on to this one.
     follows: bool,
     /// That task's end on the task clock (when the run times its tasks).
     end: u64,
+    /// The spans of the tasks the thread ran, not yet handed to the observer (when the run
+    /// times its tasks).
+    spans: Vec<TaskSpan>,
 }
 
 impl Job {
@@ -266,13 +303,14 @@ impl Job {
             succ_start,
             succs,
             roots,
-            sources: AtomicU64::new(0),
+            sources: Apart(AtomicU64::new(0)),
             worker: AtomicBool::new(false),
             outputs: outputs.iter().map(|o| o.0).collect(),
             outputs_left: AtomicUsize::new(distinct_outputs),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
             watch: observer.and_then(Watch::new),
+            spans_open: Apart(AtomicUsize::new(0)),
             id: RunId::next(),
             tasks: to_run,
             ranks: 1,
@@ -417,8 +455,9 @@ impl Job {
     ///
     /// `chain` is what the caller's previous call on this thread left: whether it ran a task
     /// and the caller went straight on to `i` (the node that call returned, or the next root
-    /// of the caller's batch; see [`Event::follows`]), and that task's end; this call leaves
-    /// its own for the next.
+    /// of the caller's batch; see [`Event::follows`]), that task's end and the spans not
+    /// yet handed over; this call leaves its own for the next. A chain is one thread's and
+    /// one run's, and ends with [`Job::close_chain`].
     pub(crate) fn execute(
         &self,
         i: u32,
@@ -458,7 +497,7 @@ impl Job {
                         EventKind::Failed
                     }
                 };
-                chain.end = self.task_ended(ended, i, worker, start);
+                chain.end = self.task_ended(ended, i, worker, start, &mut chain.spans);
             }
         }
         // Dropping a last-used input runs user `Drop` code: a panic there fails the run like
@@ -503,54 +542,172 @@ impl Job {
     fn task_started(&self, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
         match &self.watch {
             None => 0,
+            Some(Watch {
+                only_spans: Some(clock),
+                ..
+            }) => {
+                if follows {
+                    last_end
+                } else {
+                    clock.now()
+                }
+            }
             Some(w) => self.watched_start(w, i, worker, follows, last_end),
         }
     }
 
     fn watched_start(&self, w: &Watch, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
-        let start = match w.clock {
-            Some(c) if !follows => c.now(),
+        let start = match &w.spans {
+            Some((_, clock)) if !follows => clock.now(),
             _ => last_end,
         };
         if let Some(c) = &w.counters {
             c.started(worker, self.id, i);
         }
         if w.started {
-            self.tell(w, EventKind::Started, i, worker, follows, None);
+            self.tell(w, EventKind::Started, i, worker, follows);
         }
         start
     }
 
-    /// Tells the observer, if any, that task `i` ended (`kind`); returns its end on the task
-    /// clock when the run times its tasks. (Inlined as [`Job::task_started`] is.)
+    /// Tells the observer, if any, that task `i` ended (`kind`), adding its span to `spans`
+    /// when the run times its tasks; returns its end on the task clock then. (Inlined as
+    /// [`Job::task_started`] is.)
     #[inline(always)]
-    fn task_ended(&self, kind: EventKind, i: u32, worker: usize, start: u64) -> u64 {
+    fn task_ended(
+        &self,
+        kind: EventKind,
+        i: u32,
+        worker: usize,
+        start: u64,
+        spans: &mut Vec<TaskSpan>,
+    ) -> u64 {
         match &self.watch {
             None => 0,
-            Some(w) => self.watched_end(w, kind, i, worker, start),
+            Some(Watch {
+                only_spans: Some(clock),
+                ..
+            }) => {
+                let end = clock.now();
+                self.add_span(kind, i, worker, (start, end), spans);
+                end
+            }
+            Some(w) => self.watched_end(w, kind, i, worker, start, spans),
         }
     }
 
-    fn watched_end(&self, w: &Watch, kind: EventKind, i: u32, worker: usize, start: u64) -> u64 {
-        let end = w.clock.map_or(0, TaskClock::now);
-        if let Some(c) = &w.counters {
-            c.ended(worker);
-        }
-        let span = w.clock.map(|_| (start, end));
-        self.tell(w, kind, i, worker, false, span);
-        end
-    }
-
-    #[inline]
-    fn tell(
+    fn watched_end(
         &self,
         w: &Watch,
         kind: EventKind,
         i: u32,
         worker: usize,
-        follows: bool,
-        span: Option<(u64, u64)>,
+        start: u64,
+        spans: &mut Vec<TaskSpan>,
+    ) -> u64 {
+        let mut end = 0;
+        if let Some((_, clock)) = &w.spans {
+            end = clock.now();
+            self.add_span(kind, i, worker, (start, end), spans);
+        }
+        if let Some(c) = &w.counters {
+            c.ended(worker);
+        }
+        self.tell(w, kind, i, worker, false);
+        end
+    }
+
+    /// Adds task `i`'s span to the thread's batch, handing the batch over when full.
+    #[inline(always)]
+    fn add_span(
+        &self,
+        kind: EventKind,
+        i: u32,
+        worker: usize,
+        (start, end): (u64, u64),
+        spans: &mut Vec<TaskSpan>,
     ) {
+        if spans.is_empty() {
+            self.open_spans(spans);
+        }
+        spans.push(TaskSpan {
+            node: NodeId(i),
+            failed: kind == EventKind::Failed,
+            start,
+            end,
+        });
+        if spans.len() == SPAN_BATCH {
+            self.hand_over_spans(worker, spans);
+        }
+    }
+
+    /// Starts a thread's batch of spans: counts it in `spans_open` before the task's
+    /// consumers are counted down, so the run cannot end before the thread hands the batch
+    /// over (see [`Job::close_chain`]), and finds the batch room.
+    #[cold]
+    fn open_spans(&self, spans: &mut Vec<TaskSpan>) {
+        self.spans_open.fetch_add(1, Ordering::Relaxed);
+        if spans.capacity() == 0 {
+            *spans = SPARE_SPANS.try_with(|s| s.take()).unwrap_or_default();
+            spans.reserve_exact(SPAN_BATCH);
+        }
+    }
+
+    /// Ends a thread's chain of tasks of this run: hands the spans it gathered to the
+    /// observer. Every chain given to [`Job::execute`] ends here, before the thread turns to
+    /// other work.
+    ///
+    /// A thread counts itself in `spans_open` when it gathers its first span of a batch,
+    /// before that task's consumers are counted down, so the run is not done before the
+    /// count went up; it counts itself out once the observer has the batch. The run's end
+    /// ([`Job::await_spans`]) waits for the count to be zero: every span is handed over
+    /// before [`Observer::on_run_end`].
+    pub(crate) fn close_chain(&self, chain: &mut Chain, worker: usize) {
+        if chain.spans.capacity() > 0 {
+            self.hand_over_spans(worker, &mut chain.spans);
+            let spans = std::mem::take(&mut chain.spans);
+            let _ = SPARE_SPANS.try_with(|s| s.set(spans));
+        }
+    }
+
+    #[inline(never)]
+    fn hand_over_spans(&self, worker: usize, spans: &mut Vec<TaskSpan>) {
+        let Some(Watch {
+            spans: Some((observer, _)),
+            ..
+        }) = &self.watch
+        else {
+            return;
+        };
+        if spans.is_empty() {
+            return;
+        }
+        /// Counts the thread out however the observer returns, a panic included: the run's
+        /// end never waits for a batch that will not come.
+        struct Handed<'a>(&'a AtomicUsize);
+        impl Drop for Handed<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Release);
+            }
+        }
+        let _handed = Handed(&self.spans_open);
+        observer.on_spans(&SpanBatch {
+            run: self.id,
+            worker,
+            spans,
+        });
+        spans.clear();
+    }
+
+    /// After the run is done: waits until every thread has handed over the spans of its
+    /// tasks (the last batches are on their way: see [`Job::close_chain`]).
+    pub(crate) fn await_spans(&self) {
+        while self.spans_open.load(Ordering::Acquire) != 0 {
+            crate::sync::yield_now();
+        }
+    }
+
+    fn tell(&self, w: &Watch, kind: EventKind, i: u32, worker: usize, follows: bool) {
         if let Some(obs) = &w.events {
             obs.on_event(&Event {
                 kind,
@@ -559,7 +716,6 @@ impl Job {
                 key: &self.keys[i as usize],
                 worker,
                 follows,
-                span,
             });
         }
     }

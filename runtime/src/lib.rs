@@ -61,6 +61,11 @@
 //!    all (the `published` edge of `tape.rs`).
 //! 8. `tape_writers_do_not_share_chunks`: two writers appending at once each find their
 //!    records, in order, in chunks of their own.
+//! 9. `spans_are_handed_over_before_the_run_ends`: two threads run the roots of a join, one
+//!    the join, each gathering the spans of its tasks and handing them to the observer when
+//!    its chain ends; a caller that sees the run done and waits for the handed-over count
+//!    sees every span (the `spans_open` count of `job.rs`: a thread counts itself in before
+//!    its tasks' consumers are counted down, and out after the hand-over).
 
 mod cell;
 mod clock;
@@ -88,7 +93,7 @@ pub use error::{BoxError, Error, InputTypeError, MissingInputError, TaskError};
 pub use graph::{Body, NodeId, Task, TaskGraph, TaskResult};
 pub use job::Inputs;
 pub use key::{Key, KeyIndex, KeyName};
-pub use observer::{Event, EventKind, Observer, Run, RunDeps, RunId, RunKeys};
+pub use observer::{Event, EventKind, Observer, Run, RunDeps, RunId, RunKeys, SpanBatch, TaskSpan};
 pub use scheduler::{current_worker, Held, Scheduler};
 pub use tape::{Chunk, Tape, TapeWriter};
 pub use value::Value;

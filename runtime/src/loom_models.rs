@@ -3,8 +3,9 @@
 //!
 //! What each model checks is listed under "Model checking" in the crate docs.
 
-use crate::job::Job;
-use crate::{Error, NodeId, TaskGraph, Value};
+use crate::job::{Chain, Job};
+use crate::{Error, NodeId, Observer, TaskGraph, Value};
+use std::sync::Arc;
 
 /// One run of a graph, driven by the model's threads (see [`crate::job`]).
 pub struct ModelJob(Job);
@@ -13,6 +14,15 @@ impl ModelJob {
     /// Prepares a run of `graph` for `outputs`.
     pub fn new(graph: TaskGraph, outputs: &[NodeId]) -> Result<ModelJob, Error> {
         Job::new(graph, outputs, None).map(ModelJob)
+    }
+
+    /// Prepares a run of `graph` for `outputs`, told to `observer`.
+    pub fn observed(
+        graph: TaskGraph,
+        outputs: &[NodeId],
+        observer: Arc<dyn Observer>,
+    ) -> Result<ModelJob, Error> {
+        Job::new(graph, outputs, Some(observer)).map(ModelJob)
     }
 
     /// The roots, in order: each is the caller's to run when it claims it.
@@ -25,6 +35,24 @@ impl ModelJob {
     pub fn execute(&self, i: u32, worker: usize, spawn: impl FnMut(u32)) -> Option<u32> {
         self.0
             .execute(i, worker, &mut crate::job::Chain::default(), spawn)
+    }
+
+    /// Runs node `i` and the successors handed back, one after the other, as one chain of
+    /// this thread's (the others go to `spawn`), then ends the chain: the spans gathered are
+    /// handed to the observer.
+    pub fn run_chain(&self, i: u32, worker: usize, mut spawn: impl FnMut(u32)) {
+        let mut chain = Chain::default();
+        let mut next = Some(i);
+        while let Some(n) = next {
+            next = self.0.execute(n, worker, &mut chain, &mut spawn);
+        }
+        self.0.close_chain(&mut chain, worker);
+    }
+
+    /// After [`ModelJob::wait`]: waits until every span is handed over, as the runtime does
+    /// before telling the observer the run ended.
+    pub fn await_spans(&self) {
+        self.0.await_spans()
     }
 
     /// Fails the run from outside.

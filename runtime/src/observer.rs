@@ -58,11 +58,34 @@ pub struct Event<'a> {
     /// end event in between. An observer timing tasks may take that task's end as this one's
     /// start instead of reading a clock again. Always `false` for the other kinds.
     pub follows: bool,
-    /// For [`EventKind::Finished`] and [`EventKind::Failed`], when the run's observer asks
-    /// for task spans ([`Observer::task_spans`]): the task's start and end as
-    /// [`TaskClock`](crate::TaskClock) readings. A task that follows another on its thread
-    /// starts at that one's end (see `follows`). `None` otherwise.
-    pub span: Option<(u64, u64)>,
+}
+
+/// When one task ran, as the runtime times it for an observer that asks for task spans
+/// ([`Observer::task_spans`]): its start and end are [`TaskClock`](crate::TaskClock)
+/// readings. A task that runs straight after another on its thread (see [`Event::follows`])
+/// starts at that one's end: the clock is read once per task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskSpan {
+    /// The task's node in the graph that was run.
+    pub node: NodeId,
+    /// Whether the task failed (its body returned an error or panicked).
+    pub failed: bool,
+    /// The task's start on the task clock.
+    pub start: u64,
+    /// The task's end on the task clock.
+    pub end: u64,
+}
+
+/// Spans of tasks that one thread ran for one run, in the order it ran them, delivered to
+/// [`Observer::on_spans`].
+#[derive(Clone, Copy, Debug)]
+pub struct SpanBatch<'a> {
+    /// The run the tasks belong to.
+    pub run: RunId,
+    /// Index of the worker thread that ran them (as in [`Event::worker`]).
+    pub worker: usize,
+    /// The tasks' spans, in the order the thread ran them.
+    pub spans: &'a [TaskSpan],
 }
 
 /// The keys of a run's graph, shared: an observer may keep them to name tasks by node id
@@ -353,9 +376,12 @@ impl Run<'_> {
 /// 1. [`Observer::on_run_start`] on the calling thread, before any task runs;
 /// 2. for each task that runs, [`EventKind::Started`] (unless [`Observer::started_events`]
 ///    says no) and then exactly one of [`EventKind::Finished`] or [`EventKind::Failed`]
-///    (with the task's [`Event::span`] if [`Observer::task_spans`] says yes), on the worker
-///    that runs it (tasks skipped after a failure get no event);
-/// 3. [`Observer::on_run_end`] on the calling thread, after every task event of the run.
+///    on the worker that runs it (tasks skipped after a failure get no event), unless
+///    [`Observer::task_events`] says no;
+/// 3. if [`Observer::task_spans`] says yes, the span of each task that ran, in batches
+///    ([`Observer::on_spans`]) on the workers;
+/// 4. [`Observer::on_run_end`] on the calling thread, after every task event and span batch
+///    of the run.
 ///
 /// ```
 /// use dagr::runtime::{Event, EventKind, Observer, Run, Scheduler, Task, TaskGraph, Key};
@@ -401,12 +427,48 @@ pub trait Observer: Send + Sync {
         true
     }
 
-    /// Whether the runtime should time each task for this observer (default: no): then
-    /// every [`EventKind::Finished`] and [`EventKind::Failed`] event carries the task's
-    /// [`Event::span`], read from the [`TaskClock`](crate::TaskClock) once per task where
-    /// tasks run back to back. Asked when a run starts; the answer must not change.
+    /// Whether the runtime should time each task for this observer (default: no): then it
+    /// reads the [`TaskClock`](crate::TaskClock) once per task where tasks run back to back
+    /// (twice where one starts after a pause) and hands the tasks' spans to
+    /// [`Observer::on_spans`]. Asked when a run starts; the answer must not change.
     fn task_spans(&self) -> bool {
         false
+    }
+
+    /// Called with the spans of tasks that ended, when [`Observer::task_spans`] says yes.
+    /// Each thread gathers the spans of the tasks it runs for a run and hands them over a
+    /// batch at a time, on that thread: when its batch is full (a few dozen tasks) and when
+    /// it stops running that run's tasks — at the latest before [`Observer::on_run_end`].
+    /// Every task that ran (finished or failed) is in exactly one batch. A profiler pays one
+    /// call per batch instead of one per task; like [`Observer::on_event`], it must be cheap
+    /// and must not block.
+    ///
+    /// ```
+    /// use dagr::runtime::{Event, Key, Observer, Run, Scheduler, SpanBatch, Task, TaskGraph};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Timed(Mutex<Vec<(usize, u64)>>);
+    /// impl Observer for Timed {
+    ///     fn on_event(&self, _: &Event<'_>) {}
+    ///     fn task_events(&self) -> bool { false } // spans only
+    ///     fn task_spans(&self) -> bool { true }
+    ///     fn on_spans(&self, batch: &SpanBatch<'_>) {
+    ///         let mut v = self.0.lock().unwrap();
+    ///         v.extend(batch.spans.iter().map(|s| (s.node.index(), s.end - s.start)));
+    ///     }
+    /// }
+    /// let timed = Arc::new(Timed::default());
+    /// let mut g = TaskGraph::new();
+    /// let a = g.add(Key::token("a", 1), &[], Task::once(|_| Ok(Arc::new(1_i64)))).unwrap();
+    /// let b = g.add(Key::token("b", 2), &[a], Task::once(|i| Ok(Arc::new(i.get::<i64>(0)? + 1)))).unwrap();
+    /// Scheduler::threads(2).observe(timed.clone()).run(g, &[b]).unwrap();
+    /// let mut ran: Vec<usize> = timed.0.lock().unwrap().iter().map(|t| t.0).collect();
+    /// ran.sort();
+    /// assert_eq!(ran, [0, 1]); // both tasks, each once, all told before `run` returned
+    /// ```
+    fn on_spans(&self, batch: &SpanBatch<'_>) {
+        let _ = batch;
     }
 
     /// Whether to deliver [`EventKind::Started`] events (default: yes, when
@@ -439,6 +501,8 @@ pub(crate) struct Fanout {
     events: Vec<Arc<dyn Observer>>,
     /// Those that want started events too.
     started: Vec<Arc<dyn Observer>>,
+    /// Those that want task spans.
+    spans: Vec<Arc<dyn Observer>>,
 }
 
 impl Fanout {
@@ -449,10 +513,12 @@ impl Fanout {
             .filter(|o| o.started_events())
             .cloned()
             .collect();
+        let spans = all.iter().filter(|o| o.task_spans()).cloned().collect();
         Fanout {
             all,
             events,
             started,
+            spans,
         }
     }
 }
@@ -469,7 +535,10 @@ impl Observer for Fanout {
         !self.events.is_empty()
     }
     fn task_spans(&self) -> bool {
-        self.events.iter().any(|o| o.task_spans())
+        !self.spans.is_empty()
+    }
+    fn on_spans(&self, batch: &SpanBatch<'_>) {
+        self.spans.iter().for_each(|o| o.on_spans(batch));
     }
     fn started_events(&self) -> bool {
         !self.started.is_empty()

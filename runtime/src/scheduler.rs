@@ -222,6 +222,7 @@ impl Scheduler {
 
     fn end(&self, job: &Job, workers: usize) {
         if let Some(obs) = &self.observer {
+            job.await_spans();
             obs.on_run_end(&job.view(workers));
         }
     }
@@ -256,6 +257,7 @@ fn run_sync(job: &Job) {
             }
         }
     }
+    job.close_chain(&mut chain, 0);
 }
 
 impl fmt::Debug for Scheduler {

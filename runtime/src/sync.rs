@@ -20,6 +20,12 @@ pub(crate) use loom::sync::{
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 
+#[cfg(not(loom))]
+pub(crate) use std::thread::yield_now;
+
+#[cfg(loom)]
+pub(crate) use loom::thread::yield_now;
+
 /// std's `UnsafeCell` with loom's interface: the pointer is only handed to a closure.
 #[cfg(not(loom))]
 #[derive(Debug)]

@@ -170,6 +170,24 @@ impl<T: Copy> TapeWriter<T> {
         self.write(values);
     }
 
+    /// How many more records fit in the chunk being written (0 before the first push):
+    /// pushing more starts a new chunk.
+    ///
+    /// ```
+    /// use dagr::runtime::Tape;
+    /// use std::sync::Arc;
+    ///
+    /// let tape = Arc::new(Tape::new(4));
+    /// let mut w = Tape::writer(&tape, 0);
+    /// assert_eq!(w.room(), 0);
+    /// w.push(1_u8);
+    /// assert_eq!(w.room(), 3);
+    /// ```
+    #[inline]
+    pub fn room(&self) -> usize {
+        self.cap - self.len
+    }
+
     /// The tape this writer appends to.
     pub fn tape(&self) -> &Arc<Tape<T>> {
         &self.tape

@@ -9,7 +9,9 @@
 #![cfg(loom)]
 
 use dagr_runtime::loom_models::{ModelJob, ModelSleep};
-use dagr_runtime::{Error, Key, NodeId, Tape, Task, TaskError, TaskGraph, Value};
+use dagr_runtime::{
+    Error, Event, Key, NodeId, Observer, SpanBatch, Tape, Task, TaskError, TaskGraph, Value,
+};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -232,6 +234,58 @@ fn waiting_caller_gets_the_result() {
         let out = job.finish().unwrap();
         assert_eq!(value(&out[0]), 3);
         drop(out);
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(live.load(std::sync::atomic::Ordering::Relaxed), 0);
+    });
+}
+
+/// Counts the spans handed over (a Relaxed counter: only the runtime's own orderings make
+/// the count visible to the caller).
+#[derive(Default)]
+struct CountSpans(AtomicUsize);
+
+impl Observer for CountSpans {
+    fn on_event(&self, _: &Event<'_>) {}
+    fn task_events(&self) -> bool {
+        false
+    }
+    fn task_spans(&self) -> bool {
+        true
+    }
+    fn on_spans(&self, b: &SpanBatch<'_>) {
+        self.0.fetch_add(b.spans.len(), Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn spans_are_handed_over_before_the_run_ends() {
+    loom::model(|| {
+        let live = live();
+        let mut g = TaskGraph::new();
+        let a = leaf(&mut g, "a", 1, &live);
+        let b = leaf(&mut g, "b", 2, &live);
+        let c = sum(&mut g, "c", &[a, b], &live);
+        let spans = std::sync::Arc::new(CountSpans::default());
+        let job = Arc::new(ModelJob::observed(g, &[c], spans.clone()).unwrap());
+        let threads: Vec<_> = job
+            .roots()
+            .into_iter()
+            .enumerate()
+            .map(|(w, r)| {
+                let job = job.clone();
+                thread::spawn(move || job.run_chain(r, w, |_| panic!("nothing to spawn")))
+            })
+            .collect();
+        job.wait();
+        job.await_spans();
+        assert_eq!(
+            spans.0.load(Ordering::Relaxed),
+            3,
+            "every span before the end"
+        );
+        drop(job.finish().unwrap());
         for t in threads {
             t.join().unwrap();
         }

@@ -1,6 +1,9 @@
 //! Memory release, nesting, events and scale.
 
-use dagr_runtime::{Error, Event, EventKind, Key, NodeId, Observer, Scheduler, Task, TaskGraph};
+use dagr_runtime::{
+    Error, Event, EventKind, Key, NodeId, Observer, Run, Scheduler, SpanBatch, Task, TaskGraph,
+    Value,
+};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -393,28 +396,64 @@ impl Observer for Log {
     }
 }
 
-/// An event as [`Spans`] keeps it: kind, run, node, span.
-type Told = (EventKind, u64, u32, Option<(u64, u64)>);
+/// A span as [`Spans`] keeps it: run, node, worker, start, end.
+type Timed = (u64, u32, usize, u64, u64);
 
-/// Asks the runtime to time tasks, and keeps each event's run, node and span.
+/// Asks the runtime to time tasks (and for no events), and keeps each span; checks at each
+/// run's end that every task of the run has its span, and that a batch holds one thread's
+/// tasks one after the other.
 #[derive(Default)]
-struct Spans(Mutex<Vec<Told>>);
+struct Spans {
+    spans: Mutex<Vec<Timed>>,
+    batches: AtomicUsize,
+}
 
 impl Observer for Spans {
-    fn on_event(&self, e: &Event<'_>) {
-        let mut v = self.0.lock().unwrap();
-        v.push((e.kind, e.run.get(), e.node.index() as u32, e.span));
+    fn on_event(&self, _: &Event<'_>) {
+        panic!("no events asked for");
+    }
+    fn task_events(&self) -> bool {
+        false
     }
     fn task_spans(&self) -> bool {
         true
     }
-    fn started_events(&self) -> bool {
-        false
+    fn on_spans(&self, b: &SpanBatch<'_>) {
+        assert!(!b.spans.is_empty());
+        for pair in b.spans.windows(2) {
+            assert!(
+                pair[0].end <= pair[1].start,
+                "{pair:?}: not one after the other"
+            );
+        }
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        let mut v = self.spans.lock().unwrap();
+        v.extend(
+            b.spans
+                .iter()
+                .map(|t| (b.run.get(), t.node.index() as u32, b.worker, t.start, t.end)),
+        );
+    }
+    fn on_run_end(&self, run: &Run<'_>) {
+        let v = self.spans.lock().unwrap();
+        let mut nodes: Vec<u32> = v
+            .iter()
+            .filter(|t| t.0 == run.id().get())
+            .map(|t| t.1)
+            .collect();
+        nodes.sort_unstable();
+        let all: Vec<u32> = (0..run.tasks() as u32).collect();
+        assert_eq!(
+            nodes,
+            all,
+            "run {}: a span per task before its end",
+            run.id().get()
+        );
     }
 }
 
-/// An observer timing tasks gets one event a task, with its span; a task that computes a
-/// graph spans every task of that graph (runs nested three deep, on one thread and on a
+/// An observer timing tasks gets one span a task, before the run ends; a task that computes
+/// a graph spans every task of that graph (runs nested three deep, on one thread and on a
 /// pool).
 #[test]
 fn spans_time_each_task_and_contain_nested_runs() {
@@ -429,31 +468,93 @@ fn spans_time_each_task_and_contain_nested_runs() {
         let (g, root) = nested_graph(2, sched.clone());
         let out = sched.run(g, &[root]).unwrap();
         assert_eq!(out[0].downcast_ref::<i64>(), Some(&9));
-        let events = spans.0.lock().unwrap();
-        // three runs of three tasks, each told once, when it ended, with its span
-        assert_eq!(events.len(), 9, "{events:?}");
-        let mut runs: Vec<u64> = events.iter().map(|e| e.1).collect();
+        let told = spans.spans.lock().unwrap();
+        // three runs of three tasks, each timed once
+        assert_eq!(told.len(), 9, "{told:?}");
+        let mut runs: Vec<u64> = told.iter().map(|t| t.0).collect();
         runs.sort_unstable();
         runs.dedup();
         assert_eq!(runs.len(), 3);
-        for &(kind, _, _, span) in events.iter() {
-            assert_eq!(kind, EventKind::Finished);
-            let (start, end) = span.expect("a span");
-            assert!(start <= end);
-        }
+        assert!(told.iter().all(|t| t.3 <= t.4));
         // the `nest` task (node 2) of each run spans every task of the runs inside it
         for (k, &run) in runs.iter().enumerate() {
-            let (start, end) = events
-                .iter()
-                .find(|e| e.1 == run && e.2 == 2)
-                .and_then(|e| e.3)
-                .unwrap();
-            for inner in events.iter().filter(|e| runs[k + 1..].contains(&e.1)) {
-                let (s, e) = inner.3.unwrap();
-                assert!(start <= s && e <= end, "{threads}: {inner:?} outside {run}");
+            let outer = told.iter().find(|t| t.0 == run && t.1 == 2).unwrap();
+            for inner in told.iter().filter(|t| runs[k + 1..].contains(&t.0)) {
+                assert!(
+                    outer.3 <= inner.3 && inner.4 <= outer.4,
+                    "{threads}: {inner:?} outside {outer:?}"
+                );
             }
         }
     }
+}
+
+/// Spans come a batch at a time, from the threads that ran the tasks, and all of them
+/// before the run ends — also when a task fails and the rest are
+/// skipped: the failed one is marked, the skipped ones have none.
+#[test]
+fn spans_come_in_batches_before_the_run_ends() {
+    for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+        for _ in 0..20 {
+            let spans = Arc::new(Spans::default());
+            let n = 5000;
+            let mut g = TaskGraph::new();
+            let leaves: Vec<NodeId> = (0..n).map(|i| leaf(&mut g, i, 1)).collect();
+            let sum = g
+                .add(
+                    Key::token("sum", 0),
+                    &leaves,
+                    Task::once(|inp| Ok(Value::new(inp.len() as i64))),
+                )
+                .unwrap();
+            let out = sched.clone().observe(spans.clone()).run(g, &[sum]).unwrap();
+            assert_eq!(out[0].downcast_ref::<i64>(), Some(&(n as i64)));
+            assert_eq!(spans.spans.lock().unwrap().len(), n as usize + 1);
+            // one thread: full batches but the last (a pool's threads hand theirs over
+            // also when they turn to other work)
+            let batches = spans.batches.load(Ordering::Relaxed);
+            if sched.is_sync() {
+                assert_eq!(batches, (n as usize + 1).div_ceil(64));
+            }
+        }
+    }
+    #[derive(Default)]
+    struct Failing(Mutex<Vec<(u32, bool)>>);
+    impl Observer for Failing {
+        fn on_event(&self, _: &Event<'_>) {}
+        fn task_spans(&self) -> bool {
+            true
+        }
+        fn on_spans(&self, b: &SpanBatch<'_>) {
+            let mut v = self.0.lock().unwrap();
+            v.extend(b.spans.iter().map(|t| (t.node.index() as u32, t.failed)));
+        }
+    }
+    let failing = Arc::new(Failing::default());
+    let mut g = TaskGraph::new();
+    let a = leaf(&mut g, 0, 1);
+    let bad = g
+        .add(
+            Key::token("bad", 1),
+            &[a],
+            Task::once(|_| Err::<Value, _>(dagr_runtime::TaskError::new("no"))),
+        )
+        .unwrap();
+    let after = g
+        .add(
+            Key::token("after", 2),
+            &[bad],
+            Task::once(|_| Ok(Value::new(0_i64))),
+        )
+        .unwrap();
+    let err = Scheduler::threads(2)
+        .observe(failing.clone())
+        .run(g, &[after])
+        .unwrap_err();
+    assert!(err.to_string().contains("bad"), "{err}");
+    let mut told = failing.0.lock().unwrap().clone();
+    told.sort_unstable();
+    assert_eq!(told, [(0, false), (1, true)]);
 }
 
 #[test]

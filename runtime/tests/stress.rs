@@ -1,13 +1,19 @@
 //! Stress under load, with a watchdog: random graphs with injected panics and errors on the
 //! sync scheduler and pools of 1, 2 and 8 threads, every result or error checked against the
 //! sync scheduler's, every value accounted for (drop counters), every run under a watchdog
-//! that prints the graph and fails the test if a run hangs.
+//! that prints the graph and fails the test if a run hangs. Every other graph runs with an
+//! observer taking task events and spans, which checks that each task that ran has exactly
+//! one span, handed over before the run's end.
 //!
 //! CI runs a bounded form (a few seconds). `DAGR_STRESS=full` runs 10 000 graphs of up to
 //! 10 000 tasks (build with `--release`); `DAGR_STRESS_SEED` replays a run (the seed is
 //! printed first).
 
-use dagr_runtime::{Error, Key, NodeId, Scheduler, Task, TaskError, TaskGraph};
+use dagr_runtime::{
+    Error, Event, EventKind, Key, NodeId, Observer, Run, Scheduler, SpanBatch, Task, TaskError,
+    TaskGraph,
+};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -233,6 +239,53 @@ impl Watchdog {
 }
 
 /// Keeps the injected panics quiet; other panics (failed checks) print as usual.
+/// Checks spans against task events: at each run's end, the tasks that ended (events, told
+/// before their consumers run) and the tasks timed (spans, handed over in batches) must be
+/// the same, failed ones marked alike; a batch holds one thread's tasks one after the other.
+#[derive(Default)]
+struct SpanCheck(Mutex<SpanLog>);
+
+#[derive(Default)]
+struct SpanLog {
+    ended: HashMap<u64, Vec<(u32, bool)>>,
+    timed: HashMap<u64, Vec<(u32, bool)>>,
+    problems: Vec<String>,
+}
+
+impl Observer for SpanCheck {
+    fn on_event(&self, e: &Event<'_>) {
+        let mut log = self.0.lock().unwrap();
+        let task = (e.node.index() as u32, e.kind == EventKind::Failed);
+        log.ended.entry(e.run.get()).or_default().push(task);
+    }
+    fn started_events(&self) -> bool {
+        false
+    }
+    fn task_spans(&self) -> bool {
+        true
+    }
+    fn on_spans(&self, b: &SpanBatch<'_>) {
+        let mut log = self.0.lock().unwrap();
+        if b.spans.windows(2).any(|p| p[0].end > p[1].start) {
+            log.problems
+                .push(format!("a batch out of order: {:?}", b.spans));
+        }
+        let tasks = b.spans.iter().map(|t| (t.node.index() as u32, t.failed));
+        log.timed.entry(b.run.get()).or_default().extend(tasks);
+    }
+    fn on_run_end(&self, run: &Run<'_>) {
+        let mut log = self.0.lock().unwrap();
+        let mut ended = log.ended.remove(&run.id().get()).unwrap_or_default();
+        let mut timed = log.timed.remove(&run.id().get()).unwrap_or_default();
+        ended.sort_unstable();
+        timed.sort_unstable();
+        if ended != timed {
+            let problem = format!("tasks that ended {ended:?}, timed {timed:?}");
+            log.problems.push(problem);
+        }
+    }
+}
+
 fn quiet_injected_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -262,6 +315,13 @@ fn random_graphs_with_faults_match_the_sync_scheduler() {
         ("2 threads", Scheduler::threads(2)),
         ("8 threads", Scheduler::threads(8)),
     ];
+    let checks: Vec<(Arc<SpanCheck>, Scheduler)> = schedulers
+        .iter()
+        .map(|(_, s)| {
+            let check = Arc::new(SpanCheck::default());
+            (check.clone(), s.clone().observe(check))
+        })
+        .collect();
     let watchdog = Watchdog::start();
     let start = Instant::now();
     let (mut tasks, mut failed) = (0usize, 0usize);
@@ -270,7 +330,9 @@ fn random_graphs_with_faults_match_the_sync_scheduler() {
         let need = dag.needed();
         let live = Arc::new(AtomicIsize::new(0));
         let mut oracle: Option<Result<Vec<u64>, Error>> = None;
-        for (name, s) in &schedulers {
+        for (k, (name, s)) in schedulers.iter().enumerate() {
+            let (check, observed) = &checks[k];
+            let s = if g % 2 == 1 { observed } else { s };
             let what = || format!("graph {g} of seed {seed} on {name}:\n{}", dag.describe());
             let got = watchdog.watch(what, || {
                 let (graph, outs) = build(&dag, &live);
@@ -284,6 +346,11 @@ fn random_graphs_with_faults_match_the_sync_scheduler() {
                 live.load(Ordering::Relaxed),
                 0,
                 "graph {g} (seed {seed}) on {name}: values leaked or dropped twice"
+            );
+            let problems = std::mem::take(&mut check.0.lock().unwrap().problems);
+            assert!(
+                problems.is_empty(),
+                "graph {g} (seed {seed}) on {name}: {problems:?}"
             );
             match (&oracle, &got) {
                 (None, _) => {}

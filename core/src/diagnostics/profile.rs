@@ -1,19 +1,19 @@
 //! Recording when each task ran, where, and for how long (Dask: `dask.diagnostics.Profiler`).
 //!
 //! The runtime times each task for the profiler (it asks for task spans: one reading of the
-//! [`TaskClock`] per task where tasks run back to back) and tells it once, when the task
-//! ends; the thread then appends a 16-byte record (node index, start reading, duration in
-//! clock ticks) to its own chunk of the run's [`Tape`]: no lock and no read-modify-write
-//! atomic per task, only plain stores (the tape's protocol, model-checked with the
-//! runtime's). When a run ends, every task event of it has happened, so its tape is whole:
-//! its chunks are kept as they are, with the graph's dependency lists (shared). Keys,
-//! worker tracks, nanoseconds and the longest path are worked out when the profile is read
-//! (trace, summary, pictures).
+//! [`TaskClock`] per task where tasks run back to back), gathers the spans on each thread and
+//! hands them over a few dozen at a time; the thread then appends an 8-byte record per task
+//! (node index, duration in clock ticks: a task starts where the one before it in the chunk
+//! ended, or after a record of its start) to its own chunk of the run's [`Tape`]: no lock and no read-modify-write atomic, only plain stores (the tape's
+//! protocol, model-checked with the runtime's). When a run ends, every span of it has been
+//! handed over, so its tape is whole: its chunks are kept as they are, with the graph's
+//! dependency lists (shared). Keys, worker tracks, nanoseconds and the longest path are
+//! worked out when the profile is read (trace, summary, pictures).
 
 use crate::atomic_file::write_atomic_with;
 use crate::Error;
 use dagr_runtime::{
-    Chunk, Event, EventKind, Key, Observer, Run, RunDeps, RunId, RunKeys, Tape, TapeWriter,
+    Chunk, Event, Key, Observer, Run, RunDeps, RunId, RunKeys, SpanBatch, Tape, TapeWriter,
     TaskClock,
 };
 use std::cell::RefCell;
@@ -28,15 +28,17 @@ use std::time::Duration;
 /// ([`VisualizeOptions::timings`](crate::VisualizeOptions::timings)).
 ///
 /// Install it with [`SchedulerExt::profile`](crate::SchedulerExt::profile); a clone records
-/// into the same profile. Recording costs a cycle-counter read or two, one call and a few
-/// plain stores per task (no lock): a task run straight after another on the same thread
-/// (its input's task, or the root before it in a batch) starts where that task ended, so
-/// the runtime's steps between two tasks count to the second. The runtime reads the clock
-/// for it (the profiler asks for task spans, see [`Observer::task_spans`]): an observer that
-/// passes events on to a profiler passes on `task_spans` and `started_events` too. It keeps
-/// 16 bytes per task until the profiler is dropped (32 for a task that failed or ran for
-/// seconds). A thread that recorded holds on to the chunk it last
-/// wrote for each of its 8 latest runs (at most 1 MiB each) until it records again.
+/// into the same profile. Recording costs a cycle-counter read or two and a few plain
+/// stores per task (no lock, no call): the runtime times the tasks for it and hands it their
+/// spans a few dozen at a time (the profiler asks for task spans, see
+/// [`Observer::task_spans`] and [`Observer::on_spans`]; an observer that passes events on
+/// to a profiler passes those two on too). A task run straight after another on the same
+/// thread (its input's task, or the root before it in a batch) starts where that task
+/// ended, so the runtime's steps between two tasks count to the second. It keeps 8 bytes
+/// per task until the profiler is dropped (24 for a task that starts after a pause on its
+/// thread, 32 for one that failed or ran for seconds). A thread that recorded holds on to
+/// the chunk it last wrote for each of its 8 latest runs (at most 1 MiB each) until it
+/// records again.
 ///
 /// | dagr | Dask |
 /// |---|---|
@@ -92,21 +94,112 @@ impl TaskRecord {
     }
 }
 
-/// A task as its thread stores it while the run goes: 16 bytes, times in the clock's raw
+/// A task as its thread stores it while the run goes: 8 bytes, times in the clock's raw
 /// units (converted when the profile is read).
 ///
-/// A task that failed, or took [`LONG`] ticks or more, is two records pushed together:
-/// `{start, node, LONG}` and then `{end, failed as u32, LONG}`.
+/// A chunk's records are read in order from a running time, `now`, that starts at the
+/// chunk's first record (always a time record):
+/// - `{node, ticks}` with `ticks` below [`ESCAPE`]: the task `node` ran from `now` for
+///   `ticks` ticks; `now` moves to its end. Tasks that run back to back on a thread (one
+///   clock reading a task) take one record each.
+/// - `{TIME, ESCAPE}, {low, high}`: `now` is set to the reading `high << 32 | low` (before a
+///   task that does not start where the last one ended, and at a chunk's start).
+/// - `{LONG, ESCAPE}, {node, failed}, {low, high}`: the task `node` ran from `now` to the
+///   reading `high << 32 | low`, which `now` moves to (a task that failed, or took
+///   [`ESCAPE`] ticks or more: seconds).
+///
+/// Records that belong together are pushed together, so a reader sees all of them or none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Record {
-    start: u64,
     node: u32,
-    /// The task's duration in clock ticks, or [`LONG`]: the next record holds its end.
+    /// The task's duration in clock ticks, or [`ESCAPE`] for the other kinds.
     ticks: u32,
 }
 
-/// The `ticks` of a record whose end is in the record after it.
-const LONG: u32 = u32::MAX;
+/// The `ticks` of a record that is not a task's own.
+const ESCAPE: u32 = u32::MAX;
+/// The `node` of an escape record: a time follows.
+const TIME: u32 = 0;
+/// The `node` of an escape record: a task with its end follows.
+const LONG: u32 = 1;
+
+impl Record {
+    /// A reading, as the record after an escape holds it.
+    fn time(t: u64) -> Record {
+        Record {
+            node: t as u32,
+            ticks: (t >> 32) as u32,
+        }
+    }
+
+    fn reading(self) -> u64 {
+        u64::from(self.ticks) << 32 | u64::from(self.node)
+    }
+}
+
+/// A thread's writer into one run's tape: the tape and the time its records have reached.
+struct RecordWriter {
+    tape: TapeWriter<Record>,
+    /// The end of the last task written (where the next one starts if it follows).
+    now: u64,
+}
+
+impl RecordWriter {
+    fn new(tape: TapeWriter<Record>) -> Self {
+        RecordWriter { tape, now: 0 }
+    }
+
+    /// Appends a task: one record when it starts where the last one ended and is short,
+    /// up to five otherwise.
+    #[inline]
+    fn record(&mut self, node: u32, start: u64, end: u64, failed: bool) {
+        let ticks = end.saturating_sub(start);
+        if start == self.now && ticks < u64::from(ESCAPE) && !failed && self.tape.room() > 0 {
+            self.tape.push(Record {
+                node,
+                ticks: ticks as u32,
+            });
+            self.now = end;
+        } else {
+            self.record_apart(node, start, end, failed);
+        }
+    }
+
+    #[cold]
+    fn record_apart(&mut self, node: u32, start: u64, end: u64, failed: bool) {
+        let mut group = [Record { node: 0, ticks: 0 }; 5];
+        let mut n = 0;
+        let mut put = |r: Record| {
+            group[n] = r;
+            n += 1;
+        };
+        put(Record {
+            node: TIME,
+            ticks: ESCAPE,
+        });
+        put(Record::time(start));
+        let end = end.max(start);
+        if end - start < u64::from(ESCAPE) && !failed {
+            put(Record {
+                node,
+                ticks: (end - start) as u32,
+            });
+        } else {
+            put(Record {
+                node: LONG,
+                ticks: ESCAPE,
+            });
+            put(Record {
+                node,
+                ticks: u32::from(failed),
+            });
+            put(Record::time(end));
+        }
+        // a group lands in one chunk: if it starts a new one, it starts with its time
+        self.tape.push_all(&group[..n]);
+        self.now = end;
+    }
+}
 
 /// Converts the clock's raw readings into nanoseconds since the profiler was made.
 #[derive(Clone)]
@@ -126,6 +219,7 @@ impl Timebase {
 struct Decode<I> {
     records: I,
     worker: u32,
+    now: u64,
 }
 
 impl<I: Iterator<Item = Record>> Iterator for Decode<I> {
@@ -133,16 +227,23 @@ impl<I: Iterator<Item = Record>> Iterator for Decode<I> {
     type Item = (u32, u32, bool, u64, u64);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let r = self.records.next()?;
-        let (end, failed) = if r.ticks != LONG {
-            (r.start + u64::from(r.ticks), false)
-        } else {
-            // (the pair is published together, so the second is there)
-            self.records
-                .next()
-                .map_or((r.start, false), |x| (x.start, x.node != 0))
-        };
-        Some((r.node, self.worker, failed, r.start, end))
+        // (records pushed together are published together: a group is there whole)
+        loop {
+            let r = self.records.next()?;
+            let start = self.now;
+            if r.ticks != ESCAPE {
+                self.now += u64::from(r.ticks);
+                return Some((r.node, self.worker, false, start, self.now));
+            }
+            let mut next = || self.records.next().unwrap_or(Record { node: 0, ticks: 0 });
+            if r.node == TIME {
+                self.now = next().reading();
+            } else {
+                let task = next();
+                self.now = next().reading();
+                return Some((task.node, self.worker, task.ticks != 0, start, self.now));
+            }
+        }
     }
 }
 
@@ -151,6 +252,7 @@ fn decode(chunk: &Chunk<Record>) -> Decode<impl Iterator<Item = Record> + '_> {
     Decode {
         records: chunk.iter(),
         worker: chunk.tag(),
+        now: 0,
     }
 }
 
@@ -233,7 +335,7 @@ struct Cached {
     profiler: usize,
     run: RunId,
     worker: u32,
-    writer: TapeWriter<Record>,
+    writer: RecordWriter,
 }
 
 /// What a thread keeps for the profilers it records into.
@@ -254,7 +356,7 @@ thread_local! {
 impl Local {
     /// This thread's writer for `run` of the profiler `s`, under index `worker`.
     #[inline]
-    fn writer(&mut self, s: &Shared, run: RunId, worker: u32) -> &mut TapeWriter<Record> {
+    fn writer(&mut self, s: &Shared, run: RunId, worker: u32) -> &mut RecordWriter {
         let profiler = s.id();
         let is = |c: &Cached| c.profiler == profiler && c.run == run && c.worker == worker;
         let at = match self.writers.last() {
@@ -271,7 +373,7 @@ impl Local {
         if let Some(at) = self.writers.iter().rposition(is) {
             return at;
         }
-        self.writers.retain(|c| !c.writer.tape().is_closed());
+        self.writers.retain(|c| !c.writer.tape.tape().is_closed());
         if self.writers.len() >= WRITERS_KEPT {
             self.writers.remove(0);
         }
@@ -279,36 +381,9 @@ impl Local {
             profiler,
             run,
             worker,
-            writer: Tape::writer(&s.tape(run), worker),
+            writer: RecordWriter::new(Tape::writer(&s.tape(run), worker)),
         });
         self.writers.len() - 1
-    }
-}
-
-/// Appends the task to `w`: one record, or two when it failed or took [`LONG`] ticks or
-/// more.
-#[inline]
-fn record(w: &mut TapeWriter<Record>, node: u32, start: u64, end: u64, failed: bool) {
-    let ticks = end.saturating_sub(start);
-    if ticks < u64::from(LONG) && !failed {
-        w.push(Record {
-            start,
-            node,
-            ticks: ticks as u32,
-        });
-    } else {
-        w.push_all(&[
-            Record {
-                start,
-                node,
-                ticks: LONG,
-            },
-            Record {
-                start: end,
-                node: u32::from(failed),
-                ticks: LONG,
-            },
-        ]);
     }
 }
 
@@ -450,37 +525,26 @@ impl Profiler {
 }
 
 impl Observer for Profiler {
-    fn on_event(&self, e: &Event<'_>) {
-        if e.kind == EventKind::Started {
-            return;
-        }
-        let s = &*self.shared;
-        // (timed by the runtime, which the profiler asks for; an event from elsewhere
-        // without a span counts as ending now, taking no time)
-        let (start, end) = e.span.unwrap_or_else(|| {
-            let now = s.time.clock.now();
-            (now, now)
-        });
-        // (`try_with`: a thread being torn down records nothing)
-        let _ = LOCAL.try_with(|local| {
-            let mut local = local.borrow_mut();
-            let w = local.writer(s, e.run, e.worker as u32);
-            record(
-                w,
-                e.node.index() as u32,
-                start,
-                end,
-                e.kind == EventKind::Failed,
-            );
-        });
+    fn on_event(&self, _: &Event<'_>) {}
+
+    fn task_events(&self) -> bool {
+        false
     }
 
     fn task_spans(&self) -> bool {
         true
     }
 
-    fn started_events(&self) -> bool {
-        false
+    fn on_spans(&self, batch: &SpanBatch<'_>) {
+        let s = &*self.shared;
+        // (`try_with`: a thread being torn down records nothing)
+        let _ = LOCAL.try_with(|local| {
+            let mut local = local.borrow_mut();
+            let w = local.writer(s, batch.run, batch.worker as u32);
+            for t in batch.spans {
+                w.record(t.node.index() as u32, t.start, t.end, t.failed);
+            }
+        });
     }
 
     fn on_run_start(&self, run: &Run<'_>) {
@@ -507,7 +571,7 @@ impl Observer for Profiler {
         };
         let (start, chunks) = match running {
             Some(r) => {
-                // Every task event of the run happened before this call: the tape is whole.
+                // Every span of the run was handed over before this call: the tape is whole.
                 r.tape.close();
                 let mut chunks = r.tape.chunks();
                 chunks.retain(|c| !c.is_empty());
@@ -646,20 +710,24 @@ mod tests {
         #[test]
         fn records_read_back_as_written(
             tasks in proptest::collection::vec(
-                (any::<u32>(), 0u64..1 << 40, prop_oneof![0u64..1000, Just(u64::from(LONG) - 1),
-                    Just(u64::from(LONG)), (1u64 << 32)..(1 << 40)], any::<bool>()),
-                0..40),
+                (any::<u32>(), prop_oneof![Just(None), (0u64..1 << 40).prop_map(Some)],
+                    prop_oneof![0u64..1000, Just(u64::from(ESCAPE) - 1),
+                    Just(u64::from(ESCAPE)), (1u64 << 32)..(1 << 40)], any::<bool>()),
+                0..60),
+            first in 1usize..8,
         ) {
-            let tape = Arc::new(Tape::new(3));
-            let mut w = Tape::writer(&tape, 9);
+            // a task starts where the last ended (None) or anywhere; chunks fill up
+            let tape = Arc::new(Tape::new(first));
+            let mut w = RecordWriter::new(Tape::writer(&tape, 9));
+            let mut want = Vec::new();
+            let mut now = 0u64;
             for &(node, start, ticks, failed) in &tasks {
-                record(&mut w, node, start, start + ticks, failed);
+                let start = start.unwrap_or(now);
+                w.record(node, start, start + ticks, failed);
+                want.push((node, 9, failed, start, start + ticks));
+                now = start + ticks;
             }
             let back: Vec<_> = tape.chunks().iter().flat_map(|c| decode(c).collect::<Vec<_>>()).collect();
-            let want: Vec<_> = tasks
-                .iter()
-                .map(|&(node, start, ticks, failed)| (node, 9, failed, start, start + ticks))
-                .collect();
             prop_assert_eq!(back, want);
         }
     }

@@ -489,6 +489,7 @@ pub(crate) fn run(
     process.bytes_sent = cfg.counters.bytes_sent.load(Ordering::Relaxed) - sent_before;
     process.bytes_received = cfg.counters.bytes_received.load(Ordering::Relaxed) - received_before;
     if let Some(obs) = &cfg.observer {
+        job.await_spans();
         obs.on_run_end(&job.view_in(workers, process));
     }
     let first = aborts

@@ -270,7 +270,9 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
     let Entry { job, work } = entry;
     match work {
         Work::Node(i) => {
-            run_chain(r, &job, i, &mut Chain::default());
+            let mut chain = Chain::default();
+            run_chain(r, &job, i, &mut chain);
+            job.close_chain(&mut chain, r.index());
             None
         }
         Work::Roots { batch } => match job.claim_roots(r.registry().source_limit(), batch) {
@@ -287,6 +289,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
                 for k in lo..hi {
                     run_chain(r, &job, job.root(k), &mut chain);
                 }
+                job.close_chain(&mut chain, r.index());
                 job.roots_done();
                 // the last roots claimed: the handle goes now, so that a run that ended here
                 // is freed by whoever lets go of it last — usually its caller, which then
