@@ -153,9 +153,6 @@ struct Watch {
     started: bool,
     /// The observer and the clock to time tasks with, if it wants task spans.
     spans: Option<(Arc<dyn Observer>, TaskClock)>,
-    /// The clock, when task spans are all the observer wants (no events, no counters):
-    /// then `execute` times tasks inline, without a call.
-    only_spans: Option<TaskClock>,
     /// The observer's counters, if it keeps any.
     counters: Option<Arc<TaskCounters>>,
 }
@@ -168,15 +165,10 @@ impl Watch {
             .then(|| (observer.clone(), TaskClock::get()));
         let events = observer.task_events().then_some(observer);
         let started = events.as_ref().is_some_and(|o| o.started_events());
-        let only_spans = match &spans {
-            Some((_, clock)) if events.is_none() && counters.is_none() => Some(*clock),
-            _ => None,
-        };
         (events.is_some() || spans.is_some() || counters.is_some()).then_some(Watch {
             events,
             started,
             spans,
-            only_spans,
             counters,
         })
     }
@@ -537,26 +529,12 @@ impl Job {
 
     /// Tells the observer, if any, that task `i` starts; returns its start on the task
     /// clock when the run times its tasks (the end of the task it follows, if it does).
-    /// (Inlined into [`Job::execute`]: a run without an observer pays one branch.)
+    /// (Inlined into [`Job::execute`], as [`Job::task_ended`] is: a run without an observer
+    /// pays one branch, and counters and spans cost no call; only events are told through
+    /// a call.)
     #[inline(always)]
     fn task_started(&self, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
-        match &self.watch {
-            None => 0,
-            Some(Watch {
-                only_spans: Some(clock),
-                ..
-            }) => {
-                if follows {
-                    last_end
-                } else {
-                    clock.now()
-                }
-            }
-            Some(w) => self.watched_start(w, i, worker, follows, last_end),
-        }
-    }
-
-    fn watched_start(&self, w: &Watch, i: u32, worker: usize, follows: bool, last_end: u64) -> u64 {
+        let Some(w) = &self.watch else { return 0 };
         let start = match &w.spans {
             Some((_, clock)) if !follows => clock.now(),
             _ => last_end,
@@ -571,8 +549,7 @@ impl Job {
     }
 
     /// Tells the observer, if any, that task `i` ended (`kind`), adding its span to `spans`
-    /// when the run times its tasks; returns its end on the task clock then. (Inlined as
-    /// [`Job::task_started`] is.)
+    /// when the run times its tasks; returns its end on the task clock then.
     #[inline(always)]
     fn task_ended(
         &self,
@@ -582,29 +559,7 @@ impl Job {
         start: u64,
         spans: &mut Vec<TaskSpan>,
     ) -> u64 {
-        match &self.watch {
-            None => 0,
-            Some(Watch {
-                only_spans: Some(clock),
-                ..
-            }) => {
-                let end = clock.now();
-                self.add_span(kind, i, worker, (start, end), spans);
-                end
-            }
-            Some(w) => self.watched_end(w, kind, i, worker, start, spans),
-        }
-    }
-
-    fn watched_end(
-        &self,
-        w: &Watch,
-        kind: EventKind,
-        i: u32,
-        worker: usize,
-        start: u64,
-        spans: &mut Vec<TaskSpan>,
-    ) -> u64 {
+        let Some(w) = &self.watch else { return 0 };
         let mut end = 0;
         if let Some((_, clock)) = &w.spans {
             end = clock.now();
@@ -613,7 +568,9 @@ impl Job {
         if let Some(c) = &w.counters {
             c.ended(worker);
         }
-        self.tell(w, kind, i, worker, false);
+        if w.events.is_some() {
+            self.tell(w, kind, i, worker, false);
+        }
         end
     }
 
@@ -707,6 +664,7 @@ impl Job {
         }
     }
 
+    #[inline(never)]
     fn tell(&self, w: &Watch, kind: EventKind, i: u32, worker: usize, follows: bool) {
         if let Some(obs) = &w.events {
             obs.on_event(&Event {
