@@ -77,6 +77,15 @@ fn sum(g: &mut TaskGraph, name: &'static str, deps: &[NodeId], live: &Live) -> N
     .unwrap()
 }
 
+/// Two leaves, 1 and 2, and their sum: the join.
+fn join(live: &Live) -> (TaskGraph, NodeId) {
+    let mut g = TaskGraph::new();
+    let a = leaf(&mut g, "a", 1, live);
+    let b = leaf(&mut g, "b", 2, live);
+    let c = sum(&mut g, "c", &[a, b], live);
+    (g, c)
+}
+
 fn value(v: &dagr_runtime::Value) -> u64 {
     v.downcast_ref::<Counted>().unwrap().0
 }
@@ -104,10 +113,7 @@ fn work(job: &ModelJob, worker: usize, queue: &Mutex<VecDeque<u32>>) {
 fn countdown_runs_a_join_once() {
     loom::model(|| {
         let live = live();
-        let mut g = TaskGraph::new();
-        let a = leaf(&mut g, "a", 1, &live);
-        let b = leaf(&mut g, "b", 2, &live);
-        let c = sum(&mut g, "c", &[a, b], &live);
+        let (g, c) = join(&live);
         let job = Arc::new(ModelJob::new(g, &[c]).unwrap());
         let roots = job.roots();
         let ran_join = Arc::new(AtomicUsize::new(0));
@@ -213,10 +219,7 @@ fn failure_cancels_and_frees() {
 fn waiting_caller_gets_the_result() {
     loom::model(|| {
         let live = live();
-        let mut g = TaskGraph::new();
-        let a = leaf(&mut g, "a", 1, &live);
-        let b = leaf(&mut g, "b", 2, &live);
-        let c = sum(&mut g, "c", &[a, b], &live);
+        let (g, c) = join(&live);
         let job = Arc::new(ModelJob::new(g, &[c]).unwrap());
         let threads: Vec<_> = job
             .roots()
@@ -263,10 +266,7 @@ impl Observer for CountSpans {
 fn spans_are_handed_over_before_the_run_ends() {
     loom::model(|| {
         let live = live();
-        let mut g = TaskGraph::new();
-        let a = leaf(&mut g, "a", 1, &live);
-        let b = leaf(&mut g, "b", 2, &live);
-        let c = sum(&mut g, "c", &[a, b], &live);
+        let (g, c) = join(&live);
         let spans = std::sync::Arc::new(CountSpans::default());
         let job = Arc::new(ModelJob::observed(g, &[c], spans.clone()).unwrap());
         let threads: Vec<_> = job
