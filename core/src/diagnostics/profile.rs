@@ -14,7 +14,7 @@ use crate::atomic_file::write_atomic_with;
 use crate::Error;
 use dagr_runtime::{
     Chunk, Event, Key, Observer, Run, RunDeps, RunId, RunKeys, SpanBatch, Tape, TapeWriter,
-    TaskClock,
+    TaskClock, TaskSpan,
 };
 use std::cell::RefCell;
 use std::path::Path;
@@ -149,19 +149,42 @@ impl RecordWriter {
         RecordWriter { tape, now: 0 }
     }
 
-    /// Appends a task: one record when it starts where the last one ended and is short,
-    /// up to five otherwise.
-    #[inline]
-    fn record(&mut self, node: u32, start: u64, end: u64, failed: bool) {
-        let ticks = end.saturating_sub(start);
-        if start == self.now && ticks < u64::from(ESCAPE) && !failed && self.tape.room() > 0 {
-            self.tape.push(Record {
-                node,
-                ticks: ticks as u32,
-            });
-            self.now = end;
-        } else {
-            self.record_apart(node, start, end, failed);
+    /// Appends the tasks of a batch, in order. Tasks that start where the one before ended
+    /// and are short take one record each, written together and published by one store
+    /// (as many as the chunk has room for); any other task takes up to five records.
+    fn record_all(&mut self, spans: &[TaskSpan]) {
+        const RUN: usize = 64;
+        let mut run = [Record { node: 0, ticks: 0 }; RUN];
+        let mut rest = spans;
+        while let Some(first) = rest.first() {
+            let fit = rest.len().min(RUN).min(self.tape.room());
+            let (mut n, mut now) = (0, self.now);
+            while n < fit {
+                let t = &rest[n];
+                let ticks = t.end.wrapping_sub(t.start);
+                if t.start != now || t.end < t.start || ticks >= u64::from(ESCAPE) || t.failed {
+                    break;
+                }
+                run[n] = Record {
+                    node: t.node.index() as u32,
+                    ticks: ticks as u32,
+                };
+                now = t.end;
+                n += 1;
+            }
+            if n == 0 {
+                self.record_apart(
+                    first.node.index() as u32,
+                    first.start,
+                    first.end,
+                    first.failed,
+                );
+                n = 1;
+            } else {
+                self.tape.push_all(&run[..n]);
+                self.now = now;
+            }
+            rest = &rest[n..];
         }
     }
 
@@ -541,9 +564,7 @@ impl Observer for Profiler {
         let _ = LOCAL.try_with(|local| {
             let mut local = local.borrow_mut();
             let w = local.writer(s, batch.run, batch.worker as u32);
-            for t in batch.spans {
-                w.record(t.node.index() as u32, t.start, t.end, t.failed);
-            }
+            w.record_all(batch.spans);
         });
     }
 
@@ -653,6 +674,7 @@ fn longest_path<D: Iterator<Item = usize>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dagr_runtime::NodeId;
     use proptest::prelude::*;
 
     /// Every chain of the graph that ran and its total time, by brute force: the heaviest.
@@ -715,21 +737,45 @@ mod tests {
                     Just(u64::from(ESCAPE)), (1u64 << 32)..(1 << 40)], any::<bool>()),
                 0..60),
             first in 1usize..8,
+            batch in 1usize..80,
         ) {
-            // a task starts where the last ended (None) or anywhere; chunks fill up
+            // a task starts where the last ended (None) or anywhere; chunks fill up; the
+            // tasks come in batches
             let tape = Arc::new(Tape::new(first));
             let mut w = RecordWriter::new(Tape::writer(&tape, 9));
             let mut want = Vec::new();
+            let mut spans = Vec::new();
             let mut now = 0u64;
+            let ids = node_ids(100);
             for &(node, start, ticks, failed) in &tasks {
                 let start = start.unwrap_or(now);
-                w.record(node, start, start + ticks, failed);
-                want.push((node, 9, failed, start, start + ticks));
+                let id = ids[node as usize % ids.len()];
+                spans.push(TaskSpan { node: id, failed, start, end: start + ticks });
+                want.push((id.index() as u32, 9, failed, start, start + ticks));
                 now = start + ticks;
+            }
+            for b in spans.chunks(batch) {
+                w.record_all(b);
             }
             let back: Vec<_> = tape.chunks().iter().flat_map(|c| decode(c).collect::<Vec<_>>()).collect();
             prop_assert_eq!(back, want);
         }
+    }
+
+    /// Ids of `n` nodes (those of a graph of `n` values).
+    fn node_ids(n: usize) -> Vec<NodeId> {
+        let mut g = dagr_runtime::TaskGraph::new();
+        (0..n)
+            .map(|i| {
+                let key = Key::index("t", &[i as u64]);
+                g.add(
+                    key,
+                    &[],
+                    dagr_runtime::Task::value(dagr_runtime::Value::new(0_u8)),
+                )
+                .unwrap()
+            })
+            .collect()
     }
 
     #[test]
