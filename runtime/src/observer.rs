@@ -444,7 +444,7 @@ pub trait Observer: Send + Sync {
     /// and must not block.
     ///
     /// ```
-    /// use dagr::runtime::{Event, Key, Observer, Run, Scheduler, SpanBatch, Task, TaskGraph};
+    /// use dagr::runtime::{Event, Key, Observer, Scheduler, SpanBatch, Task, TaskGraph};
     /// use std::sync::{Arc, Mutex};
     ///
     /// #[derive(Default)]
@@ -472,8 +472,8 @@ pub trait Observer: Send + Sync {
     }
 
     /// Whether to deliver [`EventKind::Started`] events (default: yes, when
-    /// [`Observer::task_events`] says so). An observer that times tasks from their spans
-    /// says no, and each task costs it one call instead of two. Asked when a run starts; the
+    /// [`Observer::task_events`] says so). An observer that needs only a task's end says
+    /// no, and each task costs it one call instead of two. Asked when a run starts; the
     /// answer must not change.
     fn started_events(&self) -> bool {
         true
