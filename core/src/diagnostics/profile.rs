@@ -4,8 +4,9 @@
 //! [`TaskClock`] per task where tasks run back to back), gathers the spans on each thread and
 //! hands them over a few dozen at a time; the thread then appends an 8-byte record per task
 //! (node index, duration in clock ticks: a task starts where the one before it in the chunk
-//! ended, or after a record of its start) to its own chunk of the run's [`Tape`]: no lock and no read-modify-write atomic, only plain stores (the tape's
-//! protocol, model-checked with the runtime's). When a run ends, every span of it has been
+//! ended, or after a record of its start) to its own chunk of the run's [`Tape`]: no lock
+//! and no read-modify-write atomic, only plain stores (the tape's protocol, model-checked
+//! with the runtime's). When a run ends, every span of it has been
 //! handed over, so its tape is whole: its chunks are kept as they are, with the graph's
 //! dependency lists (shared). Keys, worker tracks, nanoseconds and the longest path are
 //! worked out when the profile is read (trace, summary, pictures).
@@ -36,7 +37,7 @@ use std::time::Duration;
 /// thread (its input's task, or the root before it in a batch) starts where that task
 /// ended, so the runtime's steps between two tasks count to the second. It keeps 8 bytes
 /// per task until the profiler is dropped (24 for a task that starts after a pause on its
-/// thread, 32 for one that failed or ran for seconds). A thread that recorded holds on to
+/// thread, 40 for one that failed or ran for seconds). A thread that recorded holds on to
 /// the chunk it last wrote for each of its 8 latest runs (at most 1 MiB each) until it
 /// records again.
 ///
