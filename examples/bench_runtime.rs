@@ -23,8 +23,9 @@
 //! observer of task events that does nothing (two virtual calls per task), with a progress
 //! bar (forced and drawn from the start, even when stderr is redirected) and with a
 //! profiler, interleaved in the same process: the median time of each, and its overhead as
-//! the median over reps of its time over the plain run of the same rep, in wall time and
-//! (on Linux) in CPU time, which other processes on the machine disturb less.
+//! the median over reps of its time over the plain run of the same rep, with a 95 %
+//! confidence interval of that median, in wall time and (on Linux) in CPU time, which other
+//! processes on the machine disturb less.
 
 #[path = "common/shapes.rs"]
 mod shapes;
@@ -32,6 +33,9 @@ mod shapes;
 use dagr::diagnostics::{Profiler, ProgressBar};
 use dagr::prelude::*;
 use dagr::runtime::{Key, NodeId, Task, TaskGraph, Value};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use shapes::{inc, leaf};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -771,11 +775,16 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         let mut cpu: [Vec<Duration>; 4] = Default::default();
         // Drawn from the start, however short the run: the worst case.
         let bar = ProgressBar::new().force(true).minimum(Duration::ZERO);
-        for rep in 0..reps {
-            // Each rep runs the four modes back to back, in a rotating order, so that both
-            // drift and order effects cancel in the per-rep ratios.
-            for k in 0..4 {
-                let mode = (rep + k) % 4;
+        let mut rng = StdRng::seed_from_u64(0x5eed);
+        for _ in 0..reps {
+            // Each rep runs the four modes back to back in an order drawn afresh, so that
+            // drift, position in the rep and which mode ran just before (a run can leave
+            // memory behind that the next graph's build reuses or not) cancel in the
+            // per-rep ratios: a fixed rotation would always put the same mode before the
+            // plain run.
+            let mut order = [0, 1, 2, 3];
+            order.shuffle(&mut rng);
+            for mode in order {
                 let (g, out) = build();
                 let profiler = Profiler::new();
                 let s = match mode {
@@ -794,21 +803,31 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
                 }
             }
         }
-        // Overhead: the median over reps of each mode's time over the same rep's plain run.
+        // Overhead: the median over reps of each mode's time over the same rep's plain run,
+        // and a 95 % confidence interval of that median (from the order statistics of the
+        // ratios, which assumes nothing about their spread: the machine's noise is wide).
         let overhead = |t: &[Vec<Duration>; 4], mode: usize| {
             let mut ratios: Vec<f64> = (0..reps)
                 .map(|r| t[mode][r].as_secs_f64() / t[0][r].as_secs_f64().max(1e-12))
                 .collect();
             ratios.sort_by(f64::total_cmp);
-            (ratios[ratios.len() / 2] - 1.0) * 100.0
+            // ranks n/2 -+ 1.96 sqrt(n)/2 (the normal approximation to the binomial), widened
+            // to whole ranks: 1-based j = floor(lower), k = ceil(upper) + 1
+            let n = ratios.len() as f64;
+            let half = 1.96 * n.sqrt() / 2.0;
+            let lo = ((n / 2.0 - half).floor().max(1.0) as usize) - 1;
+            let hi = ((n / 2.0 + half).ceil() as usize).min(ratios.len() - 1);
+            let pct = |r: f64| (r - 1.0) * 100.0;
+            (
+                pct(ratios[ratios.len() / 2]),
+                pct(ratios[lo]),
+                pct(ratios[hi]),
+            )
         };
-        let pct = [
-            0.0,
-            overhead(&times, 1),
-            overhead(&times, 2),
-            overhead(&times, 3),
-        ];
-        let cpu_pct = [0.0, overhead(&cpu, 1), overhead(&cpu, 2), overhead(&cpu, 3)];
+        let wall = [1, 2, 3].map(|m| overhead(&times, m));
+        let in_cpu = [1, 2, 3].map(|m| overhead(&cpu, m));
+        let pct = [0.0, wall[0].0, wall[1].0, wall[2].0];
+        let cpu_pct = [0.0, in_cpu[0].0, in_cpu[1].0, in_cpu[2].0];
         let [none, null, progress, profile] = times.map(median);
         eprintln!();
         println!(
@@ -822,11 +841,17 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
             ns(profile, tasks),
             pct[3]
         );
+        let interval = |o: &[(f64, f64, f64); 3]| {
+            let [a, b, c] = o.map(|(_, lo, hi)| format!("{lo:+.0}..{hi:+.0}%"));
+            format!("{a:>16} {b:>17} {c:>16}")
+        };
+        println!("{:<38} {}", "    95 % interval", interval(&wall));
         if cpu_pct.iter().any(|&p| p != 0.0) {
             println!(
                 "{:<30} {:>7} {:>8} {:>+6.1}% {:>9} {:>+6.1}% {:>8} {:>+6.1}%",
                 "    same, in CPU time", "", "", cpu_pct[1], "", cpu_pct[2], "", cpu_pct[3]
             );
+            println!("{:<38} {}", "    95 % interval", interval(&in_cpu));
         }
     }
     // The work per task of an observer, alone, in a loop on one thread (no scheduling
