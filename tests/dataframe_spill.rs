@@ -288,8 +288,10 @@ fn files_exist_while_pieces_wait_and_none_survive_a_failure_or_a_panic() {
         })
         .collect();
     for s in schedulers() {
+        // Some output runs while other partitions' pieces still wait on disk: on a pool,
+        // which one depends on the threads' timing (the first may run last).
         let seen = dagr::compute_with(&seen, s).unwrap();
-        assert!(seen[0] > 0, "no spill file seen: {seen:?}");
+        assert!(seen.iter().any(|&n| n > 0), "no spill file seen: {seen:?}");
         assert_eq!(sp.left(), 0);
     }
     // an input failing (an error, then a panic) after other inputs spilled
