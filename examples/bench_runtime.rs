@@ -826,8 +826,6 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         };
         let wall = [1, 2, 3].map(|m| overhead(&times, m));
         let in_cpu = [1, 2, 3].map(|m| overhead(&cpu, m));
-        let pct = [0.0, wall[0].0, wall[1].0, wall[2].0];
-        let cpu_pct = [0.0, in_cpu[0].0, in_cpu[1].0, in_cpu[2].0];
         let [none, null, progress, profile] = times.map(median);
         eprintln!();
         println!(
@@ -835,21 +833,22 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
             name,
             ns(none, tasks),
             ns(null, tasks),
-            pct[1],
+            wall[0].0,
             ns(progress, tasks),
-            pct[2],
+            wall[1].0,
             ns(profile, tasks),
-            pct[3]
+            wall[2].0
         );
         let interval = |o: &[(f64, f64, f64); 3]| {
             let [a, b, c] = o.map(|(_, lo, hi)| format!("{lo:+.0}..{hi:+.0}%"));
             format!("{a:>16} {b:>17} {c:>16}")
         };
         println!("{:<38} {}", "    95 % interval", interval(&wall));
-        if cpu_pct.iter().any(|&p| p != 0.0) {
+        // (CPU times are zero where the system does not give them)
+        if in_cpu.iter().any(|o| o.0 != 0.0) {
             println!(
                 "{:<30} {:>7} {:>8} {:>+6.1}% {:>9} {:>+6.1}% {:>8} {:>+6.1}%",
-                "    same, in CPU time", "", "", cpu_pct[1], "", cpu_pct[2], "", cpu_pct[3]
+                "    same, in CPU time", "", "", in_cpu[0].0, "", in_cpu[1].0, "", in_cpu[2].0
             );
             println!("{:<38} {}", "    95 % interval", interval(&in_cpu));
         }
