@@ -845,7 +845,7 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         };
         println!("{:<38} {}", "    95 % interval", interval(&wall));
         // (CPU times are zero where the system does not give them)
-        if in_cpu.iter().any(|o| o.0 != 0.0) {
+        if cpu[0].iter().any(|d| !d.is_zero()) {
             println!(
                 "{:<30} {:>7} {:>8} {:>+6.1}% {:>9} {:>+6.1}% {:>8} {:>+6.1}%",
                 "    same, in CPU time", "", "", in_cpu[0].0, "", in_cpu[1].0, "", in_cpu[2].0
