@@ -29,6 +29,12 @@ impl<T> ExclusiveCell<T> {
         self.0.with_mut(|p| unsafe { *p = Some(value) })
     }
 
+    /// The value, through exclusive access.
+    #[cfg(not(loom))]
+    pub(crate) fn get_mut(&mut self) -> &mut Option<T> {
+        self.0.get_mut()
+    }
+
     /// Takes the value out.
     ///
     /// # Safety

@@ -162,6 +162,9 @@ pub struct TaskGraph {
     /// The rank each node must run on, for nodes whose value only that process holds
     /// (`u32::MAX`: free); empty until one is pinned.
     pub(crate) pins: Vec<u32>,
+    /// Whether a key is held out of line ([`Key::is_boxed`]): if none is, a run forgets
+    /// its keys when it ends instead of dropping them one by one.
+    pub(crate) boxed_keys: bool,
 }
 
 impl TaskGraph {
@@ -190,6 +193,7 @@ impl TaskGraph {
             replicated: Vec::new(),
             spread: Vec::new(),
             pins: Vec::new(),
+            boxed_keys: false,
         };
         g.keys.reserve(nodes);
         g.tasks.reserve(nodes);
@@ -227,6 +231,7 @@ impl TaskGraph {
         }
         self.deps.extend(deps.iter().map(|d| d.0));
         self.dep_start.push(self.deps.len() as u32);
+        self.boxed_keys |= key.is_boxed();
         self.keys.push(key);
         self.tasks.push(task);
         Ok(NodeId(node as u32))

@@ -59,6 +59,13 @@ enum Id {
 }
 
 impl Key {
+    /// Whether the key is held out of line (its drop frees memory). Keys of interned names
+    /// with a token or up to two small indices are not.
+    #[inline]
+    pub(crate) fn is_boxed(&self) -> bool {
+        matches!(self.0, Repr::Boxed(_))
+    }
+
     /// A key `name-<token>`, as for a delayed call.
     pub fn token(name: impl Into<KeyName>, token: u64) -> Key {
         let name = name.into().0;

@@ -111,6 +111,7 @@ pub(crate) fn split(
         replicated: _,
         spread: _,
         pins: _,
+        boxed_keys: _,
     } = graph;
     let wire_of = |i: usize| wires.get(i).copied().flatten();
     let mut local = TaskGraph::with_capacity(n, deps.len());
