@@ -661,3 +661,51 @@ fn a_panicking_drop_fails_the_run_and_keeps_the_pool() {
         );
     }
 }
+
+/// A run frees the keys it does not hand on, held out of line or not (a name made at run
+/// time is not interned), and its tasks' captures, whether it succeeds or fails.
+#[test]
+fn a_run_frees_its_keys_and_tasks() {
+    let name: Arc<str> = Arc::from(format!("part-{}", 7));
+    let captured = Arc::new(());
+    for fail in [false, true] {
+        let mut g = TaskGraph::new();
+        let inline = leaf(&mut g, 0, 1);
+        let c = captured.clone();
+        let boxed = g
+            .add(
+                Key::index(name.clone(), &[1]),
+                &[inline],
+                Task::once(move |inp| {
+                    let _kept = &c;
+                    if fail {
+                        return Err(dagr_runtime::TaskError::new("no"));
+                    }
+                    Ok(Arc::new(*inp.get::<i64>(0)? + 1))
+                }),
+            )
+            .unwrap();
+        // culled: never runs, its task is dropped all the same
+        let c = captured.clone();
+        g.add(
+            Key::index(name.clone(), &[2]),
+            &[boxed],
+            Task::once(move |_| Ok(Arc::new(c))),
+        )
+        .unwrap();
+        assert_eq!(Arc::strong_count(&name), 3);
+        let out = Scheduler::sync().run(g, &[boxed]);
+        assert_eq!(out.is_err(), fail);
+        drop(out);
+        assert_eq!(
+            Arc::strong_count(&name),
+            1,
+            "keys left behind (fail: {fail})"
+        );
+        assert_eq!(
+            Arc::strong_count(&captured),
+            1,
+            "tasks left behind (fail: {fail})"
+        );
+    }
+}
