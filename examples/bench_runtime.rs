@@ -25,7 +25,8 @@
 //! profiler, interleaved in the same process: the median time of each, and its overhead as
 //! the median over reps of its time over the plain run of the same rep, with a 95 %
 //! confidence interval of that median, in wall time and (on Linux) in CPU time, which other
-//! processes on the machine disturb less.
+//! processes on the machine disturb less. A second plain run in each rep gives the noise
+//! floor: the spread of its time over the first's, the variation a single run shows.
 
 #[path = "common/shapes.rs"]
 mod shapes;
@@ -771,24 +772,25 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         if !want_shape(shape) {
             continue;
         }
-        let mut times: [Vec<Duration>; 4] = Default::default();
-        let mut cpu: [Vec<Duration>; 4] = Default::default();
+        // modes: plain, null observer, progress bar, profiler, plain again (the noise floor)
+        let mut times: [Vec<Duration>; 5] = Default::default();
+        let mut cpu: [Vec<Duration>; 5] = Default::default();
         // Drawn from the start, however short the run: the worst case.
         let bar = ProgressBar::new().force(true).minimum(Duration::ZERO);
         let mut rng = StdRng::seed_from_u64(0x5eed);
         for _ in 0..reps {
-            // Each rep runs the four modes back to back in an order drawn afresh, so that
+            // Each rep runs the five modes back to back in an order drawn afresh, so that
             // drift, position in the rep and which mode ran just before (a run can leave
             // memory behind that the next graph's build reuses or not) cancel in the
             // per-rep ratios: a fixed rotation would always put the same mode before the
             // plain run.
-            let mut order = [0, 1, 2, 3];
+            let mut order = [0, 1, 2, 3, 4];
             order.shuffle(&mut rng);
             for mode in order {
                 let (g, out) = build();
                 let profiler = Profiler::new();
                 let s = match mode {
-                    0 => sched.clone(),
+                    0 | 4 => sched.clone(),
                     1 => sched.clone().observe(Arc::new(Null)),
                     2 => sched.clone().progress_with(&bar),
                     _ => sched.clone().profile(&profiler),
@@ -806,18 +808,22 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         // Overhead: the median over reps of each mode's time over the same rep's plain run,
         // and a 95 % confidence interval of that median (from the order statistics of the
         // ratios, which assumes nothing about their spread: the machine's noise is wide).
-        let overhead = |t: &[Vec<Duration>; 4], mode: usize| {
+        let ratios = |t: &[Vec<Duration>; 5], mode: usize| {
             let mut ratios: Vec<f64> = (0..reps)
                 .map(|r| t[mode][r].as_secs_f64() / t[0][r].as_secs_f64().max(1e-12))
                 .collect();
             ratios.sort_by(f64::total_cmp);
+            ratios
+        };
+        let pct = |r: f64| (r - 1.0) * 100.0;
+        let overhead = |t: &[Vec<Duration>; 5], mode: usize| {
+            let ratios = ratios(t, mode);
             // ranks n/2 -+ 1.96 sqrt(n)/2 (the normal approximation to the binomial), widened
             // to whole ranks: 1-based j = floor(lower), k = ceil(upper) + 1
             let n = ratios.len() as f64;
             let half = 1.96 * n.sqrt() / 2.0;
             let lo = ((n / 2.0 - half).floor().max(1.0) as usize) - 1;
             let hi = ((n / 2.0 + half).ceil() as usize).min(ratios.len() - 1);
-            let pct = |r: f64| (r - 1.0) * 100.0;
             (
                 pct(ratios[ratios.len() / 2]),
                 pct(ratios[lo]),
@@ -826,7 +832,16 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
         };
         let wall = [1, 2, 3].map(|m| overhead(&times, m));
         let in_cpu = [1, 2, 3].map(|m| overhead(&cpu, m));
-        let [none, null, progress, profile] = times.map(median);
+        // The noise a single run shows: the spread over reps of the second plain run's time
+        // over the first (10th to 90th percentile), against which an overhead that stays
+        // inside it cannot be told from one run to the next.
+        let same = ratios(&times, 4);
+        let noise = (
+            pct(same[same.len() / 2]),
+            pct(same[(same.len() - 1) / 10]),
+            pct(same[(same.len() - 1) * 9 / 10]),
+        );
+        let [none, null, progress, profile, _] = times.map(median);
         eprintln!();
         println!(
             "{:<30} {:>7.1} {:>8.1} {:>+6.1}% {:>9.1} {:>+6.1}% {:>8.1} {:>+6.1}%",
@@ -844,6 +859,10 @@ fn diagnostics(sched: &Scheduler, threads: usize, reps: usize, want_shape: &dyn 
             format!("{a:>16} {b:>17} {c:>16}")
         };
         println!("{:<38} {}", "    95 % interval", interval(&wall));
+        println!(
+            "    noise: a second plain run {:+.1}%, single reps {:+.0}..{:+.0}% (10th..90th percentile)",
+            noise.0, noise.1, noise.2
+        );
         // (CPU times are zero where the system does not give them)
         if cpu[0].iter().any(|d| !d.is_zero()) {
             println!(
