@@ -69,24 +69,14 @@ impl TaskCounters {
         }
     }
 
+    /// `worker`'s slot, to count the tasks of `run` it runs (the same slot for every run:
+    /// counts add up across runs, and `running` tells them apart).
     #[inline]
-    fn slot(&self, worker: usize) -> &Slot {
-        &self.slots[worker & (self.slots.len() - 1)]
-    }
-
-    #[inline]
-    pub(crate) fn started(&self, worker: usize, run: RunId, node: u32) {
-        let tag = (run.get() << 32) | (u64::from(node) + 1);
-        self.slot(worker).current.store(tag, Ordering::Relaxed);
-    }
-
-    #[inline]
-    pub(crate) fn ended(&self, worker: usize) {
-        let slot = self.slot(worker);
-        slot.current.store(0, Ordering::Relaxed);
-        // One writer per slot (see the type's docs): a load and a store, no atomic add.
-        let done = slot.done.load(Ordering::Relaxed);
-        slot.done.store(done + 1, Ordering::Relaxed);
+    pub(crate) fn slot_of(&self, worker: usize, run: RunId) -> CountSlot<'_> {
+        CountSlot {
+            slot: &self.slots[worker & (self.slots.len() - 1)],
+            run: run.get() << 32,
+        }
     }
 
     /// Tasks that have finished or failed since the counters were made or last reset.
@@ -115,5 +105,30 @@ impl TaskCounters {
                 .store(if i == 0 { done } else { 0 }, Ordering::Relaxed);
             s.current.store(0, Ordering::Relaxed);
         }
+    }
+}
+
+/// One worker's slot, as a chain of its tasks counts into it: looked up when the chain
+/// starts, so that a task's start and end are a store and a load and two stores.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountSlot<'a> {
+    slot: &'a Slot,
+    /// The run's id, shifted into the high half of [`Slot::current`].
+    run: u64,
+}
+
+impl CountSlot<'_> {
+    #[inline]
+    pub(crate) fn started(&self, node: u32) {
+        let tag = self.run | (u64::from(node) + 1);
+        self.slot.current.store(tag, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn ended(&self) {
+        self.slot.current.store(0, Ordering::Relaxed);
+        // One writer per slot (see the type's docs): a load and a store, no atomic add.
+        let done = self.slot.done.load(Ordering::Relaxed);
+        self.slot.done.store(done + 1, Ordering::Relaxed);
     }
 }

@@ -33,15 +33,14 @@ impl ModelJob {
     /// Runs node `i`, which the caller owns: the ready successors but one go to `spawn`, that
     /// one is returned to run next.
     pub fn execute(&self, i: u32, worker: usize, spawn: impl FnMut(u32)) -> Option<u32> {
-        self.0
-            .execute(i, worker, &mut crate::job::Chain::default(), spawn)
+        self.0.execute(i, worker, &mut self.0.chain(worker), spawn)
     }
 
     /// Runs node `i` and the successors handed back, one after the other, as one chain of
     /// this thread's (the others go to `spawn`), then ends the chain: the spans gathered are
     /// handed to the observer.
     pub fn run_chain(&self, i: u32, worker: usize, mut spawn: impl FnMut(u32)) {
-        let mut chain = Chain::default();
+        let mut chain = self.0.chain(worker);
         let mut next = Some(i);
         while let Some(n) = next {
             next = self.0.execute(n, worker, &mut chain, &mut spawn);

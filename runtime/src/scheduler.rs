@@ -1,6 +1,6 @@
 //! Choosing where a graph runs: the calling thread, or a work-stealing pool.
 
-use crate::job::{Chain, Job};
+use crate::job::Job;
 use crate::observer::Fanout;
 use crate::{pool, Error, NodeId, Observer, TaskGraph, Value};
 use std::fmt;
@@ -245,7 +245,7 @@ pub fn current_worker() -> Option<usize> {
 fn run_sync(job: &Job) {
     let mut stack: Vec<u32> = job.roots.iter().rev().copied().collect();
     // one thread, tasks back to back: each follows the one before it
-    let mut chain = Chain::default();
+    let mut chain = job.chain(0);
     while let Some(mut i) = stack.pop() {
         loop {
             let mut ready = Vec::new();

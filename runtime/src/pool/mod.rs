@@ -270,7 +270,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
     let Entry { job, work } = entry;
     match work {
         Work::Node(i) => {
-            let mut chain = Chain::default();
+            let mut chain = job.chain(r.index());
             run_chain(r, &job, i, &mut chain);
             job.close_chain(&mut chain, r.index());
             None
@@ -285,7 +285,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
                 }
                 let start = Instant::now();
                 // a root follows the chain before it, run just before on this thread
-                let mut chain = Chain::default();
+                let mut chain = job.chain(r.index());
                 for k in lo..hi {
                     run_chain(r, &job, job.root(k), &mut chain);
                 }
@@ -319,7 +319,7 @@ fn run_entry(r: &impl Runner, entry: Entry) -> Option<Entry> {
 /// Runs node `i`, then the ready successor it hands back, and so on down the chain.
 /// `chain`: what the thread's last task left for `i` (see [`Job::execute`]); it comes out
 /// as the chain's last call leaves it.
-fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32, chain: &mut Chain) {
+fn run_chain(r: &impl Runner, job: &Arc<Job>, i: u32, chain: &mut Chain<'_>) {
     let mut next = Some(i);
     while let Some(n) = next {
         next = job.execute(n, r.index(), chain, |s| {
