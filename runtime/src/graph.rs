@@ -1,5 +1,6 @@
 //! The type-erased task graph the runtime executes.
 
+use crate::value::InlineFn;
 use crate::{Error, Inputs, Key, TaskError, Value, Wire};
 use std::fmt;
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub struct Task(pub(crate) TaskKind);
 
 pub(crate) enum TaskKind {
     Once(OnceFn),
+    /// A [`Task::once`] closure of at most a word, held in place.
+    Inline(InlineFn),
     Shared(Arc<dyn Body>),
     Value(Value),
     /// Produced outside the run (another process) and handed in while it runs.
@@ -75,13 +78,17 @@ impl Task {
     /// A task that runs `f` once. `f` returns its result as a [`Value`] (which holds a
     /// small result without allocating) or as anything that converts into one, such as an
     /// `Arc` of it. (A closure that can only fail names the value type:
-    /// `Task::once(|_| Err::<Value, _>(TaskError::new("...")))`.)
+    /// `Task::once(|_| Err::<Value, _>(TaskError::new("...")))`.) A closure that captures
+    /// at most a word (an `i64`, an `Arc`, a reference) is held in the task itself; a
+    /// larger one is boxed.
     pub fn once<R: Into<Value>>(
         f: impl FnOnce(&mut Inputs<'_>) -> Result<R, TaskError> + Send + 'static,
     ) -> Task {
-        Task(TaskKind::Once(Box::new(move |inputs| {
-            f(inputs).map(Into::into)
-        })))
+        let body = move |inputs: &mut Inputs<'_>| -> TaskResult { f(inputs).map(Into::into) };
+        match InlineFn::new(body) {
+            Ok(inline) => Task(TaskKind::Inline(inline)),
+            Err(body) => Task(TaskKind::Once(Box::new(body))),
+        }
     }
 
     /// A task whose body is shared with other graphs (a lazy value computed many times).
@@ -107,6 +114,7 @@ impl Task {
     pub(crate) fn call(self, inputs: &mut Inputs<'_>) -> TaskResult {
         match self.0 {
             TaskKind::Once(f) => f(inputs),
+            TaskKind::Inline(f) => f.call(inputs),
             TaskKind::Shared(f) => f.call(inputs),
             TaskKind::Value(v) => Ok(v),
             TaskKind::External => Err(TaskError::new("an external value was not provided")),
@@ -117,7 +125,7 @@ impl Task {
 impl fmt::Debug for Task {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.0 {
-            TaskKind::Once(_) => "Task::once",
+            TaskKind::Once(_) | TaskKind::Inline(_) => "Task::once",
             TaskKind::Shared(_) => "Task::shared",
             TaskKind::Value(_) => "Task::value",
             TaskKind::External => "Task::external",

@@ -709,3 +709,76 @@ fn a_run_frees_its_keys_and_tasks() {
         );
     }
 }
+
+/// Counts its drops: a capture of one word (the closure holding it is kept in place).
+struct Dropped(Arc<AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn once_tasks_of_any_size_run_once_and_drop_their_captures_once() {
+    // held in place (a word or less) or boxed, the handle of a task is three words
+    assert_eq!(
+        std::mem::size_of::<Task>(),
+        3 * std::mem::size_of::<usize>()
+    );
+    for sched in [Scheduler::sync(), Scheduler::threads(2)] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let mut g = TaskGraph::new();
+        let mut made = 0;
+        let mut nodes = Vec::new();
+        for i in 0..200_u64 {
+            let d = Dropped(drops.clone());
+            made += 1;
+            let task = match i % 4 {
+                // one word: held in place; its result reads the capture
+                0 => Task::once(move |_| Ok(Value::new(Arc::strong_count(&d.0) as i64))),
+                // one word, a panic: the capture is dropped once, while unwinding
+                1 => Task::once(move |_| -> Result<Value, _> {
+                    let _d = &d;
+                    panic!("injected")
+                }),
+                // two words: boxed
+                2 => {
+                    let r = runs.clone();
+                    Task::once(move |_| {
+                        let _d = &d;
+                        r.fetch_add(1, Ordering::SeqCst);
+                        Ok(Value::new(1_i64))
+                    })
+                }
+                // one word, depends on a panicking task: never runs, dropped with the run
+                _ => Task::once(move |_| Ok(Value::new(d.0.load(Ordering::SeqCst) as i64))),
+            };
+            let deps: Vec<NodeId> = if i % 4 == 3 {
+                vec![nodes[i as usize - 2]]
+            } else {
+                vec![]
+            };
+            nodes.push(g.add(Key::index("t", &[i]), &deps, task).unwrap());
+        }
+        // a graph dropped unrun drops its tasks too
+        let mut unrun = TaskGraph::new();
+        for i in 0..10_u64 {
+            let d = Dropped(drops.clone());
+            made += 1;
+            unrun
+                .add(
+                    Key::index("u", &[i]),
+                    &[],
+                    Task::once(move |_| Ok(Value::new(d.0.load(Ordering::SeqCst) as i64))),
+                )
+                .unwrap();
+        }
+        drop(unrun);
+        let err = sched.run(g, &nodes).unwrap_err();
+        assert!(err.to_string().contains("injected"), "{err}");
+        assert_eq!(drops.load(Ordering::SeqCst), made, "{sched:?}");
+        assert!(runs.load(Ordering::SeqCst) <= 50);
+    }
+}
