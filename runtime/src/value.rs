@@ -39,15 +39,33 @@ struct Table {
     drop: unsafe fn(*mut Word),
 }
 
+/// Whether a `T` fits in the word: no larger and no more aligned than it.
+const fn fits_in_word<T>() -> bool {
+    size_of::<T>() <= size_of::<Word>() && align_of::<T>() <= align_of::<Word>()
+}
+
+/// A word holding `v`. (The check is a constant: it costs nothing where `T` fits, and
+/// callers only get here for types that do.)
+#[inline]
+fn word_of<T>(v: T) -> Word {
+    assert!(
+        fits_in_word::<T>(),
+        "a {} does not fit in a word",
+        type_name::<T>()
+    );
+    let mut w = Word::uninit();
+    // SAFETY: `T` fits in the word and is no more aligned than it (checked above).
+    unsafe { ptr::write(w.as_mut_ptr() as *mut T, v) };
+    w
+}
+
 /// The table of a `T` held in the word.
 struct Held<T>(PhantomData<T>);
 
 impl<T: Any + Clone + Send + Sync> Held<T> {
     /// Whether a `T` is held in the word: it fits, and it is plain data (nothing to drop,
     /// so cloning it copies it, as cloning the `Arc` of a larger value would be cheap).
-    const FITS: bool = size_of::<T>() <= size_of::<Word>()
-        && align_of::<T>() <= align_of::<Word>()
-        && !needs_drop::<T>();
+    const FITS: bool = fits_in_word::<T>() && !needs_drop::<T>();
 
     const TABLE: Table = Table {
         type_id: TypeId::of::<T>(),
@@ -57,22 +75,13 @@ impl<T: Any + Clone + Send + Sync> Held<T> {
             // SAFETY: the word holds a `T` (this table is only paired with such words), which
             // fits and is aligned (`FITS`, checked before such a word is written).
             let v = unsafe { &*(w as *const T) };
-            Held::<T>::word(v.clone())
+            word_of(v.clone())
         },
         drop: |w| {
             // SAFETY: as in `clone`; the caller does not use the word again.
             unsafe { ptr::drop_in_place(w as *mut T) }
         },
     };
-
-    /// A word holding `v` (the caller checked `FITS`).
-    fn word(v: T) -> Word {
-        debug_assert!(Self::FITS);
-        let mut w = Word::uninit();
-        // SAFETY: `T` fits in the word and is no more aligned than it (`FITS`).
-        unsafe { ptr::write(w.as_mut_ptr() as *mut T, v) };
-        w
-    }
 }
 
 /// The table of an `Arc<T>` held in the word.
@@ -86,20 +95,13 @@ impl<T: Any + Send + Sync> Shared<T> {
         clone: |w| {
             // SAFETY: the word holds an `Arc<T>` (this table is only paired with such words).
             let arc = unsafe { &*(w as *const Arc<T>) };
-            Shared::<T>::word(arc.clone())
+            word_of(arc.clone())
         },
         drop: |w| {
             // SAFETY: as in `clone`; the caller does not use the word again.
             unsafe { ptr::drop_in_place(w as *mut Arc<T>) }
         },
     };
-
-    fn word(arc: Arc<T>) -> Word {
-        let mut w = Word::uninit();
-        // SAFETY: an `Arc<T>` of a sized `T` is one pointer: the word's size and alignment.
-        unsafe { ptr::write(w.as_mut_ptr() as *mut Arc<T>, arc) };
-        w
-    }
 }
 
 /// A task's result as the runtime stores it: a value of any `Send + Sync` type, read back
@@ -140,7 +142,7 @@ impl Value {
         if Held::<T>::FITS {
             Value {
                 table: &Held::<T>::TABLE,
-                word: UnsafeCell::new(Held::<T>::word(v)),
+                word: UnsafeCell::new(word_of(v)),
             }
         } else {
             Value::from(Arc::new(v))
@@ -226,7 +228,7 @@ impl<T: Any + Send + Sync> From<Arc<T>> for Value {
     fn from(arc: Arc<T>) -> Value {
         Value {
             table: &Shared::<T>::TABLE,
-            word: UnsafeCell::new(Shared::<T>::word(arc)),
+            word: UnsafeCell::new(word_of(arc)),
         }
     }
 }
@@ -279,7 +281,7 @@ struct FnTable {
 struct InlineBody<G>(PhantomData<G>);
 
 impl<G: FnOnce(&mut Inputs<'_>) -> TaskResult + Send + 'static> InlineBody<G> {
-    const FITS: bool = size_of::<G>() <= size_of::<Word>() && align_of::<G>() <= align_of::<Word>();
+    const FITS: bool = fits_in_word::<G>();
     const TABLE: FnTable = FnTable {
         call: Self::call,
         drop: Self::drop,
@@ -316,12 +318,9 @@ impl InlineFn {
         if !InlineBody::<G>::FITS {
             return Err(g);
         }
-        let mut word = Word::uninit();
-        // SAFETY: `G` fits in the word and is no more aligned than it (`FITS`).
-        unsafe { ptr::write(word.as_mut_ptr() as *mut G, g) };
         Ok(InlineFn {
             table: &InlineBody::<G>::TABLE,
-            word,
+            word: word_of(g),
         })
     }
 
